@@ -1,0 +1,77 @@
+// The plan: what `klingrun plan --json` prints and what the runner executes. Pure data, no base64,
+// no absolute paths, no timestamps, so the same manifest and images give the same bytes anywhere.
+import { z } from 'zod';
+import { API_DEFAULTS, DURATIONS, MODEL_NAMES, MODES, SOUNDS, trajectoryPointSchema } from '../api/schemas.js';
+
+/** A local image is referenced by its path relative to the manifest's folder and its content hash. */
+export const imageRefSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('file'),
+    /** POSIX path relative to the manifest's folder. */
+    path: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    bytes: z.number().int().nonnegative(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+  }),
+  z.strictObject({ kind: z.literal('url'), url: z.string() }),
+]);
+export type ImageRef = z.infer<typeof imageRefSchema>;
+
+/** The create-call fields of one job, with images as references (the runner inlines base64 at send time). */
+export const jobRequestSchema = z.strictObject({
+  model_name: z.enum(MODEL_NAMES).optional(),
+  mode: z.enum(MODES).optional(),
+  duration: z.enum(DURATIONS).optional(),
+  prompt: z.string().optional(),
+  negative_prompt: z.string().optional(),
+  cfg_scale: z.number().optional(),
+  sound: z.enum(SOUNDS).optional(),
+  callback_url: z.string().optional(),
+  image: imageRefSchema,
+  image_tail: imageRefSchema.optional(),
+  static_mask: imageRefSchema.optional(),
+  dynamic_masks: z.array(z.strictObject({ mask: imageRefSchema, trajectories: z.array(trajectoryPointSchema) })).optional(),
+});
+export type JobRequest = z.infer<typeof jobRequestSchema>;
+
+export const variantValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const plannedJobSchema = z.strictObject({
+  /** sha256 (hex) of the canonical request, the repeat index and id_salt. */
+  id: z.string().regex(/^[0-9a-f]{64}$/),
+  /** `kr-` + the first 24 hex chars of the id: what the provider sees for attempt 1. */
+  external_task_id: z.string(),
+  /** Index of the manifest's `jobs[]` entry this job came from. */
+  entry: z.number().int().nonnegative(),
+  /** 1-based repeat index, and how many repeats the entry asked for. */
+  repeat: z.number().int().positive(),
+  repeats: z.number().int().positive(),
+  /** The matrix combination that produced this job ({} without a matrix). */
+  variant: z.record(z.string(), variantValueSchema),
+  request: jobRequestSchema,
+  /** Output file stem override (tables' `name` column); else derived from the image. */
+  name: z.string().optional(),
+  /** Table columns carried through untouched to the report and the export. */
+  extra: z.record(z.string(), z.string()).optional(),
+  /** Estimated USD, null when the price table has no row for this model/mode/duration. */
+  cost_usd: z.number().nullable(),
+});
+export type PlannedJob = z.infer<typeof plannedJobSchema>;
+
+export const planSchema = z.strictObject({
+  version: z.literal(1),
+  name: z.string(),
+  /** The manifest path as given on the command line's folder-relative form (its basename). */
+  manifest: z.string(),
+  id_salt: z.string(),
+  jobs: z.array(plannedJobSchema),
+  warnings: z.array(z.string()),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+/** The values the provider will actually use (its defaults filled in), for pricing and grouping. */
+export function effectiveParams(request: JobRequest): { model_name: string; mode: string | undefined; duration: string } {
+  const model_name = request.model_name ?? API_DEFAULTS.model_name;
+  return { model_name, mode: request.mode, duration: request.duration ?? API_DEFAULTS.duration };
+}
