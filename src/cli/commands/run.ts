@@ -1,0 +1,154 @@
+// `klingrun run <manifest>`: plan, confirm, then run the batch under the limits, resumably.
+import { mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ProviderError } from '../../api/errors.js';
+import { createClient } from '../../api/client.js';
+import { systemClock } from '../../effects.js';
+import { InputError, UsageError } from '../../errors.js';
+import { loadPlan } from '../../plan/index.js';
+import { resolveRunOptions } from '../../runner/options.js';
+import { ConcurrencyGate, RequestLimiter } from '../../runner/limits.js';
+import { runBatch } from '../../runner/run.js';
+import { replay } from '../../runner/job-state.js';
+import { nextAction } from '../../runner/actions.js';
+import { openJournal } from '../../state/journal.js';
+import { acquireLock } from '../../state/lock.js';
+import { buildReport } from '../../report/build.js';
+import { writeFileAtomic } from '../../report/write.js';
+import { VERSION } from '../../version.js';
+import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import type { CliIO, Command } from '../io.js';
+import { cliLogger } from '../logger.js';
+import { Progress } from '../progress.js';
+import { formatSummary } from '../summary.js';
+
+const USAGE =
+  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--yes]';
+
+/** Above this estimate (or with unknown prices), a run without a terminal needs --yes. */
+export const CONFIRM_THRESHOLD_USD = 1;
+
+/** With --emulator the provider is fast; these defaults (under manifest and flags) keep the demo quick. */
+const EMULATOR_DEFAULTS = { rpm: 6000, poll_interval_s: 0.25 } as const;
+const EMULATOR_TIME_SCALE = 0.01;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run a manifest: submit, poll, download, report. Rerun the same command to resume.',
+  usage: USAGE,
+  options: {
+    concurrency: { type: 'string' },
+    rpm: { type: 'string' },
+    budget: { type: 'string' },
+    'base-url': { type: 'string' },
+    emulator: { type: 'boolean' },
+    output: { type: 'string' },
+    'poll-interval': { type: 'string' },
+    'task-timeout': { type: 'string' },
+    'retry-failed': { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
+    prices: { type: 'string' },
+    models: { type: 'string' },
+  },
+  async run(args, io) {
+    const [manifestPath] = positionals(args, ['manifest'], USAGE);
+    const useEmulator = booleanOption(args, 'emulator');
+    const apiKey = useEmulator ? `emu-${randomBytes(12).toString('hex')}` : io.env.COMETAPI_KEY;
+    if (!apiKey) {
+      throw new UsageError('No API key: set COMETAPI_KEY (e.g. `export COMETAPI_KEY=sk-...`), or add --emulator to run against the built-in offline emulator.');
+    }
+    const flags = {
+      concurrency: numberOption(args, 'concurrency', { integer: true, min: 1 }),
+      rpm: numberOption(args, 'rpm', { integer: true, min: 1 }),
+      budget_usd: numberOption(args, 'budget', { min: 0 }),
+      poll_interval_s: numberOption(args, 'poll-interval', { min: 0.01 }),
+      task_timeout_min: numberOption(args, 'task-timeout', { min: 0.001 }),
+    };
+    const loaded = await loadPlan(resolve(io.cwd, manifestPath as string), { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
+    const { plan, manifest } = loaded;
+    const options = resolveRunOptions([useEmulator ? EMULATOR_DEFAULTS : undefined, manifest.limits, flags], booleanOption(args, 'retry-failed'));
+    if (options.budgetUsd !== undefined) {
+      const unpriced = plan.jobs.filter((job) => job.cost_usd === null).length;
+      if (unpriced > 0) {
+        throw new InputError('budget', `--budget needs a price for every job, but ${unpriced} job(s) use a model/mode/duration the price table does not list. Add them to a copy of src/data/prices.yaml and pass it with --prices <file>, or drop --budget.`);
+      }
+    }
+
+    const outputDir = resolve(io.cwd, stringOption(args, 'output') ?? join('output', plan.name));
+    mkdirSync(outputDir, { recursive: true });
+    const logger = cliLogger(io.stderr, io.env.KLINGRUN_DEBUG === '1');
+    const lock = acquireLock(outputDir, { logger });
+    const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE }) : undefined;
+    try {
+      const journal = openJournal(join(outputDir, 'state.jsonl'), { name: plan.name, toolVersion: VERSION, logger });
+      const before = replay(journal.events);
+      const todo = plan.jobs.filter((job) => {
+        const state = before.get(job.id);
+        return !state || nextAction(state, { retryFailed: options.retryFailed, fileIntact: true }).kind !== 'done';
+      });
+      io.stdout(formatSummary(plan, todo, options) + '\n');
+      await confirm(io, todo, booleanOption(args, 'yes'));
+      journal.append({ ev: 'run', t: Date.now(), pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: ['run', ...args.positionals.slice(0, 1)] });
+
+      const client = createClient({ baseUrl: emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL, apiKey });
+      const progress = new Progress({ plan, states: before, isTTY: io.isTTY, write: io.stderr });
+      const startedAt = Date.now();
+      progress.start();
+      let result;
+      try {
+        result = await runBatch({
+          plan,
+          manifestDir: loaded.manifestDir,
+          outputDir,
+          journal,
+          client,
+          options,
+          limiter: new RequestLimiter({ rpm: options.rpm, clock: systemClock }),
+          gate: new ConcurrencyGate({ max: options.concurrency }),
+          clock: systemClock,
+          random: Math.random,
+          logger,
+          softSignal: io.signal,
+          onEvent: (event, state, job) => progress.onEvent(event, state, job),
+        });
+      } finally {
+        progress.stop();
+        journal.close();
+      }
+
+      const report = buildReport({ plan, events: journal.events, manifest: { path: relative(outputDir, loaded.manifestPath), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: Date.now() });
+      writeFileAtomic(join(outputDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+      io.stdout(formatTotals(report.totals, relative(io.cwd, outputDir) || '.') + '\n');
+
+      if (result.interrupted) return EXIT.interrupted;
+      if (result.stopReason instanceof ProviderError && result.stopReason.errorClass === 'fatal-run') {
+        io.stderr(`error: the provider refused the run (${String(result.stopReason.code)}): ${result.stopReason.message}. Nothing more was submitted; tasks already in flight were followed as far as possible. Fix the key or the account, then rerun the same command to resume.\n`);
+        return EXIT.providerRefused;
+      }
+      return report.totals.succeeded === plan.jobs.length ? EXIT.ok : EXIT.jobsFailed;
+    } finally {
+      await emulator?.close();
+      lock.release();
+    }
+  },
+};
+
+async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], yes: boolean): Promise<void> {
+  if (yes || todo.length === 0) return;
+  const unknown = todo.some((job) => job.cost_usd === null);
+  const cost = todo.reduce((sum, job) => sum + (job.cost_usd ?? 0), 0);
+  if (io.isTTY) {
+    if (!(await io.confirm(`Submit ${todo.length} job(s)?`))) throw new InputError('not_confirmed', 'Not confirmed; nothing was submitted.');
+    return;
+  }
+  if (unknown || cost > CONFIRM_THRESHOLD_USD) {
+    throw new InputError('not_confirmed', `This run would submit ${todo.length} job(s) costing ${unknown ? 'an unknown amount' : `about $${cost.toFixed(2)}`} and there is no terminal to confirm on: add --yes to go ahead.`);
+  }
+}
+
+function formatTotals(totals: Record<string, number>, where: string): string {
+  const parts = Object.entries(totals).filter(([key, value]) => key !== 'jobs' && value !== 0 && !key.startsWith('cost'));
+  return `done: ${totals.jobs} job(s): ${parts.map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing to do'}; estimated cost $${(totals.cost_usd_estimated ?? 0).toFixed(2)}${totals.cost_unknown_jobs ? ` + ${totals.cost_unknown_jobs} of unknown price` : ''}. Videos and report.json in ${where}/`;
+}

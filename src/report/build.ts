@@ -1,0 +1,145 @@
+// The report as a pure function of plan + journal: no second source of truth.
+import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
+import type { JournalEvent } from '../state/events.js';
+import { type JobState, replay } from '../runner/job-state.js';
+import { type Report, type ReportJob, type ReportStatus, REPORT_STATUSES, type VariantSummary } from './schema.js';
+
+export interface ReportInput {
+  readonly plan: Plan;
+  readonly events: readonly JournalEvent[];
+  readonly manifest: { readonly path: string; readonly sha256: string };
+  readonly toolVersion: string;
+  /** When the reported run started and ended (ms); null for `status` views. */
+  readonly startedAt?: number | null;
+  readonly finishedAt?: number | null;
+}
+
+export function statusOf(state: JobState | undefined): ReportStatus {
+  if (!state) return 'pending';
+  switch (state.phase) {
+    case 'pending':
+      return 'pending';
+    case 'submitting':
+      return 'unconfirmed';
+    case 'submitted':
+      return 'in_flight';
+    case 'succeeded':
+      return 'not_downloaded';
+    case 'downloaded':
+      return 'succeeded';
+    default:
+      return state.phase;
+  }
+}
+
+const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());
+const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function latencyOf(state: JobState | undefined): number | null {
+  if (!state?.submittedAt || !state.finishedAt || state.phase === 'failed') return null;
+  return round((state.finishedAt - state.submittedAt) / 1000);
+}
+
+function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, status: ReportStatus, request: PlannedJob['request'] | null): ReportJob {
+  const video = state?.videos?.[0];
+  const download = state?.download;
+  return {
+    id,
+    external_task_id: state?.externalTaskId ?? job?.external_task_id ?? null,
+    task_id: state?.taskId ?? null,
+    variant: job?.variant ?? {},
+    params: request,
+    status,
+    attempts: state?.attempt ?? 0,
+    error: state?.error && (status === 'failed' || status === 'orphaned' || status === 'pending') ? { code: state.error.code, message: state.error.message } : null,
+    video:
+      video || download
+        ? {
+            path: download?.path ?? null,
+            url: video?.url ?? null,
+            sha256: download?.sha256 ?? null,
+            bytes: download?.bytes ?? null,
+            duration_s: download?.duration_s ?? (video ? Number(video.duration) : null),
+            width: download?.width ?? null,
+            height: download?.height ?? null,
+          }
+        : null,
+    warnings: [...(download?.warnings ?? [])],
+    cost_usd: job?.cost_usd ?? null,
+    submitted_at: iso(state?.submittedAt),
+    finished_at: iso(state?.finishedAt),
+    latency_s: latencyOf(state),
+    ...(job?.name !== undefined ? { name: job.name } : {}),
+    ...(job?.extra !== undefined ? { extra: job.extra } : {}),
+  };
+}
+
+/** Nearest-rank percentile of a sorted list. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? null;
+}
+
+export function buildReport(input: ReportInput): Report {
+  const states = replay(input.events);
+  const planned = new Set(input.plan.jobs.map((j) => j.id));
+  const jobs: ReportJob[] = input.plan.jobs.map((job) => reportJob(job, job.id, states.get(job.id), statusOf(states.get(job.id)), job.request));
+
+  // Jobs the journal knows and the manifest no longer has: left alone, but listed.
+  const requests = new Map<string, PlannedJob['request']>();
+  for (const event of input.events) if (event.ev === 'submitting') requests.set(event.job, event.request);
+  for (const [id, state] of states) {
+    if (!planned.has(id)) jobs.push(reportJob(undefined, id, state, 'not_in_manifest', requests.get(id) ?? null));
+  }
+
+  const totals = Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as Record<ReportStatus, number>;
+  let cost = 0;
+  let costUnknown = 0;
+  const holdsTask: ReadonlySet<ReportStatus> = new Set(['succeeded', 'not_downloaded', 'in_flight', 'unconfirmed', 'timed_out', 'orphaned']);
+  for (const job of jobs) {
+    totals[job.status] += 1;
+    if (holdsTask.has(job.status) && job.status !== 'orphaned') {
+      if (job.cost_usd === null) costUnknown += 1;
+      else cost += job.cost_usd;
+    }
+  }
+
+  return {
+    tool: { name: 'klingrun', version: input.toolVersion },
+    manifest: { path: input.manifest.path, sha256: input.manifest.sha256, name: input.plan.name },
+    started_at: iso(input.startedAt),
+    finished_at: iso(input.finishedAt),
+    totals: { jobs: jobs.length, ...totals, cost_usd_estimated: round(cost, 4), cost_unknown_jobs: costUnknown },
+    by_variant: summarizeVariants(input.plan.jobs, jobs),
+    jobs,
+  };
+}
+
+function summarizeVariants(planJobs: readonly PlannedJob[], reportJobs: readonly ReportJob[]): VariantSummary[] {
+  const groups = new Map<string, { key: ReturnType<typeof effectiveParams>; jobs: ReportJob[] }>();
+  planJobs.forEach((job, index) => {
+    const params = effectiveParams(job.request);
+    const key = `${params.model_name}|${params.mode ?? ''}|${params.duration}`;
+    const group = groups.get(key) ?? { key: params, jobs: [] };
+    group.jobs.push(reportJobs[index] as ReportJob);
+    groups.set(key, group);
+  });
+  return [...groups.values()].map(({ key, jobs }) => {
+    const succeeded = jobs.filter((j) => j.status === 'succeeded' || j.status === 'not_downloaded');
+    const failed = jobs.filter((j) => j.status === 'failed' || j.status === 'timed_out' || j.status === 'orphaned').length;
+    const latencies = succeeded.map((j) => j.latency_s).filter((l): l is number => l !== null).sort((a, b) => a - b);
+    const finished = succeeded.length + failed;
+    const prices = succeeded.map((j) => j.cost_usd);
+    return {
+      model_name: key.model_name,
+      mode: key.mode ?? null,
+      duration: key.duration,
+      jobs: jobs.length,
+      succeeded: succeeded.length,
+      failed,
+      success_rate: finished === 0 ? null : round(succeeded.length / finished, 4),
+      latency_s: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.at(-1) ?? null },
+      cost_usd: prices.some((p) => p === null) ? null : round(prices.reduce<number>((a, p) => a + (p ?? 0), 0), 4),
+    };
+  });
+}

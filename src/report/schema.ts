@@ -1,0 +1,82 @@
+// report.json: a pure function of the plan and the journal (report/build.ts). The JSON Schema in
+// schemas/report.schema.json is generated from this.
+import { z } from 'zod';
+import { jobRequestSchema } from '../plan/schema.js';
+
+export const REPORT_STATUSES = [
+  'succeeded', // the video is on disk with its sha256
+  'not_downloaded', // the task succeeded; the video is not on disk yet (a rerun fetches it)
+  'failed',
+  'timed_out',
+  'skipped_budget',
+  'orphaned',
+  'in_flight', // submitted, not finished when the run stopped
+  'unconfirmed', // a submit whose answer was lost and whose task was not found yet; a rerun reconciles it
+  'pending', // never submitted
+  'not_in_manifest', // in the journal, no longer in the manifest
+] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+
+const latencySchema = z.strictObject({ p50: z.number().nullable(), p95: z.number().nullable(), max: z.number().nullable() });
+
+export const reportJobSchema = z.strictObject({
+  id: z.string(),
+  external_task_id: z.string().nullable(),
+  task_id: z.string().nullable(),
+  variant: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  params: jobRequestSchema.nullable(),
+  status: z.enum(REPORT_STATUSES),
+  attempts: z.number().int().nonnegative(),
+  error: z.strictObject({ code: z.union([z.number(), z.string()]), message: z.string() }).nullable(),
+  video: z
+    .strictObject({
+      path: z.string().nullable(),
+      url: z.string().nullable(),
+      sha256: z.string().nullable(),
+      bytes: z.number().nullable(),
+      duration_s: z.number().nullable(),
+      width: z.number().nullable(),
+      height: z.number().nullable(),
+    })
+    .nullable(),
+  warnings: z.array(z.string()),
+  cost_usd: z.number().nullable(),
+  submitted_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  latency_s: z.number().nullable(),
+  name: z.string().optional(),
+  extra: z.record(z.string(), z.string()).optional(),
+});
+export type ReportJob = z.infer<typeof reportJobSchema>;
+
+export const variantSummarySchema = z.strictObject({
+  model_name: z.string(),
+  mode: z.string().nullable(),
+  duration: z.string(),
+  jobs: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  success_rate: z.number().nullable(),
+  latency_s: latencySchema,
+  /** Estimated USD of the succeeded jobs; null when the price is unknown. */
+  cost_usd: z.number().nullable(),
+});
+export type VariantSummary = z.infer<typeof variantSummarySchema>;
+
+export const reportSchema = z.strictObject({
+  tool: z.strictObject({ name: z.literal('klingrun'), version: z.string() }),
+  manifest: z.strictObject({ path: z.string(), sha256: z.string(), name: z.string() }),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  totals: z.strictObject({
+    jobs: z.number().int(),
+    ...Object.fromEntries(REPORT_STATUSES.map((s) => [s, z.number().int()])) as Record<ReportStatus, z.ZodNumber>,
+    /** Estimated USD of everything that holds a task at the provider (succeeded, in flight, ...). */
+    cost_usd_estimated: z.number(),
+    /** Jobs holding a task whose price the table does not know (not in cost_usd_estimated). */
+    cost_unknown_jobs: z.number().int(),
+  }),
+  by_variant: z.array(variantSummarySchema),
+  jobs: z.array(reportJobSchema),
+});
+export type Report = z.infer<typeof reportSchema>;

@@ -1,0 +1,130 @@
+// Downloading a finished video: streamed to a temp file beside its destination, hashed on the
+// way, checked (size, MP4 signature, announced length), then renamed into place atomically.
+// Video URLs are public and expire; no API key is ever sent to them.
+import { createHash } from 'node:crypto';
+import * as nodeFs from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ProviderError } from '../api/errors.js';
+import { type RunContext, backoffMs } from './context.js';
+
+/** The file-system calls a download makes; tests inject failures (disk full) here. */
+export interface DownloadFs {
+  open(path: string, flags: 'w'): Promise<{ write(data: Uint8Array): Promise<unknown>; sync(): Promise<void>; close(): Promise<void> }>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: true }): Promise<void>;
+  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+}
+
+export const nodeDownloadFs: DownloadFs = nodeFs;
+
+export type DownloadOutcome = 'downloaded' | 'gave_up' | 'stopped';
+
+const MAX_TRIES = 6;
+
+class DownloadFailure extends Error {
+  constructor(message: string, readonly expired = false) {
+    super(message);
+  }
+}
+
+export interface Downloader {
+  readonly fetch: typeof fetch;
+  readonly fs: DownloadFs;
+  readonly outputDir: string;
+  readonly timeoutMs: number;
+}
+
+export async function downloadVideo(context: RunContext, downloader: Downloader, jobId: string, relativePath: string): Promise<DownloadOutcome> {
+  for (let tries = 1; tries <= MAX_TRIES; tries++) {
+    if (context.hardSignal.aborted) return 'stopped';
+    const state = context.state(jobId);
+    const video = state.videos?.[0];
+    if (!video || !state.taskId) return 'gave_up';
+    try {
+      const result = await fetchToFile(downloader, video.url, join(downloader.outputDir, relativePath), context.hardSignal);
+      context.record({ ev: 'downloaded', job: jobId, path: relativePath, ...result });
+      return 'downloaded';
+    } catch (error) {
+      if (context.hardSignal.aborted) return 'stopped';
+      if (isDiskError(error)) {
+        // More downloads would fail the same way: stop submitting, keep the journal as it is.
+        context.stopRun(error);
+        context.logger.warn(`cannot write ${relativePath}: ${(error as Error).message}`);
+        return 'gave_up';
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      context.logger.debug(`download of job ${jobId.slice(0, 12)} failed (try ${tries}): ${message}`);
+      if (error instanceof DownloadFailure && error.expired) {
+        if (!(await refreshUrl(context, jobId, state.taskId))) return 'gave_up';
+      } else {
+        await context.clock.sleep(backoffMs(context, tries), context.hardSignal).catch(() => {});
+      }
+    }
+  }
+  return 'gave_up';
+}
+
+/** An expired URL: ask the provider again; the answer carries a fresh one. */
+async function refreshUrl(context: RunContext, jobId: string, taskId: string): Promise<boolean> {
+  try {
+    await context.limiter.take(context.hardSignal);
+    const task = await context.client.getTask(taskId, { signal: context.hardSignal });
+    const videos = (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
+    if (task.task_status !== 'succeed' || videos.length === 0) return false;
+    context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at });
+    return true;
+  } catch (error) {
+    if (error instanceof ProviderError && error.errorClass === 'fatal-run') {
+      context.stopRun(error);
+      return false;
+    }
+    return !context.hardSignal.aborted;
+  }
+}
+
+function isDiskError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EIO';
+}
+
+async function fetchToFile(downloader: Downloader, url: string, destination: string, signal: AbortSignal): Promise<{ sha256: string; bytes: number }> {
+  const response = await downloader.fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(downloader.timeoutMs)]), redirect: 'follow' });
+  if (response.status === 403 || response.status === 404 || response.status === 410) {
+    await response.body?.cancel();
+    throw new DownloadFailure(`the video URL answered HTTP ${response.status} (expired)`, true);
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new DownloadFailure(`the video URL answered HTTP ${response.status}`);
+  }
+  const announced = Number(response.headers.get('content-length') ?? NaN);
+  const { fs } = downloader;
+  await fs.mkdir(dirname(destination), { recursive: true });
+  const temp = `${destination}.part`;
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let head = new Uint8Array(0);
+  const file = await fs.open(temp, 'w');
+  try {
+    try {
+      for await (const chunk of response.body) {
+        const data = chunk as Uint8Array;
+        if (head.length < 12) head = Buffer.concat([head, data.subarray(0, 12 - head.length)]);
+        hash.update(data);
+        bytes += data.length;
+        await file.write(data);
+      }
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    if (bytes === 0) throw new DownloadFailure('the video is empty');
+    if (Number.isFinite(announced) && bytes !== announced) throw new DownloadFailure(`the download was cut short (${bytes} of ${announced} bytes)`);
+    if (Buffer.from(head.subarray(4, 8)).toString('latin1') !== 'ftyp') throw new DownloadFailure('the file is not an MP4 (no ftyp box)');
+    await fs.rename(temp, destination);
+  } catch (error) {
+    await fs.rm(temp, { force: true }).catch(() => {});
+    throw error;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}

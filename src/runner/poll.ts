@@ -1,0 +1,76 @@
+// Following one task to a terminal state. Polls ride the shared request limiter; a failed poll is
+// only ever retried at the next tick, it never ends a task that we know exists (the video is paid).
+import { ProviderError, isModerationMessage } from '../api/errors.js';
+import type { Task } from '../api/schemas.js';
+import type { RunContext } from './context.js';
+
+export type PollOutcome = 'succeeded' | 'failed' | 'timed_out' | 'stopped';
+
+/** Adaptive polling: first look after the latency hint, then 5 s growing to 30 s. */
+export const ADAPTIVE = { firstMs: 20_000, minMs: 5_000, maxMs: 30_000, growth: 1.5, jitter: 0.2 } as const;
+const FIXED_JITTER = 0.1;
+
+/** How long to wait before poll number `n` (0-based) of a task. Pure but for `random`. */
+export function pollDelayMs(n: number, options: { fixedMs: number | undefined; hintMs: number | undefined }, random: () => number): number {
+  if (options.fixedMs !== undefined) return jitter(options.fixedMs, FIXED_JITTER, random);
+  if (n === 0) return jitter(options.hintMs ?? ADAPTIVE.firstMs, ADAPTIVE.jitter, random);
+  return jitter(Math.min(ADAPTIVE.maxMs, ADAPTIVE.minMs * ADAPTIVE.growth ** (n - 1)), ADAPTIVE.jitter, random);
+}
+
+function jitter(ms: number, spread: number, random: () => number): number {
+  return Math.max(0, Math.round(ms * (1 - spread + 2 * spread * random())));
+}
+
+export async function pollTask(context: RunContext, jobId: string, options: { hintMs?: number | undefined } = {}): Promise<PollOutcome> {
+  const { clock } = context;
+  const start = context.state(jobId);
+  const taskId = start.taskId;
+  if (!taskId) throw new Error(`pollTask called for job ${jobId} without a task id`);
+  const deadline = (start.submittedAt ?? clock.now()) + context.options.taskTimeoutMs;
+  let lastStatus = start.taskStatus;
+  let task: Task | undefined;
+
+  for (let n = 0; ; n++) {
+    const wait = pollDelayMs(n, { fixedMs: context.options.pollIntervalMs, hintMs: options.hintMs }, context.random);
+    // A task resumed after a long pause is checked at once rather than after a full wait.
+    const resumedLate = n === 0 && start.phase === 'timed_out';
+    try {
+      await clock.sleep(resumedLate ? 0 : Math.min(wait, Math.max(0, deadline - clock.now())), context.hardSignal);
+      await context.limiter.take(context.hardSignal);
+      task = await context.client.getTask(taskId, { signal: context.hardSignal });
+    } catch (error) {
+      if (context.hardSignal.aborted) return 'stopped';
+      if (!(error instanceof ProviderError)) throw error;
+      if (error.errorClass === 'fatal-run') {
+        // The key no longer works: nothing more can be learnt this run; the journal keeps the task.
+        context.stopRun(error);
+        return 'stopped';
+      }
+      context.logger.debug(`poll ${taskId}: ${error.message}`);
+      task = undefined;
+    }
+    if (task) {
+      if (task.task_status !== lastStatus) {
+        lastStatus = task.task_status;
+        context.record({ ev: 'status', job: jobId, task_id: taskId, task_status: task.task_status });
+      }
+      if (task.task_status === 'succeed') {
+        const videos = (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
+        if (videos.length > 0) {
+          context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at });
+          return 'succeeded';
+        }
+        context.logger.warn(`task ${taskId} succeeded without a video URL; asking again`);
+      }
+      if (task.task_status === 'failed') {
+        const message = task.task_status_msg || 'the provider reported the task as failed without a reason';
+        context.record({ ev: 'failed', job: jobId, attempt: start.attempt || 1, code: isModerationMessage(message) ? 'moderation' : 'task_failed', message, retriable: true });
+        return 'failed';
+      }
+    }
+    if (clock.now() >= deadline) {
+      context.record({ ev: 'timed_out', job: jobId, attempt: start.attempt || 1, task_id: taskId });
+      return 'timed_out';
+    }
+  }
+}
