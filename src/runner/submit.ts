@@ -20,8 +20,8 @@ class Stop extends Error {
   }
 }
 
-const isDuplicateRefusal = (error: ProviderError): boolean =>
-  error.code === 1201 && /external_task_id|exist|duplicate/i.test(`${error.message} ${error.excerpt ?? ''}`);
+/** Only the message: a 1201 about the field's own format must not read as "it exists". */
+const isDuplicateRefusal = (error: ProviderError): boolean => error.code === 1201 && /already exists|duplicate/i.test(error.message);
 
 export async function submitJob(context: RunContext, job: PlannedJob, attempt: number, bodies: BodyBuilder): Promise<SubmitOutcome> {
   const externalTaskId = externalIdFor(job.external_task_id, attempt);

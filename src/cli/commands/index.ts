@@ -1,4 +1,8 @@
 // Every command of the CLI, in the order `klingrun --help` lists them.
 import type { Command } from '../io.js';
+import { emulateCommand } from './emulate.js';
+import { planCommand } from './plan.js';
+import { runCommand } from './run.js';
+import { validateCommand } from './validate.js';
 
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [validateCommand, planCommand, runCommand, emulateCommand];

@@ -66,7 +66,8 @@ export const runCommand: Command = {
       poll_interval_s: numberOption(args, 'poll-interval', { min: 0.01 }),
       task_timeout_min: numberOption(args, 'task-timeout', { min: 0.001 }),
     };
-    const loaded = await loadPlan(resolve(io.cwd, manifestPath as string), { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
+    const absoluteManifest = resolve(io.cwd, manifestPath as string);
+    const loaded = await loadPlan(absoluteManifest, { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const { plan, manifest } = loaded;
     const options = resolveRunOptions([useEmulator ? EMULATOR_DEFAULTS : undefined, manifest.limits, flags], booleanOption(args, 'retry-failed'));
     if (options.budgetUsd !== undefined) {
@@ -88,7 +89,7 @@ export const runCommand: Command = {
         const state = before.get(job.id);
         return !state || nextAction(state, { retryFailed: options.retryFailed, fileIntact: true }).kind !== 'done';
       });
-      io.stdout(formatSummary(plan, todo, options) + '\n');
+      io.stdout(formatSummary(plan, todo, options, loaded.models) + '\n');
       await confirm(io, todo, booleanOption(args, 'yes'));
       journal.append({ ev: 'run', t: Date.now(), pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: ['run', ...args.positionals.slice(0, 1)] });
 
@@ -118,7 +119,7 @@ export const runCommand: Command = {
         journal.close();
       }
 
-      const report = buildReport({ plan, events: journal.events, manifest: { path: relative(outputDir, loaded.manifestPath), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: Date.now() });
+      const report = buildReport({ plan, events: journal.events, manifest: { path: relative(outputDir, absoluteManifest), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: Date.now() });
       writeFileAtomic(join(outputDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
       io.stdout(formatTotals(report.totals, relative(io.cwd, outputDir) || '.') + '\n');
 

@@ -1,0 +1,80 @@
+// One HTTP exchange with the provider: the headers, a per-request deadline combined with the
+// caller's signal, and transport failures turned into ProviderErrors. Parsing is parse.ts's job.
+import { ProviderError } from './errors.js';
+import { type RawResponse, excerptOf } from './parse.js';
+
+export interface HttpConfig {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly fetch: typeof fetch;
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+}
+
+export interface Exchange {
+  readonly method: 'GET' | 'POST';
+  /** Starts with `/`; may carry a query string. */
+  readonly path: string;
+  readonly body?: unknown;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Sends one request and reads the whole answer. A caller's abort rethrows the caller's reason
+ * unchanged; every other failure is a ProviderError with outcome 'unknown' (the request may
+ * have arrived). Redirects are not followed: to this API, a redirect means "no such route".
+ */
+export async function send(config: HttpConfig, exchange: Exchange): Promise<RawResponse> {
+  const { method, path, body, signal: callerSignal } = exchange;
+  const deadline = AbortSignal.timeout(config.timeoutMs);
+  const signal = callerSignal ? AbortSignal.any([deadline, callerSignal]) : deadline;
+  const headers: Record<string, string> = {
+    Authorization: `Bearer ${config.apiKey}`,
+    'User-Agent': config.userAgent,
+    Accept: 'application/json',
+  };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  try {
+    const response = await config.fetch(`${config.baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: 'manual',
+      signal,
+    });
+    // The body is read under the same deadline: a provider may stall or drop mid-answer.
+    const text = await response.text();
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      retryAfter: response.headers.get('retry-after'),
+      redirected: response.redirected,
+      text,
+    };
+  } catch (error) {
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    throw transportError(error, deadline.aborted, config, `${method} ${path}`);
+  }
+}
+
+function transportError(error: unknown, timedOut: boolean, config: HttpConfig, label: string): ProviderError {
+  const init = { errorClass: 'retryable-server', outcome: 'unknown' } as const;
+  if (timedOut) {
+    return new ProviderError(`no answer within ${config.timeoutMs} ms (${label})`, { ...init, code: 'timeout' });
+  }
+  // The original error is not passed on as `cause`: a custom fetch could have put anything in
+  // it, headers included. A scrubbed description of it is kept instead.
+  const detail = excerptOf(describeTransportError(error), config.apiKey);
+  return new ProviderError(`connection failed: ${detail} (${label})`, { ...init, code: 'network', cause: new Error(detail) });
+}
+
+/** undici wraps the useful part (`ECONNRESET: other side closed`) in `cause`. */
+function describeTransportError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause: unknown = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return `${error.message}: ${cause.message}${code ? ` [${code}]` : ''}`;
+  }
+  return error.message;
+}

@@ -1,0 +1,139 @@
+// The three calls of the emulated provider (create, get one, list), each a function of the state
+// and the clock that returns an Answer. Auth, rate limits, faults and the transport are server.ts's.
+import { API_DEFAULTS, type CreateTaskBody, type Duration } from '../api/schemas.js';
+import { priceOf, type ModelTable, type PriceTable } from '../data/tables.js';
+import type { Clock } from '../effects.js';
+import type { FaultInjector } from './faults.js';
+import type { InFlight, RateLimiter } from './limits.js';
+import type { EmulatorOptions } from './options.js';
+import type { StatsCollector } from './stats.js';
+import { statusAt, type TaskRecord, type TaskStore } from './tasks.js';
+import { validateCreateBody } from './validate.js';
+import type { VideoLinks } from './videos.js';
+import { failure, success, type Answer } from './wire.js';
+
+export interface EmulatorState {
+  /** Replaced as a whole by configure(). */
+  options: EmulatorOptions;
+  /** Set once the server listens. */
+  baseUrl: string;
+  readonly clock: Clock;
+  readonly store: TaskStore;
+  readonly inFlight: InFlight;
+  readonly rate: RateLimiter;
+  readonly stats: StatsCollector;
+  readonly faults: FaultInjector;
+  readonly links: VideoLinks;
+  readonly models: ModelTable;
+  readonly prices: PriceTable;
+}
+
+export const MODERATION_MESSAGE = 'Failure to pass the risk control system';
+export const PROVIDER_FAILURE_MESSAGE = 'Task failed: internal error during video generation';
+
+/** Real milliseconds for emulated seconds. */
+export function realMs(state: EmulatorState, seconds: number): number {
+  return seconds * 1000 * state.options.timeScale;
+}
+
+const toMicroUsd = (usd: number): number => (Number.isFinite(usd) ? Math.round(usd * 1e6) : usd);
+
+function videoUrl(state: EmulatorState, task: TaskRecord, now: number): string {
+  if (!task.link || now >= task.link.expiresAt) {
+    const expiresAt = Math.ceil(now + realMs(state, state.options.urlTtlS));
+    task.link = { token: state.links.mint(task, expiresAt), expiresAt };
+  }
+  return `${state.baseUrl}/__videos/${task.link.token}.mp4`;
+}
+
+/** The task object as the provider returns it at `now`. */
+export function taskView(state: EmulatorState, task: TaskRecord, now: number): Record<string, unknown> {
+  const { status, updatedAt } = statusAt(task, now);
+  return {
+    task_id: task.taskId,
+    task_status: status,
+    ...(status === 'failed' ? { task_status_msg: task.failure } : {}),
+    task_info: task.externalTaskId === undefined ? {} : { external_task_id: task.externalTaskId },
+    created_at: task.createdAt,
+    updated_at: updatedAt,
+    ...(status === 'succeed'
+      ? { task_result: { videos: [{ id: `video-${task.taskId}`, url: videoUrl(state, task, now), duration: task.duration }] } }
+      : {}),
+  };
+}
+
+function priceMicroUsd(state: EmulatorState, body: CreateTaskBody): number {
+  const model = body.model_name ?? API_DEFAULTS.model_name;
+  // A single-quality model takes no mode; price rows for it have none either.
+  const mode = state.models[model]?.modes.length === 0 ? undefined : (body.mode ?? API_DEFAULTS.mode);
+  const usd = priceOf(state.prices, { model_name: model, mode, duration: body.duration ?? API_DEFAULTS.duration });
+  return toMicroUsd(usd ?? state.options.unknownPriceUsd);
+}
+
+export function createTask(state: EmulatorState, key: string, text: string, failTask: boolean): Answer {
+  const { options, clock, store, stats } = state;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return failure(400, 1201, 'The request body is not valid JSON');
+  }
+  const validation = validateCreateBody(json, state.models);
+  if (!validation.ok) return failure(400, 1201, validation.message);
+  const body = validation.body;
+  if (body.prompt?.includes(options.rejectMarker)) {
+    return failure(400, 1301, 'The content of the request did not pass the content security review');
+  }
+  const now = clock.now();
+  const externalTaskId = body.external_task_id;
+  const existing = externalTaskId === undefined ? undefined : store.byExternalId(key, externalTaskId);
+  if (existing && options.duplicateExternalId === 'reject') return failure(400, 1201, 'external_task_id already exists');
+  if (existing && options.duplicateExternalId === 'return-existing') return success(taskView(state, existing, now));
+
+  const price = priceMicroUsd(state, body);
+  if (stats.billedMicroUsd + price > toMicroUsd(options.balanceUsd)) {
+    return failure(429, 1102, 'Account balance is not enough: insufficient balance');
+  }
+  if (state.inFlight.unfinished(key, now) >= options.concurrency) {
+    return failure(429, 1303, 'Parallel task over resource pack limit');
+  }
+  const duration: Duration = body.duration ?? API_DEFAULTS.duration;
+  const processingAt = now + realMs(state, options.queueS);
+  const task = store.create({
+    key,
+    externalTaskId,
+    duration,
+    createdAt: now,
+    processingAt,
+    endAt: processingAt + realMs(state, options.processingSByDuration[duration] ?? options.processingS),
+    failure: body.prompt?.includes(options.failMarker) ? MODERATION_MESSAGE : failTask ? PROVIDER_FAILURE_MESSAGE : undefined,
+  });
+  state.inFlight.add(key, task.endAt, now);
+  stats.taskCreated(externalTaskId, price);
+  return success(taskView(state, task, now));
+}
+
+/** GET by task_id, or by external_task_id in the same path slot when lookups by it are on. */
+export function getTask(state: EmulatorState, key: string, id: string): Answer {
+  const task = state.store.byTaskId(key, id) ?? (state.options.externalIdLookup ? state.store.byExternalId(key, id) : undefined);
+  if (!task) return failure(404, 1203, 'Task not found: the requested resource does not exist');
+  return success(taskView(state, task, state.clock.now()));
+}
+
+function pageParam(query: URLSearchParams, name: string, fallback: number, max: number): number | string {
+  const raw = query.get(name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (/^\d+$/.test(raw) && value >= 1 && value <= max) return value;
+  return `Invalid query parameter \`${name}\`: expected an integer from 1 to ${max}, got \`${raw}\``;
+}
+
+/** GET ?pageNum&pageSize: the key's tasks, newest first. */
+export function listTasks(state: EmulatorState, key: string, query: URLSearchParams): Answer {
+  const pageNum = pageParam(query, 'pageNum', 1, 1000);
+  const pageSize = pageParam(query, 'pageSize', 30, 500);
+  if (typeof pageNum === 'string') return failure(400, 1201, pageNum);
+  if (typeof pageSize === 'string') return failure(400, 1201, pageSize);
+  const now = state.clock.now();
+  return success(state.store.page(key, pageNum, pageSize).map((task) => taskView(state, task, now)));
+}

@@ -1,0 +1,162 @@
+// Emulator options: one zod schema shared by startEmulator(), `klingrun emulate` flags, YAML files
+// (`--config`) and POST /__emulator/config, so all four accept exactly the same fields.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { DURATIONS } from '../api/schemas.js';
+import type { Clock } from '../effects.js';
+import { InputError } from '../errors.js';
+import { echo, valueAt } from './value-at.js';
+
+/** The routes a fault can target. */
+export const ROUTES = ['create', 'get', 'list', 'download'] as const;
+export type Route = (typeof ROUTES)[number];
+
+export const FAULT_KINDS = [
+  'http500',
+  'http503',
+  'html5xx',
+  'hang',
+  'lost-response',
+  'reset',
+  'malformed-json',
+  'legacy-envelope',
+  'truncated-download',
+  'task-failure',
+  'storm1303',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+const ANY_ROUTE: readonly Route[] = ROUTES;
+/** Where each kind can fire; a fault without `on` fires on all of them. */
+export const FAULT_ROUTES: Readonly<Record<FaultKind, readonly Route[]>> = {
+  http500: ANY_ROUTE,
+  http503: ANY_ROUTE,
+  html5xx: ANY_ROUTE,
+  hang: ANY_ROUTE,
+  'lost-response': ANY_ROUTE,
+  reset: ANY_ROUTE,
+  'malformed-json': ['create', 'get', 'list'],
+  // The older wrapper nests one task object; the list call has no such form.
+  'legacy-envelope': ['create', 'get'],
+  'truncated-download': ['download'],
+  'task-failure': ['create'],
+  storm1303: ['create'],
+};
+
+export const faultSchema = z
+  .strictObject({
+    kind: z.enum(FAULT_KINDS),
+    /** Probability that a matching request triggers it. @default 1 */
+    p: z.number().min(0).max(1).default(1),
+    /** Routes it fires on. @default every route the kind applies to */
+    on: z.array(z.enum(ROUTES)).min(1).optional(),
+    /** Fires at most this many times. @default unlimited */
+    count: z.number().int().min(1).optional(),
+  })
+  .superRefine((fault, ctx) => {
+    const wrong = (fault.on ?? []).filter((route) => !FAULT_ROUTES[fault.kind].includes(route));
+    if (wrong.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['on'],
+        message: `fault \`${fault.kind}\` cannot fire on ${wrong.join(', ')} (it applies to ${FAULT_ROUTES[fault.kind].join(', ')})`,
+      });
+    }
+  });
+export type Fault = z.infer<typeof faultSchema>;
+
+/** A limit that may be switched off with Infinity (`.inf` in YAML). */
+const limit = (min: number) =>
+  z.union([z.number().min(min), z.literal(Infinity)], { error: `expected a number >= ${min}, or Infinity (.inf in YAML)` });
+const seconds = z.number().nonnegative();
+
+export const emulatorOptionsSchema = z.strictObject({
+  /** @default 0 (any free port) */
+  port: z.number().int().min(0).max(65535).default(0),
+  /** @default '127.0.0.1' */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Accepted bearer keys; an empty list revokes every key. @default ['emulator-key'] */
+  keys: z.array(z.string().min(1)).default(['emulator-key']),
+  /** Real ms per emulated ms, applied to every duration (0.001: a 3-minute task takes 180 ms). @default 1 */
+  timeScale: z.number().positive().default(1),
+  /** Emulated seconds a task stays `submitted`. @default 5 */
+  queueS: seconds.default(5),
+  /** Emulated seconds a task stays `processing`. @default 60 */
+  processingS: seconds.default(60),
+  /** Per-duration override of processingS, e.g. `{ "10": 120 }`. @default {} */
+  processingSByDuration: z.partialRecord(z.enum(DURATIONS), seconds).default({}),
+  /** Unfinished tasks per key; more → HTTP 429 code 1303. @default 10 */
+  concurrency: limit(1).default(10),
+  /** API requests per emulated minute per key; more → HTTP 429 code 1302. @default 600 */
+  rpm: limit(1).default(600),
+  /** Account balance; a create that would exceed it → HTTP 429 code 1102. @default Infinity */
+  balanceUsd: limit(0).default(Infinity),
+  /** Price billed for a model/mode/duration the price table does not list. @default 0.1 */
+  unknownPriceUsd: z.number().nonnegative().default(0.1),
+  /** Emulated seconds a video URL stays valid; then it answers 403. @default 3600 */
+  urlTtlS: z.number().positive().default(3600),
+  /** What a create with an external_task_id the key already used does. @default 'reject' */
+  duplicateExternalId: z.enum(['reject', 'return-existing', 'accept']).default('reject'),
+  /** Whether GET .../{id} also finds tasks by external_task_id. @default true */
+  externalIdLookup: z.boolean().default(true),
+  /** Whether the list call exists (false: 404 HTML, like an unknown gateway path). @default true */
+  listSupported: z.boolean().default(true),
+  /** A prompt containing it ends `failed` with the risk-control message. @default '[[moderate]]' */
+  failMarker: z.string().min(1).default('[[moderate]]'),
+  /** A prompt containing it is refused at submit (HTTP 400, code 1301). @default '[[reject]]' */
+  rejectMarker: z.string().min(1).default('[[reject]]'),
+  /** Injected faults, drawn in list order; the first that fires wins. @default [] */
+  faults: z.array(faultSchema).default([]),
+  /** Seed of the fault PRNG. @default 1 */
+  seed: z.number().int().default(1),
+});
+
+export type EmulatorOptions = z.output<typeof emulatorOptionsSchema>;
+/** What callers pass: every field optional; the clock only programmatically (never from YAML or JSON). */
+export type EmulatorOptionsInput = z.input<typeof emulatorOptionsSchema> & { readonly clock?: Clock };
+
+/** A zod failure as one sentence naming the option (and the file, when there is one). */
+function describeIssues(input: unknown, error: z.ZodError, source: string): string {
+  const issue = error.issues[0];
+  if (!issue) return `Invalid emulator options in ${source}.`;
+  if (issue.code === 'unrecognized_keys') {
+    const at = issue.path.length ? ` in \`${issue.path.join('.')}\`` : '';
+    return `Unknown emulator option(s)${at} in ${source}: ${issue.keys.map((k) => `\`${k}\``).join(', ')}.`;
+  }
+  const value = valueAt(input, issue.path);
+  // Keys may be real API keys: never echoed.
+  const got = value === undefined || issue.path[0] === 'keys' ? '' : `, got ${echo(value)}`;
+  return `Invalid emulator option \`${issue.path.join('.') || '(top level)'}\` in ${source}: ${issue.message}${got}.`;
+}
+
+/** Applies defaults and validates. Throws InputError naming the option. */
+export function resolveOptions(input: unknown, source = 'the emulator options'): EmulatorOptions {
+  const result = emulatorOptionsSchema.safeParse(input);
+  if (!result.success) throw new InputError('input_invalid', describeIssues(input, result.error, source));
+  return result.data;
+}
+
+/**
+ * Reads a YAML options file (same field names as the options). Throws InputError naming the file
+ * as `shownAs` (what the user typed, when `path` was resolved against a working directory).
+ */
+export function loadEmulatorConfig(path: string, shownAs = path): z.input<typeof emulatorOptionsSchema> {
+  const file = shownAs;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new InputError('input_missing', `Cannot read the emulator config file ${file}: ${(cause as Error).message}.`, { cause });
+  }
+  let data: unknown;
+  try {
+    data = parse(text) ?? {};
+  } catch (cause) {
+    throw new InputError('input_invalid', `The emulator config file ${file} is not valid YAML: ${(cause as Error).message}`, { cause });
+  }
+  const result = emulatorOptionsSchema.safeParse(data);
+  if (!result.success) throw new InputError('input_invalid', describeIssues(data, result.error, file));
+  // Return what the file said, not the defaults, so command-line flags can still override it.
+  return data as z.input<typeof emulatorOptionsSchema>;
+}

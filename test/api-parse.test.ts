@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { ProviderError } from '../src/api/errors.js';
+import { EXCERPT_MAX, type ParseContext, excerptOf, parseResponse } from '../src/api/parse.js';
+import { envelope, gatewayError, legacyEnvelope, raw, succeededTaskJson, taskJson } from './helpers/api-fixtures.js';
+
+const KEY = 'sk-parse-test-key-0123456789';
+const context: ParseContext = { label: 'POST /kling/v1/videos/image2video', secret: KEY, now: Date.parse('2026-01-01T00:00:00Z') };
+
+function parseError(...args: Parameters<typeof raw>): ProviderError {
+  const result = parseResponse(raw(...args), 'task', context);
+  if (!(result instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+describe('successful answers', () => {
+  it('reads a task from the Kling envelope', () => {
+    const task = parseResponse(raw(200, envelope(succeededTaskJson())), 'task', context);
+    expect(task).toMatchObject({ task_id: '2032273942220931072', task_status: 'succeed' });
+    expect(task).toHaveProperty('task_result.videos.0', { id: 'v1', url: 'https://cdn.example/v1.mp4', duration: '5.1' });
+  });
+
+  it('reads a task from the older CometAPI wrapper (task under data.data)', () => {
+    const task = parseResponse(raw(200, legacyEnvelope(taskJson({ task_status: 'processing' }))), 'task', context);
+    expect(task).toMatchObject({ task_id: '2032273942220931072', task_status: 'processing' });
+  });
+
+  it('reads a task list in either shape', () => {
+    const tasks = [taskJson({ task_id: 'a' }), taskJson({ task_id: 'b' })];
+    for (const body of [envelope(tasks), legacyEnvelope(tasks)]) {
+      const list = parseResponse(raw(200, body), 'list', context);
+      expect(Array.isArray(list) && list.map((t) => t.task_id)).toEqual(['a', 'b']);
+    }
+  });
+
+  it('rejects a task where a list is expected, and the other way round', () => {
+    expect(parseResponse(raw(200, envelope(taskJson())), 'list', context)).toMatchObject({ code: 'bad_response' });
+    expect(parseResponse(raw(200, envelope([taskJson()])), 'task', context)).toMatchObject({ code: 'bad_response' });
+  });
+});
+
+describe('classification of provider refusals', () => {
+  it.each([
+    [401, 1001, 'fatal-run', 'rejected'],
+    [429, 1102, 'fatal-run', 'rejected'],
+    [403, 1103, 'fatal-run', 'rejected'],
+    [400, 1201, 'fatal-job', 'rejected'],
+    [400, 1301, 'fatal-job', 'rejected'],
+    [429, 1302, 'retryable-rate', 'rejected'],
+    [429, 1303, 'retryable-concurrency', 'rejected'],
+    [500, 5000, 'retryable-server', 'unknown'],
+    [503, 5001, 'retryable-server', 'unknown'],
+    [504, 5002, 'retryable-server', 'unknown'],
+  ] as const)('HTTP %i with code %i is %s, outcome %s', (status, code, errorClass, outcome) => {
+    const error = parseError(status, envelope(null, code, `refused ${code}`));
+    expect(error).toMatchObject({ code, errorClass, outcome, httpStatus: status, requestId: 'req-1', retryable: errorClass.startsWith('retryable') });
+    expect(error.message).toBe(`refused ${code} (POST /kling/v1/videos/image2video, request_id req-1)`);
+  });
+
+  it('treats code != 0 on HTTP 200 as an error, by the body code', () => {
+    expect(parseError(200, envelope(taskJson(), 1303, 'parallel task over resource pack limit'))).toMatchObject({
+      code: 1303,
+      errorClass: 'retryable-concurrency',
+      httpStatus: 200,
+    });
+  });
+
+  it('classifies by the body code before the HTTP status (429 carries fatal codes too)', () => {
+    expect(parseError(429, envelope(null, 1101, 'arrears'))).toMatchObject({ errorClass: 'fatal-run', retryable: false });
+  });
+
+  it('names the code when the provider gave no message', () => {
+    expect(parseError(400, { code: 1200 }).message).toMatch(/^the provider answered code 1200 without a message/);
+  });
+
+  it('does not trust code 0 on an HTTP error status', () => {
+    expect(parseError(502, envelope(taskJson()))).toMatchObject({ code: 'http', errorClass: 'retryable-server', outcome: 'unknown' });
+  });
+});
+
+describe('CometAPI gateway errors', () => {
+  it('classifies a string code by HTTP status, as a clear refusal', () => {
+    const error = parseError(401, gatewayError('Invalid token', 'invalid_api_key'));
+    expect(error).toMatchObject({ code: 'http', errorClass: 'fatal-run', outcome: 'rejected', httpStatus: 401 });
+    expect(error.message).toBe('CometAPI gateway (comet_api_error): Invalid token (POST /kling/v1/videos/image2video)');
+  });
+
+  it('uses a numeric code in Kling ranges as the body code', () => {
+    expect(parseError(429, gatewayError('slow down', '1302'))).toMatchObject({ code: 1302, errorClass: 'retryable-rate' });
+  });
+
+  it('leaves the outcome unknown for a gateway 5xx', () => {
+    expect(parseError(524, gatewayError('origin timeout'))).toMatchObject({ errorClass: 'retryable-server', outcome: 'unknown' });
+  });
+});
+
+describe('answers that are not a usable envelope', () => {
+  const html = `<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>${'<p>upstream</p>'.repeat(50)}</body></html>`;
+
+  it.each([
+    ['an HTML error page', 502, html, 'http', 'retryable-server', /HTTP 502 with an HTML page/],
+    ['an HTML page on 200', 200, html, 'bad_response', 'retryable-server', /expected a JSON envelope, got HTTP 200 with an HTML page/],
+    ['an empty 200', 200, '', 'bad_response', 'retryable-server', /HTTP 200 with an empty body/],
+    ['truncated JSON', 200, '{"code":0,"message":"success","data":{"task_id":"1', 'bad_response', 'retryable-server', /malformed or truncated JSON/],
+    ['JSON of another shape', 200, { ok: true }, 'bad_response', 'retryable-server', /JSON of an unexpected shape/],
+    ['an HTML 401', 401, '<html>denied</html>', 'http', 'fatal-run', /HTTP 401 with an HTML page/],
+  ] as const)('%s', (_name, status, body, code, errorClass, message) => {
+    const error = parseError(status, body);
+    expect(error).toMatchObject({ code, errorClass, outcome: 'unknown', httpStatus: status });
+    expect(error.message).toMatch(message);
+  });
+
+  it('names the first schema problem of a 2xx envelope with a wrong task', () => {
+    const error = parseError(200, envelope(taskJson({ task_status: 'done' })));
+    expect(error.code).toBe('bad_response');
+    expect(error.message).toMatch(/^the answer's data is not a task \(data\.task_status: /);
+  });
+
+  it('quotes a one-line excerpt of at most 200 characters', () => {
+    const error = parseError(502, html);
+    expect(error.excerpt).toMatch(/^<!DOCTYPE html><html><head><title>502 Bad Gateway/);
+    expect(error.excerpt?.length).toBe(EXCERPT_MAX);
+    expect(error.excerpt).toMatch(/…$/);
+    expect(parseError(200, '').excerpt).toBeUndefined();
+  });
+});
+
+describe('Retry-After', () => {
+  it.each([
+    ['2', 2000],
+    ['1.5', 1500],
+    ['Thu, 01 Jan 2026 00:00:03 GMT', 3000],
+    ['soon', undefined],
+  ])('%s → %s ms', (header, ms) => {
+    const error = parseError(429, envelope(null, 1302, 'rate'), { retryAfter: header });
+    expect(error.retryAfterMs).toBe(ms);
+  });
+});
+
+describe('routes a provider may not offer', () => {
+  const optional: ParseContext = { ...context, label: 'GET /kling/v1/videos/image2video?pageNum=1&pageSize=30', optionalRoute: 'listing tasks' };
+  const parseList = (...args: Parameters<typeof raw>) => parseResponse(raw(...args), 'list', optional);
+
+  it.each([
+    ['an HTML 404', raw(404, '<html>Not Found</html>')],
+    ['a JSON 404 that is not a Kling envelope', raw(404, gatewayError('Invalid URL (GET /kling/v1/videos/image2video)'))],
+    ['a redirect', raw(302, '', { redirected: false })],
+    ['a followed redirect', raw(200, '<html>login</html>', { redirected: true })],
+    ['a 405', raw(405, envelope(null, 1202, 'invalid method'))],
+  ])('%s is "not supported by this provider"', (_name, response) => {
+    const error = parseResponse(response, 'list', optional);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ code: 'unsupported', errorClass: 'fatal-job' });
+    expect((error as ProviderError).message).toMatch(/^listing tasks is not supported by this provider \(it answered HTTP \d+/);
+  });
+
+  it('keeps a Kling envelope on a 404 as the provider error it is', () => {
+    expect(parseList(404, envelope(null, 1203, 'task not found'))).toMatchObject({ code: 1203, httpStatus: 404 });
+  });
+
+  it('only applies to optional routes', () => {
+    expect(parseError(404, '<html>Not Found</html>')).toMatchObject({ code: 'http', errorClass: 'fatal-job' });
+  });
+});
+
+describe('excerptOf', () => {
+  it('scrubs the key and bearer tokens before cutting, so no key prefix survives', () => {
+    const text = `${'x'.repeat(190)}${KEY} Authorization: Bearer other-token`;
+    const excerpt = excerptOf(text, KEY);
+    expect(excerpt).toBe(`${'x'.repeat(190)}*** Autho…`);
+    expect(excerptOf('Authorization: Bearer other-token', KEY)).toBe('Authorization: Bearer ***');
+  });
+});
