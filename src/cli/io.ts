@@ -8,6 +8,8 @@ export interface CliIO {
   readonly isTTY: boolean;
   /** Asks a yes/no question on the terminal; only called when isTTY. */
   readonly confirm: (question: string) => Promise<boolean>;
+  /** The command's own arguments (after the command name), for the report's reproduce block. */
+  readonly argv?: readonly string[];
   /** Aborted on the first Ctrl-C; a second one exits at once (main.ts). */
   readonly signal: AbortSignal;
 }

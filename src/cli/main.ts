@@ -44,7 +44,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     } catch (error) {
       throw new UsageError(`${(error as Error).message}. Usage: ${command.usage}`);
     }
-    return await command.run(parsed, io);
+    return await command.run(parsed, { ...io, argv: rest });
   } catch (error) {
     io.stderr(formatError(error) + '\n');
     return exitCodeFor(error);
@@ -85,6 +85,7 @@ const io: CliIO = {
   isTTY: !!process.stdout.isTTY && !!process.stdin.isTTY,
   confirm: confirmOnTerminal,
   signal: controller.signal,
+  argv: [],
 };
 
 const code = await main(process.argv.slice(2), io);

@@ -38,6 +38,36 @@ const groupOf = (job: PlannedJob): string => {
   return `${p.model_name} ${p.mode ?? 'default'}`;
 };
 
+/** One plain log line per meaningful event (non-TTY output); status polls that change nothing stay quiet. */
+function describe(event: JournalEvent, state: JobState): string | undefined {
+  switch (event.ev) {
+    case 'submitting':
+      return event.attempt > 1 ? `submitting (attempt ${event.attempt})` : undefined;
+    case 'submitted':
+      return `submitted, task ${event.task_id}`;
+    case 'adopted':
+      return `found task ${event.task_id} of an earlier submit (by ${event.via}); not submitting again`;
+    case 'rejected':
+      return event.retryable ? `provider busy (${String(event.code)}), retrying` : undefined;
+    case 'status':
+      return event.task_status === 'processing' ? 'processing' : undefined;
+    case 'succeeded':
+      return state.phase === 'succeeded' ? 'succeeded, downloading' : undefined;
+    case 'downloaded':
+      return `downloaded ${event.path}${event.warnings?.length ? ` (warning: ${event.warnings.join('; ')})` : ''}`;
+    case 'failed':
+      return `failed: ${event.message}`;
+    case 'timed_out':
+      return 'timed out (checked again on the next run)';
+    case 'orphaned':
+      return `orphaned: ${event.message}`;
+    case 'skipped_budget':
+      return 'skipped: over the budget';
+    default:
+      return undefined;
+  }
+}
+
 export interface ProgressOptions {
   readonly plan: Plan;
   readonly states: ReadonlyMap<string, JobState>;
@@ -98,11 +128,16 @@ export class Progress {
     const before = this.#status.get(job.id);
     const after = statusOf(state);
     if (event.ev === 'succeeded' && before !== 'not_downloaded') this.#spentUsd += job.cost_usd ?? 0;
-    if (before === after) return;
-    this.#move(job, after);
-    if (after === 'succeeded' || after === 'failed' || after === 'timed_out' || after === 'orphaned') this.#finishedThisRun += 1;
-    if (this.#bars) this.#render();
-    else this.#options.write(`${job.external_task_id} ${groupOf(job)} ${before ?? 'pending'} → ${after}${state.error && after !== 'succeeded' ? `: ${state.error.message}` : ''}\n`);
+    if (before !== after) {
+      this.#move(job, after);
+      if (after === 'succeeded' || after === 'failed' || after === 'timed_out' || after === 'orphaned') this.#finishedThisRun += 1;
+    }
+    if (this.#bars) {
+      if (before !== after) this.#render();
+      return;
+    }
+    const line = describe(event, state);
+    if (line) this.#options.write(`${job.external_task_id} ${groupOf(job)}: ${line}\n`);
   }
 
   stop(): void {

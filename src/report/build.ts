@@ -2,7 +2,7 @@
 import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
 import type { JournalEvent } from '../state/events.js';
 import { type JobState, replay } from '../runner/job-state.js';
-import { type Report, type ReportJob, type ReportStatus, REPORT_STATUSES, type VariantSummary } from './schema.js';
+import { type Report, type ReportJob, type ReportStatus, REPORT_STATUSES, type Reproduce, type VariantSummary } from './schema.js';
 
 export interface ReportInput {
   readonly plan: Plan;
@@ -12,6 +12,8 @@ export interface ReportInput {
   /** When the reported run started and ended (ms); null for `status` views. */
   readonly startedAt?: number | null;
   readonly finishedAt?: number | null;
+  /** Written by `run`; absent for views that ran nothing. */
+  readonly reproduce?: Reproduce | null;
 }
 
 export function statusOf(state: JobState | undefined): ReportStatus {
@@ -47,6 +49,8 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
     id,
     external_task_id: state?.externalTaskId ?? job?.external_task_id ?? null,
     task_id: state?.taskId ?? null,
+    entry: job?.entry ?? null,
+    repeat: job?.repeat ?? null,
     variant: job?.variant ?? {},
     params: request,
     status,
@@ -112,6 +116,7 @@ export function buildReport(input: ReportInput): Report {
     totals: { jobs: jobs.length, ...totals, cost_usd_estimated: round(cost, 4), cost_unknown_jobs: costUnknown },
     by_variant: summarizeVariants(input.plan.jobs, jobs),
     jobs,
+    reproduce: input.reproduce ?? null,
   };
 }
 

@@ -1,6 +1,7 @@
 // report.json: a pure function of the plan and the journal (report/build.ts). The JSON Schema in
 // schemas/report.schema.json is generated from this.
 import { z } from 'zod';
+import { priceTableSchema } from '../data/tables.js';
 import { jobRequestSchema } from '../plan/schema.js';
 
 export const REPORT_STATUSES = [
@@ -23,6 +24,9 @@ export const reportJobSchema = z.strictObject({
   id: z.string(),
   external_task_id: z.string().nullable(),
   task_id: z.string().nullable(),
+  /** Where the job comes from: the manifest's jobs[] index and the repeat (null when no longer planned). */
+  entry: z.number().int().nullable(),
+  repeat: z.number().int().nullable(),
   variant: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
   params: jobRequestSchema.nullable(),
   status: z.enum(REPORT_STATUSES),
@@ -63,6 +67,27 @@ export const variantSummarySchema = z.strictObject({
 });
 export type VariantSummary = z.infer<typeof variantSummarySchema>;
 
+/** Everything needed to rerun the batch exactly (`klingrun plan --check report.json`). */
+export const reproduceSchema = z.strictObject({
+  tool_version: z.string(),
+  manifest_sha256: z.string(),
+  /** sha256 of `klingrun plan --json` for this manifest and these images. */
+  plan_sha256: z.string(),
+  id_salt: z.string(),
+  prices: priceTableSchema,
+  limits: z.strictObject({
+    concurrency: z.number(),
+    rpm: z.number(),
+    budget_usd: z.number().nullable(),
+    task_timeout_min: z.number(),
+    poll_interval_s: z.number().nullable(),
+    download_concurrency: z.number(),
+  }),
+  /** The command line, without the program name; the API key is never on it. */
+  command: z.array(z.string()),
+});
+export type Reproduce = z.infer<typeof reproduceSchema>;
+
 export const reportSchema = z.strictObject({
   tool: z.strictObject({ name: z.literal('klingrun'), version: z.string() }),
   manifest: z.strictObject({ path: z.string(), sha256: z.string(), name: z.string() }),
@@ -78,5 +103,6 @@ export const reportSchema = z.strictObject({
   }),
   by_variant: z.array(variantSummarySchema),
   jobs: z.array(reportJobSchema),
+  reproduce: reproduceSchema.nullable(),
 });
 export type Report = z.infer<typeof reportSchema>;

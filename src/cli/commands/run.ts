@@ -10,6 +10,8 @@ import { loadPlan } from '../../plan/index.js';
 import { resolveRunOptions } from '../../runner/options.js';
 import { ConcurrencyGate, RequestLimiter } from '../../runner/limits.js';
 import { runBatch } from '../../runner/run.js';
+import { inShard, parseShard, selectOnly } from '../../runner/select.js';
+import { planSha256 } from '../../plan/json.js';
 import { replay } from '../../runner/job-state.js';
 import { nextAction } from '../../runner/actions.js';
 import { openJournal } from '../../state/journal.js';
@@ -25,7 +27,7 @@ import { Progress } from '../progress.js';
 import { formatSummary } from '../summary.js';
 
 const USAGE =
-  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--yes]';
+  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--only failed|timed_out|<id-prefix>] [--shard i/n] [--yes]';
 
 /** Above this estimate (or with unknown prices), a run without a terminal needs --yes. */
 export const CONFIRM_THRESHOLD_USD = 1;
@@ -48,6 +50,8 @@ export const runCommand: Command = {
     'poll-interval': { type: 'string' },
     'task-timeout': { type: 'string' },
     'retry-failed': { type: 'boolean' },
+    only: { type: 'string' },
+    shard: { type: 'string' },
     yes: { type: 'boolean', short: 'y' },
     prices: { type: 'string' },
     models: { type: 'string' },
@@ -68,8 +72,14 @@ export const runCommand: Command = {
     };
     const absoluteManifest = resolve(io.cwd, manifestPath as string);
     const loaded = await loadPlan(absoluteManifest, { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
-    const { plan, manifest } = loaded;
-    const options = resolveRunOptions([useEmulator ? EMULATOR_DEFAULTS : undefined, manifest.limits, flags], booleanOption(args, 'retry-failed'));
+    const { manifest } = loaded;
+    const shardText = stringOption(args, 'shard');
+    const shard = shardText === undefined ? undefined : parseShard(shardText);
+    // A shard is a smaller batch: its report, progress and exit code cover its slice only.
+    const plan = shard ? { ...loaded.plan, jobs: loaded.plan.jobs.filter((job) => inShard(job, shard)) } : loaded.plan;
+    const only = stringOption(args, 'only');
+    // `--only` reruns a subset: failed jobs among it start a new attempt, as with --retry-failed.
+    const options = resolveRunOptions([useEmulator ? EMULATOR_DEFAULTS : undefined, manifest.limits, flags], booleanOption(args, 'retry-failed') || only !== undefined);
     if (options.budgetUsd !== undefined) {
       const unpriced = plan.jobs.filter((job) => job.cost_usd === null).length;
       if (unpriced > 0) {
@@ -85,13 +95,16 @@ export const runCommand: Command = {
     try {
       const journal = openJournal(join(outputDir, 'state.jsonl'), { name: plan.name, toolVersion: VERSION, logger });
       const before = replay(journal.events);
+      const selected = only === undefined ? undefined : selectOnly(only, plan.jobs, before);
       const todo = plan.jobs.filter((job) => {
+        if (selected && !selected.has(job.id) && before.get(job.id)?.phase !== 'submitted' && before.get(job.id)?.phase !== 'submitting') return false;
         const state = before.get(job.id);
         return !state || nextAction(state, { retryFailed: options.retryFailed, fileIntact: true }).kind !== 'done';
       });
       io.stdout(formatSummary(plan, todo, options, loaded.models) + '\n');
       await confirm(io, todo, booleanOption(args, 'yes'));
-      journal.append({ ev: 'run', t: Date.now(), pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: ['run', ...args.positionals.slice(0, 1)] });
+      const command = ['run', ...(io.argv ?? [])];
+      journal.append({ ev: 'run', t: Date.now(), pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: command });
 
       const client = createClient({ baseUrl: emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL, apiKey });
       const progress = new Progress({ plan, states: before, isTTY: io.isTTY, write: io.stderr });
@@ -112,6 +125,7 @@ export const runCommand: Command = {
           random: Math.random,
           logger,
           softSignal: io.signal,
+          selected,
           onEvent: (event, state, job) => progress.onEvent(event, state, job),
         });
       } finally {
@@ -119,7 +133,23 @@ export const runCommand: Command = {
         journal.close();
       }
 
-      const report = buildReport({ plan, events: journal.events, manifest: { path: relative(outputDir, absoluteManifest), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: Date.now() });
+      const reproduce = {
+        tool_version: VERSION,
+        manifest_sha256: loaded.manifestSha256,
+        plan_sha256: planSha256(loaded.plan),
+        id_salt: loaded.plan.id_salt,
+        prices: loaded.prices,
+        limits: {
+          concurrency: options.concurrency,
+          rpm: options.rpm,
+          budget_usd: options.budgetUsd ?? null,
+          task_timeout_min: options.taskTimeoutMs / 60_000,
+          poll_interval_s: options.pollIntervalMs === undefined ? null : options.pollIntervalMs / 1000,
+          download_concurrency: options.downloadConcurrency,
+        },
+        command,
+      };
+      const report = buildReport({ plan, events: journal.events, manifest: { path: relative(outputDir, absoluteManifest), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: Date.now(), reproduce });
       writeFileAtomic(join(outputDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
       io.stdout(formatTotals(report.totals, relative(io.cwd, outputDir) || '.') + '\n');
 
@@ -128,7 +158,9 @@ export const runCommand: Command = {
         io.stderr(`error: the provider refused the run (${String(result.stopReason.code)}): ${result.stopReason.message}. Nothing more was submitted; tasks already in flight were followed as far as possible. Fix the key or the account, then rerun the same command to resume.\n`);
         return EXIT.providerRefused;
       }
-      return report.totals.succeeded === plan.jobs.length ? EXIT.ok : EXIT.jobsFailed;
+      const wanted = selected ? plan.jobs.filter((job) => selected.has(job.id)) : plan.jobs;
+      const succeeded = new Set(report.jobs.filter((job) => job.status === 'succeeded').map((job) => job.id));
+      return wanted.every((job) => succeeded.has(job.id)) ? EXIT.ok : EXIT.jobsFailed;
     } finally {
       await emulator?.close();
       lock.release();
