@@ -11,9 +11,22 @@ export function formatIssue(issue: InputIssue): string {
   let text = `${issue.file}${position}${field}: ${issue.message}`;
   if (issue.hint) text += ` ${issue.hint}`;
   if (issue.excerpt !== undefined && issue.col) {
-    text += `\n    ${issue.excerpt}\n    ${' '.repeat(issue.col - 1)}^`;
+    const { line, caret } = excerptWindow(issue.excerpt, issue.col);
+    text += `\n    ${line}\n    ${' '.repeat(caret)}^`;
   }
   return text;
+}
+
+/** Widest excerpt shown; longer lines (a 600-character prompt) are cut around the column. */
+const EXCERPT_WIDTH = 100;
+
+/** The part of a source line to show and where the caret goes in it (0-based). */
+export function excerptWindow(excerpt: string, col: number): { line: string; caret: number } {
+  if (excerpt.length <= EXCERPT_WIDTH) return { line: excerpt, caret: col - 1 };
+  const start = Math.max(0, Math.min(col - 1 - 20, excerpt.length - EXCERPT_WIDTH));
+  const end = start + EXCERPT_WIDTH;
+  const line = `${start > 0 ? '…' : ''}${excerpt.slice(start, end)}${end < excerpt.length ? '…' : ''}`;
+  return { line, caret: col - 1 - start + (start > 0 ? 1 : 0) };
 }
 
 export function formatError(error: unknown): string {

@@ -2,6 +2,7 @@
 // no absolute paths, no timestamps, so the same manifest and images give the same bytes anywhere.
 import { z } from 'zod';
 import { API_DEFAULTS, DURATIONS, MODEL_NAMES, MODES, SOUNDS, trajectoryPointSchema } from '../api/schemas.js';
+import type { ModelTable } from '../data/tables.js';
 
 /** A local image is referenced by its path relative to the manifest's folder and its content hash. */
 export const imageRefSchema = z.discriminatedUnion('kind', [
@@ -70,8 +71,17 @@ export const planSchema = z.strictObject({
 });
 export type Plan = z.infer<typeof planSchema>;
 
-/** The values the provider will actually use (its defaults filled in), for pricing and grouping. */
-export function effectiveParams(request: JobRequest): { model_name: string; mode: string | undefined; duration: string } {
+/**
+ * The values the provider will actually use (its defaults filled in), for pricing and grouping.
+ * With the model table, a model with a single quality level gets no mode and the others default
+ * to std; without it, `mode` is reported as written.
+ */
+export function effectiveParams(
+  request: JobRequest,
+  models?: ModelTable,
+): { model_name: string; mode: string | undefined; duration: string } {
   const model_name = request.model_name ?? API_DEFAULTS.model_name;
-  return { model_name, mode: request.mode, duration: request.duration ?? API_DEFAULTS.duration };
+  const modes = models?.[model_name]?.modes;
+  const mode = modes === undefined ? request.mode : modes.length === 0 ? undefined : (request.mode ?? API_DEFAULTS.mode);
+  return { model_name, mode, duration: request.duration ?? API_DEFAULTS.duration };
 }

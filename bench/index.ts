@@ -1,0 +1,94 @@
+// `npm run bench`: runs each bench case in a fresh child process (so its time and peak RSS are
+// its own), prints a table and writes output/bench.json. To add a case, write a module exporting
+// a BenchCase and append it to CASES.
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { planCase } from './plan.js';
+
+export interface BenchCase {
+  readonly name: string;
+  readonly description: string;
+  /** What "fast enough" means; each is reported as met or missed. */
+  readonly targets: { readonly ms?: number; readonly rssMb?: number };
+  /** Untimed preparation in the parent, in a temp folder removed afterwards; returns the input of `run`. */
+  prepare(dir: string): Promise<unknown>;
+  /** The measured work, in a child process; resolves to a one-line detail for the table. */
+  run(input: unknown): Promise<string>;
+}
+
+export const CASES: readonly BenchCase[] = [planCase];
+
+interface Measured {
+  readonly ms: number;
+  readonly rssMb: number;
+  readonly detail: string;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+/** Child side: run one case and send the measurement back. */
+async function runChild(name: string, input: unknown): Promise<void> {
+  const bench = CASES.find((c) => c.name === name);
+  if (!bench) throw new Error(`no bench case ${name}`);
+  const start = performance.now();
+  const detail = await bench.run(input);
+  const ms = performance.now() - start;
+  const rssMb = process.resourceUsage().maxRSS / 1024;
+  process.send?.({ ms, rssMb, detail } satisfies Measured);
+}
+
+function measure(bench: BenchCase, input: unknown): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    // execArgv is inherited, so the child runs under tsx like this process.
+    const child = fork(SELF, ['--case', bench.name], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+    let result: Measured | undefined;
+    child.on('message', (message) => (result = message as Measured));
+    child.on('error', reject);
+    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`bench case ${bench.name} exited with ${code}`))));
+    child.send({ input });
+  });
+}
+
+const verdict = (value: number, target: number | undefined) => (target === undefined ? '' : value <= target ? ' ok' : ' MISSED');
+
+async function main(): Promise<void> {
+  const rows: Record<string, unknown>[] = [];
+  console.log(`${'case'.padEnd(12)} ${'time'.padStart(9)}${''.padEnd(7)} ${'peak RSS'.padStart(8)}${''.padEnd(6)}  detail`);
+  for (const bench of CASES) {
+    const dir = mkdtempSync(join(tmpdir(), `klingrun-bench-${bench.name}-`));
+    try {
+      const m = await measure(bench, await bench.prepare(dir));
+      rows.push({ name: bench.name, description: bench.description, ms: Math.round(m.ms), rss_mb: Math.round(m.rssMb), detail: m.detail, targets: bench.targets });
+      console.log(
+        `${bench.name.padEnd(12)} ${`${m.ms.toFixed(0)} ms`.padStart(9)}${verdict(m.ms, bench.targets.ms).padEnd(7)} ` +
+          `${`${m.rssMb.toFixed(0)} MB`.padStart(8)}${verdict(m.rssMb, bench.targets.rssMb).padEnd(6)}  ${m.detail}`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const out = fileURLToPath(new URL('../output/', import.meta.url));
+  mkdirSync(out, { recursive: true });
+  const machine = { node: process.version, cpus: cpus().length, platform: process.platform };
+  writeFileSync(join(out, 'bench.json'), `${JSON.stringify({ machine, cases: rows }, null, 2)}\n`);
+  console.log(`\nwrote output/bench.json (${machine.cpus} CPUs, Node ${machine.node}); targets: time in ms, peak RSS in MB`);
+}
+
+const caseIndex = process.argv.indexOf('--case');
+if (caseIndex > 0) {
+  const name = process.argv[caseIndex + 1] ?? '';
+  process.once('message', (message) => {
+    runChild(name, (message as { input: unknown }).input).then(
+      () => process.disconnect?.(),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+} else if (process.argv[1] === SELF) {
+  await main();
+}

@@ -1,0 +1,48 @@
+// `klingrun validate <manifest>…`: every check `plan` makes (schema, matrix, images, model rules),
+// for several manifests at once; one summary line per valid manifest, the errors of the others.
+import { loadModelTable } from '../../data/tables.js';
+import { InputError, ManifestError, UsageError } from '../../errors.js';
+import { loadPlan } from '../../plan/index.js';
+import type { Plan } from '../../plan/schema.js';
+import { stringOption } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import { formatError } from '../format-error.js';
+import type { Command } from '../io.js';
+import { reportWarnings } from './plan.js';
+
+const USAGE = 'klingrun validate <manifest>… [--models <file>]';
+
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** `8 jobs from 2 entries (2 images, 4 variants)`. */
+export function describePlan(plan: Plan): string {
+  const images = new Set(plan.jobs.map((j) => (j.request.image.kind === 'file' ? j.request.image.sha256 : j.request.image.url)));
+  const variants = new Set(plan.jobs.map((j) => JSON.stringify(j.variant)));
+  const entries = new Set(plan.jobs.map((j) => j.entry));
+  return `${count(plan.jobs.length, 'job')} from ${count(entries.size, 'entry', 'entries')} (${count(images.size, 'image')}, ${count(variants.size, 'variant')})`;
+}
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'Check manifests (fields, matrix, images, model rules) without calling the API.',
+  usage: USAGE,
+  options: { models: { type: 'string' } },
+  async run(args, io) {
+    if (args.positionals.length === 0) throw new UsageError(`Name at least one manifest. Usage: ${USAGE}`);
+    const models = loadModelTable(stringOption(args, 'models'));
+    let failed = 0;
+    for (const manifestPath of args.positionals) {
+      try {
+        // Prices play no part in validity: an empty table skips reading it.
+        const { plan } = await loadPlan(manifestPath, { cwd: io.cwd, models, prices: [] });
+        reportWarnings(plan, manifestPath, io);
+        io.stdout(`${manifestPath}: valid, ${describePlan(plan)}\n`);
+      } catch (error) {
+        if (!(error instanceof ManifestError || error instanceof InputError)) throw error;
+        failed += 1;
+        io.stderr(`${formatError(error)}\n`);
+      }
+    }
+    return failed ? EXIT.badInput : EXIT.ok;
+  },
+};

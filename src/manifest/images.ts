@@ -1,0 +1,136 @@
+// Resolves every image a manifest names (globs, files, https URLs) to plan references, checking
+// local files against the API's limits first. Each distinct file is read and hashed once, however
+// many jobs use it; all reads go through the injected ManifestFs.
+import { createHash } from 'node:crypto';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import fg from 'fast-glob';
+import PQueue from 'p-queue';
+import type { InputIssue } from '../errors.js';
+import type { ImageRef } from '../plan/schema.js';
+import type { ManifestFs } from './fs.js';
+import { inspectImage, sizeProblem } from './image-file.js';
+import type { Manifest } from './schema.js';
+import type { FieldPath, Source } from './source.js';
+
+/** One image-valued field of the manifest. `many`: `jobs[].image`, which may be a glob. */
+export interface ImageSpec {
+  readonly spec: string;
+  readonly path: FieldPath;
+  readonly many: boolean;
+}
+
+/** Resolved references by spec string (specs are relative to one folder, so a string means one thing). */
+export type ResolvedImages = ReadonlyMap<string, readonly ImageRef[]>;
+
+/** Files read at once; enough to keep the disk busy, few enough to stay far from EMFILE. */
+const READ_CONCURRENCY = 32;
+
+type Resolution =
+  | { readonly kind: 'url'; readonly ref: ImageRef }
+  | { readonly kind: 'files'; readonly glob: boolean; readonly files: readonly string[] }
+  | { readonly kind: 'problem'; readonly message: string };
+
+type FileResult = ImageRef | { readonly problem: string };
+
+/** Every image-valued field of a manifest, in document order. */
+export function imageSpecsOf(manifest: Manifest): ImageSpec[] {
+  const specs: ImageSpec[] = [];
+  const singles = (fields: Manifest['defaults'], at: FieldPath) => {
+    if (!fields) return;
+    if (fields.image_tail) specs.push({ spec: fields.image_tail, path: [...at, 'image_tail'], many: false });
+    if (fields.static_mask) specs.push({ spec: fields.static_mask, path: [...at, 'static_mask'], many: false });
+    fields.dynamic_masks?.forEach((m, k) => specs.push({ spec: m.mask, path: [...at, 'dynamic_masks', k, 'mask'], many: false }));
+  };
+  singles(manifest.defaults, ['defaults']);
+  manifest.jobs.forEach((entry, i) => {
+    if (typeof entry.image === 'string') specs.push({ spec: entry.image, path: ['jobs', i, 'image'], many: true });
+    else entry.image.forEach((spec, k) => specs.push({ spec, path: ['jobs', i, 'image', k], many: true }));
+    singles(entry, ['jobs', i]);
+  });
+  return specs;
+}
+
+const toPosix = (path: string) => path.split(sep).join('/');
+
+function urlResolution(spec: string): Resolution | undefined {
+  if (/^https:\/\//i.test(spec)) {
+    return URL.canParse(spec) ? { kind: 'url', ref: { kind: 'url', url: spec } } : { kind: 'problem', message: `\`${spec}\` is not a valid URL.` };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(spec)?.[1]?.toLowerCase();
+  if (!scheme) return undefined;
+  const why = scheme === 'http' ? 'the provider fetches images over https only' : 'use a local file path or an https URL';
+  return { kind: 'problem', message: `\`${spec}\` is not an https URL; ${why}.` };
+}
+
+/** Resolves and checks the images of a parsed manifest; problems come back as located issues. */
+export async function resolveImages(
+  manifest: Manifest,
+  source: Source,
+  options: { readonly dir: string; readonly fs: ManifestFs },
+): Promise<{ images: ResolvedImages; issues: InputIssue[] }> {
+  const { dir, fs } = options;
+  const queue = new PQueue({ concurrency: READ_CONCURRENCY });
+  const specCache = new Map<string, Promise<Resolution>>();
+  const fileCache = new Map<string, Promise<FileResult>>();
+  const rel = (abs: string) => toPosix(relative(dir, abs));
+
+  const resolveSpec = async (spec: string): Promise<Resolution> => {
+    const url = urlResolution(spec);
+    if (url) return url;
+    const abs = isAbsolute(spec) ? spec : resolve(dir, spec);
+    const found = await fs.stat(abs);
+    if (found?.isFile) return { kind: 'files', glob: false, files: [abs] };
+    if (found) return { kind: 'problem', message: `\`${spec}\` is a folder; name its images with a glob such as \`${spec.replace(/\/?$/, '/*.jpg')}\`.` };
+    if (!fg.isDynamicPattern(spec)) return { kind: 'problem', message: `\`${spec}\` does not exist (paths are relative to the manifest's folder).` };
+    const matches = (await fs.glob(spec, dir)).map((m) => resolve(dir, m)).sort((a, b) => (rel(a) < rel(b) ? -1 : 1));
+    if (matches.length === 0) return { kind: 'problem', message: `the glob \`${spec}\` matches no files (globs are relative to the manifest's folder).` };
+    return { kind: 'files', glob: true, files: matches };
+  };
+
+  const checkFile = (abs: string): Promise<FileResult> =>
+    queue.add(async () => {
+      const size = (await fs.stat(abs))?.size ?? 0;
+      const tooBig = sizeProblem(size);
+      if (tooBig) return { problem: tooBig };
+      let bytes: Uint8Array;
+      try {
+        bytes = await fs.readFile(abs);
+      } catch (error) {
+        return { problem: `cannot be read: ${(error as Error).message}.` };
+      }
+      const facts = inspectImage(bytes);
+      if (typeof facts === 'string') return { problem: facts };
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      return { kind: 'file', path: rel(abs), sha256, bytes: bytes.length, width: facts.width, height: facts.height } as const;
+    });
+
+  const cached = <T>(cache: Map<string, Promise<T>>, key: string, make: (key: string) => Promise<T>): Promise<T> => {
+    let hit = cache.get(key);
+    if (!hit) cache.set(key, (hit = make(key)));
+    return hit;
+  };
+
+  const images = new Map<string, ImageRef[]>();
+  // Issues are gathered per field and flattened in field order, so the output never depends on I/O timing.
+  const perField = await Promise.all(
+    imageSpecsOf(manifest).map(async ({ spec, path, many }): Promise<InputIssue[]> => {
+      const resolution = await cached(specCache, spec, resolveSpec);
+      if (resolution.kind === 'problem') return [source.issue(path, resolution.message)];
+      if (resolution.kind === 'url') {
+        images.set(spec, [resolution.ref]);
+        return [];
+      }
+      if (!many && resolution.glob) {
+        return [source.issue(path, `\`${spec}\` is a glob; this field takes exactly one image file or https URL.`)];
+      }
+      const results = await Promise.all(resolution.files.map((abs) => cached(fileCache, abs, checkFile)));
+      const refs = results.filter((r): r is ImageRef => !('problem' in r));
+      if (refs.length === results.length) images.set(spec, refs);
+      return results.flatMap((result, k) =>
+        'problem' in result ? [source.issue(path, `image \`${rel(resolution.files[k] ?? '')}\` ${result.problem}`)] : [],
+      );
+    }),
+  );
+  const issues = perField.flat();
+  return { images, issues };
+}

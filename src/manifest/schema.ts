@@ -1,0 +1,144 @@
+// The manifest language (version 1) as zod schemas. The field rules come from the create-call
+// schema in api/schemas.ts, so the manifest, the client and the emulator cannot disagree.
+// schemas/manifest.schema.json is generated from `manifestSchema` (npm run schemas).
+import { z } from 'zod';
+import { createTaskBodySchema, LIMITS } from '../api/schemas.js';
+
+const api = createTaskBodySchema.shape;
+
+/** More combinations than this in one job entry is an error (GitHub Actions uses 256; we plan, not run). */
+export const MAX_COMBINATIONS = 10_000;
+/** Upper bound of `repeat`, to catch typos before they become a large bill. */
+export const MAX_REPEAT = 1_000;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** `duration` accepts the numbers 5 and 10 too, and is always normalised to the string the API wants. */
+export const durationSchema = z
+  .union([z.literal(5), z.literal(10), z.enum(['5', '10'])], {
+    error: 'must be 5 or 10 (seconds)',
+  })
+  .transform((d) => (d === 5 || d === '5' ? ('5' as const) : ('10' as const)))
+  .meta({ description: 'Video length in seconds: 5 or 10 (sent as the string "5" or "10").' });
+
+/** The single-valued create-call fields: the ones a matrix may vary. */
+export const scalarFields = {
+  model_name: api.model_name.unwrap().meta({ description: 'Kling model; the API default is kling-v1.' }),
+  mode: api.mode.unwrap().meta({ description: 'std (faster) or pro (higher quality); leave out for single-quality models.' }),
+  duration: durationSchema,
+  prompt: api.prompt.unwrap().meta({ description: `Motion prompt, at most ${LIMITS.promptMax} characters.` }),
+  negative_prompt: api.negative_prompt
+    .unwrap()
+    .meta({ description: `What to avoid, at most ${LIMITS.negativePromptMax} characters.` }),
+  cfg_scale: api.cfg_scale.unwrap().meta({ description: 'Prompt adherence, 0 to 1 (older models only).' }),
+  sound: api.sound.unwrap().meta({ description: 'Generated audio, "on" or "off" (quote them in YAML).' }),
+  callback_url: z
+    .string()
+    .refine(isHttpUrl, { error: 'must be an http(s) URL, e.g. https://example.com/hook' })
+    .meta({ description: 'Webhook the provider POSTs task updates to.' }),
+};
+
+/** A local image file (relative to the manifest) or an https URL; exactly one, no glob. */
+const singleImageSchema = z.string().min(1).meta({ description: 'A local image file (relative to the manifest) or an https URL.' });
+
+const imageFields = {
+  image_tail: singleImageSchema,
+  static_mask: singleImageSchema,
+  dynamic_masks: z
+    .array(
+      z.strictObject({
+        mask: singleImageSchema,
+        trajectories: api.dynamic_masks.unwrap().element.shape.trajectories,
+      }),
+    )
+    .min(1)
+    .max(LIMITS.dynamicMasksMax)
+    .meta({ description: `Motion brush: at most ${LIMITS.dynamicMasksMax} masks with ${LIMITS.trajectoryMin}–${LIMITS.trajectoryMax} trajectory points each.` }),
+};
+
+/** Every create-call field a manifest may set, except `image` (per job entry) and `external_task_id` (generated). */
+export const requestFields = { ...scalarFields, ...imageFields };
+export type RequestField = keyof typeof requestFields;
+export const REQUEST_FIELDS = Object.keys(requestFields) as RequestField[];
+
+/** Each field of `shape` as an optional non-empty list: the matrix's dimensions. */
+function listsOf<T extends Record<string, z.ZodType>>(shape: T) {
+  const lists = Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, z.array(v).min(1).optional()]));
+  // Object.fromEntries forgets the keys; the mapped type restores exactly what was built.
+  return lists as { [K in keyof T]: z.ZodOptional<z.ZodArray<T[K]>> };
+}
+
+const partialScalars = z.strictObject(scalarFields).partial();
+
+export const matrixSchema = z
+  .strictObject({
+    ...listsOf(scalarFields),
+    include: partialScalars.array().optional().meta({ description: 'Combinations to extend or add (GitHub Actions rules).' }),
+    exclude: partialScalars.array().optional().meta({ description: 'Combinations to remove; partial matches count.' }),
+  })
+  .meta({ description: 'GitHub Actions matrix over API fields: lists are crossed, then exclude, then include.' });
+export type Matrix = z.infer<typeof matrixSchema>;
+
+export const jobEntrySchema = z.strictObject({
+  image: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+    error: 'must be a path, a glob or an https URL, or a list of them',
+  }).meta({ description: 'A glob or file relative to the manifest, an https URL, or a list of them.' }),
+  repeat: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_REPEAT)
+    .optional()
+    .meta({ description: 'Independent generations of the same request (default 1).' }),
+  matrix: matrixSchema.optional().meta({ description: 'Replaces the top-level matrix for this entry; {} = no expansion.' }),
+  ...z.strictObject(requestFields).partial().shape,
+});
+export type JobEntry = z.infer<typeof jobEntrySchema>;
+
+export const defaultsSchema = z
+  .strictObject(requestFields)
+  .partial()
+  .meta({ description: 'Create-call fields applied to every job (job entries and the matrix override them).' });
+export type Defaults = z.infer<typeof defaultsSchema>;
+
+const positiveInt = z.number().int().min(1);
+const positive = z.number().positive();
+export const limitsSchema = z
+  .strictObject({
+    concurrency: positiveInt.optional().meta({ description: 'Tasks in flight at once.' }),
+    rpm: positiveInt.optional().meta({ description: 'Requests per minute to the provider.' }),
+    budget_usd: positive.optional().meta({ description: 'Refuse to start when the estimated cost is above this.' }),
+    task_timeout_min: positive.optional().meta({ description: 'Give up on a task after this many minutes.' }),
+    poll_interval_s: positive.optional().meta({ description: 'Seconds between status queries.' }),
+    download_concurrency: positiveInt.optional().meta({ description: 'Videos downloaded at once.' }),
+  })
+  .meta({ description: 'Run limits (command-line options override them).' });
+export type Limits = z.infer<typeof limitsSchema>;
+
+export const manifestSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'must be 1 (the only manifest version)' }),
+    name: z
+      .string()
+      .regex(/^[a-z0-9._-]+$/, { error: 'may only use a-z, 0-9, ".", "_" and "-"' })
+      .max(100)
+      .refine((n) => !/^\.+$/.test(n), { error: 'cannot be only dots (it names the output folder)' })
+      .meta({ description: 'Names the output folder output/<name>/; [a-z0-9._-].' }),
+    id_salt: z
+      .string()
+      .default('')
+      .meta({ description: 'Change it to force fresh generations of otherwise identical jobs.' }),
+    defaults: defaultsSchema.optional(),
+    matrix: matrixSchema.optional(),
+    limits: limitsSchema.optional(),
+    jobs: z.array(jobEntrySchema).min(1),
+  })
+  .meta({ title: 'klingrun manifest', description: 'A batch of Kling image-to-video jobs (klingrun, version 1).' });
+export type Manifest = z.infer<typeof manifestSchema>;

@@ -1,0 +1,68 @@
+// The plan step as one call for the commands and the runner: read the manifest, validate it,
+// resolve and check its images, expand it into jobs. The pure pieces are exported beside it.
+import { basename, dirname, resolve } from 'node:path';
+import { loadModelTable, loadPriceTable, type ModelTable, type PriceTable } from '../data/tables.js';
+import { InputError } from '../errors.js';
+import { nodeFs, type ManifestFs } from '../manifest/fs.js';
+import { resolveImages } from '../manifest/images.js';
+import { manifestError, parseManifest } from '../manifest/load.js';
+import type { Manifest } from '../manifest/schema.js';
+import { expandManifest } from './expand.js';
+import { sha256Hex } from './ids.js';
+import type { Plan } from './schema.js';
+
+export { expandManifest, type ExpandContext } from './expand.js';
+export { parseManifest, type ParsedManifest } from '../manifest/load.js';
+export { resolveImages, type ResolvedImages } from '../manifest/images.js';
+export { summarizePlan, priceJob, type CostRow, type CostSummary } from './cost.js';
+export { canonicalJson, externalTaskId, jobId } from './ids.js';
+export type { ManifestFs } from '../manifest/fs.js';
+export type { Manifest } from '../manifest/schema.js';
+
+export interface LoadPlanOptions {
+  /** Model capability table file. @default src/data/models.yaml */
+  readonly modelsFile?: string | undefined;
+  /** Price table file. @default src/data/prices.yaml */
+  readonly pricesFile?: string | undefined;
+  /** Already loaded tables (win over the files): commands that plan several manifests load them once. */
+  readonly models?: ModelTable | undefined;
+  readonly prices?: PriceTable | undefined;
+  /** File access. @default node:fs with fast-glob */
+  readonly fs?: ManifestFs | undefined;
+  /** Folder a relative manifest path is resolved against. @default process.cwd() */
+  readonly cwd?: string | undefined;
+}
+
+export interface LoadedPlan {
+  readonly manifest: Manifest;
+  readonly plan: Plan;
+  /** Absolute folder of the manifest: local image paths in the plan are relative to it. */
+  readonly manifestDir: string;
+  /** sha256 of the manifest file's bytes. */
+  readonly manifestSha256: string;
+  readonly models: ModelTable;
+  readonly prices: PriceTable;
+}
+
+/**
+ * Plans a manifest file. Throws ManifestError with every problem (schema, matrix, images,
+ * model rules) located in the manifest, InputError when a file cannot be read.
+ */
+export async function loadPlan(manifestPath: string, options: LoadPlanOptions = {}): Promise<LoadedPlan> {
+  const fs = options.fs ?? nodeFs;
+  const absolute = resolve(options.cwd ?? process.cwd(), manifestPath);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(absolute);
+  } catch (cause) {
+    throw new InputError('input_missing', `Cannot read the manifest ${manifestPath}: ${(cause as Error).message}. Check the path.`, { cause });
+  }
+  const models = options.models ?? loadModelTable(options.modelsFile);
+  const prices = options.prices ?? loadPriceTable(options.pricesFile);
+  const { manifest, source } = parseManifest(Buffer.from(bytes).toString('utf8'), manifestPath);
+  const manifestDir = dirname(absolute);
+  const { images, issues: imageIssues } = await resolveImages(manifest, source, { dir: manifestDir, fs });
+  const { plan, issues } = expandManifest(manifest, { source, images, models, prices, manifestName: basename(absolute) });
+  if (imageIssues.length || issues.length) throw manifestError([...imageIssues, ...issues]);
+  return { manifest, plan, manifestDir, manifestSha256: sha256Hex(bytes), models, prices };
+}

@@ -1,0 +1,34 @@
+// The published JSON Schemas are generated from the zod schemas; this fails when a file is stale
+// (run `npm run schemas`) and checks that editors would accept the shipped examples.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { renderSchema, SCHEMAS } from '../scripts/generate-schemas.js';
+
+const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+const EXAMPLES = ['jobs/example.yaml', 'jobs/sweep.yaml', 'jobs/dataset.yaml'];
+
+describe('generated JSON Schemas', () => {
+  it.each(SCHEMAS.map((s) => [s.file, s] as const))('%s is up to date (else run `npm run schemas`)', (file, entry) => {
+    expect(read(file)).toBe(renderSchema(entry));
+  });
+
+  it('accepts the shipped examples, which point editors at it on their first line', () => {
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(read('schemas/manifest.schema.json')));
+    for (const file of EXAMPLES) {
+      const text = read(file);
+      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schemas/manifest.schema.json');
+      expect(validate(parse(text)), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+
+  it('rejects what the manifest schema rejects: unknown keys, bad enums, bad durations', () => {
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(read('schemas/manifest.schema.json')));
+    const ok = { version: 1, name: 'x', jobs: [{ image: 'a.png', duration: 5 }] };
+    expect(validate(ok)).toBe(true);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', modle_name: 'kling-v1' }] })).toBe(false);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', mode: 'fast' }] })).toBe(false);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', duration: 7 }] })).toBe(false);
+  });
+});
