@@ -171,3 +171,33 @@ describe('runBatch', () => {
     expect(phases(harness)).toEqual(['downloaded']);
   });
 });
+
+describe('clip checks', () => {
+  const served = (h: Harness, bytes: Buffer) => ({
+    fetch: (async () => new Response(bytes, { status: 200, headers: { 'content-length': String(bytes.length) } })) as typeof fetch,
+  });
+
+  it('records duration and size from the MP4 header', async () => {
+    harness = createHarness(makePlan(1));
+    const result = await harness.run();
+    expect([...result.states.values()][0]?.download).toMatchObject({ duration_s: 5, width: 256, height: 144 });
+    expect([...result.states.values()][0]?.download?.warnings).toBeUndefined();
+  });
+
+  it('warns when the clip is not as long as requested', async () => {
+    const plan = makePlan(1);
+    plan.jobs[0]!.request.duration = '10';
+    harness = createHarness(plan);
+    const result = await harness.run();
+    expect([...result.states.values()][0]?.download?.warnings).toEqual(['the video lasts 5.00 s but 10 s was requested']);
+  });
+
+  it('flags a file that is not a playable MP4 as invalid', async () => {
+    harness = createHarness(makePlan(1));
+    const corrupt = Buffer.concat([FAKE_MP4.subarray(0, 32), Buffer.alloc(200, 7)]);
+    const result = await harness.run({ overrides: served(harness, corrupt) });
+    const download = [...result.states.values()][0]?.download;
+    expect(download?.invalid).toBe(true);
+    expect(download?.warnings?.[0]).toMatch(/not a readable MP4/);
+  });
+});

@@ -28,7 +28,7 @@ export function statusOf(state: JobState | undefined): ReportStatus {
     case 'succeeded':
       return 'not_downloaded';
     case 'downloaded':
-      return 'succeeded';
+      return state.download?.invalid ? 'invalid_output' : 'succeeded';
     default:
       return state.phase;
   }
@@ -99,7 +99,7 @@ export function buildReport(input: ReportInput): Report {
   const totals = Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as Record<ReportStatus, number>;
   let cost = 0;
   let costUnknown = 0;
-  const holdsTask: ReadonlySet<ReportStatus> = new Set(['succeeded', 'not_downloaded', 'in_flight', 'unconfirmed', 'timed_out', 'orphaned']);
+  const holdsTask: ReadonlySet<ReportStatus> = new Set(['succeeded', 'invalid_output', 'not_downloaded', 'in_flight', 'unconfirmed', 'timed_out', 'orphaned']);
   for (const job of jobs) {
     totals[job.status] += 1;
     if (holdsTask.has(job.status) && job.status !== 'orphaned') {
@@ -131,7 +131,7 @@ function summarizeVariants(planJobs: readonly PlannedJob[], reportJobs: readonly
   });
   return [...groups.values()].map(({ key, jobs }) => {
     const succeeded = jobs.filter((j) => j.status === 'succeeded' || j.status === 'not_downloaded');
-    const failed = jobs.filter((j) => j.status === 'failed' || j.status === 'timed_out' || j.status === 'orphaned').length;
+    const failed = jobs.filter((j) => j.status === 'failed' || j.status === 'timed_out' || j.status === 'orphaned' || j.status === 'invalid_output').length;
     const latencies = succeeded.map((j) => j.latency_s).filter((l): l is number => l !== null).sort((a, b) => a - b);
     const finished = succeeded.length + failed;
     const prices = succeeded.map((j) => j.cost_usd);

@@ -6,6 +6,7 @@ import { jobRequestSchema } from '../plan/schema.js';
 
 export const REPORT_STATUSES = [
   'succeeded', // the video is on disk with its sha256
+  'invalid_output', // the task succeeded but its file is not a playable MP4
   'not_downloaded', // the task succeeded; the video is not on disk yet (a rerun fetches it)
   'failed',
   'timed_out',

@@ -3,9 +3,12 @@
 // Video URLs are public and expire; no API key is ever sent to them.
 import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ProviderError } from '../api/errors.js';
+import { API_DEFAULTS } from '../api/schemas.js';
 import { type RunContext, backoffMs } from './context.js';
+import { checkClip, probeMp4 } from './mp4.js';
 
 /** The file-system calls a download makes; tests inject failures (disk full) here. */
 export interface DownloadFs {
@@ -41,8 +44,19 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
     const video = state.videos?.[0];
     if (!video || !state.taskId) return 'gave_up';
     try {
-      const result = await fetchToFile(downloader, video.url, join(downloader.outputDir, relativePath), context.hardSignal);
-      context.record({ ev: 'downloaded', job: jobId, path: relativePath, ...result });
+      const destination = join(downloader.outputDir, relativePath);
+      const result = await fetchToFile(downloader, video.url, destination, context.hardSignal);
+      // The provider charged for this clip: check it is the one asked for, and say so when not.
+      const probe = probeMp4(await readFile(destination));
+      const warnings = checkClip(probe, context.jobs.get(jobId)?.request.duration ?? API_DEFAULTS.duration);
+      context.record({
+        ev: 'downloaded',
+        job: jobId,
+        path: relativePath,
+        ...result,
+        ...(probe.ok ? { duration_s: probe.duration_s, width: probe.width, height: probe.height } : { invalid: true }),
+        ...(warnings.length ? { warnings } : {}),
+      });
       return 'downloaded';
     } catch (error) {
       if (context.hardSignal.aborted) return 'stopped';

@@ -27,6 +27,7 @@ export interface Download {
   readonly width?: number;
   readonly height?: number;
   readonly warnings?: readonly string[];
+  readonly invalid?: boolean;
 }
 
 export interface JobState {
@@ -70,7 +71,7 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
     case 'succeeded':
       return { ...state, phase: state.phase === 'downloaded' ? 'downloaded' : 'succeeded', taskId: event.task_id, taskStatus: 'succeed', videos: event.videos, finishedAt: state.finishedAt ?? event.finished_at ?? event.t, error: undefined };
     case 'downloaded':
-      return { ...state, phase: 'downloaded', download: { path: event.path, sha256: event.sha256, bytes: event.bytes, duration_s: event.duration_s, width: event.width, height: event.height, warnings: event.warnings } };
+      return { ...state, phase: 'downloaded', download: { path: event.path, sha256: event.sha256, bytes: event.bytes, duration_s: event.duration_s, width: event.width, height: event.height, warnings: event.warnings, invalid: event.invalid } };
     case 'failed':
       return { ...state, phase: 'failed', finishedAt: event.t, error: { code: event.code, message: event.message, retriable: event.retriable } };
     case 'timed_out':

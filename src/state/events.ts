@@ -42,6 +42,8 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
     width: z.number().int().optional(),
     height: z.number().int().optional(),
     warnings: z.array(z.string()).optional(),
+    /** The file is not a playable MP4 (the provider charged for it: the user must see it). */
+    invalid: z.boolean().optional(),
   }),
   z.strictObject({
     ...jobBase,

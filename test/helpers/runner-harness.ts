@@ -1,7 +1,7 @@
 // Runs runBatch against a FakeProvider with an in-memory journal, a virtual clock (sleeps jump
 // time forward at once) and a fake video host, so runner logic is tested in milliseconds.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../src/effects.js';
@@ -13,8 +13,8 @@ import { type RunInput, type RunResult, runBatch } from '../../src/runner/run.js
 import type { JournalEvent } from '../../src/state/events.js';
 import { FakeProvider } from './fake-provider.js';
 
-/** A tiny byte string that passes the downloader's MP4 signature check. */
-export const FAKE_MP4 = Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('ftypisom'), Buffer.alloc(4), Buffer.from('fake video payload')]);
+/** A real 5 s clip (the emulator's), so downloads pass the MP4 header check. */
+export const FAKE_MP4 = readFileSync(new URL('../../src/emulator/assets/video-5s.mp4', import.meta.url));
 
 export function makePlan(count: number, cost: number | null = 0.33): Plan {
   const jobs: PlannedJob[] = Array.from({ length: count }, (_, i) => {
