@@ -28,7 +28,7 @@ async function planErrors(manifest: string): Promise<string> {
 
 describe('expansion', () => {
   it('makes one job per entry × image × combination × repeat, in that order', async () => {
-    const { plan: p } = await plan(`${HEAD}matrix: { mode: [std, pro], duration: [5, 10] }\njobs:\n  - { image: "*.png", repeat: 2 }\n  - { image: a.png, matrix: {} }\n`);
+    const { plan: p } = await plan(`${HEAD}matrix: { mode: [std, pro], duration: [5, 10] }\njobs:\n  - { image: "*.png", repeat: 2 }\n  - { image: a.png, prompt: solo, matrix: {} }\n`);
     expect(p.jobs).toHaveLength(2 * 4 * 2 + 1);
     expect(p.jobs.slice(0, 3).map((j) => [j.entry, j.request.image.kind === 'file' && j.request.image.path, j.variant, j.repeat])).toEqual([
       [0, 'a.png', { mode: 'std', duration: '5' }, 1],
@@ -39,6 +39,14 @@ describe('expansion', () => {
     expect(() => planSchema.parse(p)).not.toThrow();
   });
 
+  it('makes the provider defaults explicit (model, duration, and mode where the model has modes)', async () => {
+    const { plan: p } = await plan(`${HEAD}jobs:\n  - { image: a.png }\n  - { image: a.png, model_name: kling-v2-master }\n`);
+    expect(p.jobs.map(({ request: { image: _image, ...rest } }) => rest)).toEqual([
+      { model_name: 'kling-v1', mode: 'std', duration: '5' },
+      { model_name: 'kling-v2-master', duration: '5' },
+    ]);
+  });
+
   it('layers values: defaults < job entry < matrix combination', async () => {
     const { plan: p } = await plan(`${HEAD}defaults: { model_name: kling-v1, prompt: from defaults, negative_prompt: blur, duration: 5 }
 matrix: { model_name: [kling-v1-6] }
@@ -47,8 +55,8 @@ jobs:
   - { image: a.png, matrix: {} }
 `);
     expect(p.jobs.map((j) => j.request)).toEqual([
-      { model_name: 'kling-v1-6', duration: '5', prompt: 'from the entry', negative_prompt: 'blur', image: expect.objectContaining({ path: 'a.png' }) },
-      { model_name: 'kling-v1', duration: '5', prompt: 'from defaults', negative_prompt: 'blur', image: expect.objectContaining({ path: 'a.png' }) },
+      { model_name: 'kling-v1-6', mode: 'std', duration: '5', prompt: 'from the entry', negative_prompt: 'blur', image: expect.objectContaining({ path: 'a.png' }) },
+      { model_name: 'kling-v1', mode: 'std', duration: '5', prompt: 'from defaults', negative_prompt: 'blur', image: expect.objectContaining({ path: 'a.png' }) },
     ]);
   });
 

@@ -1,6 +1,7 @@
 // Manifest → Plan, purely: every job entry × image × matrix combination × repeat becomes one
 // planned job (defaults < job entry < combination), checked against the model table, priced,
 // identified by a content hash, and collapsed when identical. Images arrive already resolved.
+import { API_DEFAULTS } from '../api/schemas.js';
 import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { InputIssue } from '../errors.js';
 import type { ResolvedImages } from '../manifest/images.js';
@@ -104,6 +105,21 @@ class Collapser {
   }
 }
 
+/**
+ * The provider's defaults made explicit: the plan, the ids and the journal then say exactly what
+ * the provider uses, and a change of its defaults can never silently change what an id stands for.
+ */
+function withApiDefaults(fields: MergedFields, models: ModelTable): MergedFields {
+  const model_name = fields.model_name ?? API_DEFAULTS.model_name;
+  const takesMode = (models[model_name]?.modes.length ?? 1) > 0;
+  return {
+    ...fields,
+    model_name,
+    duration: fields.duration ?? API_DEFAULTS.duration,
+    ...(takesMode ? { mode: fields.mode ?? API_DEFAULTS.mode } : {}),
+  };
+}
+
 /** Expands a validated manifest into its plan; problems come back as issues (the plan is then partial). */
 export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: Plan; issues: InputIssue[] } {
   const { source, images, models, prices } = ctx;
@@ -134,7 +150,7 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
       for (const [key, at] of Object.entries(combination.origins)) origins[key as keyof Origins] = [...matrixPath, ...at];
       const problems = checkRequest(fields, models);
       for (const p of problems) issues.addRule(origins[p.field] ?? entryPath, p.message, p.hint, `jobs[${i}]${variantText(combination.values)}`);
-      const base = problems.length ? undefined : withImages(fields, images);
+      const base = problems.length ? undefined : withImages(withApiDefaults(fields, models), images);
       return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices) }] : [];
     });
 

@@ -71,7 +71,8 @@ export const runCommand: Command = {
       task_timeout_min: numberOption(args, 'task-timeout', { min: 0.001 }),
     };
     const absoluteManifest = resolve(io.cwd, manifestPath as string);
-    const loaded = await loadPlan(absoluteManifest, { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
+    // The path as typed (with cwd), so errors read `jobs/x.yaml:5:11`, not an absolute path.
+    const loaded = await loadPlan(manifestPath as string, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const { manifest } = loaded;
     const shardText = stringOption(args, 'shard');
     const shard = shardText === undefined ? undefined : parseShard(shardText);
