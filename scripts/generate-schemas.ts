@@ -4,18 +4,23 @@ import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { manifestSchema } from '../src/manifest/schema.js';
+import { reportSchema } from '../src/report/schema.js';
 
 export interface SchemaFile {
   readonly schema: z.ZodType;
   /** Relative to the repository root. */
   readonly file: string;
+  /** `input`: what a user writes (5 is a valid duration); `output`: what klingrun writes. */
+  readonly io: 'input' | 'output';
 }
 
-export const SCHEMAS: readonly SchemaFile[] = [{ schema: manifestSchema, file: 'schemas/manifest.schema.json' }];
+export const SCHEMAS: readonly SchemaFile[] = [
+  { schema: manifestSchema, file: 'schemas/manifest.schema.json', io: 'input' },
+  { schema: reportSchema, file: 'schemas/report.schema.json', io: 'output' },
+];
 
-/** The file's text: the schema of what a user writes (`io: 'input'`, so 5 is a valid duration). */
-export function renderSchema({ schema }: SchemaFile): string {
-  return `${JSON.stringify(z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }), null, 2)}\n`;
+export function renderSchema({ schema, io }: SchemaFile): string {
+  return `${JSON.stringify(z.toJSONSchema(schema, { io, target: 'draft-2020-12' }), null, 2)}\n`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

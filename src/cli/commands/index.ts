@@ -3,6 +3,7 @@ import type { Command } from '../io.js';
 import { emulateCommand } from './emulate.js';
 import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 
-export const commands: readonly Command[] = [validateCommand, planCommand, runCommand, emulateCommand];
+export const commands: readonly Command[] = [validateCommand, planCommand, runCommand, statusCommand, emulateCommand];

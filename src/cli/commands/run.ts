@@ -25,6 +25,8 @@ import type { CliIO, Command } from '../io.js';
 import { cliLogger } from '../logger.js';
 import { Progress } from '../progress.js';
 import { formatSummary } from '../summary.js';
+import { JOURNAL_FILE, REPORT_FILE, outputDirFor } from '../output-folder.js';
+import { formatReportSummary } from '../report-summary.js';
 
 const USAGE =
   'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--only failed|timed_out|<id-prefix>] [--shard i/n] [--yes]';
@@ -88,13 +90,13 @@ export const runCommand: Command = {
       }
     }
 
-    const outputDir = resolve(io.cwd, stringOption(args, 'output') ?? join('output', plan.name));
+    const outputDir = outputDirFor(io, plan.name, stringOption(args, 'output'));
     mkdirSync(outputDir, { recursive: true });
     const logger = cliLogger(io.stderr, io.env.KLINGRUN_DEBUG === '1');
     const lock = acquireLock(outputDir, { logger });
     const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE }) : undefined;
     try {
-      const journal = openJournal(join(outputDir, 'state.jsonl'), { name: plan.name, toolVersion: VERSION, logger });
+      const journal = openJournal(join(outputDir, JOURNAL_FILE), { name: plan.name, toolVersion: VERSION, logger });
       const before = replay(journal.events);
       const selected = only === undefined ? undefined : selectOnly(only, plan.jobs, before);
       const todo = plan.jobs.filter((job) => {
@@ -151,8 +153,8 @@ export const runCommand: Command = {
         command,
       };
       const report = buildReport({ plan, events: journal.events, manifest: { path: relative(outputDir, absoluteManifest), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: Date.now(), reproduce });
-      writeFileAtomic(join(outputDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-      io.stdout(formatTotals(report.totals, relative(io.cwd, outputDir) || '.') + '\n');
+      writeFileAtomic(join(outputDir, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
+      io.stdout(`\n${formatReportSummary(report)}\nVideos and report.json in ${relative(io.cwd, outputDir) || '.'}/\n`);
 
       if (result.interrupted) return EXIT.interrupted;
       if (result.stopReason instanceof ProviderError && result.stopReason.errorClass === 'fatal-run') {
@@ -180,9 +182,4 @@ async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], 
   if (unknown || cost > CONFIRM_THRESHOLD_USD) {
     throw new InputError('not_confirmed', `This run would submit ${todo.length} job(s) costing ${unknown ? 'an unknown amount' : `about $${cost.toFixed(2)}`} and there is no terminal to confirm on: add --yes to go ahead.`);
   }
-}
-
-function formatTotals(totals: Record<string, number>, where: string): string {
-  const parts = Object.entries(totals).filter(([key, value]) => key !== 'jobs' && value !== 0 && !key.startsWith('cost'));
-  return `done: ${totals.jobs} job(s): ${parts.map(([k, v]) => `${v} ${k}`).join(', ') || 'nothing to do'}; estimated cost $${(totals.cost_usd_estimated ?? 0).toFixed(2)}${totals.cost_unknown_jobs ? ` + ${totals.cost_unknown_jobs} of unknown price` : ''}. Videos and report.json in ${where}/`;
 }

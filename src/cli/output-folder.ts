@@ -1,0 +1,9 @@
+// Where a manifest's run lives: `output/<name>/` under the current folder, or `--output DIR`.
+import { join, resolve } from 'node:path';
+import type { CliIO } from './io.js';
+
+export const outputDirFor = (io: Pick<CliIO, 'cwd'>, name: string, flag: string | undefined): string =>
+  resolve(io.cwd, flag ?? join('output', name));
+
+export const JOURNAL_FILE = 'state.jsonl';
+export const REPORT_FILE = 'report.json';

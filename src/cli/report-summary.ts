@@ -1,0 +1,47 @@
+// The human summary of a report: per-variant table and totals. Shown at the end of `run` and by
+// `status`, so both say the same thing in the same words.
+import type { Report } from '../report/schema.js';
+
+const cell = (value: number | null, unit = '', digits = 1): string => (value === null ? '-' : `${value.toFixed(digits)}${unit}`);
+
+export function formatVariantTable(report: Report): string {
+  const header = ['model', 'mode', 'duration', 'jobs', 'ok', 'failed', 'success', 'p50', 'p95', 'USD'];
+  const rows = report.by_variant.map((v) => [
+    v.model_name,
+    v.mode ?? '-',
+    `${v.duration} s`,
+    String(v.jobs),
+    String(v.succeeded),
+    String(v.failed),
+    v.success_rate === null ? '-' : `${Math.round(v.success_rate * 100)}%`,
+    cell(v.latency_s.p50, ' s'),
+    cell(v.latency_s.p95, ' s'),
+    v.cost_usd === null ? 'unknown' : v.cost_usd.toFixed(2),
+  ]);
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
+  return all.map((row) => row.map((text, c) => (c >= 3 ? text.padStart(widths[c] ?? 0) : text.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n');
+}
+
+export function formatTotals(report: Report): string {
+  const { totals } = report;
+  const parts = Object.entries(totals)
+    .filter(([key, value]) => key !== 'jobs' && !key.startsWith('cost') && value !== 0)
+    .map(([key, value]) => `${value} ${key.replaceAll('_', ' ')}`);
+  const unknown = totals.cost_unknown_jobs ? ` + ${totals.cost_unknown_jobs} job(s) of unknown price` : '';
+  return `${totals.jobs} job(s): ${parts.join(', ') || 'none'}. Estimated cost $${totals.cost_usd_estimated.toFixed(2)}${unknown}.`;
+}
+
+/** Jobs the user must look at: failures, warnings, unplayable clips. */
+export function formatProblems(report: Report, max = 10): string {
+  const lines = report.jobs
+    .filter((job) => job.error || job.warnings.length > 0)
+    .map((job) => `  ${job.external_task_id ?? job.id.slice(0, 12)} ${job.status}: ${job.error?.message ?? job.warnings.join('; ')}`);
+  if (lines.length === 0) return '';
+  const more = lines.length > max ? `\n  …and ${lines.length - max} more (see report.json)` : '';
+  return `Needs attention:\n${lines.slice(0, max).join('\n')}${more}`;
+}
+
+export function formatReportSummary(report: Report): string {
+  return [formatVariantTable(report), '', formatTotals(report), formatProblems(report)].filter((part, i) => i < 3 || part).join('\n');
+}
