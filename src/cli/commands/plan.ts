@@ -1,12 +1,14 @@
 // `klingrun plan <manifest>`: the jobs a manifest would run, grouped by model × mode × duration
 // with the estimated cost; `--json` prints the whole plan, byte-identical on any machine.
 import { loadPlan, summarizePlan, type CostSummary } from '../../plan/index.js';
+import { planJson } from '../../plan/json.js';
+import { checkAgainstReport } from './plan-check.js';
 import type { Plan } from '../../plan/schema.js';
 import { booleanOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIO, Command } from '../io.js';
 
-const USAGE = 'klingrun plan <manifest> [--json] [--prices <file>] [--models <file>]';
+const USAGE = 'klingrun plan <manifest> [--json] [--prices <file>] [--models <file>] | klingrun plan [<manifest>] --check <report.json>';
 
 const usd = (value: number) => value.toFixed(2);
 
@@ -45,8 +47,10 @@ export const planCommand: Command = {
   name: 'plan',
   summary: 'Show the jobs a manifest would run and their estimated cost (--json: the whole plan).',
   usage: USAGE,
-  options: { json: { type: 'boolean' }, prices: { type: 'string' }, models: { type: 'string' } },
+  options: { json: { type: 'boolean' }, prices: { type: 'string' }, models: { type: 'string' }, check: { type: 'string' } },
   async run(args, io) {
+    const check = stringOption(args, 'check');
+    if (check !== undefined) return checkAgainstReport(check, args.positionals[0], io, { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
     const { plan, models } = await loadPlan(manifestPath, {
       cwd: io.cwd,
@@ -55,7 +59,7 @@ export const planCommand: Command = {
     });
     reportWarnings(plan, manifestPath, io);
     if (booleanOption(args, 'json')) {
-      io.stdout(`${JSON.stringify(plan, null, 2)}\n`);
+      io.stdout(planJson(plan));
       return EXIT.ok;
     }
     io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, models))}\n`);
