@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/effects.js';
-import { KlingrunError, StateError } from '../src/errors.js';
+import { KlingrunError } from '../src/errors.js';
 import type { JournalEvent } from '../src/state/events.js';
 import { type JournalFs, type JournalInput, nodeJournalFs, openJournal, readJournal, replayJournal } from '../src/state/journal.js';
 import { FakeClock } from './helpers/fake-clock.js';
+import { recordingLogger, stateErrorOf } from './helpers/state.js';
 
 let dir: string;
 let file: string;
@@ -35,21 +36,8 @@ function fileEvents(): unknown[] {
   return text.slice(0, -1).split('\n').map((line) => JSON.parse(line));
 }
 
-function recorder(): Logger & { readonly warnings: string[] } {
-  const warnings: string[] = [];
-  return { warnings, info: () => {}, debug: () => {}, warn: (m) => warnings.push(m) };
-}
 const open = (options: { logger?: Logger; fs?: JournalFs; name?: string } = {}) =>
   openJournal(file, { name: options.name ?? 'demo', toolVersion: '0.1.0', clock: new FakeClock(1_000), ...options });
-function stateError(run: () => unknown): StateError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof StateError) return error;
-    throw error;
-  }
-  throw new Error('expected a StateError');
-}
 
 describe('openJournal', () => {
   it('starts a new journal with a header, stamps events from the clock, and replays them on reopen', () => {
@@ -99,7 +87,7 @@ describe('openJournal', () => {
     // A crash in the middle of a multi-byte character: the cut must be counted in bytes.
     const tornLine = Buffer.from(JSON.stringify(submitting(2))).subarray(0, 150);
     writeFileSync(file, Buffer.concat([Buffer.from(good), tornLine]));
-    const logger = recorder();
+    const logger = recordingLogger();
     const journal = open({ logger });
     expect(journal.events).toEqual([header, submitting(1)]);
     expect(logger.warnings).toEqual([expect.stringMatching(/state\.jsonl: ignoring the incomplete last line \(line 3\)/)]);
@@ -116,7 +104,7 @@ describe('openJournal', () => {
     ['a last line that is not JSON even though it ends in a newline', 'xx}\n'],
   ])('treats %s as a torn last line', (_name, tail) => {
     writeFileSync(file, lines(header, submitted(1)) + tail);
-    const logger = recorder();
+    const logger = recordingLogger();
     const journal = open({ logger });
     expect(journal.events).toEqual([header, submitted(1)]);
     expect(logger.warnings).toHaveLength(1);
@@ -127,7 +115,7 @@ describe('openJournal', () => {
 
   it('keeps a complete last record whose newline is missing, and ends it before appending', () => {
     writeFileSync(file, lines(header) + JSON.stringify(submitting(1)));
-    const logger = recorder();
+    const logger = recordingLogger();
     const journal = open({ logger });
     expect(journal.events).toEqual([header, submitting(1)]);
     expect(logger.warnings).toEqual([]);
@@ -144,7 +132,7 @@ describe('openJournal', () => {
   it('refuses a journal whose middle line is damaged, naming the file, the line and the fix', () => {
     const damaged = lines(header) + '{"t":2,"ev":"submi\n' + lines(submitted(1));
     writeFileSync(file, damaged);
-    const error = stateError(() => open());
+    const error = stateErrorOf(() => open());
     expect(error.code).toBe('state_invalid');
     // The JSON parser's own words differ between Node versions.
     const shown = error.message.replaceAll(file, '<dir>/state.jsonl').replace(/JSON \(.*?\)\./, 'JSON (<parser message>).');
@@ -159,17 +147,17 @@ describe('openJournal', () => {
     ['an object without a type', { t: 2 }, /line 2: it has no event type/],
   ])('refuses a valid JSON line that is no journal event: %s', (_name, event, message) => {
     writeFileSync(file, lines(header, event, submitted(1)));
-    expect(stateError(() => open()).message).toMatch(message);
+    expect(stateErrorOf(() => open()).message).toMatch(message);
   });
 
   it('refuses a schema-invalid last line too: only unparseable JSON can be a torn write', () => {
     writeFileSync(file, lines(header, { ...submitted(1), attempt: 0 }));
-    expect(stateError(() => open()).message).toMatch(/line 2: the "submitted" event is invalid \(`attempt`/);
+    expect(stateErrorOf(() => open()).message).toMatch(/line 2: the "submitted" event is invalid \(`attempt`/);
   });
 
   it('refuses a folder that belongs to another manifest, without touching it', () => {
     writeFileSync(file, lines({ ...header, name: 'other' }) + '{"torn');
-    const error = stateError(() => open());
+    const error = stateErrorOf(() => open());
     expect(error.message).toContain('belongs to the manifest named "other", not "demo"');
     expect(error.message).toContain('--output');
     expect(readFileSync(file, 'utf8')).toBe(lines({ ...header, name: 'other' }) + '{"torn');
@@ -177,7 +165,7 @@ describe('openJournal', () => {
 
   it('refuses a journal that does not start with its header', () => {
     writeFileSync(file, lines(submitted(1)));
-    expect(stateError(() => open()).message).toMatch(/line 1: the journal does not start with its header/);
+    expect(stateErrorOf(() => open()).message).toMatch(/line 1: the journal does not start with its header/);
   });
 
   it('survives a full disk: no half line is left, nothing is recorded, and the next append works', () => {
@@ -193,7 +181,7 @@ describe('openJournal', () => {
     const journal = open();
     journal.close();
     const healthy = openJournal(file, { name: 'demo', toolVersion: '0.1.0', fs: diskFull });
-    const error = stateError(() => healthy.append(submitting(1)));
+    const error = stateErrorOf(() => healthy.append(submitting(1)));
     expect(error.message).toMatch(/Cannot write to .*state\.jsonl: ENOSPC: no space left on device/);
     expect(error.message).toContain('rerun the same command to resume');
     expect(healthy.events).toHaveLength(1);

@@ -4,10 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../src/effects.js';
-import { StateError } from '../src/errors.js';
 import { LOCK_FILE, acquireLock, isProcessAlive } from '../src/state/lock.js';
 import { FakeClock } from './helpers/fake-clock.js';
+import { recordingLogger, stateErrorOf } from './helpers/state.js';
 
 let dir: string;
 beforeEach(() => {
@@ -17,19 +16,6 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const lockPath = (): string => join(dir, LOCK_FILE);
 const writeHolder = (holder: unknown): void => writeFileSync(lockPath(), JSON.stringify(holder));
-const warnings = (): Logger & { readonly seen: string[] } => {
-  const seen: string[] = [];
-  return { seen, info: () => {}, debug: () => {}, warn: (m) => seen.push(m) };
-};
-function caught(run: () => unknown): StateError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof StateError) return error;
-    throw error;
-  }
-  throw new Error('expected a StateError');
-}
 
 describe('acquireLock', () => {
   it('creates run.lock with pid, host and start time, and removes it on release', () => {
@@ -49,7 +35,7 @@ describe('acquireLock', () => {
 
   it('refuses while another live runner on this host holds it, naming its pid', () => {
     writeHolder({ pid: 1111, host: 'box', started_at: '2025-06-01T00:00:00.000Z' });
-    const error = caught(() => acquireLock(dir, { pid: 2222, hostname: 'box', isAlive: (pid) => pid === 1111 }));
+    const error = stateErrorOf(() => acquireLock(dir, { pid: 2222, hostname: 'box', isAlive: (pid) => pid === 1111 }));
     expect(error.code).toBe('state_locked');
     expect(error.message).toContain('pid 1111 on host box');
     expect(error.message).toContain('kill 1111');
@@ -59,10 +45,10 @@ describe('acquireLock', () => {
 
   it('takes over at once from a runner of this host that is no longer running', () => {
     writeHolder({ pid: 1111, host: 'box', started_at: '2025-06-01T00:00:00.000Z' });
-    const logger = warnings();
+    const logger = recordingLogger();
     const lock = acquireLock(dir, { pid: 2222, hostname: 'box', isAlive: () => false, logger });
     expect(JSON.parse(readFileSync(lockPath(), 'utf8')).pid).toBe(2222);
-    expect(logger.seen).toEqual([expect.stringContaining('pid 1111')]);
+    expect(logger.warnings).toEqual([expect.stringContaining('pid 1111')]);
     lock.release();
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -76,14 +62,14 @@ describe('acquireLock', () => {
 
   it('refuses a second lock on the same folder from this very process', () => {
     const lock = acquireLock(dir);
-    expect(caught(() => acquireLock(dir)).code).toBe('state_locked');
+    expect(stateErrorOf(() => acquireLock(dir)).code).toBe('state_locked');
     lock.release();
     acquireLock(dir).release();
   });
 
   it('refuses a lock held on another host, saying when deleting it is safe', () => {
     writeHolder({ pid: 1111, host: 'render-02', started_at: '2025-06-01T00:00:00.000Z' });
-    const error = caught(() => acquireLock(dir, { pid: 2222, hostname: 'box', isAlive: () => false }));
+    const error = stateErrorOf(() => acquireLock(dir, { pid: 2222, hostname: 'box', isAlive: () => false }));
     expect(error.code).toBe('state_locked');
     expect(error.message).toContain('pid 1111 on host render-02');
     expect(error.message).toContain(`delete ${lockPath()}`);
@@ -96,10 +82,10 @@ describe('acquireLock', () => {
     ['JSON without a pid', '{"host":"box"}'],
   ])('takes over an unreadable lock (%s) with a warning', (_name, content) => {
     writeFileSync(lockPath(), content);
-    const logger = warnings();
+    const logger = recordingLogger();
     const lock = acquireLock(dir, { pid: 2222, hostname: 'box', logger });
     expect(JSON.parse(readFileSync(lockPath(), 'utf8')).pid).toBe(2222);
-    expect(logger.seen).toEqual([expect.stringContaining('could not be read as a lock')]);
+    expect(logger.warnings).toEqual([expect.stringContaining('could not be read as a lock')]);
     lock.release();
   });
 
