@@ -29,7 +29,7 @@ import { JOURNAL_FILE, REPORT_FILE, outputDirFor } from '../output-folder.js';
 import { formatReportSummary } from '../report-summary.js';
 
 const USAGE =
-  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--only failed|timed_out|<id-prefix>] [--shard i/n] [--yes]';
+  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--only failed|timed_out|<id-prefix>] [--shard i/n] [--request-timeout S] [--yes]';
 
 /** Above this estimate (or with unknown prices), a run without a terminal needs --yes. */
 export const CONFIRM_THRESHOLD_USD = 1;
@@ -54,6 +54,7 @@ export const runCommand: Command = {
     'retry-failed': { type: 'boolean' },
     only: { type: 'string' },
     shard: { type: 'string' },
+    'request-timeout': { type: 'string' },
     yes: { type: 'boolean', short: 'y' },
     prices: { type: 'string' },
     models: { type: 'string' },
@@ -72,6 +73,7 @@ export const runCommand: Command = {
       poll_interval_s: numberOption(args, 'poll-interval', { min: 0.01 }),
       task_timeout_min: numberOption(args, 'task-timeout', { min: 0.001 }),
     };
+    const requestTimeoutS = numberOption(args, 'request-timeout', { min: 0.1 });
     const absoluteManifest = resolve(io.cwd, manifestPath as string);
     // The path as typed (with cwd), so errors read `jobs/x.yaml:5:11`, not an absolute path.
     const loaded = await loadPlan(manifestPath as string, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
@@ -109,10 +111,18 @@ export const runCommand: Command = {
       const command = ['run', ...(io.argv ?? [])];
       journal.append({ ev: 'run', t: Date.now(), pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: command });
 
-      const client = createClient({ baseUrl: emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL, apiKey });
+      const client = createClient({
+        baseUrl: emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL,
+        apiKey,
+        ...(requestTimeoutS === undefined ? {} : { timeoutMs: requestTimeoutS * 1000 }),
+      });
       const progress = new Progress({ plan, states: before, isTTY: io.isTTY, write: io.stderr });
       const startedAt = Date.now();
       progress.start();
+      // The clock's timers are unref'd (a stray backoff must not hold a library user's process),
+      // so between polls nothing else may keep the event loop alive: against a provider in
+      // another process Node would end the run with exit 13 mid-batch. The command holds it.
+      const keepAlive = setInterval(() => {}, 60_000);
       let result;
       try {
         result = await runBatch({
@@ -132,6 +142,7 @@ export const runCommand: Command = {
           onEvent: (event, state, job) => progress.onEvent(event, state, job),
         });
       } finally {
+        clearInterval(keepAlive);
         progress.stop();
         journal.close();
       }
