@@ -5,5 +5,4 @@ import type { CliIO } from './io.js';
 export const outputDirFor = (io: Pick<CliIO, 'cwd'>, name: string, flag: string | undefined): string =>
   resolve(io.cwd, flag ?? join('output', name));
 
-export const JOURNAL_FILE = 'state.jsonl';
-export const REPORT_FILE = 'report.json';
+export { JOURNAL_FILE, REPORT_FILE } from '../report/load-output.js';

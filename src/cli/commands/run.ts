@@ -18,6 +18,7 @@ import { openJournal } from '../../state/journal.js';
 import { acquireLock } from '../../state/lock.js';
 import { buildReport } from '../../report/build.js';
 import { writeFileAtomic } from '../../report/write.js';
+import { writeGallery } from '../../report/gallery.js';
 import { VERSION } from '../../version.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
@@ -165,7 +166,8 @@ export const runCommand: Command = {
       };
       const report = buildReport({ plan, events: journal.events, manifest: { path: relative(outputDir, absoluteManifest), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: Date.now(), reproduce });
       writeFileAtomic(join(outputDir, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
-      io.stdout(`\n${formatReportSummary(report)}\nVideos and report.json in ${relative(io.cwd, outputDir) || '.'}/\n`);
+      writeGallery(outputDir, report);
+      io.stdout(`\n${formatReportSummary(report)}\nVideos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
 
       if (result.interrupted) return EXIT.interrupted;
       if (result.stopReason instanceof ProviderError && result.stopReason.errorClass === 'fatal-run') {

@@ -1,0 +1,78 @@
+// `klingrun export`: one row per clip (JSON Lines or CSV) for a training pipeline or a dataset
+// loader; `--copy-to DIR` lays the clips out flat with the metadata file beside them.
+import { mkdirSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { writeDatasetFolder } from '../../report/dataset-folder.js';
+import { EXPORT_FORMATS, type ExportFormat, exportRows, formatRows } from '../../report/export.js';
+import { loadOutput } from '../../report/load-output.js';
+import { REPORT_STATUSES, type ReportStatus } from '../../report/schema.js';
+import { writeFileAtomic } from '../../report/write.js';
+import { positionals, stringOption } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import type { Command } from '../io.js';
+import { cliLogger } from '../logger.js';
+import { outputDirFor } from '../output-folder.js';
+
+const USAGE = 'klingrun export <manifest|output-folder> [--format jsonl|csv] [--status succeeded[,…]] [--out FILE] [--copy-to DIR] [--output DIR]';
+
+function formatOf(text: string | undefined): ExportFormat {
+  if (text === undefined) return 'jsonl';
+  if ((EXPORT_FORMATS as readonly string[]).includes(text)) return text as ExportFormat;
+  throw new UsageError(`Expected \`--format\` to be one of ${EXPORT_FORMATS.join(', ')}, got \`${text}\`.`);
+}
+
+function statusesOf(text: string | undefined): ReadonlySet<ReportStatus> | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = names.find((s) => !(REPORT_STATUSES as readonly string[]).includes(s));
+  if (bad !== undefined || names.length === 0) {
+    throw new UsageError(`Expected \`--status\` to be one or more of ${REPORT_STATUSES.join(', ')} (comma-separated), got \`${text}\`.`);
+  }
+  return new Set(names as ReportStatus[]);
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Write one row per clip (JSONL or CSV) with its metadata; --copy-to makes a dataset folder.',
+  usage: USAGE,
+  options: {
+    format: { type: 'string' },
+    status: { type: 'string' },
+    out: { type: 'string' },
+    'copy-to': { type: 'string' },
+    output: { type: 'string' },
+    prices: { type: 'string' },
+    models: { type: 'string' },
+  },
+  async run(args, io) {
+    const [target] = positionals(args, ['manifest|output-folder'], USAGE) as [string];
+    const format = formatOf(stringOption(args, 'format'));
+    const statuses = statusesOf(stringOption(args, 'status'));
+    const flag = stringOption(args, 'output');
+    const { dir, report } = await loadOutput(target, {
+      cwd: io.cwd,
+      outputDir: flag === undefined ? undefined : (name) => outputDirFor(io, name, flag),
+      logger: cliLogger(io.stderr, false),
+      plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
+    });
+
+    const copyTo = stringOption(args, 'copy-to');
+    if (copyTo !== undefined) {
+      const dest = resolve(io.cwd, copyTo);
+      const { metadata, rows } = writeDatasetFolder(report, dir, dest, format, statuses);
+      io.stderr(`Copied ${rows.length} clip(s) to ${relative(io.cwd, dest) || '.'}/ with ${relative(dest, metadata)} beside them.\n`);
+    }
+    const out = stringOption(args, 'out');
+    if (out === undefined && copyTo !== undefined) return EXIT.ok;
+    const text = formatRows(exportRows(report, { statuses }), format);
+    if (out === undefined) {
+      io.stdout(text);
+    } else {
+      const file = resolve(io.cwd, out);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileAtomic(file, text);
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,67 @@
+// `klingrun report`: rebuild report.json (and with --html the comparison gallery) of a run from
+// its plan and journal, or merge the output folders of a sharded batch into one.
+import { relative, resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { GALLERY_FILE, writeGallery } from '../../report/gallery.js';
+import { JOURNAL_FILE, REPORT_FILE, loadOutput } from '../../report/load-output.js';
+import { mergeOutputs, writeMerged } from '../../report/merge.js';
+import type { Report } from '../../report/schema.js';
+import { writeFileAtomic } from '../../report/write.js';
+import { booleanOption, stringOption } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import type { CliIO, Command, CommandArgs } from '../io.js';
+import { cliLogger } from '../logger.js';
+import { outputDirFor } from '../output-folder.js';
+import { formatReportSummary } from '../report-summary.js';
+
+const USAGE = 'klingrun report <manifest|output-folder> [--html] [--output DIR] | --merge <folder>… --output DIR';
+
+function done(io: CliIO, report: Report, dir: string, files: readonly string[]): number {
+  const where = `${relative(io.cwd, dir) || '.'}/`;
+  const what = files.length ? `Wrote ${files.join(', ')} in ${where}` : `Nothing written in ${where}: add --html to write the gallery.`;
+  io.stdout(`${formatReportSummary(report)}\n${what}\n`);
+  return EXIT.ok;
+}
+
+async function merge(args: CommandArgs, io: CliIO): Promise<number> {
+  const output = stringOption(args, 'output');
+  if (args.positionals.length === 0 || output === undefined) throw new UsageError(`--merge needs the output folders to merge and --output DIR for the result. Usage: ${USAGE}`);
+  const dest = resolve(io.cwd, output);
+  const logger = cliLogger(io.stderr, false);
+  const sources = await Promise.all(args.positionals.map((folder) => loadOutput(folder, { cwd: io.cwd, logger })));
+  const merged = mergeOutputs(sources, dest);
+  for (const warning of merged.warnings) logger.warn(warning);
+  writeMerged(merged, sources, dest);
+  writeGallery(dest, merged.report);
+  return done(io, merged.report, dest, [REPORT_FILE, GALLERY_FILE, `${merged.videos.length} video(s)`]);
+}
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'Rebuild report.json from the journal; --html adds the comparison gallery; --merge joins shards.',
+  usage: USAGE,
+  options: { html: { type: 'boolean' }, output: { type: 'string' }, merge: { type: 'boolean' }, prices: { type: 'string' }, models: { type: 'string' } },
+  async run(args, io) {
+    if (booleanOption(args, 'merge')) return merge(args, io);
+    if (args.positionals.length !== 1) throw new UsageError(`Expected one manifest or output folder, got ${args.positionals.length} argument(s). Usage: ${USAGE}`);
+    const flag = stringOption(args, 'output');
+    const loaded = await loadOutput(args.positionals[0] as string, {
+      cwd: io.cwd,
+      outputDir: flag === undefined ? undefined : (name) => outputDirFor(io, name, flag),
+      logger: cliLogger(io.stderr, false),
+      plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
+    });
+    const files: string[] = [];
+    if (loaded.rebuilt) {
+      writeFileAtomic(resolve(loaded.dir, REPORT_FILE), JSON.stringify(loaded.report, null, 2) + '\n');
+      files.push(REPORT_FILE);
+    } else {
+      io.stderr(`note: ${REPORT_FILE} is used as written: the manifest it names is gone or changed (or there is no ${JOURNAL_FILE}), so it cannot be rebuilt.\n`);
+    }
+    if (booleanOption(args, 'html')) {
+      writeGallery(loaded.dir, loaded.report);
+      files.push(GALLERY_FILE);
+    }
+    return done(io, loaded.report, loaded.dir, files);
+  },
+};

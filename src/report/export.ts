@@ -1,0 +1,117 @@
+// The dataset export: one flat row per clip, as JSON Lines or CSV (RFC 4180). Pure: rows come
+// from the report alone. The columns are documented in docs/export-columns.md; keep the two in step.
+import { API_DEFAULTS } from '../api/schemas.js';
+import type { ImageRef } from '../plan/schema.js';
+import type { Report, ReportJob, ReportStatus } from './schema.js';
+
+export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export type ExportValue = string | number | boolean | null;
+export type ExportRow = Readonly<Record<string, ExportValue>>;
+
+/** Every column a row always has, in output order; a job's `extra` columns follow them. */
+export const BASE_COLUMNS = [
+  'video_path', 'video_sha256', 'video_bytes', 'duration_s', 'width', 'height',
+  'status', 'job_id', 'external_task_id', 'task_id',
+  'model_name', 'mode', 'duration', 'prompt', 'negative_prompt', 'cfg_scale', 'sound', 'callback_url',
+  'image', 'image_sha256', 'image_width', 'image_height',
+  'image_tail', 'image_tail_sha256', 'static_mask', 'static_mask_sha256', 'dynamic_masks',
+  'entry', 'repeat', 'name', 'attempts', 'cost_usd', 'latency_s', 'submitted_at', 'finished_at', 'error_code', 'error_message',
+] as const;
+
+export interface ExportOptions {
+  /** Only jobs in these states. @default every job of the report */
+  readonly statuses?: ReadonlySet<ReportStatus> | undefined;
+  /** A `file_name` (first column) per job id, for a metadata file beside copied clips. */
+  readonly fileNames?: ReadonlyMap<string, string> | undefined;
+}
+
+const imageOf = (ref: ImageRef | undefined): string | null => (ref === undefined ? null : ref.kind === 'file' ? ref.path : ref.url);
+const shaOf = (ref: ImageRef | undefined): string | null => (ref?.kind === 'file' ? ref.sha256 : null);
+
+/** An extra column named like a built-in one keeps its value under `extra_<name>`. */
+const extraColumn = (key: string): string => ((BASE_COLUMNS as readonly string[]).includes(key) || key === 'file_name' ? `extra_${key}` : key);
+
+function rowOf(job: ReportJob, fileName: string | undefined): ExportRow {
+  const p = job.params;
+  const video = job.video;
+  const duration = p ? Number(p.duration ?? API_DEFAULTS.duration) : null;
+  return {
+    ...(fileName !== undefined ? { file_name: fileName } : {}),
+    video_path: video?.path ?? null,
+    video_sha256: video?.sha256 ?? null,
+    video_bytes: video?.bytes ?? null,
+    duration_s: video?.duration_s ?? null,
+    width: video?.width ?? null,
+    height: video?.height ?? null,
+    status: job.status,
+    job_id: job.id,
+    external_task_id: job.external_task_id,
+    task_id: job.task_id,
+    model_name: p ? (p.model_name ?? API_DEFAULTS.model_name) : null,
+    mode: p?.mode ?? null,
+    duration,
+    prompt: p?.prompt ?? null,
+    negative_prompt: p?.negative_prompt ?? null,
+    cfg_scale: p?.cfg_scale ?? null,
+    sound: p?.sound ?? null,
+    callback_url: p?.callback_url ?? null,
+    image: imageOf(p?.image),
+    image_sha256: shaOf(p?.image),
+    image_width: p?.image.kind === 'file' ? p.image.width : null,
+    image_height: p?.image.kind === 'file' ? p.image.height : null,
+    image_tail: imageOf(p?.image_tail),
+    image_tail_sha256: shaOf(p?.image_tail),
+    static_mask: imageOf(p?.static_mask),
+    static_mask_sha256: shaOf(p?.static_mask),
+    // Nested data as JSON text, so JSONL and CSV rows have the same flat shape.
+    dynamic_masks: p?.dynamic_masks ? JSON.stringify(p.dynamic_masks.map((m) => ({ mask: imageOf(m.mask), trajectories: m.trajectories }))) : null,
+    entry: job.entry,
+    repeat: job.repeat,
+    name: job.name ?? null,
+    attempts: job.attempts,
+    cost_usd: job.cost_usd,
+    latency_s: job.latency_s,
+    submitted_at: job.submitted_at,
+    finished_at: job.finished_at,
+    error_code: job.error ? String(job.error.code) : null,
+    error_message: job.error?.message ?? null,
+    ...Object.fromEntries(Object.entries(job.extra ?? {}).map(([key, value]) => [extraColumn(key), value])),
+  };
+}
+
+/** One row per job of the report (in report order), filtered by status. */
+export function exportRows(report: Report, options: ExportOptions = {}): ExportRow[] {
+  return report.jobs.filter((job) => !options.statuses || options.statuses.has(job.status)).map((job) => rowOf(job, options.fileNames?.get(job.id)));
+}
+
+/** The columns of a set of rows: file_name when present, the base columns, then extras as first seen. */
+export function columnsOf(rows: readonly ExportRow[]): string[] {
+  const columns = new Set<string>();
+  if (rows.some((row) => 'file_name' in row)) columns.add('file_name');
+  for (const column of BASE_COLUMNS) columns.add(column);
+  for (const row of rows) for (const key of Object.keys(row)) columns.add(key);
+  return [...columns];
+}
+
+/** JSON Lines: one object per line with every column (null when a row has no value). */
+export function toJsonl(rows: readonly ExportRow[], columns = columnsOf(rows)): string {
+  return rows.map((row) => JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))) + '\n').join('');
+}
+
+/** A CSV field per RFC 4180: quoted when it holds a comma, a quote or a line break. */
+export function csvField(value: ExportValue | undefined): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** CSV with a header line and CRLF line ends (RFC 4180); null is an empty field. */
+export function toCsv(rows: readonly ExportRow[], columns = columnsOf(rows)): string {
+  return [columns, ...rows.map((row) => columns.map((c) => row[c]))].map((line) => line.map(csvField).join(',') + '\r\n').join('');
+}
+
+export function formatRows(rows: readonly ExportRow[], format: ExportFormat): string {
+  return format === 'csv' ? toCsv(rows) : toJsonl(rows);
+}

@@ -1,0 +1,132 @@
+// gallery.html: one static, self-contained page comparing the variants of a batch side by side.
+// A pure function of the report (itself a function of plan + journal), so it works for partial
+// runs too: pending and in-flight cells say so, and a rerun of `report --html` fills them in.
+import { join, posix } from 'node:path';
+import { GALLERY_CSS, GALLERY_SCRIPT } from './gallery-assets.js';
+import { buildGrid, type ColumnStats, type GalleryColumn, type GalleryRow, type GridJob } from './gallery-grid.js';
+import { type SafeHtml, hrefOf, html, trusted } from './html.js';
+import { REPORT_STATUSES, type Report, type ReportStatus } from './schema.js';
+import { writeFileAtomic } from './write.js';
+
+export const GALLERY_FILE = 'gallery.html';
+
+const seconds = (s: number | null): string =>
+  s === null ? '–' : s < 10 ? `${s.toFixed(1)} s` : s < 600 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+const usd = (n: number | null): string => (n === null ? 'unknown' : `$${n.toFixed(2)}`);
+const percent = (n: number | null): string => (n === null ? '–' : `${Math.round(n * 100)}%`);
+const statusText = (status: string): string => status.replace(/_/g, ' ');
+
+/** Local images are relative to the manifest's folder; the page sits in the output folder. */
+function imageSrc(report: Report, ref: GalleryRow['image']): string | null {
+  if (ref.kind === 'url') return hrefOf(ref.url);
+  const manifestDir = posix.dirname(report.manifest.path.replace(/\\/g, '/'));
+  return hrefOf(posix.join(manifestDir, ref.path));
+}
+
+const labelOf = (column: GalleryColumn): SafeHtml[] =>
+  column.label.length === 0
+    ? [html`<span class="label"><b>all jobs</b></span>`]
+    : column.label.map(([field, value]) => html`<span class="label"><span>${field}</span> <b>${value}</b></span>`);
+
+/** What a cell without a video is waiting for, when there is no error to show. */
+const WAITING: Partial<Record<ReportStatus, string>> = {
+  pending: 'not submitted yet',
+  in_flight: 'generating…',
+  unconfirmed: 'submit unconfirmed; a rerun reconciles it',
+  not_downloaded: 'succeeded; a rerun downloads the video',
+  skipped_budget: 'skipped: over the budget',
+  timed_out: 'timed out; a rerun checks it again',
+  invalid_output: 'the file is not a playable MP4',
+};
+
+function placeholder(job: GridJob): SafeHtml {
+  const problem = job.error ? `${String(job.error.code)}: ${job.error.message}` : job.warnings.join('\n');
+  const error = problem ? html`<p class="error">${problem}</p>` : null;
+  return html`<div class="placeholder ${job.status}"><strong>${statusText(job.status)}</strong>${error ?? WAITING[job.status]}</div>`;
+}
+
+function clip(job: GridJob): SafeHtml {
+  const src = job.status === 'succeeded' && job.video?.path ? hrefOf(job.video.path) : null;
+  // The clip's own size when probed, else the source image's (Kling keeps its aspect ratio).
+  const image = job.params.image;
+  const size = job.video?.width && job.video.height ? job.video : image.kind === 'file' ? image : null;
+  const aspect = size ? `aspect-ratio: ${size.width} / ${size.height}` : null;
+  const media = src
+    ? html`<video src="${src}" muted loop playsinline controls preload="none" style="${aspect}" title="${job.external_task_id ?? job.id}"></video>`
+    : placeholder(job);
+  const latency = job.latency_s === null ? null : html`<span title="submit to finish">${seconds(job.latency_s)}</span>`;
+  const cost = job.cost_usd === null ? null : html`<span title="estimated cost">${usd(job.cost_usd)}</span>`;
+  const open = src ? html`<a href="${src}" target="_blank" rel="noopener">open</a>` : null;
+  const name = job.name ? html`<span>${job.name}</span>` : null;
+  const warning = src && job.warnings.length ? html`<span class="warning" title="${job.warnings.join('\n')}">⚠ ${job.warnings.length} warning(s)</span>` : null;
+  return html`<div class="clip">${media}<div class="meta"><span class="badge s-${job.status}">${statusText(job.status)}</span>${latency}${cost}${name}${warning}${open}</div></div>`;
+}
+
+function row(report: Report, columns: readonly GalleryColumn[], r: GalleryRow): SafeHtml {
+  const file = r.image.kind === 'file' ? r.image.path : r.image.url;
+  const src = imageSrc(report, r.image);
+  const details = r.details.map(([field, value]) => html`<span class="label"><span>${field}</span> ${value}</span>`);
+  const cells = columns.map((c) => {
+    const jobs = r.cells.get(c.key);
+    return html`<td class="cell">${jobs ? jobs.map(clip) : html`<span class="empty">not in this variant</span>`}</td>`;
+  });
+  return html`<tr><th class="source" scope="row">${src ? html`<img src="${src}" alt="" loading="lazy">` : null}<div class="file">${file}</div>${
+    r.repeat !== null ? html`<span class="label"><span>repeat</span> <b>${r.repeat}</b></span>` : null
+  }${details}${r.prompt !== null ? html`<p class="prompt">${r.prompt}</p>` : html`<p class="prompt muted">no prompt</p>`}</th>${cells}</tr>`;
+}
+
+function statsRow(column: GalleryColumn, s: ColumnStats): SafeHtml {
+  const rate = s.success_rate === null ? null : html`<span class="bar"><i style="width: ${Math.round(s.success_rate * 100)}%"></i></span>`;
+  return html`<tr><td>${labelOf(column)}</td><td>${s.jobs}</td><td>${s.succeeded}</td><td>${s.failed}</td><td>${percent(s.success_rate)}${rate}</td><td>${seconds(s.latency_p50)}</td><td>${seconds(s.latency_p95)}</td><td>${
+    s.usd_per_second !== null ? `$${s.usd_per_second.toFixed(3)}` : s.succeeded > 0 ? 'unknown price' : '–'
+  }</td></tr>`;
+}
+
+function header(report: Report): SafeHtml {
+  const t = report.totals;
+  const counts = REPORT_STATUSES.filter((s) => t[s] > 0).map((s) => html`<li><b>${t[s]}</b>${statusText(s)}</li>`);
+  const unknown = t.cost_unknown_jobs > 0 ? ` + ${t.cost_unknown_jobs} job(s) of unknown price` : '';
+  const when = report.started_at ? ` · run ${report.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : '';
+  return html`<h1>${report.manifest.name}</h1><div class="sub">${report.manifest.path} · klingrun ${report.tool.version}${when}</div>
+<ul class="totals"><li><b>${t.jobs}</b>jobs</li>${counts}<li><b>${usd(t.cost_usd_estimated)}</b>estimated${unknown}</li></ul>`;
+}
+
+/** The whole page. Every text from the report is escaped (see html.ts). */
+export function renderGallery(report: Report): string {
+  const grid = buildGrid(report.jobs);
+  const constants = grid.constants.map(([field, value]) => html`<span class="label"><span>${field}</span> <b>${value}</b></span>`);
+  const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${report.manifest.name} · klingrun gallery</title>
+<style>${trusted(GALLERY_CSS)}</style>
+</head>
+<body>
+${header(report)}
+<h2>Variants</h2>
+${constants.length ? html`<p class="muted constants">Same for every job: ${constants}</p>` : null}
+<table class="variants">
+<thead><tr><th>variant</th><th>jobs</th><th>succeeded</th><th>failed</th><th>success rate</th><th>latency p50</th><th>latency p95</th><th title="estimated spend on finished tasks ÷ seconds of succeeded video">cost / s of video</th></tr></thead>
+<tbody>${grid.columns.map((c) => statsRow(c, c.stats))}</tbody>
+</table>
+<h2>Clips</h2>
+<div class="scroll"><table class="grid">
+<thead><tr><th class="source">source image · prompt</th>${grid.columns.map((c) => html`<th>${labelOf(c)}</th>`)}</tr></thead>
+<tbody>${grid.rows.map((r) => row(report, grid.columns, r))}</tbody>
+</table></div>
+<footer>Latency: submit to finish. Estimated costs come from the price table. Generated from report.json by klingrun ${report.tool.version}.</footer>
+<script>${trusted(GALLERY_SCRIPT)}</script>
+</body>
+</html>
+`;
+  return page.text;
+}
+
+/** Writes gallery.html into the output folder (atomically); returns its path. */
+export function writeGallery(outputDir: string, report: Report): string {
+  const file = join(outputDir, GALLERY_FILE);
+  writeFileAtomic(file, renderGallery(report));
+  return file;
+}

@@ -1,0 +1,131 @@
+// Finding a run's output folder and its current report, from either a manifest (plan + journal:
+// the report is rebuilt) or an output folder (report.json, rebuilt too when the manifest it names
+// is still there unchanged, so a killed run's stale report is refreshed from its journal).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { type Logger, silentLogger } from '../effects.js';
+import { InputError, UsageError } from '../errors.js';
+import { type LoadPlanOptions, loadPlan } from '../plan/index.js';
+import { sha256Hex } from '../plan/ids.js';
+import type { JournalEvent } from '../state/events.js';
+import { readJournal } from '../state/journal.js';
+import { VERSION } from '../version.js';
+import { buildReport } from './build.js';
+import { type Report, reportSchema } from './schema.js';
+
+export const REPORT_FILE = 'report.json';
+export const JOURNAL_FILE = 'state.jsonl';
+
+export interface LoadOutputOptions {
+  /** Folder relative paths are resolved against. */
+  readonly cwd: string;
+  /** With a manifest only: the folder its run wrote, by manifest name (`run --output`). @default <cwd>/output/<name> */
+  readonly outputDir?: ((name: string) => string) | undefined;
+  /** Told about a torn journal line (a run still writing, or one that was killed). @default silentLogger */
+  readonly logger?: Logger;
+  /** Model and price tables for planning. */
+  readonly plan?: Pick<LoadPlanOptions, 'modelsFile' | 'pricesFile'>;
+}
+
+export interface LoadedOutput {
+  /** Absolute output folder. */
+  readonly dir: string;
+  readonly report: Report;
+  readonly events: readonly JournalEvent[];
+  /** Whether the report was rebuilt from plan + journal (else it is report.json as written). */
+  readonly rebuilt: boolean;
+}
+
+/** report.json of a folder, validated; undefined when there is none. */
+export function readReport(dir: string): Report | undefined {
+  const file = join(dir, REPORT_FILE);
+  if (!existsSync(file)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new InputError('input_invalid', `Cannot read ${file}: ${(cause as Error).message}. Rebuild it with \`klingrun report <manifest> --output ${dir}\`.`, { cause });
+  }
+  const parsed = reportSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(
+      'input_invalid',
+      `${file} is not a klingrun report (at \`${issue?.path.join('.') ?? ''}\`: ${issue?.message ?? 'invalid'}); it may come from another version. Rebuild it from the manifest with \`klingrun report <manifest> --output ${dir}\`.`,
+    );
+  }
+  return parsed.data;
+}
+
+/** started/finished of the latest `run` in the journal, as `run` reports them (ms). */
+function runSpan(events: readonly JournalEvent[]): { startedAt: number | null; finishedAt: number | null } {
+  const lastRun = events.findLastIndex((e) => e.ev === 'run');
+  if (lastRun === -1) return { startedAt: null, finishedAt: null };
+  return { startedAt: (events[lastRun] as JournalEvent).t, finishedAt: (events.at(-1) as JournalEvent).t };
+}
+
+/**
+ * The report from plan + journal. Given the folder's own report (`scope`), only its jobs are
+ * reported: a `run --shard` folder stays the report of its slice, not of the whole batch.
+ */
+async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?: Report): Promise<LoadedOutput> {
+  const loaded = await loadPlan(manifestPath, { cwd: options.cwd, ...options.plan });
+  const ids = scope && new Set(scope.jobs.filter((job) => job.entry !== null).map((job) => job.id));
+  const plan = ids ? { ...loaded.plan, jobs: loaded.plan.jobs.filter((job) => ids.has(job.id)) } : loaded.plan;
+  const dirAbs = resolve(options.cwd, options.outputDir?.(loaded.plan.name) ?? join('output', loaded.plan.name));
+  const journalFile = join(dirAbs, JOURNAL_FILE);
+  if (!existsSync(journalFile)) {
+    throw new InputError(
+      'input_missing',
+      `No run of ${manifestPath} found in ${relative(options.cwd, dirAbs) || '.'}: it has no ${JOURNAL_FILE}. Run the manifest first (\`klingrun run ${manifestPath}\`), or give the folder its run wrote with --output.`,
+    );
+  }
+  const { events } = readJournal(journalFile, { name: loaded.plan.name, logger: options.logger ?? silentLogger });
+  let old = scope;
+  try {
+    old ??= readReport(dirAbs);
+  } catch {
+    // A damaged report.json is about to be replaced; only its reproduce block is lost.
+  }
+  const report = buildReport({
+    plan,
+    events,
+    manifest: { path: relative(dirAbs, resolve(options.cwd, manifestPath)), sha256: loaded.manifestSha256 },
+    toolVersion: VERSION,
+    ...runSpan(events),
+    // The command line and limits are not in the journal: keep them while they describe this manifest.
+    reproduce: old?.manifest.sha256 === loaded.manifestSha256 ? old.reproduce : null,
+  });
+  return { dir: dirAbs, report, events, rebuilt: true };
+}
+
+/**
+ * The output folder and its current report, from a manifest or an output folder. Throws
+ * InputError when neither a report nor a run can be found.
+ */
+export async function loadOutput(target: string, options: LoadOutputOptions): Promise<LoadedOutput> {
+  const path = resolve(options.cwd, target);
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (cause) {
+    throw new InputError('input_missing', `Cannot find ${target}: give a manifest (e.g. jobs/example.yaml) or the output folder of a run (e.g. output/example).`, { cause });
+  }
+  if (!isDir) return rebuild(target, options);
+  if (options.outputDir) throw new UsageError(`--output names the folder a manifest's run wrote, and ${target} is already an output folder: drop --output.`);
+
+  const previous = readReport(path);
+  if (!previous) {
+    throw new InputError(
+      'input_missing',
+      `${target} has no ${REPORT_FILE}. If it is the output folder of a run that was stopped before writing one, build it from the manifest: \`klingrun report <manifest> --output ${target}\`.`,
+    );
+  }
+  const manifest = resolve(path, previous.manifest.path);
+  if (existsSync(manifest) && sha256Hex(readFileSync(manifest)) === previous.manifest.sha256 && existsSync(join(path, JOURNAL_FILE))) {
+    return rebuild(manifest, { ...options, outputDir: () => path }, previous);
+  }
+  const journal = join(path, JOURNAL_FILE);
+  const { events } = existsSync(journal) ? readJournal(journal, { name: previous.manifest.name, logger: options.logger ?? silentLogger }) : { events: [] };
+  return { dir: path, report: previous, events, rebuilt: false };
+}

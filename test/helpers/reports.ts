@@ -1,0 +1,74 @@
+// Reports of a known shape for the gallery, export and merge tests: the example manifest's plan
+// and a journal written by hand, one outcome per job, so every status is one line to set up.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPlan } from '../../src/plan/index.js';
+import type { Plan } from '../../src/plan/schema.js';
+import { buildReport } from '../../src/report/build.js';
+import type { Report } from '../../src/report/schema.js';
+import { videoPath } from '../../src/runner/paths.js';
+import type { JournalEvent } from '../../src/state/events.js';
+import { tempTree } from './manifest.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** jobs/example.yaml: 2 images × model (2) × mode (2) = 8 jobs. */
+export async function examplePlan(): Promise<Plan> {
+  return (await loadPlan('jobs/example.yaml', { cwd: ROOT })).plan;
+}
+
+export type Outcome = 'succeeded' | 'failed' | 'in_flight' | 'pending' | 'timed_out';
+
+const T0 = 1_700_000_000_000;
+
+/** A journal in which job i ended as `outcomes[i]` (missing: pending), each taking i+1 seconds. */
+export function journalFor(plan: Plan, outcomes: readonly Outcome[], sha = (i: number) => `${i}`.padStart(64, '0')): JournalEvent[] {
+  const events: JournalEvent[] = [
+    { ev: 'header', t: T0, version: 1, name: plan.name, tool_version: 'test' },
+    { ev: 'run', t: T0, pid: 1, manifest_sha256: 'm', argv: ['run'] },
+  ];
+  plan.jobs.forEach((job, i) => {
+    const outcome = outcomes[i] ?? 'pending';
+    if (outcome === 'pending') return;
+    const t = T0 + 1000;
+    const base = { job: job.id, attempt: 1 } as const;
+    events.push({ ev: 'submitting', t, ...base, external_task_id: job.external_task_id, request: job.request });
+    events.push({ ev: 'submitted', t, ...base, task_id: `T${i}` });
+    const end = t + (i + 1) * 1000;
+    if (outcome === 'succeeded') {
+      events.push({ ev: 'succeeded', t: end, job: job.id, task_id: `T${i}`, videos: [{ id: `v${i}`, url: `https://cdn.test/${i}.mp4`, duration: '5' }] });
+      events.push({ ev: 'downloaded', t: end, job: job.id, path: videoPath(job), sha256: sha(i), bytes: 100, duration_s: 5, width: 256, height: 144 });
+    }
+    if (outcome === 'failed') events.push({ ev: 'failed', t: end, ...base, code: 1301, message: 'Failure to pass the risk control system', retriable: true });
+    if (outcome === 'timed_out') events.push({ ev: 'timed_out', t: end, ...base, task_id: `T${i}` });
+  });
+  return events;
+}
+
+export function reportFor(plan: Plan, outcomes: readonly Outcome[], manifestPath = '../jobs/example.yaml'): Report {
+  return buildReport({ plan, events: journalFor(plan, outcomes), manifest: { path: manifestPath, sha256: 'm' }, toolVersion: 'test', startedAt: T0, finishedAt: T0 + 60_000 });
+}
+
+/** The bytes of job i's clip in an outputFolder, and their sha256. */
+export const clip = (i: number): Buffer => Buffer.from(`clip ${i}`);
+export const clipSha = (i: number): string => createHash('sha256').update(clip(i)).digest('hex');
+
+/**
+ * An output folder (removed after the test) as `run` leaves it: report.json, state.jsonl and the
+ * clips. Its report names a manifest that does not exist, so it is read as written.
+ */
+export function outputFolder(plan: Plan, outcomes: readonly Outcome[]): { dir: string; report: Report } {
+  const dir = tempTree();
+  const events = journalFor(plan, outcomes, clipSha);
+  const report = buildReport({ plan, events, manifest: { path: '../gone.yaml', sha256: 'm' }, toolVersion: 'test' });
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
+  writeFileSync(join(dir, 'state.jsonl'), events.map((e) => JSON.stringify(e) + '\n').join(''));
+  report.jobs.forEach((job, i) => {
+    if (!job.video?.path) return;
+    mkdirSync(dirname(join(dir, job.video.path)), { recursive: true });
+    writeFileSync(join(dir, job.video.path), clip(i));
+  });
+  return { dir, report };
+}
