@@ -177,7 +177,7 @@ jobs:
           name: test
           ^
 
-      error: jobs/m.yaml:3:5 at \`jobs[0].image\`: is required but missing.
+      error: jobs/m.yaml:3:5 at \`jobs[0]\`: this entry names no images: give it \`image\` (a path, glob or https URL) or \`from\` (a .csv or .jsonl table).
             - prompt: no image here
               ^"
     `);

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { formatError } from '../src/cli/format-error.js';
 import { InputError, ManifestError } from '../src/errors.js';
 import { canonicalJson, externalTaskId, jobId, loadPlan } from '../src/plan/index.js';
-import { planSchema } from '../src/plan/schema.js';
+import { identityOf, sha256Hex } from '../src/plan/ids.js';
+import { planSchema, type JobRequest } from '../src/plan/schema.js';
 import { png, tempTree } from './helpers/manifest.js';
 
 const HEAD = 'version: 1\nname: test\n';
@@ -75,11 +76,11 @@ jobs:
   - { image: a.png, mode: pro, matrix: {} }
 `);
     expect(out).toMatchInlineSnapshot(`
-      "error: m.yaml:10:21 at \`jobs[0].mode\`: \`mode\` is set both in this job entry and in the matrix that applies to it (\`matrix.include[0].mode\`, line 8); the entry's value would override every combination. Remove it from one of the two places.
+      "error: m.yaml:10:21 at \`jobs[0].mode\`: \`mode\` is set both in this job entry and in the matrix that applies to it (\`matrix.include[0].mode\`, line 8); one of the two values would be silently ignored. Remove it from one of the two places.
             - { image: a.png, mode: std }
                               ^
 
-      error: m.yaml:12:5 at \`jobs[1].prompt\`: \`prompt\` is set both in this job entry and in the matrix that applies to it (\`jobs[1].matrix.prompt\`, line 13); the entry's value would override every combination. Remove it from one of the two places.
+      error: m.yaml:12:5 at \`jobs[1].prompt\`: \`prompt\` is set both in this job entry and in the matrix that applies to it (\`jobs[1].matrix.prompt\`, line 13); one of the two values would be silently ignored. Remove it from one of the two places.
               prompt: own matrix
               ^"
     `);
@@ -132,8 +133,25 @@ describe('job ids', () => {
     expect(await id(base.replace('{ image', '{ repeat: 2, image'))).toBe(reference); // repeat 1 keeps its id
   });
 
+  it('stay exactly what they were: a pinned request keeps its pinned id', () => {
+    const file = (path: string, c: string) => ({ kind: 'file', path, sha256: c.repeat(64), bytes: 1, width: 512, height: 384 }) as const;
+    const request: JobRequest = {
+      model_name: 'kling-v2-6',
+      mode: 'pro',
+      duration: '5',
+      prompt: 'café, 東京 "quoted"',
+      cfg_scale: 0.5,
+      image: file('a.png', 'a'),
+      image_tail: { kind: 'url', url: 'https://x/y.png' },
+      dynamic_masks: [{ mask: file('m.png', 'b'), trajectories: [{ x: 1, y: 2 }, { x: 3, y: 4 }] }],
+    };
+    expect(jobId(request, 2, 'salt')).toBe('d7d3527a5d8fd8dccbd5efdcf22c782c949f3943f58cdde20f04756b7de6b46b');
+    expect(jobId(request, 2, 'salt')).toBe(sha256Hex(canonicalJson({ request: identityOf(request), repeat: 2, id_salt: 'salt' })));
+  });
+
   it('canonical JSON sorts keys at every depth and drops undefined', () => {
     expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: [1, { z: undefined, é: 1, A: null, a: true }], '': 'x', '\u{1F600}': 1, ﬀ: 2 })).toBe('{"":"x","b":[1,{"A":null,"a":true,"é":1}],"😀":1,"ﬀ":2}');
   });
 });
 

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { renderSchema, SCHEMAS } from '../scripts/generate-schemas.js';
 
 const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
-const EXAMPLES = ['jobs/example.yaml', 'jobs/sweep.yaml', 'jobs/dataset.yaml'];
+const EXAMPLES = ['jobs/example.yaml', 'jobs/sweep.yaml', 'jobs/dataset.yaml', 'jobs/dataset-table.yaml'];
 
 describe('generated JSON Schemas', () => {
   it.each(SCHEMAS.map((s) => [s.file, s] as const))('%s is up to date (else run `npm run schemas`)', (file, entry) => {
@@ -30,6 +30,12 @@ describe('generated JSON Schemas', () => {
     expect(validate({ ...ok, jobs: [{ image: 'a.png', modle_name: 'kling-v1' }] })).toBe(false);
     expect(validate({ ...ok, jobs: [{ image: 'a.png', mode: 'fast' }] })).toBe(false);
     expect(validate({ ...ok, jobs: [{ image: 'a.png', duration: 7 }] })).toBe(false);
+    // A job entry takes `image` or `from`, exactly one; `columns` and `where` only with `from`.
+    expect(validate({ ...ok, jobs: [{ from: 'data/t.csv', columns: { prompt: 'caption' }, where: { split: 'train' } }] })).toBe(true);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', from: 'data/t.csv' }] })).toBe(false);
+    expect(validate({ ...ok, jobs: [{ prompt: 'no images' }] })).toBe(false);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', where: { split: 'train' } }] })).toBe(false);
+    expect(validate({ ...ok, matrix: { zip: { model_name: ['kling-v2-6', 'kling-v2-1-master'], mode: ['pro', null] } } })).toBe(true);
   });
 });
 

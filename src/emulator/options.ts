@@ -15,11 +15,17 @@ export type Route = (typeof ROUTES)[number];
 export const FAULT_KINDS = [
   'http500',
   'http503',
+  'http504',
   'html5xx',
+  'html500',
+  'html503',
+  'rate1302',
   'hang',
+  'hang-after-call',
   'lost-response',
   'reset',
   'malformed-json',
+  'unexpected-json',
   'legacy-envelope',
   'truncated-download',
   'task-failure',
@@ -32,11 +38,20 @@ const ANY_ROUTE: readonly Route[] = ROUTES;
 export const FAULT_ROUTES: Readonly<Record<FaultKind, readonly Route[]>> = {
   http500: ANY_ROUTE,
   http503: ANY_ROUTE,
+  http504: ANY_ROUTE,
   html5xx: ANY_ROUTE,
+  html500: ANY_ROUTE,
+  html503: ANY_ROUTE,
+  // A rate answer without Retry-After: the client must fall back to its own backoff.
+  rate1302: ['create', 'get', 'list'],
   hang: ANY_ROUTE,
+  // The call takes effect (a create makes a task), then no answer ever comes: a timeout that hides a task.
+  'hang-after-call': ['create', 'get', 'list'],
   'lost-response': ANY_ROUTE,
   reset: ANY_ROUTE,
   'malformed-json': ['create', 'get', 'list'],
+  // Valid JSON of a shape no provider answer has; the call took effect.
+  'unexpected-json': ['create', 'get', 'list'],
   // The older wrapper nests one task object; the list call has no such form.
   'legacy-envelope': ['create', 'get'],
   'truncated-download': ['download'],

@@ -103,8 +103,20 @@ function preempt(state: EmulatorState, fault: { kind: FaultKind; fired: number }
     case 'http503':
       sendAnswer(state, res, failure(503, 5001, 'Service temporarily unavailable'));
       return true;
+    case 'http504':
+      sendAnswer(state, res, failure(504, 5002, 'Server timeout'));
+      return true;
+    case 'rate1302':
+      sendAnswer(state, res, failure(429, 1302, 'Request rate too high, please slow down'));
+      return true;
     case 'html5xx':
       sendHtml(res, htmlPage(fault.fired % 2 === 1 ? 502 : 504)); // alternate, so a suite sees both
+      return true;
+    case 'html500':
+      sendHtml(res, htmlPage(500));
+      return true;
+    case 'html503':
+      sendHtml(res, htmlPage(503));
       return true;
     case 'storm1303':
       sendAnswer(state, res, failure(429, 1303, 'Parallel task over resource pack limit'));
@@ -144,7 +156,9 @@ async function apiCall(state: EmulatorState, target: Extract<Target, { route: 'c
     answer = listTasks(state, auth.key, target.query);
   }
   if (fault?.kind === 'lost-response') req.socket.destroy(); // the call took effect; the answer never leaves
+  else if (fault?.kind === 'hang-after-call') return; // took effect too; the client times out (close() drops it)
   else if (fault?.kind === 'legacy-envelope') sendAnswer(state, res, toLegacy(answer));
+  else if (fault?.kind === 'unexpected-json') sendJson(res, 200, { result: answer.body });
   else sendAnswer(state, res, answer, fault?.kind === 'malformed-json');
 }
 

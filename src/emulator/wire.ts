@@ -46,7 +46,14 @@ export interface HtmlPage {
   readonly html: string;
 }
 
-const REASONS: Record<number, string> = { 403: 'Forbidden', 404: 'Not Found', 502: 'Bad Gateway', 504: 'Gateway Time-out' };
+const REASONS: Record<number, string> = {
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+};
 
 /** An nginx-style error page, as a gateway or CDN sends it. */
 export function htmlPage(status: number): HtmlPage {

@@ -1,6 +1,6 @@
 // Resolves every image a manifest names (globs, files, https URLs) to plan references, checking
 // local files against the API's limits first. Each distinct file is read and hashed once, however
-// many jobs use it; all reads go through the injected ManifestFs.
+// many jobs or table rows use it; all reads go through the injected ManifestFs.
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
@@ -12,11 +12,12 @@ import { inspectImage, sizeProblem } from './image-file.js';
 import type { Manifest } from './schema.js';
 import type { FieldPath, Source } from './source.js';
 
-/** One image-valued field of the manifest. `many`: `jobs[].image`, which may be a glob. */
+/** One image-valued field: of the manifest, or a cell of a table. `many`: `jobs[].image`, which may be a glob. */
 export interface ImageSpec {
   readonly spec: string;
-  readonly path: FieldPath;
   readonly many: boolean;
+  /** An issue located where the spec is written. */
+  readonly issue: (message: string) => InputIssue;
 }
 
 /** Resolved references by spec string (specs are relative to one folder, so a string means one thing). */
@@ -33,18 +34,19 @@ type Resolution =
 type FileResult = ImageRef | { readonly problem: string };
 
 /** Every image-valued field of a manifest, in document order. */
-export function imageSpecsOf(manifest: Manifest): ImageSpec[] {
+export function imageSpecsOf(manifest: Manifest, source: Source): ImageSpec[] {
   const specs: ImageSpec[] = [];
+  const add = (spec: string, path: FieldPath, many: boolean) => specs.push({ spec, many, issue: (message) => source.issue(path, message) });
   const singles = (fields: Manifest['defaults'], at: FieldPath) => {
     if (!fields) return;
-    if (fields.image_tail) specs.push({ spec: fields.image_tail, path: [...at, 'image_tail'], many: false });
-    if (fields.static_mask) specs.push({ spec: fields.static_mask, path: [...at, 'static_mask'], many: false });
-    fields.dynamic_masks?.forEach((m, k) => specs.push({ spec: m.mask, path: [...at, 'dynamic_masks', k, 'mask'], many: false }));
+    if (fields.image_tail) add(fields.image_tail, [...at, 'image_tail'], false);
+    if (fields.static_mask) add(fields.static_mask, [...at, 'static_mask'], false);
+    fields.dynamic_masks?.forEach((m, k) => add(m.mask, [...at, 'dynamic_masks', k, 'mask'], false));
   };
   singles(manifest.defaults, ['defaults']);
   manifest.jobs.forEach((entry, i) => {
-    if (typeof entry.image === 'string') specs.push({ spec: entry.image, path: ['jobs', i, 'image'], many: true });
-    else entry.image.forEach((spec, k) => specs.push({ spec, path: ['jobs', i, 'image', k], many: true }));
+    if (typeof entry.image === 'string') add(entry.image, ['jobs', i, 'image'], true);
+    else entry.image?.forEach((spec, k) => add(spec, ['jobs', i, 'image', k], true));
     singles(entry, ['jobs', i]);
   });
   return specs;
@@ -62,10 +64,12 @@ function urlResolution(spec: string): Resolution | undefined {
   return { kind: 'problem', message: `\`${spec}\` is not an https URL; ${why}.` };
 }
 
-/** Resolves and checks the images of a parsed manifest; problems come back as located issues. */
+/**
+ * Resolves and checks images (a manifest's, from imageSpecsOf, and its tables'); problems come
+ * back as issues located where each spec is written. Specs are relative to `dir`.
+ */
 export async function resolveImages(
-  manifest: Manifest,
-  source: Source,
+  specs: readonly ImageSpec[],
   options: { readonly dir: string; readonly fs: ManifestFs },
 ): Promise<{ images: ResolvedImages; issues: InputIssue[] }> {
   const { dir, fs } = options;
@@ -110,27 +114,32 @@ export async function resolveImages(
     return hit;
   };
 
+  /** What a spec resolves to: its references when all are fine, and sentences (completing "at <field>: …") for what is not. */
+  const outcomeOf = async (spec: string): Promise<{ refs?: ImageRef[]; problems: string[]; glob: boolean }> => {
+    const resolution = await cached(specCache, spec, resolveSpec);
+    if (resolution.kind === 'problem') return { problems: [resolution.message], glob: false };
+    if (resolution.kind === 'url') return { refs: [resolution.ref], problems: [], glob: false };
+    const results = await Promise.all(resolution.files.map((abs) => cached(fileCache, abs, checkFile)));
+    const refs = results.filter((r): r is ImageRef => !('problem' in r));
+    const problems = results.flatMap((result, k) => ('problem' in result ? [`image \`${rel(resolution.files[k] ?? '')}\` ${result.problem}`] : []));
+    return { ...(refs.length === results.length ? { refs } : {}), problems, glob: resolution.glob };
+  };
+  // Each distinct spec is resolved once, however many fields or table rows name it.
+  const distinct = [...new Set(specs.map((s) => s.spec))];
+  const outcomes = new Map(await Promise.all(distinct.map(async (spec) => [spec, await outcomeOf(spec)] as const)));
+
   const images = new Map<string, ImageRef[]>();
-  // Issues are gathered per field and flattened in field order, so the output never depends on I/O timing.
-  const perField = await Promise.all(
-    imageSpecsOf(manifest).map(async ({ spec, path, many }): Promise<InputIssue[]> => {
-      const resolution = await cached(specCache, spec, resolveSpec);
-      if (resolution.kind === 'problem') return [source.issue(path, resolution.message)];
-      if (resolution.kind === 'url') {
-        images.set(spec, [resolution.ref]);
-        return [];
-      }
-      if (!many && resolution.glob) {
-        return [source.issue(path, `\`${spec}\` is a glob; this field takes exactly one image file or https URL.`)];
-      }
-      const results = await Promise.all(resolution.files.map((abs) => cached(fileCache, abs, checkFile)));
-      const refs = results.filter((r): r is ImageRef => !('problem' in r));
-      if (refs.length === results.length) images.set(spec, refs);
-      return results.flatMap((result, k) =>
-        'problem' in result ? [source.issue(path, `image \`${rel(resolution.files[k] ?? '')}\` ${result.problem}`)] : [],
-      );
-    }),
-  );
-  const issues = perField.flat();
+  // Issues come in field order, so the output never depends on I/O timing.
+  const issues: InputIssue[] = [];
+  for (const { spec, many, issue } of specs) {
+    const outcome = outcomes.get(spec);
+    if (!outcome) continue;
+    if (!many && outcome.glob) {
+      issues.push(issue(`\`${spec}\` is a glob; this field takes exactly one image file or https URL.`));
+      continue;
+    }
+    for (const problem of outcome.problems) issues.push(issue(problem));
+    if (outcome.refs) images.set(spec, outcome.refs);
+  }
   return { images, issues };
 }

@@ -2,7 +2,7 @@
 // we can tell, suggests the fix (a "did you mean" for misspelt keys and values).
 import { z } from 'zod';
 import type { InputIssue } from '../errors.js';
-import type { FieldPath, Source } from './source.js';
+import type { FieldPath, IssueMaker } from './source.js';
 import { didYouMean } from './suggest.js';
 
 /** Keys with a dedicated explanation instead of a generic "unknown key". */
@@ -29,6 +29,10 @@ export function knownKeys(schema: z.ZodType, path: FieldPath): string[] {
       i++;
     } else if (node instanceof z.ZodObject && typeof path[i] === 'string') {
       node = (node.shape as Record<string, z.ZodType>)[path[i] as string];
+      i++;
+    } else if (node instanceof z.ZodRecord) {
+      // A table keyed by name (the model table): every value has the same shape.
+      node = node.valueType as z.ZodType;
       i++;
     } else {
       return [];
@@ -89,8 +93,10 @@ function sizeMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, v
 }
 
 /** One zod issue as located input issues (an unknown-keys issue becomes one per key). */
-export function toInputIssues(issue: z.core.$ZodIssue, source: Source, data: unknown, schema: z.ZodType): InputIssue[] {
+export function toInputIssues(issue: z.core.$ZodIssue, source: IssueMaker, data: unknown, schema: z.ZodType): InputIssue[] {
   const path = issue.path as (string | number)[];
+  // Checks that write a whole sentence (schema.ts marks them `complete`) are shown as written.
+  if (issue.code === 'custom' && issue.params?.['complete'] === true) return [source.issue(path, issue.message)];
   const value = valueAt(data, path);
   if (value === undefined && issue.code !== 'unrecognized_keys') return [source.issue(path, 'is required but missing.')];
   switch (issue.code) {
@@ -105,7 +111,8 @@ export function toInputIssues(issue: z.core.$ZodIssue, source: Source, data: unk
     case 'invalid_value': {
       const allowed = issue.values.map(String);
       if (allowed.length === 1) return [source.issue(path, `${issue.message}, got ${describeValue(value)}.`)];
-      const hint = typeof value === 'string' ? didYouMean(value, allowed) : undefined;
+      // `durations: [5]` where the table wants the text "5": say so, instead of "5 is not one of 5, 10".
+      const hint = typeof value === 'string' ? didYouMean(value, allowed) : allowed.includes(String(value)) ? `Quote it: "${String(value)}".` : undefined;
       return [source.issue(path, `${describeValue(value)} is not one of ${allowed.join(', ')}.`, hint)];
     }
     case 'too_big':

@@ -4,6 +4,7 @@ import { ManifestError, type InputIssue } from '../errors.js';
 import { toInputIssues } from './issues.js';
 import { manifestSchema, type Manifest, type Matrix } from './schema.js';
 import { Source } from './source.js';
+import { yamlIssues } from './yaml-errors.js';
 
 /** Most issues collected for one manifest; past this, later problems are likely echoes of earlier ones. */
 export const MAX_ISSUES = 200;
@@ -11,22 +12,6 @@ export const MAX_ISSUES = 200;
 export interface ParsedManifest {
   readonly manifest: Manifest;
   readonly source: Source;
-}
-
-const YAML_HINTS: Readonly<Record<string, string>> = {
-  TAB_AS_INDENT: 'Indent with spaces; YAML does not allow tabs.',
-  DUPLICATE_KEY: 'Remove one of the two entries.',
-  BAD_INDENT: 'Check the indentation of this line against the one above.',
-  MISSING_CHAR: 'Close the quote or bracket that opens earlier.',
-};
-
-function yamlIssues(source: Source): InputIssue[] {
-  return source.doc.errors.map((error) => ({
-    file: source.file,
-    ...source.positionOf(error.pos[0]),
-    message: `invalid YAML: ${error.message}.`,
-    ...(YAML_HINTS[error.code] ? { hint: YAML_HINTS[error.code] } : {}),
-  }));
 }
 
 /** Keys in the order the YAML wrote them (zod returns its schema's order; the matrix order is the user's). */
@@ -37,8 +22,9 @@ function inWrittenOrder<T extends object>(parsed: T, raw: unknown): T {
 }
 
 function matrixInWrittenOrder(matrix: Matrix, raw: unknown): Matrix {
-  const rawMatrix = raw as { include?: unknown[]; exclude?: unknown[] };
+  const rawMatrix = raw as { include?: unknown[]; exclude?: unknown[]; zip?: unknown };
   const ordered = inWrittenOrder(matrix, raw);
+  if (matrix.zip) ordered.zip = inWrittenOrder(matrix.zip, rawMatrix.zip);
   if (matrix.include) ordered.include = matrix.include.map((entry, i) => inWrittenOrder(entry, rawMatrix.include?.[i]));
   if (matrix.exclude) ordered.exclude = matrix.exclude.map((entry, i) => inWrittenOrder(entry, rawMatrix.exclude?.[i]));
   return ordered;
@@ -54,9 +40,16 @@ function withWrittenOrder(manifest: Manifest, raw: { matrix?: unknown; jobs?: { 
   };
 }
 
-/** Issues in reading order, capped: the one way every manifest problem is raised. */
+/**
+ * Issues in reading order, capped: the one way every manifest problem is raised. Issues of
+ * several files (a manifest and the tables it names) stay grouped by file, files in the order
+ * they first appear.
+ */
 export function manifestError(issues: readonly InputIssue[]): ManifestError {
-  const sorted = [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  const fileRank = new Map<string, number>();
+  for (const issue of issues) if (!fileRank.has(issue.file)) fileRank.set(issue.file, fileRank.size);
+  const rank = (issue: InputIssue) => fileRank.get(issue.file) ?? 0;
+  const sorted = [...issues].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   return new ManifestError(sorted.slice(0, MAX_ISSUES));
 }
 

@@ -5,15 +5,25 @@
 //  3. each `include` entry is added to every ORIGINAL combination where it overwrites no original
 //     matrix value (values added by earlier includes may be overwritten); where it fits none,
 //     it becomes a new combination. With no list keys at all, every include is its own combination.
+// Our one addition, `zip`: lists paired element by element form a single dimension of tuples at
+// the place `zip` is written, crossed like any list; every zipped key counts as an original key.
 import type { Matrix } from './schema.js';
 import type { FieldPath } from './source.js';
 
 export type MatrixValue = string | number | boolean | null;
 export type MatrixRow = Readonly<Record<string, MatrixValue>>;
 
+/** One list key and its values. */
+export type ListDimension = readonly [key: string, values: readonly MatrixValue[]];
+/** Lists paired element by element: the i-th values of every list form one tuple. */
+export interface ZipDimension {
+  readonly zip: readonly ListDimension[];
+}
+export type Dimension = ListDimension | ZipDimension;
+
 export interface MatrixSpec {
-  /** List keys in written order. */
-  readonly dimensions: readonly (readonly [key: string, values: readonly MatrixValue[]])[];
+  /** List keys and zips in written order. */
+  readonly dimensions: readonly Dimension[];
   readonly include?: readonly MatrixRow[];
   readonly exclude?: readonly MatrixRow[];
 }
@@ -38,14 +48,51 @@ export type MatrixResult =
 /** Cross products past this are refused before they are built (the final limit is checked after). */
 const BUILD_GUARD = 100_000;
 
+const isZip = (dimension: Dimension): dimension is ZipDimension => !Array.isArray(dimension);
+
+/** The keys a dimension sets: its own, or each key of its zip. */
+const keysOf = (dimension: Dimension): string[] => (isZip(dimension) ? dimension.zip.map(([key]) => key) : [dimension[0]]);
+
+/** A dimension's entries as partial combinations; a zip must have lists of one length (checked before). */
+function fragments(dimension: Dimension): Combination[] {
+  if (!isZip(dimension)) {
+    const [key, values] = dimension;
+    return values.map((value, i) => ({ values: { [key]: value }, origins: { [key]: [key, i] } }));
+  }
+  const length = dimension.zip[0]?.[1].length ?? 0;
+  return Array.from({ length }, (_, i) => ({
+    values: Object.fromEntries(dimension.zip.map(([key, values]) => [key, values[i] as MatrixValue])),
+    origins: Object.fromEntries(dimension.zip.map(([key]) => [key, ['zip', key, i]])),
+  }));
+}
+
+const sizeOf = (dimension: Dimension): number => (isZip(dimension) ? (dimension.zip[0]?.[1].length ?? 0) : dimension[1].length);
+
 function crossProduct(dimensions: MatrixSpec['dimensions']): Combination[] {
   let combinations: Combination[] = [{ values: {}, origins: {} }];
-  for (const [key, values] of dimensions) {
+  for (const dimension of dimensions) {
+    const parts = fragments(dimension);
     combinations = combinations.flatMap((c) =>
-      values.map((value, i) => ({ values: { ...c.values, [key]: value }, origins: { ...c.origins, [key]: [key, i] } })),
+      parts.map((part) => ({ values: { ...c.values, ...part.values }, origins: { ...c.origins, ...part.origins } })),
     );
   }
   return combinations;
+}
+
+/** A zip whose lists differ in length cannot pair; a key both zipped and listed would be set twice. */
+function shapeProblems(dimensions: MatrixSpec['dimensions']): MatrixProblem[] {
+  const problems: MatrixProblem[] = [];
+  const listed = new Set(dimensions.flatMap((d) => (isZip(d) ? [] : [d[0]])));
+  for (const dimension of dimensions.filter(isZip)) {
+    const lengths = dimension.zip.map(([key, values]) => `${key} has ${values.length}`);
+    if (new Set(dimension.zip.map(([, values]) => values.length)).size > 1) {
+      problems.push({ path: ['zip'], message: `the lists under \`zip\` pair element by element, so they need equal lengths: ${lengths.join(', ')}.`, hint: 'Make them the same length (null leaves a field out of a pair).' });
+    }
+    for (const [key] of dimension.zip.filter(([key]) => listed.has(key))) {
+      problems.push({ path: ['zip', key], message: `\`${key}\` is both a list of the matrix and a list under \`zip\`.`, hint: 'Keep it in one of the two places.' });
+    }
+  }
+  return problems;
 }
 
 const matches = (values: Record<string, MatrixValue>, row: MatrixRow): boolean =>
@@ -55,8 +102,8 @@ const matches = (values: Record<string, MatrixValue>, row: MatrixRow): boolean =
 export function expandMatrix(spec: MatrixSpec, max: number): MatrixResult {
   const include = spec.include ?? [];
   const exclude = spec.exclude ?? [];
-  const keys = new Set(spec.dimensions.map(([key]) => key));
-  const problems: MatrixProblem[] = [];
+  const keys = new Set(spec.dimensions.flatMap(keysOf));
+  const problems: MatrixProblem[] = shapeProblems(spec.dimensions);
   exclude.forEach((row, i) => {
     for (const key of Object.keys(row)) {
       if (!keys.has(key)) {
@@ -68,7 +115,7 @@ export function expandMatrix(spec: MatrixSpec, max: number): MatrixResult {
       }
     }
   });
-  const product = spec.dimensions.reduce((n, [, values]) => n * values.length, 1);
+  const product = spec.dimensions.reduce((n, dimension) => n * sizeOf(dimension), 1);
   if (product > Math.max(max, BUILD_GUARD)) {
     problems.push({ path: [], message: `the matrix crosses to ${product} combinations; at most ${max} are allowed.`, hint: 'Split it into several job entries or manifests.' });
   }
@@ -108,10 +155,15 @@ export function expandMatrix(spec: MatrixSpec, max: number): MatrixResult {
   return { ok: true, combinations };
 }
 
-/** A manifest's matrix as a spec: its list keys in written order, then include and exclude. */
+/** A manifest's matrix as a spec: its list keys and zip in written order, then include and exclude. */
 export function matrixSpecOf(matrix: Matrix | undefined): MatrixSpec {
   if (!matrix) return { dimensions: [] };
   const { include, exclude, ...lists } = matrix;
-  const dimensions = Object.entries(lists).flatMap(([key, values]) => (values ? [[key, values] as const] : []));
+  const dimensions = Object.entries(lists).flatMap(([key, values]): Dimension[] => {
+    if (values === undefined) return [];
+    if (Array.isArray(values)) return [[key, values]];
+    const zip = Object.entries(values).flatMap(([k, v]): ListDimension[] => (v ? [[k, v]] : []));
+    return zip.length ? [{ zip }] : [];
+  });
   return { dimensions, ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) };
 }

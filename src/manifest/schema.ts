@@ -75,32 +75,107 @@ function listsOf<T extends Record<string, z.ZodType>>(shape: T) {
   return lists as { [K in keyof T]: z.ZodOptional<z.ZodArray<T[K]>> };
 }
 
+/** Each field of `shape` as an optional non-empty list whose entries may be null ("leave the field out"). */
+function nullableListsOf<T extends Record<string, z.ZodType>>(shape: T) {
+  const lists = Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, z.array(v.nullable()).min(1).optional()]));
+  return lists as { [K in keyof T]: z.ZodOptional<z.ZodArray<z.ZodNullable<T[K]>>> };
+}
+
 const partialScalars = z.strictObject(scalarFields).partial();
 
 export const matrixSchema = z
   .strictObject({
     ...listsOf(scalarFields),
+    zip: z
+      .strictObject(nullableListsOf(scalarFields))
+      .optional()
+      .meta({
+        description:
+          'Lists paired element by element (all of equal length) instead of crossed; the pairs are crossed with the other lists. null leaves the field out of the request.',
+      }),
     include: partialScalars.array().optional().meta({ description: 'Combinations to extend or add (GitHub Actions rules).' }),
     exclude: partialScalars.array().optional().meta({ description: 'Combinations to remove; partial matches count.' }),
   })
-  .meta({ description: 'GitHub Actions matrix over API fields: lists are crossed, then exclude, then include.' });
+  .meta({ description: 'GitHub Actions matrix over API fields: lists are crossed (zip lists paired), then exclude, then include.' });
 export type Matrix = z.infer<typeof matrixSchema>;
 
-export const jobEntrySchema = z.strictObject({
-  image: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
-    error: 'must be a path, a glob or an https URL, or a list of them',
-  }).meta({ description: 'A glob or file relative to the manifest, an https URL, or a list of them.' }),
-  repeat: z
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_REPEAT)
-    .optional()
-    .meta({ description: 'Independent generations of the same request (default 1).' }),
-  matrix: matrixSchema.optional().meta({ description: 'Replaces the top-level matrix for this entry; {} = no expansion.' }),
-  ...z.strictObject(requestFields).partial().shape,
-});
+/** Where a table entry's `from` may point: the formats table.ts reads. */
+export const TABLE_FORMATS = { '.csv': 'csv', '.jsonl': 'jsonl' } as const;
+export type TableFormat = (typeof TABLE_FORMATS)[keyof typeof TABLE_FORMATS];
+
+/** The format of a table path by its extension, or undefined when it is not one klingrun reads. */
+export function tableFormatOf(path: string): TableFormat | undefined {
+  const ext = /\.[^./\\]+$/.exec(path)?.[0]?.toLowerCase() ?? '';
+  return (TABLE_FORMATS as Readonly<Record<string, TableFormat>>)[ext];
+}
+
+/** What a table column may fill: the image, any request field, or the output name. */
+export const TABLE_FIELDS = ['image', ...REQUEST_FIELDS, 'name'] as const;
+export type TableField = (typeof TABLE_FIELDS)[number];
+
+const columnName = z.string().min(1);
+
+/** One job per row of a table: a complete sentence for each entry shape that is wrong. */
+function checkEntryShape(entry: { image?: unknown; from?: unknown; columns?: unknown; where?: unknown }, ctx: z.RefinementCtx): void {
+  // `complete`: the message is a whole sentence, shown as written (see issues.ts).
+  const fail = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message, params: { complete: true } });
+  if (entry.image !== undefined && entry.from !== undefined) {
+    fail(['from'], 'this entry has both `image` and `from`; an entry takes its images either from `image` or from the rows of a table.');
+  } else if (entry.image === undefined && entry.from === undefined) {
+    fail([], 'this entry names no images: give it `image` (a path, glob or https URL) or `from` (a .csv or .jsonl table).');
+  }
+  for (const key of ['columns', 'where'] as const) {
+    if (entry[key] !== undefined && entry.from === undefined) fail([key], `\`${key}\` applies to the rows of a table and needs \`from\`.`);
+  }
+}
+
+export const jobEntrySchema = z
+  .strictObject({
+    image: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+        error: 'must be a path, a glob or an https URL, or a list of them',
+      })
+      .optional()
+      .meta({ description: 'A glob or file relative to the manifest, an https URL, or a list of them.' }),
+    from: z
+      .string()
+      .min(1)
+      .refine((path) => tableFormatOf(path) !== undefined, { error: 'must name a .csv or .jsonl file' })
+      .optional()
+      .meta({
+        description:
+          'A table instead of `image`: a .csv file (RFC 4180, a header row, UTF-8) or a .jsonl file (one JSON object per line), relative to the manifest. One job per row: columns named like API fields (image, prompt, …) become request fields, `name` sets the output file stem, other columns are carried into the report and the export. Image paths in the table are relative to the manifest\'s folder.',
+      }),
+    columns: z
+      .strictObject(Object.fromEntries(TABLE_FIELDS.map((field) => [field, columnName])) as Record<TableField, typeof columnName>)
+      .partial()
+      .optional()
+      .meta({ description: 'Reads a field from a differently named column, e.g. { image: image_path, prompt: caption, name: clip_name }.' }),
+    where: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .meta({ description: 'Keeps only the rows whose columns (as named in the table) equal these values, e.g. { split: train }.' }),
+    repeat: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_REPEAT)
+      .optional()
+      .meta({ description: 'Independent generations of the same request (default 1).' }),
+    matrix: matrixSchema.optional().meta({ description: 'Replaces the top-level matrix for this entry; {} = no expansion.' }),
+    ...z.strictObject(requestFields).partial().shape,
+  })
+  .superRefine(checkEntryShape)
+  .meta({
+    // For editors: zod checks the same with checkEntryShape.
+    oneOf: [{ required: ['image'] }, { required: ['from'] }],
+    dependentRequired: { columns: ['from'], where: ['from'] },
+  });
 export type JobEntry = z.infer<typeof jobEntrySchema>;
+
+/** One row of a table as a request: `image` is required, the other fields as in a job entry. */
+export const tableRowSchema = z.strictObject({ image: singleImageSchema, ...z.strictObject(requestFields).partial().shape });
+export type TableRowFields = z.infer<typeof tableRowSchema>;
 
 export const defaultsSchema = z
   .strictObject(requestFields)

@@ -19,7 +19,12 @@ export interface Position {
   readonly excerpt: string;
 }
 
-export class Source {
+/** Makes located issues for field paths: a manifest's Source, or one row of a table. */
+export interface IssueMaker {
+  issue(path: FieldPath, message: string, hint?: string, at?: 'value' | 'key'): InputIssue;
+}
+
+export class Source implements IssueMaker {
   readonly file: string;
   readonly text: string;
   readonly doc: Document;

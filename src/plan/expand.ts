@@ -1,6 +1,7 @@
-// Manifest → Plan, purely: every job entry × image × matrix combination × repeat becomes one
-// planned job (defaults < job entry < combination), checked against the model table, priced,
-// identified by a content hash, and collapsed when identical. Images arrive already resolved.
+// Manifest → Plan, purely: every job entry × image (or table row) × matrix combination × repeat
+// becomes one planned job (defaults < job entry and its row < combination), checked against the
+// model table, priced, identified by a content hash, and collapsed when identical. Images and
+// tables arrive already read and resolved.
 import { API_DEFAULTS } from '../api/schemas.js';
 import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { InputIssue } from '../errors.js';
@@ -9,8 +10,10 @@ import { expandMatrix, matrixSpecOf, type Combination, type MatrixResult } from 
 import { checkRequest, type MergedFields } from '../manifest/rules.js';
 import { MAX_COMBINATIONS, REQUEST_FIELDS, type JobEntry, type Manifest, type Matrix } from '../manifest/schema.js';
 import { formatPath, type FieldPath, type Source } from '../manifest/source.js';
+import { rowIssues, type TableEntry } from '../manifest/table-rows.js';
+import type { TableRow } from '../manifest/table.js';
 import { priceJob } from './cost.js';
-import { externalTaskId, jobId } from './ids.js';
+import { externalTaskId, jobId, requestIdentity } from './ids.js';
 import { IssueCollector } from './issue-collector.js';
 import type { ImageRef, JobRequest, Plan, PlannedJob } from './schema.js';
 
@@ -21,35 +24,51 @@ export interface ExpandContext {
   readonly prices: PriceTable;
   /** The manifest's file name, as recorded in the plan. */
   readonly manifestName: string;
+  /** The read rows of each `from:` entry by entry index; an entry missing here had problems, reported already. */
+  readonly tables?: ReadonlyMap<number, TableEntry> | undefined;
 }
 
-type Origins = Partial<Record<keyof MergedFields, FieldPath>>;
-
-/** Keys the matrix mentions anywhere: list keys, include and exclude entries, with where. */
+/** Keys the matrix mentions anywhere: list keys, zip lists, include and exclude entries, with where. */
 function matrixKeys(matrix: Matrix, at: FieldPath): Map<string, FieldPath> {
   const keys = new Map<string, FieldPath>();
-  const { include, exclude, ...lists } = matrix;
+  const { include, exclude, zip, ...lists } = matrix;
   for (const key of Object.keys(lists)) keys.set(key, [...at, key]);
+  for (const key of Object.keys(zip ?? {})) keys.has(key) || keys.set(key, [...at, 'zip', key]);
   for (const [name, rows] of [['include', include], ['exclude', exclude]] as const) {
     rows?.forEach((row, j) => Object.keys(row).forEach((key) => keys.has(key) || keys.set(key, [...at, name, j, key])));
   }
   return keys;
 }
 
-/** A key in both the entry and its matrix would silently collapse combinations: name both places. */
-function conflicts(entry: JobEntry, entryPath: FieldPath, matrix: Matrix | undefined, matrixPath: FieldPath, source: Source): InputIssue[] {
+/**
+ * A key set both by the entry (or its table's columns) and by its matrix would silently collapse
+ * combinations, or silently ignore a column: name both places.
+ */
+function conflicts(entry: JobEntry, entryPath: FieldPath, table: TableEntry | undefined, matrix: Matrix | undefined, matrixPath: FieldPath, source: Source): InputIssue[] {
   if (!matrix) return [];
   const keys = matrixKeys(matrix, matrixPath);
-  return REQUEST_FIELDS.filter((k) => entry[k] !== undefined && keys.has(k)).map((key) => {
+  const where = (key: string) => {
     const other = keys.get(key) as FieldPath;
     const line = source.lineOf(other);
-    return source.issue(
+    return `\`${formatPath(other)}\`${line ? `, line ${line}` : ''}`;
+  };
+  const fromEntry = REQUEST_FIELDS.filter((k) => entry[k] !== undefined && keys.has(k)).map((key) =>
+    source.issue(
       [...entryPath, key],
-      `\`${key}\` is set both in this job entry and in the matrix that applies to it (\`${formatPath(other)}\`${line ? `, line ${line}` : ''}); the entry's value would override every combination.`,
+      `\`${key}\` is set both in this job entry and in the matrix that applies to it (${where(key)}); one of the two values would be silently ignored.`,
       'Remove it from one of the two places.',
       'key',
+    ),
+  );
+  const fromTable = [...(table?.fields ?? [])].filter((k) => keys.has(k)).map((key) => {
+    const column = table?.columnOf.get(key) ?? key;
+    return source.issue(
+      entry.columns?.[key] !== undefined ? [...entryPath, 'columns', key] : [...entryPath, 'from'],
+      `\`${key}\` is set both by the column \`${column}\` of ${table?.table.file} and by the matrix that applies to this entry (${where(key)}); the matrix would override the column in every row.`,
+      'Remove the column or the matrix key.',
     );
   });
+  return [...fromEntry, ...fromTable];
 }
 
 function variantText(values: Combination['values']): string {
@@ -57,40 +76,88 @@ function variantText(values: Combination['values']): string {
   return parts.length ? ` with ${parts.join(', ')}` : '';
 }
 
-/** Image specs → references, in the request's field order; undefined when an image failed to resolve. */
+/** Image specs → references; undefined when an image failed to resolve (reported where it is named). */
 function withImages(fields: MergedFields, images: ResolvedImages): Omit<JobRequest, 'image'> | undefined {
-  const one = (spec: string | undefined) => (spec === undefined ? undefined : images.get(spec)?.[0]);
-  const { image_tail, static_mask, dynamic_masks, ...scalars } = fields;
-  const masks = dynamic_masks?.map((m) => ({ mask: one(m.mask), trajectories: m.trajectories }));
-  if ((image_tail && !one(image_tail)) || (static_mask && !one(static_mask)) || masks?.some((m) => !m.mask)) return undefined;
-  return { ...scalars, image_tail: one(image_tail), static_mask: one(static_mask), dynamic_masks: masks as JobRequest['dynamic_masks'] };
+  const out: Record<string, unknown> = { ...fields };
+  for (const key of ['image_tail', 'static_mask'] as const) {
+    const spec = fields[key];
+    if (spec === undefined) continue;
+    const ref = images.get(spec)?.[0];
+    if (!ref) return undefined;
+    out[key] = ref;
+  }
+  if (fields.dynamic_masks) {
+    const masks = fields.dynamic_masks.map((m) => ({ mask: images.get(m.mask)?.[0], trajectories: m.trajectories }));
+    if (masks.some((m) => !m.mask)) return undefined;
+    out['dynamic_masks'] = masks;
+  }
+  return out as Omit<JobRequest, 'image'>;
 }
 
-/** The request with its keys in one fixed order, undefined fields dropped: plan bytes must not vary. */
-function ordered(request: JobRequest): JobRequest {
+/** The request with its image, keys in one fixed order and undefined fields dropped: plan bytes must not vary. */
+function withImage(base: Omit<JobRequest, 'image'>, image: ImageRef): JobRequest {
   const out: Record<string, unknown> = {};
-  for (const key of REQUEST_ORDER) if (request[key] !== undefined) out[key] = request[key];
+  for (const key of REQUEST_ORDER) {
+    const value = key === 'image' ? image : base[key];
+    if (value !== undefined) out[key] = value;
+  }
   return out as JobRequest;
 }
 const REQUEST_ORDER = ['model_name', 'mode', 'duration', 'prompt', 'negative_prompt', 'cfg_scale', 'sound', 'callback_url', 'image', 'image_tail', 'static_mask', 'dynamic_masks'] as const;
 
 const describeImage = (ref: ImageRef) => (ref.kind === 'file' ? ref.path : ref.url);
 
+/**
+ * What one entry contributes before its matrix: an `image:` entry is one unit with all its images;
+ * a `from:` entry is one unit per row, with the row's fields, image, name and extra columns.
+ */
+interface Unit {
+  /** Request fields of a table row (none for an `image:` entry). */
+  readonly fields: MergedFields;
+  readonly images: readonly ImageRef[];
+  /** The table row this unit is, for messages. */
+  readonly origin?: { readonly table: TableEntry; readonly row: TableRow };
+  readonly name?: string;
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+/** Names a table row in messages, e.g. `data/pairs.csv row 7`. */
+const rowLabel = (origin: NonNullable<Unit['origin']>) => `${origin.table.table.file} row ${origin.row.number}`;
+
+/** Names where a job comes from in messages: its table row, or its image. */
+const labelOf = (origin: Unit['origin'], ref: ImageRef) => (origin ? rowLabel(origin) : describeImage(ref));
+
+/** An entry's units, made one at a time so that none outlives its jobs (a table may have 100,000). */
+function* unitsOf(entry: JobEntry, table: TableEntry | undefined, images: ResolvedImages): Generator<Unit> {
+  // Images that failed to resolve were reported where they are named, and make no jobs.
+  if (entry.from === undefined) {
+    const specs = typeof entry.image === 'string' ? [entry.image] : (entry.image ?? []);
+    yield { fields: {}, images: specs.flatMap((spec) => images.get(spec) ?? []) };
+    return;
+  }
+  if (!table) return;
+  for (const { row, fields: { image, ...fields }, name, extra } of table.jobs) {
+    const ref = images.get(image)?.[0];
+    yield { fields, images: ref ? [ref] : [], origin: { table, row }, ...(name !== undefined ? { name } : {}), ...(extra !== undefined ? { extra } : {}) };
+  }
+}
+
 /** Keeps the first of identical jobs and counts the others, per pair of entries, for one warning each. */
 class Collapser {
-  private readonly seen = new Map<string, { entry: number; image: ImageRef }>();
+  // Only what a warning needs is kept per job: holding whole units would keep every row alive.
+  private readonly seen = new Map<string, { entry: number; origin: Unit['origin']; ref: ImageRef }>();
   private readonly duplicates = new Map<string, { entry: number; first: number; count: number; example: string }>();
 
   /** True when the job is new; otherwise it is counted as a duplicate. */
-  keep(id: string, entry: number, image: ImageRef): boolean {
+  keep(id: string, entry: number, origin: Unit['origin'], ref: ImageRef): boolean {
     const first = this.seen.get(id);
     if (!first) {
-      this.seen.set(id, { entry, image });
+      this.seen.set(id, { entry, origin, ref });
       return true;
     }
     const key = `${entry}:${first.entry}`;
-    const [name, firstName] = [describeImage(image), describeImage(first.image)];
-    const example = name === firstName ? `\`${name}\`` : `\`${name}\` has the same content as \`${firstName}\``;
+    const [label, firstLabel] = [labelOf(origin, ref), labelOf(first.origin, first.ref)];
+    const example = label === firstLabel ? `\`${label}\`` : `\`${label}\` has the same content as \`${firstLabel}\``;
     const d = this.duplicates.get(key) ?? { entry, first: first.entry, count: 0, example };
     d.count += 1;
     this.duplicates.set(key, d);
@@ -103,6 +170,19 @@ class Collapser {
       return `jobs[${entry}]: ${count} job(s) are identical to ${of} (same request, image content and repeat; e.g. ${example}), so each is planned once.`;
     });
   }
+}
+
+/** The layers merged, later ones winning; a null (from a zip) leaves the field out altogether. */
+function merge(...layers: readonly (Readonly<Record<string, unknown>> | undefined)[]): MergedFields {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const key in layer) {
+      const value = layer[key];
+      if (value === null) delete out[key];
+      else if (value !== undefined) out[key] = value;
+    }
+  }
+  return out as MergedFields;
 }
 
 /**
@@ -127,48 +207,66 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
   const jobs: PlannedJob[] = [];
   const collapser = new Collapser();
   const expansions = new Map<Matrix | undefined, MatrixResult>();
+  const warnings: string[] = [];
 
   manifest.jobs.forEach((entry, i) => {
     const entryPath = ['jobs', i];
+    const table = ctx.tables?.get(i);
+    if (table) warnings.push(...table.warnings);
     const matrix = entry.matrix ?? manifest.matrix;
     const matrixPath = entry.matrix ? [...entryPath, 'matrix'] : ['matrix'];
-    const conflict = conflicts(entry, entryPath, matrix, matrixPath, source);
+    const conflict = conflicts(entry, entryPath, table, matrix, matrixPath, source);
     if (conflict.length) return issues.add(...conflict);
     let expansion = expansions.get(matrix);
     if (!expansion) expansions.set(matrix, (expansion = expandMatrix(matrixSpecOf(matrix), MAX_COMBINATIONS)));
     if (!expansion.ok) {
       return issues.add(...expansion.problems.map((p) => source.issue([...matrixPath, ...p.path], p.message, p.hint)));
     }
+    const { combinations } = expansion;
 
-    const { image, repeat = 1, matrix: _ownMatrix, ...entryFields } = entry;
-    // Each combination's request (all but the image) is merged, checked and priced once.
-    const variants = expansion.combinations.flatMap((combination) => {
-      const fields: MergedFields = { ...manifest.defaults, ...entryFields, ...combination.values };
-      const origins: Origins = {};
-      for (const key of Object.keys(manifest.defaults ?? {})) origins[key as keyof Origins] = ['defaults', key];
-      for (const key of Object.keys(entryFields)) origins[key as keyof Origins] = [...entryPath, key];
-      for (const [key, at] of Object.entries(combination.origins)) origins[key as keyof Origins] = [...matrixPath, ...at];
-      const problems = checkRequest(fields, models);
-      for (const p of problems) issues.addRule(origins[p.field] ?? entryPath, p.message, p.hint, `jobs[${i}]${variantText(combination.values)}`);
-      const base = problems.length ? undefined : withImages(withApiDefaults(fields, models), images);
-      return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices) }] : [];
-    });
+    const { image: _image, from: _from, columns: _columns, where: _where, repeat = 1, matrix: _ownMatrix, ...entryFields } = entry;
+    const originOf = (field: keyof MergedFields, combination: Combination): FieldPath => {
+      const inMatrix = combination.origins[field];
+      if (inMatrix) return [...matrixPath, ...inMatrix];
+      if (entryFields[field] !== undefined) return [...entryPath, field];
+      return manifest.defaults?.[field] !== undefined ? ['defaults', field] : entryPath;
+    };
 
-    // Images that failed to resolve were reported where they are named.
-    for (const spec of typeof image === 'string' ? [image] : image) {
-      for (const ref of images.get(spec) ?? []) {
+    for (const unit of unitsOf(entry, table, images)) {
+      // Each combination's request (all but the image) is merged, checked and priced once per unit.
+      const variants = combinations.flatMap((combination) => {
+        const fields = merge(manifest.defaults, entryFields, unit.fields, combination.values);
+        const problems = checkRequest(fields, models);
+        for (const p of problems) {
+          const variant = variantText(combination.values);
+          if (unit.origin && unit.fields[p.field] !== undefined) {
+            // The row's own value breaks the rule: point at its cell.
+            const message = variant ? `${p.message.replace(/\.$/, '')} (${variant.trim()}).` : p.message;
+            issues.add(rowIssues(unit.origin.table, unit.origin.row).issue([p.field], message, p.hint));
+          } else {
+            const context = unit.origin ? `jobs[${i}] ${rowLabel(unit.origin)}` : `jobs[${i}]`;
+            issues.addRule(originOf(p.field, combination), p.message, p.hint, `${context}${variant}`);
+          }
+        }
+        const base = problems.length ? undefined : withImages(withApiDefaults(fields, models), images);
+        return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices) }] : [];
+      });
+      const named = { ...(unit.name !== undefined ? { name: unit.name } : {}), ...(unit.extra !== undefined ? { extra: unit.extra } : {}) };
+      for (const ref of unit.images) {
         for (const { base, variant, cost } of variants) {
-          const request = ordered({ ...base, image: ref });
+          const request = withImage(base, ref);
+          const identity = requestIdentity(request);
           for (let r = 1; r <= repeat; r++) {
-            const id = jobId(request, r, manifest.id_salt);
-            if (!collapser.keep(id, i, ref)) continue;
-            jobs.push({ id, external_task_id: externalTaskId(id), entry: i, repeat: r, repeats: repeat, variant, request, cost_usd: cost });
+            const id = jobId(request, r, manifest.id_salt, identity);
+            if (!collapser.keep(id, i, unit.origin, ref)) continue;
+            jobs.push({ id, external_task_id: externalTaskId(id), entry: i, repeat: r, repeats: repeat, variant, request, ...named, cost_usd: cost });
           }
         }
       }
     }
   });
 
-  const plan: Plan = { version: 1, name: manifest.name, manifest: ctx.manifestName, id_salt: manifest.id_salt, jobs, warnings: collapser.warnings() };
+  // A table read by several entries warns once.
+  const plan: Plan = { version: 1, name: manifest.name, manifest: ctx.manifestName, id_salt: manifest.id_salt, jobs, warnings: [...new Set(warnings), ...collapser.warnings()] };
   return { plan, issues: issues.list() };
 }

@@ -1,19 +1,22 @@
 // The plan step as one call for the commands and the runner: read the manifest, validate it,
-// resolve and check its images, expand it into jobs. The pure pieces are exported beside it.
+// read the tables it names, resolve and check its images, expand it into jobs. The pure pieces
+// are exported beside it.
 import { basename, dirname, resolve } from 'node:path';
 import { loadModelTable, loadPriceTable, type ModelTable, type PriceTable } from '../data/tables.js';
 import { InputError } from '../errors.js';
 import { nodeFs, type ManifestFs } from '../manifest/fs.js';
-import { resolveImages } from '../manifest/images.js';
+import { imageSpecsOf, resolveImages } from '../manifest/images.js';
 import { manifestError, parseManifest } from '../manifest/load.js';
 import type { Manifest } from '../manifest/schema.js';
+import { loadTables, tableImageSpecs } from '../manifest/table-rows.js';
 import { expandManifest } from './expand.js';
 import { sha256Hex } from './ids.js';
 import type { Plan } from './schema.js';
 
 export { expandManifest, type ExpandContext } from './expand.js';
 export { parseManifest, type ParsedManifest } from '../manifest/load.js';
-export { resolveImages, type ResolvedImages } from '../manifest/images.js';
+export { imageSpecsOf, resolveImages, type ResolvedImages } from '../manifest/images.js';
+export { loadTables, type TableEntry } from '../manifest/table-rows.js';
 export { summarizePlan, priceJob, type CostRow, type CostSummary } from './cost.js';
 export { canonicalJson, externalTaskId, jobId } from './ids.js';
 export type { ManifestFs } from '../manifest/fs.js';
@@ -45,8 +48,8 @@ export interface LoadedPlan {
 }
 
 /**
- * Plans a manifest file. Throws ManifestError with every problem (schema, matrix, images,
- * model rules) located in the manifest, InputError when a file cannot be read.
+ * Plans a manifest file. Throws ManifestError with every problem (schema, matrix, tables,
+ * images, model rules) located in the manifest or its table, InputError when a file cannot be read.
  */
 export async function loadPlan(manifestPath: string, options: LoadPlanOptions = {}): Promise<LoadedPlan> {
   const fs = options.fs ?? nodeFs;
@@ -61,8 +64,12 @@ export async function loadPlan(manifestPath: string, options: LoadPlanOptions = 
   const prices = options.prices ?? loadPriceTable(options.pricesFile);
   const { manifest, source } = parseManifest(Buffer.from(bytes).toString('utf8'), manifestPath);
   const manifestDir = dirname(absolute);
-  const { images, issues: imageIssues } = await resolveImages(manifest, source, { dir: manifestDir, fs });
-  const { plan, issues } = expandManifest(manifest, { source, images, models, prices, manifestName: basename(absolute) });
-  if (imageIssues.length || issues.length) throw manifestError([...imageIssues, ...issues]);
+  const { tables, issues: tableIssues } = await loadTables(manifest, source, { dir: manifestDir, fs, manifestFile: manifestPath });
+  const specs = [...imageSpecsOf(manifest, source), ...[...tables.values()].flatMap(tableImageSpecs)];
+  const { images, issues: imageIssues } = await resolveImages(specs, { dir: manifestDir, fs });
+  const { plan, issues } = expandManifest(manifest, { source, images, models, prices, manifestName: basename(absolute), tables });
+  const all = [...tableIssues, ...imageIssues, ...issues];
+  // The manifest's own problems first, then each table's; nothing is planned while any row is bad.
+  if (all.length) throw manifestError([...all.filter((i) => i.file === manifestPath), ...all.filter((i) => i.file !== manifestPath)]);
   return { manifest, plan, manifestDir, manifestSha256: sha256Hex(bytes), models, prices };
 }

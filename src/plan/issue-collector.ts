@@ -17,7 +17,7 @@ export class IssueCollector {
   constructor(private readonly source: Source) {}
 
   add(...issues: InputIssue[]): void {
-    for (const issue of issues) this.issues.set(`${issue.path}\n${issue.message}`, issue);
+    for (const issue of issues) this.issues.set(`${issue.file}\n${issue.path}\n${issue.message}`, issue);
   }
 
   /** A rule broken by the request of `context` (e.g. `jobs[0] with mode=pro`), at the field `path`. */

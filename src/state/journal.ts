@@ -178,7 +178,8 @@ function replayFile(fs: JournalFs, fd: number, file: string, options: Pick<Journ
   if (replayed.torn) {
     (options.logger ?? silentLogger).warn(
       `${file}: ignoring the incomplete last line (line ${replayed.torn.line}), left by a run that stopped while writing it; ` +
-        `nothing had been sent for it yet. It is removed before anything new is written.`,
+        `it is removed before anything new is written. What it recorded is found again: a task whose id it held is ` +
+        `looked up by its external_task_id before anything is sent again.`,
     );
   }
   return replayed;
