@@ -1,0 +1,80 @@
+// `npm run soak`: the long crash suite. Batches of 12 jobs run through the real CLI against a
+// faulty emulator, each killed (SIGKILL) 3-5 times at seeded moments and rerun until it finishes,
+// cycling through every duplicate-id behaviour with external-id lookups on and off, until at least
+// `--cycles` kills (default 50) were delivered. Each batch is checked like test/crash.test.ts
+// does (one task per external_task_id, videos and sha256, report, no key anywhere).
+//
+//   npm run soak                           # a fresh seed, printed first
+//   npm run soak -- --seed 42 --cycles 80  # the same decisions again, more of them
+//   npm run soak -- --seed 1234 --batches 1  # replay one batch (its seed is printed on failure)
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { seededRandom } from '../../src/effects.js';
+import { type Behaviour, type CrashBatchResult, PROVABLE_BEHAVIOURS, crashBatch, describeBehaviour, removeOutput } from '../helpers/crash.js';
+
+const MANIFEST = fileURLToPath(new URL('../fixtures/crash/soak.yaml', import.meta.url));
+
+const BEHAVIOURS = PROVABLE_BEHAVIOURS;
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    cycles: { type: 'string', default: '50' },
+    batches: { type: 'string' },
+  },
+});
+const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : Number(values.seed);
+const cycles = Number(values.cycles);
+const maxBatches = values.batches === undefined ? Infinity : Number(values.batches);
+if (!Number.isInteger(seed) || !Number.isInteger(cycles) || cycles < 1 || !(maxBatches >= 1)) {
+  console.error('usage: npm run soak -- [--seed N] [--cycles N] [--batches N]');
+  process.exit(2);
+}
+
+console.log(`soak: seed ${seed}, at least ${cycles} kill/rerun cycles`);
+const started = Date.now();
+const results: CrashBatchResult[] = [];
+let kills = 0;
+let failed: CrashBatchResult | undefined;
+for (let batch = 0; (kills < cycles || results.length === 0) && batch < maxBatches; batch++) {
+  // Each batch draws from its own seed, so one failing batch can be replayed alone.
+  const batchSeed = seed + batch;
+  const behaviour = BEHAVIOURS[batchSeed % BEHAVIOURS.length] as Behaviour;
+  const wanted = 3 + Math.floor(seededRandom(batchSeed ^ 0x5eed)() * 3);
+  console.log(`batch ${batch + 1} (seed ${batchSeed}, ${describeBehaviour(behaviour)}, ${wanted} kills)`);
+  const result = await crashBatch({ seed: batchSeed, manifest: MANIFEST, behaviour, kills: wanted, killWithinLines: 30, log: (line) => console.log(line) });
+  results.push(result);
+  kills += result.kills;
+  if (result.problems.length > 0) {
+    failed = result;
+    break;
+  }
+  removeOutput(result.outputDir);
+}
+
+const rows = results.map((r) => [
+  String(r.seed),
+  describeBehaviour(r.behaviour),
+  String(r.kills),
+  String(r.runs.length),
+  String(r.stats.tasksCreated),
+  String(Object.values(r.stats.faultsFired).reduce((a, b) => a + (b ?? 0), 0)),
+  `${(r.ms / 1000).toFixed(1)} s`,
+  r.problems.length === 0 ? 'ok' : 'FAILED',
+]);
+const header = ['seed', 'behaviour', 'kills', 'runs', 'tasks', 'faults', 'time', 'result'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
+console.log(`${results.length} batch(es), ${kills} kills, ${results.reduce((n, r) => n + r.runs.length, 0)} runs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+if (failed) {
+  console.error(`\nFAILED: batch seed ${failed.seed} (${describeBehaviour(failed.behaviour)}); output kept in ${failed.outputDir}`);
+  for (const problem of failed.problems) console.error(`  - ${problem}`);
+  console.error(`replay it: npm run soak -- --seed ${failed.seed} --batches 1`);
+  process.exit(1);
+}
+if (kills < cycles) {
+  console.error(`FAILED: only ${kills} of ${cycles} kills were delivered (runs finished before their kill moment)`);
+  process.exit(1);
+}
+console.log('soak passed');
