@@ -1,0 +1,56 @@
+// Each benchmark case, run tiny and fast, produces its numbers. No timing is asserted: the real
+// measurements are `npm run bench`, on a quiet machine, at full size.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../bench/index.js';
+import { measurePollCost } from '../bench/poll-cost.js';
+import { measureRateLimit } from '../bench/rate-limit.js';
+import { measureReplay, measureScaleRun, prepareReplay } from '../bench/scale.js';
+import { measureLimitBelow, measureStorm } from '../bench/storm.js';
+import { measureThroughput } from '../bench/throughput.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'klingrun-bench-smoke-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function expectNumbers(result: BenchResult, names: number): void {
+  expect(result.detail.length).toBeGreaterThan(0);
+  expect(result.metrics).toHaveLength(names);
+  for (const metric of result.metrics) expect(Number.isFinite(metric.value), `${metric.name} = ${metric.value}`).toBe(true);
+}
+
+describe('bench cases, tiny', () => {
+  it('throughput: makespan / bound and 429s', async () => {
+    expectNumbers(await measureThroughput({ tasks: 6, concurrency: 3, scale: 0.005, queueS: 1, processingS: 4, pollS: 0.5 }, dir), 2);
+  });
+
+  it('rate limit: 1302s and the peak window', async () => {
+    expectNumbers(await measureRateLimit({ tasks: 4, rpm: 30, concurrency: 4, scale: 0.005, pollS: 5 }, dir), 2);
+  });
+
+  it('1303 storm: recovery time and the dip', async () => {
+    expectNumbers(await measureStorm({ tasks: 20, concurrency: 4, scale: 0.005, pollS: 2, stormAtS: 150, burst: 2 }, dir), 2);
+  });
+
+  it('account limit below the concurrency: makespan and 1303s per task', async () => {
+    expectNumbers(await measureLimitBelow({ tasks: 8, concurrency: 4, accountLimit: 2, scale: 0.005, pollS: 1 }, dir), 2);
+  });
+
+  it('polling cost, fixed and adaptive', async () => {
+    expectNumbers(await measurePollCost({ tasks: 6, concurrency: 3, scale: 0.005, pollS: 5 }, dir), 2);
+  });
+
+  it('journal replay', async () => {
+    const result = await measureReplay(prepareReplay(dir, 50));
+    expectNumbers(result, 1);
+    expect(result.detail).toContain('301 lines');
+  });
+
+  it('a whole run against the in-memory provider, with its memory', async () => {
+    expectNumbers(await measureScaleRun({ jobs: 300, concurrency: 20, scale: 1e-3, pollS: 30, downloadConcurrency: 4 }, dir), 2);
+  });
+});
