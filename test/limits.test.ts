@@ -130,18 +130,20 @@ describe('ConcurrencyGate', () => {
     await expect(gate.acquire(AbortSignal.abort(new Error('x')))).rejects.toThrow('x');
   });
 
-  it('halves on a 1303 once per burst, grows by one per accepted submit, never below 1 or above max', () => {
+  it('on a 1303 lowers the limit to what the provider holds, never by more than half, and grows by one per accepted submit', async () => {
     const gate = new ConcurrencyGate({ max: 20 });
+    for (let i = 0; i < 20; i++) await gate.acquire();
+    gate.onRejected(); // a spurious refusal with 20 in flight: the provider holds 19 of ours
+    expect(gate.effectiveLimit).toBe(19);
+    gate.onRejected(); // a burst of them costs no more
+    expect(gate.effectiveLimit).toBe(19);
+    for (let i = 0; i < 12; i++) gate.release(); // 8 in flight
+    gate.onRejected(); // the account really holds 7: cut, but only to half of 19
+    expect(gate.effectiveLimit).toBe(9);
     gate.onRejected();
-    gate.onRejected();
-    gate.onRejected();
-    expect(gate.effectiveLimit).toBe(10);
-    gate.onAccepted();
-    expect(gate.effectiveLimit).toBe(11);
-    gate.onRejected();
-    expect(gate.effectiveLimit).toBe(5);
-    for (const expected of [3, 2, 1, 1]) {
-      gate.onAccepted();
+    expect(gate.effectiveLimit).toBe(7);
+    for (let i = 0; i < 8; i++) gate.release();
+    for (const expected of [3, 1, 1]) {
       gate.onRejected();
       expect(gate.effectiveLimit).toBe(expected);
     }
@@ -153,12 +155,12 @@ describe('ConcurrencyGate', () => {
   it('lets waiters proceed only while in flight is below the effective limit', async () => {
     const gate = new ConcurrencyGate({ max: 4 });
     for (let i = 0; i < 4; i++) await gate.acquire();
-    gate.onRejected(); // effective 2 with 4 in flight
+    gate.release();
+    gate.release();
+    gate.onRejected(); // 2 in flight when refused: the provider holds 1, effective 2 (half of 4)
+    expect(gate.effectiveLimit).toBe(2);
     const waiting = track(gate.acquire());
-    gate.release();
-    gate.release();
     await flush();
-    expect(gate.inFlight).toBe(2);
     expect(waiting.state).toBe('pending');
     gate.release();
     await flush();

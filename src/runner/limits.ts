@@ -121,16 +121,15 @@ export interface ConcurrencyGateOptions {
 }
 
 /**
- * Slots for tasks in flight, held from submit until the task is terminal. A 1303 answer halves
- * the effective limit and each accepted submit adds one back (AIMD). One burst of 1303s is one
- * congestion signal: after a cut, further rejections lower nothing until a submit is accepted,
- * so a burst cannot collapse the limit to 1 and starve the run (TCP halves once per loss window).
+ * Slots for tasks in flight, held from submit until the task is terminal. A 1303 answer lowers
+ * the effective limit to what the provider holds of ours, by at most half per refusal, and each
+ * accepted submit adds one back (AIMD). A spurious storm therefore costs one slot, and a truly
+ * lower account limit is found in a few steps instead of oscillating between L/2 and L.
  */
 export class ConcurrencyGate implements Gate {
   readonly #max: number;
   #effective: number;
   #inFlight = 0;
-  #cutSinceAccepted = false;
   readonly #waiters = new Waiters();
 
   constructor(options: ConcurrencyGateOptions) {
@@ -175,13 +174,13 @@ export class ConcurrencyGate implements Gate {
   }
 
   onRejected(): void {
-    if (this.#cutSinceAccepted) return;
-    this.#effective = Math.max(1, Math.floor(this.#effective / 2));
-    this.#cutSinceAccepted = true;
+    // The provider is full at what it holds of ours (every slot but the refused submit's), but
+    // one refusal never cuts more than half: a spurious storm costs one slot, not half the run.
+    const holding = this.#inFlight - 1;
+    this.#effective = Math.max(1, Math.min(this.#effective, Math.max(Math.floor(this.#effective / 2), holding)));
   }
 
   onAccepted(): void {
-    this.#cutSinceAccepted = false;
     this.#effective = Math.min(this.#max, this.#effective + 1);
     this.#drain();
   }

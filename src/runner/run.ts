@@ -1,5 +1,6 @@
 // The runner loop: replay the journal, decide each job's next action, and execute actions under
 // the limits. Everything it learns goes through `record`, i.e. into the journal first.
+import { setMaxListeners } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -63,6 +64,8 @@ export async function runBatch(input: RunInput): Promise<RunResult> {
   const stopper = new AbortController();
   const softSignal = AbortSignal.any([stopper.signal, ...(input.softSignal ? [input.softSignal] : [])]);
   const hardSignal = input.hardSignal ?? new AbortController().signal;
+  // Every job in flight waits on these (sleeps, limiter, requests): one listener each, by design.
+  setMaxListeners(0, hardSignal, softSignal);
   let stopReason: unknown;
 
   // Committed cost: jobs whose task exists or may exist, plus jobs launched towards a submit

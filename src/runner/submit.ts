@@ -74,7 +74,18 @@ export async function submitJob(context: RunContext, job: PlannedJob, attempt: n
         throw new Stop('orphaned');
       }
       context.record({ ev: 'rejected', job: job.id, attempt, code: error.code, message: error.message, retryable: error.retryable });
-      if (error.errorClass === 'retryable-concurrency') context.gate.onRejected();
+      if (error.errorClass === 'retryable-concurrency') {
+        context.gate.onRejected();
+        // The provider is full: asking again before one of our tasks ends only earns another
+        // 1303. Give the slot back and queue for the next one that frees.
+        context.gate.release();
+        try {
+          await context.gate.acquire(AbortSignal.any([context.softSignal, context.hardSignal]));
+        } catch {
+          context.gate.hold(); // the caller releases the slot it believes this job holds
+          throw new Stop('stopped');
+        }
+      }
       if (error.errorClass === 'fatal-run') {
         context.stopRun(error);
         throw new Stop('stopped');
