@@ -60,8 +60,10 @@ export async function loadPlan(manifestPath: string, options: LoadPlanOptions = 
   } catch (cause) {
     throw new InputError('input_missing', `Cannot read the manifest ${manifestPath}: ${(cause as Error).message}. Check the path.`, { cause });
   }
-  const models = options.models ?? loadModelTable(options.modelsFile);
-  const prices = options.prices ?? loadPriceTable(options.pricesFile);
+  // Table files, like the manifest, are relative to the command's folder.
+  const inCwd = (file: string | undefined) => (file === undefined ? undefined : resolve(options.cwd ?? process.cwd(), file));
+  const models = options.models ?? loadModelTable(inCwd(options.modelsFile));
+  const prices = options.prices ?? loadPriceTable(inCwd(options.pricesFile));
   const { manifest, source } = parseManifest(Buffer.from(bytes).toString('utf8'), manifestPath);
   const manifestDir = dirname(absolute);
   const { tables, issues: tableIssues } = await loadTables(manifest, source, { dir: manifestDir, fs, manifestFile: manifestPath });
