@@ -3,29 +3,16 @@
 import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatError } from '../src/cli/format-error.js';
-import { InputError, ManifestError } from '../src/errors.js';
+import { InputError } from '../src/errors.js';
 import { canonicalJson, externalTaskId, jobId, loadPlan } from '../src/plan/index.js';
 import { identityOf, sha256Hex } from '../src/plan/ids.js';
 import { planSchema, type JobRequest } from '../src/plan/schema.js';
-import { png, tempTree } from './helpers/manifest.js';
+import { planErrorsIn, planIn, png, tempTree } from './helpers/manifest.js';
 
 const HEAD = 'version: 1\nname: test\n';
 
-async function plan(manifest: string, files: Record<string, string | Uint8Array> = { 'a.png': png(1), 'b.png': png(2) }) {
-  const dir = tempTree({ 'm.yaml': manifest, ...files });
-  return { dir, ...(await loadPlan('m.yaml', { cwd: dir })) };
-}
-
-async function planErrors(manifest: string): Promise<string> {
-  try {
-    await plan(manifest);
-    return '';
-  } catch (error) {
-    if (!(error instanceof ManifestError)) throw error;
-    return formatError(error);
-  }
-}
+const plan = planIn;
+const planErrors = (manifest: string) => planErrorsIn(manifest);
 
 describe('expansion', () => {
   it('makes one job per entry × image × combination × repeat, in that order', async () => {

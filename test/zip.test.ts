@@ -2,12 +2,9 @@
 // other lists, null leaves a field out of the request, and include/exclude apply after the pairing
 // with GitHub's rules (every zipped key counts as an original matrix key).
 import { describe, expect, it } from 'vitest';
-import { formatError } from '../src/cli/format-error.js';
-import { ManifestError } from '../src/errors.js';
 import { parseManifest } from '../src/manifest/load.js';
 import { expandMatrix, matrixSpecOf, type MatrixSpec } from '../src/manifest/matrix.js';
-import { loadPlan } from '../src/plan/index.js';
-import { png, tempTree } from './helpers/manifest.js';
+import { planErrorsIn, planIn, png } from './helpers/manifest.js';
 
 const HEAD = 'version: 1\nname: test\n';
 
@@ -85,20 +82,9 @@ describe('zip semantics', () => {
 });
 
 describe('zip in a plan', () => {
-  async function plan(manifest: string) {
-    const dir = tempTree({ 'm.yaml': manifest, 'a.png': png(1) });
-    return loadPlan('m.yaml', { cwd: dir });
-  }
+  const plan = (manifest: string) => planIn(manifest, { 'a.png': png(1) });
+  const planErrors = (manifest: string) => planErrorsIn(manifest, { 'a.png': png(1) });
 
-  async function planErrors(manifest: string): Promise<string> {
-    try {
-      await plan(manifest);
-      return '';
-    } catch (error) {
-      if (!(error instanceof ManifestError)) throw error;
-      return formatError(error);
-    }
-  }
 
   it('sends each pair, leaves a null field out (even one set in defaults), and crosses the rest', async () => {
     const { plan: p } = await plan(`${HEAD}defaults: { mode: std, sound: "off" }

@@ -8,6 +8,8 @@ import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { formatError } from '../../src/cli/format-error.js';
 import type { CliIO, Command } from '../../src/cli/io.js';
 import { parseManifest } from '../../src/manifest/load.js';
+import { ManifestError } from '../../src/errors.js';
+import { loadPlan } from '../../src/plan/index.js';
 import { makePng } from './images.js';
 
 const made: string[] = [];
@@ -70,4 +72,21 @@ export async function runCommand(command: Command, argv: { values?: Record<strin
     code = exitCodeFor(error);
   }
   return { code, stdout, stderr };
+}
+
+/** Plans `manifest` (as m.yaml) in a temp folder holding `files` (two images by default). */
+export async function planIn(manifest: string, files: Record<string, string | Uint8Array> = { 'a.png': png(1), 'b.png': png(2) }) {
+  const dir = tempTree({ 'm.yaml': manifest, ...files });
+  return { dir, ...(await loadPlan('m.yaml', { cwd: dir })) };
+}
+
+/** The formatted plan errors of `manifest`, as the CLI prints them ('' when it plans). */
+export async function planErrorsIn(manifest: string, files?: Record<string, string | Uint8Array>): Promise<string> {
+  try {
+    await planIn(manifest, files);
+    return '';
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    return formatError(error);
+  }
 }
