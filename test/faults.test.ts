@@ -317,6 +317,23 @@ describe('fault matrix through the CLI: exit codes', () => {
     expect(await batch.problems()).toEqual([]);
   });
 
+  it('Ctrl-C once: no new submits, the tasks in flight are followed and downloaded, exit 130; a rerun finishes', async () => {
+    const batch = await batchOf(BATCH, { processingS: 60 }, ['--concurrency', '2']);
+    const cli = batch.spawn();
+    expect(await cli.waitFor((lines) => lines.filter((line) => line.includes(': submitted, task')).length === 2)).toBe(true);
+    cli.child.kill('SIGINT');
+    const first = await cli.done;
+    batch.results.push(first);
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toContain('no new submits');
+    expect(batch.emu.stats().tasksCreated).toBe(2);
+    expect(statusesOf(batch.outputDir).filter((s) => s === 'succeeded')).toHaveLength(2);
+    expect(statusesOf(batch.outputDir).filter((s) => s === 'pending')).toHaveLength(4);
+    const second = await batch.run();
+    expect(second.code, second.stderr).toBe(0);
+    expect(await batch.problems()).toEqual([]);
+  });
+
   it('key revoked mid-run: exit 3, the tasks stay in the journal, a rerun with a valid key collects them', async () => {
     const batch = await batchOf(PAIR, { processingS: 100 });
     const cli = batch.spawn();
