@@ -96,6 +96,15 @@ export async function runOnEmulator(setup: EmulatedSetup): Promise<EmulatedRun> 
 }
 
 /** A fresh folder under the case's temp folder, removed afterwards. */
+/** runOnEmulator in a fresh video folder, with no rpm limit and a fixed poll interval: the cases about concurrency. */
+export function runAtConcurrency(
+  dir: string,
+  setup: Omit<EmulatedSetup, 'limits' | 'outputDir'> & { readonly concurrency: number; readonly pollS: number },
+): Promise<EmulatedRun> {
+  const { concurrency, pollS, ...rest } = setup;
+  return inFolder(dir, 'videos', (outputDir) => runOnEmulator({ ...rest, limits: { concurrency, rpm: 1_000_000, poll_interval_s: pollS }, outputDir }));
+}
+
 export async function inFolder<T>(parent: string, name: string, body: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(parent, `${name}-`));
   try {

@@ -5,7 +5,7 @@
 // reports how long after the last 1303 it takes to be back to >= 90 % of its pre-storm level.
 import type { JournalEvent } from '../src/state/events.js';
 import type { BenchCase, BenchResult } from './index.js';
-import { apiRequests, benchPlan, fmt, inFolder, runOnEmulator, taskMs } from './emulated.js';
+import { apiRequests, benchPlan, fmt, runAtConcurrency, taskMs } from './emulated.js';
 
 export interface StormSetup {
   readonly tasks: number;
@@ -102,20 +102,18 @@ export async function measureStorm(setup: StormSetup, dir: string): Promise<Benc
   const emulator = { ...EMULATOR, concurrency: setup.concurrency };
   const lengths = new Map(plan.jobs.map((job) => [job.id, taskMs(emulator, job.request.duration ?? '5')]));
   let stormAt = 0;
-  const run = await inFolder(dir, 'videos', (outputDir) =>
-    runOnEmulator({
-      plan,
-      scale: setup.scale,
-      emulator,
-      limits: { concurrency: setup.concurrency, rpm: 1_000_000, poll_interval_s: setup.pollS },
-      outputDir,
-      during: async ({ clock, emulator: handle, startedAt }) => {
-        stormAt = startedAt + setup.stormAtS * 1000;
-        await clock.until(stormAt);
-        handle.configure({ faults: [{ kind: 'storm1303', p: 1, count: setup.burst }] });
-      },
-    }),
-  );
+  const run = await runAtConcurrency(dir, {
+    plan,
+    scale: setup.scale,
+    emulator,
+    concurrency: setup.concurrency,
+    pollS: setup.pollS,
+    during: async ({ clock, emulator: handle, startedAt }) => {
+      stormAt = startedAt + setup.stormAtS * 1000;
+      await clock.until(stormAt);
+      handle.configure({ faults: [{ kind: 'storm1303', p: 1, count: setup.burst }] });
+    },
+  });
   const pollMs = setup.pollS * 1000;
   const a = analyseStorm(run.events, (job) => lengths.get(job) ?? 0, { concurrency: setup.concurrency, startedAt: run.startedAt, stormAt, windowMs: pollMs });
   return {
@@ -157,15 +155,13 @@ export const LIMIT_BELOW_SETUP: LimitBelowSetup = { tasks: 120, concurrency: 20,
  */
 export async function measureLimitBelow(setup: LimitBelowSetup, dir: string): Promise<BenchResult> {
   const emulator = { queueS: 5, processingS: 55, concurrency: setup.accountLimit, rpm: Infinity };
-  const run = await inFolder(dir, 'videos', (outputDir) =>
-    runOnEmulator({
-      plan: benchPlan(setup.tasks),
-      scale: setup.scale,
-      emulator,
-      limits: { concurrency: setup.concurrency, rpm: 1_000_000, poll_interval_s: setup.pollS },
-      outputDir,
-    }),
-  );
+  const run = await runAtConcurrency(dir, {
+    plan: benchPlan(setup.tasks),
+    scale: setup.scale,
+    emulator,
+    concurrency: setup.concurrency,
+    pollS: setup.pollS,
+  });
   const bound = Math.ceil(setup.tasks / setup.accountLimit) * taskMs(emulator, '5');
   const refused = run.stats.http429ByCode[1303];
   return {

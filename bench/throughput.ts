@@ -2,7 +2,7 @@
 // C at a time (the emulator allows exactly C), can finish no sooner than ceil(N / C) × T; the
 // runner's makespan over that bound is its overhead (poll detection delay, request latency).
 import type { BenchCase, BenchResult } from './index.js';
-import { apiRequests, benchPlan, fmt, inFolder, runOnEmulator, taskMs } from './emulated.js';
+import { apiRequests, benchPlan, fmt, runAtConcurrency, taskMs } from './emulated.js';
 
 export interface ThroughputSetup {
   readonly tasks: number;
@@ -32,15 +32,13 @@ export const throughputSetup = (concurrency: number, tasks = THROUGHPUT_TASKS): 
 
 export async function measureThroughput(setup: ThroughputSetup, dir: string): Promise<BenchResult> {
   const emulator = { queueS: setup.queueS, processingS: setup.processingS, concurrency: setup.concurrency, rpm: Infinity };
-  const run = await inFolder(dir, 'videos', (outputDir) =>
-    runOnEmulator({
-      plan: benchPlan(setup.tasks),
-      scale: setup.scale,
-      emulator,
-      limits: { concurrency: setup.concurrency, rpm: 1_000_000, poll_interval_s: setup.pollS },
-      outputDir,
-    }),
-  );
+  const run = await runAtConcurrency(dir, {
+    plan: benchPlan(setup.tasks),
+    scale: setup.scale,
+    emulator,
+    concurrency: setup.concurrency,
+    pollS: setup.pollS,
+  });
   const t = taskMs(emulator, '5');
   const bound = Math.ceil(setup.tasks / setup.concurrency) * t;
   const ratio = run.makespanMs / bound;
