@@ -2,6 +2,7 @@
 import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
 import type { JournalEvent } from '../state/events.js';
 import { type JobState, replay } from '../runner/job-state.js';
+import { outcomesOf, percentile } from './outcomes.js';
 import { type Report, type ReportJob, type ReportStatus, REPORT_STATUSES, type Reproduce, type VariantSummary } from './schema.js';
 
 export interface ReportInput {
@@ -78,11 +79,6 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
   };
 }
 
-/** Nearest-rank percentile of a sorted list. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? null;
-}
 
 export function buildReport(input: ReportInput): Report {
   const states = replay(input.events);
@@ -130,10 +126,7 @@ function summarizeVariants(planJobs: readonly PlannedJob[], reportJobs: readonly
     groups.set(key, group);
   });
   return [...groups.values()].map(({ key, jobs }) => {
-    const succeeded = jobs.filter((j) => j.status === 'succeeded' || j.status === 'not_downloaded');
-    const failed = jobs.filter((j) => j.status === 'failed' || j.status === 'timed_out' || j.status === 'orphaned' || j.status === 'invalid_output').length;
-    const latencies = succeeded.map((j) => j.latency_s).filter((l): l is number => l !== null).sort((a, b) => a - b);
-    const finished = succeeded.length + failed;
+    const { succeeded, failed, successRate, latencies } = outcomesOf(jobs);
     const prices = succeeded.map((j) => j.cost_usd);
     return {
       model_name: key.model_name,
@@ -142,7 +135,7 @@ function summarizeVariants(planJobs: readonly PlannedJob[], reportJobs: readonly
       jobs: jobs.length,
       succeeded: succeeded.length,
       failed,
-      success_rate: finished === 0 ? null : round(succeeded.length / finished, 4),
+      success_rate: successRate === null ? null : round(successRate, 4),
       latency_s: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.at(-1) ?? null },
       cost_usd: prices.some((p) => p === null) ? null : round(prices.reduce<number>((a, p) => a + (p ?? 0), 0), 4),
     };

@@ -4,7 +4,7 @@
 // grid into a diagonal.
 import { API_DEFAULTS } from '../api/schemas.js';
 import type { ImageRef } from '../plan/schema.js';
-import { percentile } from './build.js';
+import { outcomesOf, percentile } from './outcomes.js';
 import type { ReportJob, ReportStatus } from './schema.js';
 
 /** Request fields that may tell variants apart (image and prompt make the rows). */
@@ -53,8 +53,6 @@ export interface GalleryGrid {
   readonly constants: readonly (readonly [field: string, value: string])[];
 }
 
-const SUCCEEDED: ReadonlySet<ReportStatus> = new Set(['succeeded', 'not_downloaded']);
-const FAILED: ReadonlySet<ReportStatus> = new Set(['failed', 'timed_out', 'orphaned', 'invalid_output']);
 /** Finished tasks the provider charges for (failed tasks are not charged). */
 const CHARGED: ReadonlySet<ReportStatus> = new Set(['succeeded', 'not_downloaded', 'timed_out', 'invalid_output']);
 
@@ -117,19 +115,16 @@ export function buildGrid(reportJobs: readonly ReportJob[]): GalleryGrid {
 const secondsOf = (job: GridJob): number => job.video?.duration_s ?? Number(job.params.duration ?? API_DEFAULTS.duration);
 
 export function columnStats(jobs: readonly GridJob[]): ColumnStats {
-  const succeeded = jobs.filter((j) => SUCCEEDED.has(j.status));
-  const failed = jobs.filter((j) => FAILED.has(j.status)).length;
-  const latencies = succeeded.map((j) => j.latency_s).filter((l): l is number => l !== null).sort((a, b) => a - b);
+  const { succeeded, failed, successRate, latencies } = outcomesOf(jobs);
   const charged = jobs.filter((j) => CHARGED.has(j.status));
   const seconds = succeeded.reduce((sum, j) => sum + secondsOf(j), 0);
   const priced = charged.every((j) => j.cost_usd !== null);
   const spend = charged.reduce((sum, j) => sum + (j.cost_usd ?? 0), 0);
-  const finished = succeeded.length + failed;
   return {
     jobs: jobs.length,
     succeeded: succeeded.length,
     failed,
-    success_rate: finished === 0 ? null : succeeded.length / finished,
+    success_rate: successRate,
     latency_p50: percentile(latencies, 50),
     latency_p95: percentile(latencies, 95),
     usd_per_second: priced && seconds > 0 ? spend / seconds : null,
