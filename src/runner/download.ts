@@ -3,7 +3,6 @@
 // Video URLs are public and expire; no API key is ever sent to them.
 import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ProviderError } from '../api/errors.js';
 import { API_DEFAULTS } from '../api/schemas.js';
@@ -45,9 +44,9 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
     if (!video || !state.taskId) return 'gave_up';
     try {
       const destination = join(downloader.outputDir, relativePath);
-      const result = await fetchToFile(downloader, video.url, destination, context.hardSignal);
+      const { content, ...result } = await fetchToFile(downloader, video.url, destination, context.hardSignal);
       // The provider charged for this clip: check it is the one asked for, and say so when not.
-      const probe = probeMp4(await readFile(destination));
+      const probe = probeMp4(content);
       const warnings = checkClip(probe, context.jobs.get(jobId)?.request.duration ?? API_DEFAULTS.duration);
       context.record({
         ev: 'downloaded',
@@ -101,7 +100,7 @@ function isDiskError(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EIO';
 }
 
-async function fetchToFile(downloader: Downloader, url: string, destination: string, signal: AbortSignal): Promise<{ sha256: string; bytes: number }> {
+async function fetchToFile(downloader: Downloader, url: string, destination: string, signal: AbortSignal): Promise<{ sha256: string; bytes: number; content: Buffer }> {
   const response = await downloader.fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(downloader.timeoutMs)]), redirect: 'follow' });
   if (response.status === 403 || response.status === 404 || response.status === 410) {
     await response.body?.cancel();
@@ -116,14 +115,16 @@ async function fetchToFile(downloader: Downloader, url: string, destination: str
   await fs.mkdir(dirname(destination), { recursive: true });
   const temp = `${destination}.part`;
   const hash = createHash('sha256');
+  // Kept in memory (a clip is a few MB) so its header is checked without reading the file back.
+  const chunks: Uint8Array[] = [];
   let bytes = 0;
-  let head = new Uint8Array(0);
+  let content: Buffer;
   const file = await fs.open(temp, 'w');
   try {
     try {
       for await (const chunk of response.body) {
         const data = chunk as Uint8Array;
-        if (head.length < 12) head = Buffer.concat([head, data.subarray(0, 12 - head.length)]);
+        chunks.push(data);
         hash.update(data);
         bytes += data.length;
         await file.write(data);
@@ -134,11 +135,12 @@ async function fetchToFile(downloader: Downloader, url: string, destination: str
     }
     if (bytes === 0) throw new DownloadFailure('the video is empty');
     if (Number.isFinite(announced) && bytes !== announced) throw new DownloadFailure(`the download was cut short (${bytes} of ${announced} bytes)`);
-    if (Buffer.from(head.subarray(4, 8)).toString('latin1') !== 'ftyp') throw new DownloadFailure('the file is not an MP4 (no ftyp box)');
+    content = Buffer.concat(chunks, bytes);
+    if (content.subarray(4, 8).toString('latin1') !== 'ftyp') throw new DownloadFailure('the file is not an MP4 (no ftyp box)');
     await fs.rename(temp, destination);
   } catch (error) {
     await fs.rm(temp, { force: true }).catch(() => {});
     throw error;
   }
-  return { sha256: hash.digest('hex'), bytes };
+  return { sha256: hash.digest('hex'), bytes, content };
 }
