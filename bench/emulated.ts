@@ -65,7 +65,7 @@ export async function runOnEmulator(setup: EmulatedSetup): Promise<EmulatedRun> 
   try {
     // Tasks end within minutes; the default 60-minute deadline is 36 real seconds at scale 0.01,
     // which a loaded machine could reach, and a timed-out job would spoil the numbers.
-    const options = resolveRunOptions([{ task_timeout_min: 24 * 60 }, setup.limits], false);
+    const options = resolveRunOptions([{ task_timeout_min: 24 * 60 }, setup.limits]);
     const events: JournalEvent[] = [{ ev: 'header', t: clock.now(), version: 1, name: setup.plan.name, tool_version: 'bench' }];
     const gate = new ConcurrencyGate({ max: options.concurrency });
     const startedAt = clock.now();
@@ -74,7 +74,8 @@ export async function runOnEmulator(setup: EmulatedSetup): Promise<EmulatedRun> 
       plan: setup.plan,
       manifestDir: setup.outputDir,
       outputDir: setup.outputDir,
-      journal: { events, append: (event) => void events.push(event) },
+      states: new Map(),
+      journal: { append: (event) => void events.push(event) },
       client: createClient({ baseUrl: emulator.url, apiKey: 'emulator-key', now: () => clock.now() }),
       options,
       limiter: new RequestLimiter({ rpm: options.rpm, clock }),

@@ -26,6 +26,7 @@ export type KlingrunErrorCode =
   | 'input_invalid'
   | 'state_invalid'
   | 'state_locked'
+  | 'output_unwritable'
   | 'budget'
   | 'not_confirmed'
   | 'interrupted'
@@ -66,10 +67,10 @@ export class InputError extends KlingrunError {
   }
 }
 
-/** The journal or lock of an output folder is unusable. */
+/** The journal or lock of an output folder is unusable, or the folder cannot be written. */
 export class StateError extends KlingrunError {
   override name = 'StateError';
-  constructor(code: 'state_invalid' | 'state_locked', message: string, options?: { cause?: unknown }) {
+  constructor(code: 'state_invalid' | 'state_locked' | 'output_unwritable', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

@@ -1,4 +1,4 @@
-// The resume contract of shared/design.md, one row per rule: journal → replayed state → next action.
+// The resume contract (README, "The output folder"), one row per rule: journal → replayed state → next action.
 import { describe, expect, it } from 'vitest';
 import { nextAction } from '../src/runner/actions.js';
 import { applyEvent, externalIdFor, initialState, replay } from '../src/runner/job-state.js';
@@ -16,7 +16,9 @@ const ev = {
   failed: (retriable: boolean): JobEvent => ({ ev: 'failed', t: 9, job: JOB, attempt: 1, code: 'task_failed', message: 'no', retriable }),
   timedOut: (): JobEvent => ({ ev: 'timed_out', t: 9, job: JOB, attempt: 1, task_id: 'T1' }),
   orphaned: (): JobEvent => ({ ev: 'orphaned', t: 9, job: JOB, attempt: 1, external_task_id: 'kr-x', message: 'exists' }),
-  skipped: (): JobEvent => ({ ev: 'skipped_budget', t: 1, job: JOB, cost_usd: 0.33 }),
+  skipped: (attempt?: number): JobEvent => ({ ev: 'skipped_budget', t: 1, job: JOB, cost_usd: 0.33, ...(attempt ? { attempt } : {}) }),
+  unconfirmed: (): JobEvent => ({ ev: 'unconfirmed', t: 9, job: JOB, attempt: 1, external_task_id: 'kr-x', message: 'may exist' }),
+  lost: (): JobEvent => ({ ev: 'lost', t: 9, job: JOB, attempt: 1, task_id: 'T1', message: 'gone' }),
 };
 
 const stateOf = (events: JobEvent[]) => events.reduce(applyEvent, initialState(JOB));
@@ -38,7 +40,11 @@ describe('nextAction: the resume contract', () => {
     ['failed, retriable, with --retry-failed', [ev.submitting(), ev.submitted(), ev.failed(true)], { ...ctx, retryFailed: true }, { kind: 'submit', attempt: 2 }],
     ['failed, not retriable, with --retry-failed', [ev.submitting(), ev.submitted(), ev.failed(false)], { ...ctx, retryFailed: true }, { kind: 'done' }],
     ['timed out in an earlier run: check again, never resubmit', [ev.submitting(), ev.submitted(), ev.timedOut()], ctx, { kind: 'poll' }],
-    ['orphaned: a task exists that we cannot see', [ev.submitting(), ev.orphaned()], { ...ctx, retryFailed: true }, { kind: 'done' }],
+    ['orphaned: a task exists that we cannot see yet: look again, never resend', [ev.submitting(), ev.orphaned()], { ...ctx, retryFailed: true }, { kind: 'find' }],
+    ['unconfirmed: its task may exist; reconcile again, resend only on proven absence', [ev.submitting(), ev.unconfirmed()], { ...ctx, retryFailed: true }, { kind: 'reconcile' }],
+    ['lost at the provider', [ev.submitting(), ev.submitted(), ev.lost()], ctx, { kind: 'done' }],
+    ['lost at the provider, with --retry-failed: a new attempt', [ev.submitting(), ev.submitted(), ev.lost()], { ...ctx, retryFailed: true }, { kind: 'submit', attempt: 2 }],
+    ['skipped for budget after a failed attempt: the next attempt, never the old id', [ev.submitting(), ev.submitted(), ev.failed(true), ev.skipped(2)], { ...ctx, retryFailed: true }, { kind: 'submit', attempt: 2 }],
     ['skipped for budget: nothing was paid', [ev.skipped()], ctx, { kind: 'submit', attempt: 1 }],
   ] as const)('%s', (_name, events, context, expected) => {
     expect(nextAction(stateOf([...events]), context)).toEqual(expected);

@@ -138,11 +138,21 @@ describe('errors', () => {
     expect(error.message).toMatch(/^connection failed: /);
   });
 
-  it('reports a refused connection as a network error', async () => {
+  it('reports a refused connection as unreachable: nothing was sent, so no task can exist', async () => {
     const closed = await startStubServer(() => ({ body: '' }));
     await closed.close();
     const client = createClient({ baseUrl: closed.url, apiKey: KEY });
-    expect(await providerErrorOf(client.getTask('t1'))).toMatchObject({ code: 'network', message: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await providerErrorOf(client.createTask({ image: 'https://x.test/a.png' }))).toMatchObject({
+      code: 'unreachable',
+      outcome: 'rejected',
+      retryable: true,
+      message: expect.stringMatching(new RegExp(`^cannot connect to ${closed.url}: .*ECONNREFUSED`)),
+    });
+  });
+
+  it('reports an unknown host as unreachable', async () => {
+    const client = createClient({ baseUrl: 'http://no-such-host.invalid', apiKey: KEY });
+    expect(await providerErrorOf(client.getTask('t1'))).toMatchObject({ code: 'unreachable', message: expect.stringMatching(/ENOTFOUND|EAI_AGAIN/) });
   });
 
   it("rethrows the caller's abort reason instead of a ProviderError", async () => {

@@ -128,7 +128,7 @@ describe('duplicate names in one output folder', () => {
       const again = await runInProcess(['run', 'a.yaml', '--emulator', '--yes', '--output', 'shared'], dir);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('clips: 2 job(s) planned, 0 to run (2 already finished: resuming).');
-      expect(again.stdout).toContain('2 succeeded, 1 not in manifest');
+      expect(again.stdout).toContain('3 job(s) (1 of them no longer in the manifest): 3 succeeded');
       expect(submitted(dir)).toEqual(jobs);
     });
     expect(mismatches(result, badCase.expect), result.stderr).toEqual([]);

@@ -10,7 +10,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { EmulatorOptionsInput } from '../src/emulator/index.js';
 import { type DownloadFs, nodeDownloadFs } from '../src/runner/download.js';
 import { replay } from '../src/runner/job-state.js';
-import { CRASH_FAULTS, PROVABLE_BEHAVIOURS, cliBatch, crashBatch, describeBehaviour, filesUnder, readReport, removeOutput, runInProcess } from './helpers/crash.js';
+import { CRASH_FAULTS, BEHAVIOURS, cliBatch, crashBatch, describeBehaviour, filesUnder, readReport, removeOutput, runInProcess } from './helpers/crash.js';
 import { emulator } from './helpers/emulator.js';
 import { makePlan } from './helpers/runner-harness.js';
 
@@ -29,7 +29,7 @@ const SHORT_FAULTS: NonNullable<EmulatorOptionsInput['faults']> = [
 ];
 
 describe('SIGKILL at random moments, rerun until the batch finishes', () => {
-  it.each(PROVABLE_BEHAVIOURS.map((behaviour, i) => [describeBehaviour(behaviour), behaviour, SEED + i] as const))(
+  it.each(BEHAVIOURS.map((behaviour, i) => [describeBehaviour(behaviour), behaviour, SEED + i] as const))(
     '%s: every job paid once, every video on disk with its sha256, no key anywhere',
     async (_, behaviour, seed) => {
       const result = await crashBatch({ seed, manifest: BATCH, behaviour, kills: 1, faults: SHORT_FAULTS, firstKill: 'pending-submit' });

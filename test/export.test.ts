@@ -16,7 +16,7 @@ describe('export rows', () => {
     expect(rows).toHaveLength(8);
     expect(rows[0]).toMatchObject({
       video_path: expect.stringMatching(/^videos\/kling-v2-6_std_5s\/harbor__[0-9a-f]{12}\.mp4$/),
-      video_sha256: '0'.repeat(64),
+      video_sha256: clipSha(0),
       duration_s: 5,
       width: 256,
       height: 144,

@@ -35,7 +35,6 @@ function story(events: readonly JournalEvent[], jobId: string): string[] {
   });
 }
 
-const times = (n: number, word: string): string[] => Array.from({ length: n }, () => word);
 const FINISH = ['succeeded', 'downloaded'];
 
 interface Row {
@@ -46,25 +45,31 @@ interface Row {
   readonly count: number;
   readonly story: readonly string[];
   /** The job's final phase. @default 'downloaded' */
-  readonly end?: 'downloaded' | 'failed';
+  readonly end?: 'downloaded' | 'failed' | 'submitting';
   /** Tasks created for the job. @default 1 */
   readonly tasks?: number;
   /** Requests made to video URLs. */
   readonly downloads?: number;
   /** Waits short enough for a hang to end the request (the real ones are 30 s and 120 s). */
   readonly hangs?: boolean;
+  /** The account already holds a task of another run, so lookups can be proven to work. */
+  readonly seeded?: boolean;
 }
 
-/** Answers that replace the call: nothing was created, so the same external id is sent again. */
-const PREEMPTING: ReadonlyArray<readonly [string, FaultKind]> = [
-  ['HTTP 500, code 5000', 'http500'],
-  ['HTTP 503, code 5001', 'http503'],
-  ['HTTP 504, code 5002', 'http504'],
-  ['HTTP 500, HTML body', 'html500'],
-  ['HTTP 502 then 504, HTML bodies', 'html5xx'],
-  ['HTTP 503, HTML body', 'html503'],
-  ['connection reset', 'reset'],
-  ['timeout (no answer at all)', 'hang'],
+/**
+ * Answers that replace the call: nothing was created, but the runner cannot know that. It looks the
+ * task up over the absence window and, lookups being proven on this account, sends the same
+ * external id again. Each comes with the code its refusal is journaled under.
+ */
+const PREEMPTING: ReadonlyArray<readonly [string, FaultKind, string]> = [
+  ['HTTP 500, code 5000', 'http500', '5000'],
+  ['HTTP 503, code 5001', 'http503', '5001'],
+  ['HTTP 504, code 5002', 'http504', '5002'],
+  ['HTTP 500, HTML body', 'html500', 'http'],
+  ['HTTP 502 then 504, HTML bodies', 'html5xx', 'http'],
+  ['HTTP 503, HTML body', 'html503', 'http'],
+  ['connection reset', 'reset', 'network'],
+  ['timeout (no answer at all)', 'hang', 'timeout'],
 ];
 /** Answers lost after the call took effect: on a create, a task exists and must be found, not paid again. */
 const EFFECTFUL: ReadonlyArray<readonly [string, FaultKind]> = [
@@ -76,7 +81,16 @@ const EFFECTFUL: ReadonlyArray<readonly [string, FaultKind]> = [
 const isHang = (kind: FaultKind): boolean => kind === 'hang' || kind === 'hang-after-call';
 
 const ROWS_WITHOUT_WAITS: readonly Row[] = [
-  ...PREEMPTING.map(([name, kind]): Row => ({ name, phase: 'submit', kind, count: 2, story: [...times(3, 'submitting'), 'submitted', ...FINISH] })),
+  ...PREEMPTING.map(([name, kind, code]): Row => ({
+    name,
+    phase: 'submit',
+    kind,
+    count: 2,
+    seeded: true,
+    story: ['submitting', `rejected ${code}`, 'submitting', `rejected ${code}`, 'submitting', 'submitted', ...FINISH],
+  })),
+  // On an account with no task anywhere, nothing can prove that lookups would show one: the job is left alone.
+  { name: 'HTTP 503 on an empty account', phase: 'submit', kind: 'http503', count: 1, end: 'submitting', tasks: 0, story: ['submitting', 'unconfirmed'] },
   ...EFFECTFUL.map(([name, kind]): Row => ({ name, phase: 'submit', kind, count: 1, story: ['submitting', 'adopted by lookup', ...FINISH] })),
   { name: '1302 without Retry-After', phase: 'submit', kind: 'rate1302', count: 2, story: ['submitting', 'rejected 1302', 'submitting', 'rejected 1302', 'submitting', 'submitted', ...FINISH] },
   { name: '1303 concurrency storm', phase: 'submit', kind: 'storm1303', count: 2, story: ['submitting', 'rejected 1303', 'submitting', 'rejected 1303', 'submitting', 'submitted', ...FINISH] },
@@ -90,6 +104,12 @@ const ROWS_WITHOUT_WAITS: readonly Row[] = [
   ),
 ];
 const ROWS = ROWS_WITHOUT_WAITS.map((row): Row => ({ ...row, hangs: isHang(row.kind) }));
+
+/** A task made by another run on the account, before any fault is armed. */
+async function seedAccount(emu: EmulatorHandle): Promise<void> {
+  const answer = await call(emu, 'POST', '/kling/v1/videos/image2video', { key: KEY, body: body({ external_task_id: 'another-run-1' }) });
+  expect(answer.json?.code, answer.text).toBe(0);
+}
 
 /** One job (kling-v2-5-turbo pro 5 s, an image URL the emulator accepts unseen). */
 function planOf(count = 1, prompt?: string): Plan {
@@ -128,7 +148,9 @@ function checkJob(emu: EmulatorHandle, run: InProcessRun, job: Plan['jobs'][numb
 
 describe('fault matrix: one fault, one phase, one job', () => {
   it.each(ROWS.map((row) => [`${row.phase}: ${row.name} (${row.kind} ×${row.count})`, row] as const))('%s', async (_, row) => {
-    const emu = await emulator({ ...FAST, faults: [{ kind: row.kind, on: [ROUTE[row.phase]], count: row.count }] });
+    const emu = await emulator(FAST);
+    if (row.seeded) await seedAccount(emu);
+    emu.configure({ faults: [{ kind: row.kind, on: [ROUTE[row.phase]], count: row.count, p: 1 }] });
     const plan = planOf();
     const job = plan.jobs[0]!;
     const run = await runRow(emu, plan, { hangs: row.hangs });
@@ -145,7 +167,7 @@ interface ScenarioRow {
   readonly emulator: EmulatorOptionsInput;
   readonly prompt?: string;
   readonly story: readonly string[];
-  readonly end: 'downloaded' | 'failed' | 'orphaned';
+  readonly end: 'downloaded' | 'failed' | 'orphaned' | 'submitting';
   readonly tasks: number;
 }
 
@@ -165,17 +187,20 @@ const SCENARIOS: readonly ScenarioRow[] = [
     end: 'downloaded',
     tasks: 1,
   },
+  // Neither lookups nor the list: a lost answer cannot be checked, whatever the provider does with duplicates.
+  ...(['reject', 'return-existing', 'accept'] as const).map(
+    (duplicateExternalId): ScenarioRow => ({
+      name: `lost create answer, no lookup, no list, duplicates ${duplicateExternalId}: unconfirmed, never sent again`,
+      emulator: { externalIdLookup: false, listSupported: false, duplicateExternalId, faults: [{ kind: 'lost-response', on: ['create'], count: 1 }] },
+      story: ['submitting', 'unconfirmed'],
+      end: 'submitting',
+      tasks: 1,
+    }),
+  ),
   {
-    name: 'lost create answer, no lookup, no list, duplicates refused: orphaned, never paid twice',
-    emulator: { externalIdLookup: false, listSupported: false, duplicateExternalId: 'reject', faults: [{ kind: 'lost-response', on: ['create'], count: 1 }] },
-    story: ['submitting', 'submitting', 'orphaned'],
-    end: 'orphaned',
-    tasks: 1,
-  },
-  {
-    name: 'lost create answer, no lookup, no list, duplicates answered with the existing task',
-    emulator: { externalIdLookup: false, listSupported: false, duplicateExternalId: 'return-existing', faults: [{ kind: 'lost-response', on: ['create'], count: 1 }] },
-    story: ['submitting', 'submitting', 'submitted', ...FINISH],
+    name: 'lost create answer, duplicates accepted, lookups on: adopted, not paid twice',
+    emulator: { duplicateExternalId: 'accept', faults: [{ kind: 'lost-response', on: ['create'], count: 1 }] },
+    story: ['submitting', 'adopted by lookup', ...FINISH],
     end: 'downloaded',
     tasks: 1,
   },

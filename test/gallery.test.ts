@@ -1,7 +1,7 @@
 // The comparison gallery: the grid it lays out (rows = source images, columns = variants), what each
 // cell shows for every state of a partial run, per-variant statistics, and HTML that report text
 // can never break out of. The real-browser check is test/browser/gallery.browser.ts.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { buildGrid, columnStats, type GridJob } from '../src/report/gallery-grid
 import { escapeHtml, hrefOf, html } from '../src/report/html.js';
 import { type Report, reportSchema } from '../src/report/schema.js';
 import { runCommand, tempTree, writeTree } from './helpers/manifest.js';
-import { ROOT, examplePlan, journalFor, outputFolder, reportFor } from './helpers/reports.js';
+import { ROOT, examplePlan, outputFolder, reportFor, writeRun } from './helpers/reports.js';
 
 const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
 
@@ -144,7 +144,7 @@ describe('klingrun report', () => {
   it('rebuilds report.json of a manifest\'s run from plan + journal, and writes the gallery with --html', async () => {
     // A run killed before it wrote report.json: only the journal is there.
     const dir = tempTree();
-    writeFileSync(join(dir, 'state.jsonl'), journalFor(await examplePlan(), ['succeeded', 'in_flight']).map((e) => JSON.stringify(e) + '\n').join(''));
+    writeRun(dir, await examplePlan(), ['succeeded', 'in_flight']);
     const result = await runCommand(reportCommand, { positionals: ['jobs/example.yaml'], values: { output: dir, html: true } }, ROOT);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/8 job\(s\): 1 succeeded, 1 in flight, 6 pending\. .*\nWrote report\.json, gallery\.html in .*\/\n$/);
@@ -159,9 +159,9 @@ describe('klingrun report', () => {
     writeTree(root, { 'm/example.yaml': readFileSync(join(ROOT, 'jobs/example.yaml')) });
     for (const image of ['harbor.png', 'meadow.jpg']) writeTree(root, { [`m/images/${image}`]: readFileSync(join(ROOT, 'jobs/images', image)) });
     const out = join(root, 'out');
-    writeTree(out, { 'state.jsonl': journalFor(await examplePlan(), ['succeeded']).map((e) => JSON.stringify(e) + '\n').join('') });
+    writeRun(out, await examplePlan(), ['succeeded']);
     expect((await runCommand(reportCommand, { positionals: ['m/example.yaml'], values: { output: 'out' } }, root)).code).toBe(0);
-    writeTree(out, { 'state.jsonl': journalFor(await examplePlan(), ['succeeded', 'succeeded']).map((e) => JSON.stringify(e) + '\n').join('') });
+    writeRun(out, await examplePlan(), ['succeeded', 'succeeded']);
     expect((await runCommand(reportCommand, { positionals: ['out'] }, root)).stdout).toMatch(/2 succeeded, 6 pending.*\nWrote report\.json in out\/\n$/);
     expect(readReport(out).manifest.path).toBe('../m/example.yaml');
 

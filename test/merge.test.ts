@@ -7,6 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reportCommand } from '../src/cli/commands/report.js';
 import type { Plan } from '../src/plan/schema.js';
+import { replay } from '../src/runner/job-state.js';
 import { buildReport } from '../src/report/build.js';
 import { loadOutput } from '../src/report/load-output.js';
 import { type MergeSource, mergeOutputs, writeMerged } from '../src/report/merge.js';
@@ -33,10 +34,10 @@ async function shard(plan: Plan, index: number, options: { failPrompts?: string[
   for (const prompt of options.failPrompts ?? []) harness.provider.failPrompts.add(prompt);
   await harness.run({ overrides: { manifestDir: join(ROOT, 'jobs') } });
   const dir = harness.outputDir;
-  const report = buildReport({ plan: slice, events: harness.events, manifest: { path: relative(dir, MANIFEST), sha256: options.manifestSha ?? MANIFEST_SHA }, toolVersion: 'test', startedAt: 1000 * index, finishedAt: 5000 * index });
+  const report = buildReport({ plan: slice, states: replay(harness.events), manifest: { path: relative(dir, MANIFEST), sha256: options.manifestSha ?? MANIFEST_SHA }, toolVersion: 'test', startedAt: 1000 * index, finishedAt: 5000 * index });
   writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
   writeFileSync(join(dir, 'state.jsonl'), harness.events.map((e) => JSON.stringify(e) + '\n').join(''));
-  return { dir, report, events: harness.events };
+  return { dir, report, states: replay(harness.events), hasJournal: true };
 }
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -99,7 +100,7 @@ describe('merging shards', () => {
     const other = await shard({ ...plan, name: 'other' }, 2);
     const renamed = { ...other, report: { ...other.report, manifest: { ...other.report.manifest, name: 'other' } } };
     expect(() => mergeOutputs([a, renamed], tempTree())).toThrow(/^Only folders of the same batch can be merged, but these belong to different manifests: .*\("example"\), .*\("other"\)\. Merge the folders of one manifest name at a time\.$/);
-    expect(() => mergeOutputs([a, { ...a, events: [] }], tempTree())).toThrow(/has no state\.jsonl, which the merge reads/);
+    expect(() => mergeOutputs([a, { ...a, states: new Map(), hasJournal: false }], tempTree())).toThrow(/has no state\.jsonl, which the merge reads/);
     const merged = mergeOutputs([a], tempTree());
     expect(() => writeMerged(merged, [a], a.dir)).toThrow(/is the output folder of a run \(it has a state\.jsonl\); merging into it would mix two records\. Give --output a new folder\./);
   });

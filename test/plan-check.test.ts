@@ -19,7 +19,7 @@ async function recordRun(dir: string): Promise<string> {
   const { plan, manifestSha256, prices } = await loadPlan('m.yaml', { cwd: dir });
   const report = buildReport({
     plan,
-    events: [{ ev: 'header', t: 0, version: 1, name: plan.name, tool_version: 't' }],
+    states: new Map(),
     manifest: { path: '../../m.yaml', sha256: manifestSha256 },
     toolVersion: 't',
     reproduce: {

@@ -52,17 +52,14 @@ describe('runBatch', () => {
     expect(eventsOf(harness.events, 'adopted')).toMatchObject([{ via: 'list' }]);
   });
 
-  it('marks a job orphaned, never paying twice, when a duplicate id is refused and nothing can find it', async () => {
+  it('marks a job orphaned, never paying twice, when a duplicate id is refused and no lookup shows it', async () => {
     harness = createHarness(makePlan(1));
-    harness.provider.createScript = ['lost'];
+    harness.provider.createScript = ['reject-1201-duplicate'];
     harness.provider.externalLookup = false;
     harness.provider.listSupported = false;
     await harness.run();
-    expect(harness.provider.created).toHaveLength(1);
+    expect(harness.provider.created).toHaveLength(0);
     expect(phases(harness)).toEqual(['orphaned']);
-    // The resend used the same external id: that is what made the duplicate visible.
-    const ids = eventsOf(harness.events, 'submitting').map((e) => (e as { external_task_id: string }).external_task_id);
-    expect(new Set(ids).size).toBe(1);
   });
 
   it('resumes a job left in `submitting` by adopting its task instead of submitting again', async () => {

@@ -21,7 +21,8 @@ export type ProviderErrorCode =
   | number // the provider's body code
   | 'http' // an HTTP error with no recognisable body
   | 'timeout'
-  | 'network'
+  | 'network' // no answer: a reset, a dropped connection (the request may have arrived)
+  | 'unreachable' // no connection was ever made (refused, DNS, TLS): the request cannot have arrived
   | 'bad_response' // 2xx with a body we cannot parse
   | 'not_found'
   | 'unsupported'; // the provider does not offer this call

@@ -65,7 +65,20 @@ function transportError(error: unknown, timedOut: boolean, config: HttpConfig, l
   // The original error is not passed on as `cause`: a custom fetch could have put anything in
   // it, headers included. A scrubbed description of it is kept instead.
   const detail = excerptOf(describeTransportError(error), config.apiKey);
+  if (neverConnected(error)) {
+    // Nothing reached the provider: no task can exist, so this is a refusal, not an unknown.
+    return new ProviderError(`cannot connect to ${config.baseUrl}: ${detail} (${label})`, { ...init, code: 'unreachable', outcome: 'rejected', cause: new Error(detail) });
+  }
   return new ProviderError(`connection failed: ${detail} (${label})`, { ...init, code: 'network', cause: new Error(detail) });
+}
+
+/** Failures that happen before a request can be sent: refused, no such host, no route, a TLS handshake. */
+const BEFORE_SENDING = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EAI_NONAME|EHOSTUNREACH|ENETUNREACH|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_\w+|ERR_SSL_\w+|\w*CERT\w*|UNABLE_TO_\w+)$/;
+
+function neverConnected(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && BEFORE_SENDING.test(code);
 }
 
 /** undici wraps the useful part (`ECONNRESET: other side closed`) in `cause`. */

@@ -10,6 +10,8 @@ export const EXIT = {
   badInput: 2,
   /** The provider refused the run (auth, balance). */
   providerRefused: 3,
+  /** The provider cannot be reached (connection refused, DNS, TLS). */
+  unreachable: 4,
   /** A bug in klingrun itself. */
   internal: 70,
   interrupted: 130,

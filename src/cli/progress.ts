@@ -15,7 +15,7 @@ interface Counts {
   failed: number;
 }
 
-const bucketOf = (status: ReportStatus): keyof Omit<Counts, 'total'> | null => {
+const bucketOf = (status: ReportStatus): keyof Omit<Counts, 'total'> => {
   switch (status) {
     case 'pending':
     case 'skipped_budget':
@@ -26,14 +26,15 @@ const bucketOf = (status: ReportStatus): keyof Omit<Counts, 'total'> | null => {
       return 'inFlight';
     case 'succeeded':
       return 'succeeded';
-    case 'not_in_manifest':
-      return null;
     default:
       return 'failed';
   }
 };
 
-const groupOf = (job: PlannedJob): string => {
+/** What progress needs of a job (planned, or one from an earlier manifest). */
+type ShownJob = Pick<PlannedJob, 'id' | 'external_task_id' | 'request' | 'cost_usd'>;
+
+const groupOf = (job: ShownJob): string => {
   const p = effectiveParams(job.request);
   return `${p.model_name} ${p.mode ?? 'default'}`;
 };
@@ -123,8 +124,9 @@ export class Progress {
     }
   }
 
-  onEvent(event: JournalEvent, state: JobState, job: PlannedJob | undefined): void {
-    if (!job || event.ev === 'header' || event.ev === 'run') return;
+  onEvent(event: JournalEvent, state: JobState, job: ShownJob | undefined): void {
+    // Jobs from an earlier version of the manifest are finished quietly: the bars count the plan's.
+    if (!job || event.ev === 'header' || event.ev === 'run' || !this.#status.has(job.id)) return;
     const before = this.#status.get(job.id);
     const after = statusOf(state);
     if (event.ev === 'succeeded' && before !== 'not_downloaded') this.#spentUsd += job.cost_usd ?? 0;
@@ -145,7 +147,7 @@ export class Progress {
     this.#bars?.stop();
   }
 
-  #move(job: PlannedJob, status: ReportStatus): void {
+  #move(job: ShownJob, status: ReportStatus): void {
     const group = this.#groups.get(groupOf(job));
     const previous = this.#status.get(job.id);
     for (const counts of [this.#overall, group]) {

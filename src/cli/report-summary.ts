@@ -24,12 +24,22 @@ export function formatVariantTable(report: Report): string {
 }
 
 export function formatTotals(report: Report): string {
-  const { totals } = report;
+  const { totals, cost } = report;
   const parts = Object.entries(totals)
-    .filter(([key, value]) => key !== 'jobs' && !key.startsWith('cost') && value !== 0)
+    .filter(([key, value]) => key !== 'jobs' && key !== 'not_in_manifest' && value !== 0)
     .map(([key, value]) => `${value} ${key.replaceAll('_', ' ')}`);
-  const unknown = totals.cost_unknown_jobs ? ` + ${totals.cost_unknown_jobs} job(s) of unknown price` : '';
-  return `${totals.jobs} job(s): ${parts.join(', ') || 'none'}. Estimated cost $${totals.cost_usd_estimated.toFixed(2)}${unknown}.`;
+  const earlier = totals.not_in_manifest ? ` (${totals.not_in_manifest} of them no longer in the manifest)` : '';
+  return `${totals.jobs} job(s)${earlier}: ${parts.join(', ') || 'none'}. ${formatCost(cost)}`;
+}
+
+const usd = (n: number): string => `$${n.toFixed(2)}`;
+
+/** Certain, possible and measured cost in one sentence (see the report's `cost`). */
+export function formatCost(cost: Report['cost']): string {
+  const possible = cost.possible_usd > 0 ? `, ${usd(cost.possible_usd)} possible (tasks in flight, failed, timed out, unconfirmed or lost: the provider may bill them)` : '';
+  const unknown = cost.unknown_price_tasks ? `, plus ${cost.unknown_price_tasks} task(s) of unknown price` : '';
+  const measured = cost.measured_jobs ? ` The provider reports ${usd(cost.measured_usd)} actually charged for ${cost.measured_jobs} job(s).` : '';
+  return `Cost: ${usd(cost.certain_usd)} certain (succeeded)${possible}${unknown}.${measured}`;
 }
 
 /** Jobs the user must look at: failures, warnings, unplayable clips. */

@@ -5,10 +5,10 @@ import type { Plan, PlannedJob } from '../plan/schema.js';
 import type { ResolvedRunOptions } from '../runner/context.js';
 import { formatCostTable } from './commands/plan.js';
 
-export function formatSummary(plan: Plan, todo: readonly PlannedJob[], options: ResolvedRunOptions, models: ModelTable): string {
-  const done = plan.jobs.length - todo.length;
-  const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${todo.length} to run${done ? ` (${done} already finished: resuming)` : ''}.`;
-  if (todo.length === 0) return head;
+export function formatSummary(plan: Plan, toSubmit: readonly PlannedJob[], options: ResolvedRunOptions, models: ModelTable, todo = toSubmit.length): string {
+  const done = plan.jobs.length - todo;
+  const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${todo} to run${done ? ` (${done} already finished: resuming)` : ''}.`;
+  if (todo === 0) return head;
   const limits = [
     `concurrency ${options.concurrency}`,
     `${options.rpm} requests/min`,
@@ -16,5 +16,6 @@ export function formatSummary(plan: Plan, todo: readonly PlannedJob[], options: 
     `task timeout ${options.taskTimeoutMs / 60_000} min`,
     options.pollIntervalMs === undefined ? 'adaptive polling' : `poll every ${options.pollIntervalMs / 1000} s`,
   ].join(', ');
-  return `${head}\n\n${formatCostTable(summarizePlan({ ...plan, jobs: [...todo] }, models))}\n\nlimits: ${limits}`;
+  const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : formatCostTable(summarizePlan({ ...plan, jobs: [...toSubmit] }, models));
+  return `${head}\n\n${submits}\n\nlimits: ${limits}`;
 }

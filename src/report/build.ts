@@ -1,13 +1,21 @@
-// The report as a pure function of plan + journal: no second source of truth.
+// The report as a pure function of plan + journal (replayed into job states) + what is on disk:
+// no second source of truth.
 import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
-import type { JournalEvent } from '../state/events.js';
-import { type JobState, replay } from '../runner/job-state.js';
+import { type ClipCheck, describeClipProblem } from '../runner/clip-check.js';
+import type { JobState } from '../runner/job-state.js';
+import { measuredUsd, tasksOf } from '../runner/spend.js';
 import { outcomesOf, percentile } from './outcomes.js';
 import { type Report, type ReportJob, type ReportStatus, REPORT_STATUSES, type Reproduce, type VariantSummary } from './schema.js';
 
 export interface ReportInput {
   readonly plan: Plan;
-  readonly events: readonly JournalEvent[];
+  /** The journal replayed: job states by id. */
+  readonly states: ReadonlyMap<string, JobState>;
+  /**
+   * What the output folder holds of each downloaded clip (runner/clip-check.ts). A clip found
+   * missing or changed is not reported as succeeded. Without it, the journal is believed.
+   */
+  readonly clips?: ReadonlyMap<string, ClipCheck>;
   readonly manifest: { readonly path: string; readonly sha256: string };
   readonly toolVersion: string;
   /** When the reported run started and ended (ms); null for `status` views. */
@@ -17,7 +25,7 @@ export interface ReportInput {
   readonly reproduce?: Reproduce | null;
 }
 
-export function statusOf(state: JobState | undefined): ReportStatus {
+export function statusOf(state: JobState | undefined, clip?: ClipCheck): ReportStatus {
   if (!state) return 'pending';
   switch (state.phase) {
     case 'pending':
@@ -29,6 +37,7 @@ export function statusOf(state: JobState | undefined): ReportStatus {
     case 'succeeded':
       return 'not_downloaded';
     case 'downloaded':
+      if (clip === 'missing' || clip === 'changed') return 'not_downloaded';
       return state.download?.invalid ? 'invalid_output' : 'succeeded';
     default:
       return state.phase;
@@ -39,13 +48,27 @@ const iso = (ms: number | null | undefined): string | null => (ms == null ? null
 const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 function latencyOf(state: JobState | undefined): number | null {
-  if (!state?.submittedAt || !state.finishedAt || state.phase === 'failed') return null;
+  if (!state?.submittedAt || !state.finishedAt || state.phase === 'failed' || state.phase === 'lost_at_provider') return null;
   return round((state.finishedAt - state.submittedAt) / 1000);
 }
 
-function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, status: ReportStatus, request: PlannedJob['request'] | null): ReportJob {
+/** Why a job did not (yet) succeed, in the words the user acts on; null when there is nothing to say. */
+function errorOf(state: JobState | undefined, status: ReportStatus, clip: ClipCheck | undefined): ReportJob['error'] {
+  if (!state) return null;
+  if (status === 'unconfirmed' && state.unconfirmed) return { code: 'unconfirmed', message: state.unconfirmed };
+  if (status === 'not_downloaded' && (clip === 'missing' || clip === 'changed') && state.download) {
+    return { code: `video_${clip}`, message: describeClipProblem(clip, state.download.path) };
+  }
+  if (status === 'not_downloaded' && state.downloadError) return { code: 'download_failed', message: state.downloadError };
+  const shown: ReadonlySet<ReportStatus> = new Set(['failed', 'orphaned', 'lost_at_provider', 'pending', 'skipped_budget']);
+  return state.error && shown.has(status) ? { code: state.error.code, message: state.error.message } : null;
+}
+
+function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, clip: ClipCheck | undefined): ReportJob {
+  const status = statusOf(state, clip);
   const video = state?.videos?.[0];
   const download = state?.download;
+  const { certain, possible } = tasksOf(state);
   return {
     id,
     external_task_id: state?.externalTaskId ?? job?.external_task_id ?? null,
@@ -53,10 +76,10 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
     entry: job?.entry ?? null,
     repeat: job?.repeat ?? null,
     variant: job?.variant ?? {},
-    params: request,
+    params: job?.request ?? state?.request ?? null,
     status,
     attempts: state?.attempt ?? 0,
-    error: state?.error && (status === 'failed' || status === 'orphaned' || status === 'pending') ? { code: state.error.code, message: state.error.message } : null,
+    error: errorOf(state, status, clip),
     video:
       video || download
         ? {
@@ -70,46 +93,56 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
           }
         : null,
     warnings: [...(download?.warnings ?? [])],
-    cost_usd: job?.cost_usd ?? null,
+    cost_usd: job ? job.cost_usd : (state?.estimateUsd ?? null),
+    tasks: { certain, possible },
+    units: state?.units ?? null,
+    measured_usd: measuredUsd(state) ?? null,
     submitted_at: iso(state?.submittedAt),
     finished_at: iso(state?.finishedAt),
     latency_s: latencyOf(state),
     ...(job?.name !== undefined ? { name: job.name } : {}),
     ...(job?.extra !== undefined ? { extra: job.extra } : {}),
+    in_manifest: job !== undefined,
   };
 }
 
-
-export function buildReport(input: ReportInput): Report {
-  const states = replay(input.events);
-  const planned = new Set(input.plan.jobs.map((j) => j.id));
-  const jobs: ReportJob[] = input.plan.jobs.map((job) => reportJob(job, job.id, states.get(job.id), statusOf(states.get(job.id)), job.request));
-
-  // Jobs the journal knows and the manifest no longer has: left alone, but listed.
-  const requests = new Map<string, PlannedJob['request']>();
-  for (const event of input.events) if (event.ev === 'submitting') requests.set(event.job, event.request);
-  for (const [id, state] of states) {
-    if (!planned.has(id)) jobs.push(reportJob(undefined, id, state, 'not_in_manifest', requests.get(id) ?? null));
-  }
-
-  const totals = Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as Record<ReportStatus, number>;
-  let cost = 0;
-  let costUnknown = 0;
-  const holdsTask: ReadonlySet<ReportStatus> = new Set(['succeeded', 'invalid_output', 'not_downloaded', 'in_flight', 'unconfirmed', 'timed_out', 'orphaned']);
+/** The batch's spend, split by how sure it is. */
+function costOf(jobs: readonly ReportJob[]): Report['cost'] {
+  let certain = 0;
+  let possible = 0;
+  let unknown = 0;
+  let measured = 0;
+  let measuredJobs = 0;
   for (const job of jobs) {
-    totals[job.status] += 1;
-    if (holdsTask.has(job.status) && job.status !== 'orphaned') {
-      if (job.cost_usd === null) costUnknown += 1;
-      else cost += job.cost_usd;
+    const tasks = job.tasks.certain + job.tasks.possible;
+    if (tasks > 0 && job.cost_usd === null) unknown += tasks;
+    certain += (job.cost_usd ?? 0) * job.tasks.certain;
+    possible += (job.cost_usd ?? 0) * job.tasks.possible;
+    if (job.measured_usd !== null) {
+      measured += job.measured_usd;
+      measuredJobs += 1;
     }
   }
+  return { certain_usd: round(certain, 4), possible_usd: round(possible, 4), unknown_price_tasks: unknown, measured_usd: round(measured, 4), measured_jobs: measuredJobs };
+}
+
+export function buildReport(input: ReportInput): Report {
+  const { states, clips } = input;
+  const planned = new Set(input.plan.jobs.map((j) => j.id));
+  const jobs: ReportJob[] = input.plan.jobs.map((job) => reportJob(job, job.id, states.get(job.id), clips?.get(job.id)));
+  // Jobs the journal knows and the manifest no longer has: listed with what became of them.
+  for (const [id, state] of states) if (!planned.has(id)) jobs.push(reportJob(undefined, id, state, clips?.get(id)));
+
+  const totals = Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as Record<ReportStatus, number>;
+  for (const job of jobs) totals[job.status] += 1;
 
   return {
     tool: { name: 'klingrun', version: input.toolVersion },
     manifest: { path: input.manifest.path, sha256: input.manifest.sha256, name: input.plan.name },
     started_at: iso(input.startedAt),
     finished_at: iso(input.finishedAt),
-    totals: { jobs: jobs.length, ...totals, cost_usd_estimated: round(cost, 4), cost_unknown_jobs: costUnknown },
+    totals: { jobs: jobs.length, ...totals, not_in_manifest: jobs.length - input.plan.jobs.length },
+    cost: costOf(jobs),
     by_variant: summarizeVariants(input.plan.jobs, jobs),
     jobs,
     reproduce: input.reproduce ?? null,

@@ -73,7 +73,7 @@ const rowKey = (job: GridJob, repeats: boolean): string =>
 
 export function buildGrid(reportJobs: readonly ReportJob[]): GalleryGrid {
   // Jobs no longer in the manifest belong to another plan: the header counts them, the grid does not.
-  const jobs = reportJobs.filter((j): j is GridJob => j.params !== null && j.status !== 'not_in_manifest');
+  const jobs = reportJobs.filter((j): j is GridJob => j.params !== null && j.in_manifest);
   const repeats = jobs.some((j) => (j.repeat ?? 1) > 1);
 
   const byRow = new Map<string, GridJob[]>();

@@ -85,10 +85,13 @@ function statsRow(column: GalleryColumn, s: ColumnStats): SafeHtml {
 function header(report: Report): SafeHtml {
   const t = report.totals;
   const counts = REPORT_STATUSES.filter((s) => t[s] > 0).map((s) => html`<li><b>${t[s]}</b>${statusText(s)}</li>`);
-  const unknown = t.cost_unknown_jobs > 0 ? ` + ${t.cost_unknown_jobs} job(s) of unknown price` : '';
+  const { cost } = report;
+  const unknown = cost.unknown_price_tasks > 0 ? ` + ${cost.unknown_price_tasks} task(s) of unknown price` : '';
+  const possible = cost.possible_usd > 0 ? html`<li><b>${usd(cost.possible_usd)}</b>possible</li>` : '';
+  const measured = cost.measured_jobs > 0 ? html`<li><b>${usd(cost.measured_usd)}</b>charged (${cost.measured_jobs} job(s))</li>` : '';
   const when = report.started_at ? ` · run ${report.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : '';
   return html`<h1>${report.manifest.name}</h1><div class="sub">${report.manifest.path} · klingrun ${report.tool.version}${when}</div>
-<ul class="totals"><li><b>${t.jobs}</b>jobs</li>${counts}<li><b>${usd(t.cost_usd_estimated)}</b>estimated${unknown}</li></ul>`;
+<ul class="totals"><li><b>${t.jobs}</b>jobs</li>${counts}<li><b>${usd(cost.certain_usd)}</b>certain${unknown}</li>${possible}${measured}</ul>`;
 }
 
 /** The whole page. Every text from the report is escaped (see html.ts). */

@@ -4,11 +4,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type Logger, silentLogger } from '../effects.js';
+import type { JobRequest } from '../plan/schema.js';
 import { InputError, UsageError } from '../errors.js';
 import { type LoadPlanOptions, loadPlan } from '../plan/index.js';
 import { sha256Hex } from '../plan/ids.js';
-import type { JournalEvent } from '../state/events.js';
+import { checkDownloads } from '../runner/clip-check.js';
+import { type JobState, JournalState } from '../runner/job-state.js';
 import { readJournal } from '../state/journal.js';
+import { defaultOutputDir } from '../state/output-folder.js';
 import { VERSION } from '../version.js';
 import { buildReport } from './build.js';
 import { type Report, reportSchema } from './schema.js';
@@ -19,19 +22,23 @@ export const JOURNAL_FILE = 'state.jsonl';
 export interface LoadOutputOptions {
   /** Folder relative paths are resolved against. */
   readonly cwd: string;
-  /** With a manifest only: the folder its run wrote, by manifest name (`run --output`). @default <cwd>/output/<name> */
-  readonly outputDir?: ((name: string) => string) | undefined;
+  /** With a manifest only: the folder its run wrote (`run --output`), relative to `cwd`. @default the manifest's default output folder */
+  readonly outputDir?: string | undefined;
   /** Told about a torn journal line (a run still writing, or one that was killed). @default silentLogger */
   readonly logger?: Logger;
   /** Model and price tables for planning. */
   readonly plan?: Pick<LoadPlanOptions, 'modelsFile' | 'pricesFile'>;
+  /** A manifest that never ran: an error (the default), or a report of pending jobs (`hasJournal: false`). */
+  readonly notRunYet?: 'error' | 'report';
 }
 
 export interface LoadedOutput {
   /** Absolute output folder. */
   readonly dir: string;
   readonly report: Report;
-  readonly events: readonly JournalEvent[];
+  /** The journal, replayed; empty without one. */
+  readonly states: ReadonlyMap<string, JobState>;
+  readonly hasJournal: boolean;
   /** Whether the report was rebuilt from plan + journal (else it is report.json as written). */
   readonly rebuilt: boolean;
 }
@@ -57,11 +64,18 @@ export function readReport(dir: string): Report | undefined {
   return parsed.data;
 }
 
-/** started/finished of the latest `run` in the journal, as `run` reports them (ms). */
-function runSpan(events: readonly JournalEvent[]): { startedAt: number | null; finishedAt: number | null } {
-  const lastRun = events.findLastIndex((e) => e.ev === 'run');
-  if (lastRun === -1) return { startedAt: null, finishedAt: null };
-  return { startedAt: (events[lastRun] as JournalEvent).t, finishedAt: (events.at(-1) as JournalEvent).t };
+/** A folder's journal folded into job states; empty when there is none. */
+function foldJournal(dir: string, name: string, logger: Logger | undefined, requestOf?: (id: string) => JobRequest | undefined): JournalState & { exists: boolean } {
+  const folded = new JournalState(requestOf);
+  const file = join(dir, JOURNAL_FILE);
+  const exists = existsSync(file);
+  if (exists) readJournal(file, { name, logger: logger ?? silentLogger, onEvent: folded.add });
+  return Object.assign(folded, { exists });
+}
+
+/** What the folder holds of each downloaded clip, so the report says what is on disk. */
+function clipsOf(dir: string, states: ReadonlyMap<string, JobState>) {
+  return checkDownloads(dir, [...states].flatMap(([id, state]) => (state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : [])));
 }
 
 /**
@@ -72,15 +86,16 @@ async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?:
   const loaded = await loadPlan(manifestPath, { cwd: options.cwd, ...options.plan });
   const ids = scope && new Set(scope.jobs.filter((job) => job.entry !== null).map((job) => job.id));
   const plan = ids ? { ...loaded.plan, jobs: loaded.plan.jobs.filter((job) => ids.has(job.id)) } : loaded.plan;
-  const dirAbs = resolve(options.cwd, options.outputDir?.(loaded.plan.name) ?? join('output', loaded.plan.name));
-  const journalFile = join(dirAbs, JOURNAL_FILE);
-  if (!existsSync(journalFile)) {
+  const manifestAbsolute = resolve(options.cwd, manifestPath);
+  const dirAbs = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, loaded.plan.name) : resolve(options.cwd, options.outputDir);
+  const planned = new Map(loaded.plan.jobs.map((job) => [job.id, job.request]));
+  const journal = foldJournal(dirAbs, loaded.plan.name, options.logger, (id) => planned.get(id));
+  if (!journal.exists && options.notRunYet !== 'report') {
     throw new InputError(
       'input_missing',
       `No run of ${manifestPath} found in ${relative(options.cwd, dirAbs) || '.'}: it has no ${JOURNAL_FILE}. Run the manifest first (\`klingrun run ${manifestPath}\`), or give the folder its run wrote with --output.`,
     );
   }
-  const { events } = readJournal(journalFile, { name: loaded.plan.name, logger: options.logger ?? silentLogger });
   let old = scope;
   try {
     old ??= readReport(dirAbs);
@@ -89,14 +104,16 @@ async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?:
   }
   const report = buildReport({
     plan,
-    events,
-    manifest: { path: relative(dirAbs, resolve(options.cwd, manifestPath)), sha256: loaded.manifestSha256 },
+    states: journal.states,
+    clips: await clipsOf(dirAbs, journal.states),
+    manifest: { path: relative(dirAbs, manifestAbsolute), sha256: loaded.manifestSha256 },
     toolVersion: VERSION,
-    ...runSpan(events),
+    startedAt: journal.lastRunAt ?? null,
+    finishedAt: journal.lastRunAt === undefined ? null : (journal.lastEventAt ?? null),
     // The command line and limits are not in the journal: keep them while they describe this manifest.
     reproduce: old?.manifest.sha256 === loaded.manifestSha256 ? old.reproduce : null,
   });
-  return { dir: dirAbs, report, events, rebuilt: true };
+  return { dir: dirAbs, report, states: journal.states, hasJournal: journal.exists, rebuilt: true };
 }
 
 /**
@@ -123,9 +140,8 @@ export async function loadOutput(target: string, options: LoadOutputOptions): Pr
   }
   const manifest = resolve(path, previous.manifest.path);
   if (existsSync(manifest) && sha256Hex(readFileSync(manifest)) === previous.manifest.sha256 && existsSync(join(path, JOURNAL_FILE))) {
-    return rebuild(manifest, { ...options, outputDir: () => path }, previous);
+    return rebuild(manifest, { ...options, outputDir: path }, previous);
   }
-  const journal = join(path, JOURNAL_FILE);
-  const { events } = existsSync(journal) ? readJournal(journal, { name: previous.manifest.name, logger: options.logger ?? silentLogger }) : { events: [] };
-  return { dir: path, report: previous, events, rebuilt: false };
+  const journal = foldJournal(path, previous.manifest.name, options.logger);
+  return { dir: path, report: previous, states: journal.states, hasJournal: journal.exists, rebuilt: false };
 }

@@ -8,8 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { externalTaskId } from '../plan/ids.js';
 import type { Plan, PlannedJob } from '../plan/schema.js';
-import { replay } from '../runner/job-state.js';
-import type { JournalEvent } from '../state/events.js';
+import type { JobState } from '../runner/job-state.js';
 import { VERSION } from '../version.js';
 import { buildReport, statusOf } from './build.js';
 import { placeFile } from './copy-file.js';
@@ -22,7 +21,9 @@ export interface MergeSource {
   /** Absolute output folder. */
   readonly dir: string;
   readonly report: Report;
-  readonly events: readonly JournalEvent[];
+  /** Its journal, replayed; empty when the folder has none. */
+  readonly states: ReadonlyMap<string, JobState>;
+  readonly hasJournal: boolean;
 }
 
 export interface MergedOutput {
@@ -34,7 +35,7 @@ export interface MergedOutput {
 
 /** How far a job got: the folder ranking highest gives the merged state. */
 const RANK: Record<ReportStatus, number> = {
-  succeeded: 9, invalid_output: 8, not_downloaded: 7, in_flight: 6, unconfirmed: 5, timed_out: 4, failed: 3, orphaned: 3, skipped_budget: 1, pending: 0, not_in_manifest: 0,
+  succeeded: 9, invalid_output: 8, not_downloaded: 7, in_flight: 6, unconfirmed: 5, timed_out: 4, failed: 3, orphaned: 3, lost_at_provider: 3, skipped_budget: 1, pending: 0,
 };
 
 /** The plan, rebuilt from the planned jobs of the reports (first seen wins; order kept). */
@@ -81,7 +82,7 @@ function checkSources(sources: readonly MergeSource[]): string[] {
       `Only folders of the same batch can be merged, but these belong to different manifests: ${sources.map((s) => `${s.dir} ("${s.report.manifest.name}")`).join(', ')}. Merge the folders of one manifest name at a time.`,
     );
   }
-  const noJournal = sources.find((s) => s.events.length === 0);
+  const noJournal = sources.find((s) => !s.hasJournal);
   if (noJournal) throw new InputError('input_missing', `${noJournal.dir} has no ${JOURNAL_FILE}, which the merge reads. Copy the whole output folder of that run, journal included.`);
   return sameManifest(sources) ? [] : ['the folders were run from different versions of the manifest; the jobs planned by any of them are merged'];
 }
@@ -89,7 +90,7 @@ function checkSources(sources: readonly MergeSource[]): string[] {
 /** Merges the folders' journals into one report for `destDir` (pure: reads nothing, writes nothing). */
 export function mergeOutputs(sources: readonly MergeSource[], destDir: string): MergedOutput {
   const warnings = checkSources(sources);
-  const states = sources.map((s) => replay(s.events));
+  const states = sources.map((s) => s.states);
   const owner = new Map<string, number>();
   const ranAt = new Map<string, number[]>();
   states.forEach((byJob, i) => {
@@ -106,12 +107,8 @@ export function mergeOutputs(sources: readonly MergeSource[], destDir: string): 
     warnings.push(`job ${job.slice(0, 12)} was submitted from ${at.length} folders (${tasks}); each may have been paid for. The report keeps the one from ${kept}`);
   }
 
-  const events: JournalEvent[] = [{ ev: 'header', t: 0, version: 1, name: (sources[0] as MergeSource).report.manifest.name, tool_version: VERSION }];
-  sources.forEach((source, i) => {
-    for (const event of source.events) {
-      if (event.ev === 'run' || (event.ev !== 'header' && owner.get(event.job) === i)) events.push(event);
-    }
-  });
+  const merged = new Map<string, JobState>();
+  for (const [job, i] of owner) merged.set(job, states[i]?.get(job) as JobState);
 
   const first = sources[0] as MergeSource;
   const times = (pick: (r: Report) => string | null) => sources.map((s) => pick(s.report)).filter((t): t is string => t !== null).map(Date.parse);
@@ -119,7 +116,7 @@ export function mergeOutputs(sources: readonly MergeSource[], destDir: string): 
   const finished = times((r) => r.finished_at);
   const report = buildReport({
     plan: planOf(sources),
-    events,
+    states: merged,
     manifest: { path: relative(destDir, resolve(first.dir, first.report.manifest.path)), sha256: first.report.manifest.sha256 },
     toolVersion: VERSION,
     startedAt: started.length ? Math.min(...started) : null,

@@ -6,7 +6,7 @@ import type { ReportJob, ReportStatus } from './schema.js';
 /** The task succeeded (the video may still be on its way to disk). */
 export const SUCCEEDED: ReadonlySet<ReportStatus> = new Set(['succeeded', 'not_downloaded']);
 /** The job ended without a usable video. */
-export const FAILED: ReadonlySet<ReportStatus> = new Set(['failed', 'timed_out', 'orphaned', 'invalid_output']);
+export const FAILED: ReadonlySet<ReportStatus> = new Set(['failed', 'timed_out', 'orphaned', 'lost_at_provider', 'invalid_output']);
 
 export interface Outcomes<J> {
   readonly succeeded: readonly J[];

@@ -11,11 +11,11 @@ export const REPORT_STATUSES = [
   'failed',
   'timed_out',
   'skipped_budget',
-  'orphaned',
+  'orphaned', // a duplicate refusal says its task exists, but no lookup shows it yet; a rerun looks again
+  'lost_at_provider', // the provider no longer knows its task; `--retry-failed` submits it again
   'in_flight', // submitted, not finished when the run stopped
-  'unconfirmed', // a submit whose answer was lost and whose task was not found yet; a rerun reconciles it
+  'unconfirmed', // a submit whose answer was lost, whose task was neither found nor proven absent; never resent automatically
   'pending', // never submitted
-  'not_in_manifest', // in the journal, no longer in the manifest
 ] as const;
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
@@ -45,12 +45,20 @@ export const reportJobSchema = z.strictObject({
     })
     .nullable(),
   warnings: z.array(z.string()),
+  /** Estimated USD of one task of this job; null when the price table does not know it. */
   cost_usd: z.number().nullable(),
+  /** Tasks the provider may bill this job for: `certain` (it succeeded) and `possible` (it exists or may, failed ones and earlier attempts included). */
+  tasks: z.strictObject({ certain: z.number().int(), possible: z.number().int() }),
+  /** What the provider says the task cost (`final_unit_deduction`), in its units and in USD; null when it did not say. */
+  units: z.number().nullable(),
+  measured_usd: z.number().nullable(),
   submitted_at: z.string().nullable(),
   finished_at: z.string().nullable(),
   latency_s: z.number().nullable(),
   name: z.string().optional(),
   extra: z.record(z.string(), z.string()).optional(),
+  /** False for a job only the journal knows: sent by an earlier version of the manifest, finished anyway because it was paid for. */
+  in_manifest: z.boolean(),
 });
 export type ReportJob = z.infer<typeof reportJobSchema>;
 
@@ -97,10 +105,22 @@ export const reportSchema = z.strictObject({
   totals: z.strictObject({
     jobs: z.number().int(),
     ...Object.fromEntries(REPORT_STATUSES.map((s) => [s, z.number().int()])) as Record<ReportStatus, z.ZodNumber>,
-    /** Estimated USD of everything that holds a task at the provider (succeeded, in flight, ...). */
-    cost_usd_estimated: z.number(),
-    /** Jobs holding a task whose price the table does not know (not in cost_usd_estimated). */
-    cost_unknown_jobs: z.number().int(),
+    /** Jobs only the journal knows (an earlier version of the manifest). */
+    not_in_manifest: z.number().int(),
+  }),
+  /**
+   * What the batch cost or may have cost. Whether the provider bills failed tasks is not documented,
+   * so estimates are split: `certain` for tasks that succeeded, `possible` for every other task that
+   * exists or may exist (in flight, failed, timed out, unconfirmed, orphaned, lost, earlier attempts).
+   */
+  cost: z.strictObject({
+    certain_usd: z.number(),
+    possible_usd: z.number(),
+    /** Tasks counted above whose price the table does not know (left out of the sums). */
+    unknown_price_tasks: z.number().int(),
+    /** What the provider said it charged (`final_unit_deduction`), for `measured_jobs` of the jobs. */
+    measured_usd: z.number(),
+    measured_jobs: z.number().int(),
   }),
   by_variant: z.array(variantSummarySchema),
   jobs: z.array(reportJobSchema),

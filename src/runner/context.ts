@@ -1,9 +1,10 @@
 // Everything a running batch shares: the effects passed in, the limits, the journal writer.
 import type { ProviderClient } from '../api/provider.js';
 import type { Clock, Logger, Random } from '../effects.js';
-import type { PlannedJob } from '../plan/schema.js';
+import type { JobRequest } from '../plan/schema.js';
 import type { JobEvent } from '../state/events.js';
 import type { JobState } from './job-state.js';
+import type { TaskFinder } from './reconcile.js';
 
 /** An event as the runner records it; the context stamps `t` from the clock. */
 export type EventInput = JobEvent extends infer E ? (E extends JobEvent ? Omit<E, 't'> : never) : never;
@@ -20,6 +21,29 @@ export interface Gate {
   onAccepted(): void;
 }
 
+/** Proof that this process still owns the output folder, asked before every paid step. */
+export interface FolderGuard {
+  /** Throws when another runner has taken the folder over. */
+  assertHeld(): void;
+}
+
+/**
+ * A job as the runner drives it: a planned job, or one the journal holds from an earlier version of
+ * the manifest (it was paid for, so it is finished whatever the manifest says now).
+ */
+export interface RunnableJob {
+  readonly id: string;
+  /** For attempt 1; later attempts add `-a<n>`. */
+  readonly external_task_id: string;
+  readonly request: JobRequest;
+  /** Estimated USD of one task, null when the price is unknown. */
+  readonly cost_usd: number | null;
+  /** Where its video goes, relative to the output folder. */
+  readonly path: string;
+  /** True for a job only the journal knows. */
+  readonly fromJournal: boolean;
+}
+
 export interface ResolvedRunOptions {
   readonly concurrency: number;
   readonly rpm: number;
@@ -29,6 +53,14 @@ export interface ResolvedRunOptions {
   readonly pollIntervalMs: number | undefined;
   readonly downloadConcurrency: number;
   readonly retryFailed: boolean;
+  /** `--resubmit-unconfirmed`: send again jobs whose task may exist (this may pay twice). */
+  readonly resubmitUnconfirmed: boolean;
+  /** How long a task must stay unfound after its POST before "not found" counts as absent. */
+  readonly absenceWindowMs: number;
+  /** Looks spread over that window (at least). */
+  readonly absenceLookups: number;
+  /** The longest a create request may be under way: a task may appear up to this long after `submitting`. */
+  readonly requestTimeoutMs: number;
   /** Retries per job for retryable errors (rate and concurrency answers do not use them up). */
   readonly maxRetries: number;
   /** Backoff base and cap for retries (full jitter). */
@@ -43,17 +75,21 @@ export interface RunContext {
   readonly logger: Logger;
   readonly limiter: Limiter;
   readonly gate: Gate;
+  readonly finder: TaskFinder;
+  readonly guard: FolderGuard | undefined;
   readonly options: ResolvedRunOptions;
   /** Aborted on Ctrl-C or a run-stopping provider error: no new submits. */
   readonly softSignal: AbortSignal;
-  /** Aborted to stop everything at once (tests, a second Ctrl-C in-process). */
+  /** Aborted to stop everything at once (tests, a second Ctrl-C in-process, an unreachable provider). */
   readonly hardSignal: AbortSignal;
   /** Append an event to the journal and the in-memory states; returns the job's new state. */
   record(event: EventInput): JobState;
   state(jobId: string): JobState;
   /** Stop submitting for the rest of the run (auth or balance refused, disk full). */
   stopRun(reason: unknown): void;
-  jobs: ReadonlyMap<string, PlannedJob>;
+  /** Stop everything: nothing can make progress (the provider cannot be reached). */
+  abortRun(reason: unknown): void;
+  readonly jobs: ReadonlyMap<string, RunnableJob>;
 }
 
 /** Full-jitter exponential backoff: a random wait in [0, min(cap, base · 2^n)). */

@@ -1,5 +1,6 @@
 // Downloading a finished video: streamed to a temp file beside its destination, hashed on the
-// way, checked (size, MP4 signature, announced length), then renamed into place atomically.
+// way, checked (size, MP4 signature, announced length), renamed into place, then read back and
+// verified, so the journal never records a sha256 the file on disk does not have.
 // Video URLs are public and expire; no API key is ever sent to them.
 import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
@@ -9,12 +10,14 @@ import { API_DEFAULTS } from '../api/schemas.js';
 import { type RunContext, backoffMs } from './context.js';
 import { checkClip, probeMp4 } from './mp4.js';
 
-/** The file-system calls a download makes; tests inject failures (disk full) here. */
+/** The file-system calls a download makes; tests inject failures (disk full, short writes) here. */
 export interface DownloadFs {
-  open(path: string, flags: 'w'): Promise<{ write(data: Uint8Array): Promise<unknown>; sync(): Promise<void>; close(): Promise<void> }>;
+  open(path: string, flags: 'w'): Promise<{ write(data: Uint8Array): Promise<{ bytesWritten: number }>; sync(): Promise<void>; close(): Promise<void> }>;
   rename(from: string, to: string): Promise<void>;
   rm(path: string, options: { force: true }): Promise<void>;
   mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+  readFile(path: string): Promise<Buffer>;
+  stat(path: string): Promise<{ size: number; mtimeMs: number }>;
 }
 
 export const nodeDownloadFs: DownloadFs = nodeFs;
@@ -37,11 +40,16 @@ export interface Downloader {
 }
 
 export async function downloadVideo(context: RunContext, downloader: Downloader, jobId: string, relativePath: string): Promise<DownloadOutcome> {
+  const giveUp = (message: string): 'gave_up' => {
+    context.record({ ev: 'download_failed', job: jobId, message: `${message}. A rerun downloads it again.` });
+    return 'gave_up';
+  };
+  let last = 'no try was made';
   for (let tries = 1; tries <= MAX_TRIES; tries++) {
     if (context.hardSignal.aborted) return 'stopped';
     const state = context.state(jobId);
     const video = state.videos?.[0];
-    if (!video || !state.taskId) return 'gave_up';
+    if (!video || !state.taskId) return giveUp('the task has no video URL');
     try {
       const destination = join(downloader.outputDir, relativePath);
       const { content, ...result } = await fetchToFile(downloader, video.url, destination, context.hardSignal);
@@ -59,22 +67,23 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
       return 'downloaded';
     } catch (error) {
       if (context.hardSignal.aborted) return 'stopped';
+      const message = error instanceof Error ? error.message : String(error);
       if (isDiskError(error)) {
         // More downloads would fail the same way: stop submitting, keep the journal as it is.
         context.stopRun(error);
-        context.logger.warn(`cannot write ${relativePath}: ${(error as Error).message}`);
-        return 'gave_up';
+        context.logger.warn(`cannot write ${relativePath}: ${message}`);
+        return giveUp(`cannot write ${relativePath}: ${message}`);
       }
-      const message = error instanceof Error ? error.message : String(error);
+      last = message;
       context.logger.debug(`download of job ${jobId.slice(0, 12)} failed (try ${tries}): ${message}`);
       if (error instanceof DownloadFailure && error.expired) {
-        if (!(await refreshUrl(context, jobId, state.taskId))) return 'gave_up';
+        if (!(await refreshUrl(context, jobId, state.taskId))) return giveUp(`the video URL expired and no fresh one could be had (${message})`);
       } else {
         await context.clock.sleep(backoffMs(context, tries), context.hardSignal).catch(() => {});
       }
     }
   }
-  return 'gave_up';
+  return giveUp(`the download failed ${MAX_TRIES} times (last: ${last})`);
 }
 
 /** An expired URL: ask the provider again; the answer carries a fresh one. */
@@ -100,7 +109,23 @@ function isDiskError(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'EACCES' || code === 'EIO';
 }
 
-async function fetchToFile(downloader: Downloader, url: string, destination: string, signal: AbortSignal): Promise<{ sha256: string; bytes: number; content: Buffer }> {
+const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Writes all of `data`, however many calls the file system needs; a write that takes nothing is a full disk. */
+async function writeAll(file: { write(data: Uint8Array): Promise<{ bytesWritten: number }> }, data: Uint8Array): Promise<void> {
+  for (let done = 0; done < data.length; ) {
+    const { bytesWritten } = await file.write(data.subarray(done));
+    if (!(bytesWritten > 0)) throw Object.assign(new Error(`ENOSPC: the disk took ${done} of ${data.length} bytes of a write`), { code: 'ENOSPC' });
+    done += bytesWritten;
+  }
+}
+
+async function fetchToFile(
+  downloader: Downloader,
+  url: string,
+  destination: string,
+  signal: AbortSignal,
+): Promise<{ sha256: string; bytes: number; mtime_ms: number; content: Buffer }> {
   const response = await downloader.fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(downloader.timeoutMs)]), redirect: 'follow' });
   if (response.status === 403 || response.status === 404 || response.status === 410) {
     await response.body?.cancel();
@@ -114,20 +139,19 @@ async function fetchToFile(downloader: Downloader, url: string, destination: str
   const { fs } = downloader;
   await fs.mkdir(dirname(destination), { recursive: true });
   const temp = `${destination}.part`;
-  const hash = createHash('sha256');
-  // Kept in memory (a clip is a few MB) so its header is checked without reading the file back.
+  // Kept in memory (a clip is a few MB) so its header is checked without another read.
   const chunks: Uint8Array[] = [];
   let bytes = 0;
   let content: Buffer;
-  const file = await fs.open(temp, 'w');
+  let renamed = false;
   try {
+    const file = await fs.open(temp, 'w');
     try {
       for await (const chunk of response.body) {
         const data = chunk as Uint8Array;
         chunks.push(data);
-        hash.update(data);
         bytes += data.length;
-        await file.write(data);
+        await writeAll(file, data);
       }
       await file.sync();
     } finally {
@@ -138,9 +162,17 @@ async function fetchToFile(downloader: Downloader, url: string, destination: str
     content = Buffer.concat(chunks, bytes);
     if (content.subarray(4, 8).toString('latin1') !== 'ftyp') throw new DownloadFailure('the file is not an MP4 (no ftyp box)');
     await fs.rename(temp, destination);
+    renamed = true;
+    // What the disk holds is what the journal will say: read it back.
+    const written = await fs.readFile(destination);
+    const sha256 = sha256Of(content);
+    if (written.length !== bytes || sha256Of(written) !== sha256) {
+      throw new DownloadFailure(`the file on disk does not match what was downloaded (${written.length} of ${bytes} bytes, or different content)`);
+    }
+    const { mtimeMs } = await fs.stat(destination);
+    return { sha256, bytes, mtime_ms: Math.floor(mtimeMs), content };
   } catch (error) {
-    await fs.rm(temp, { force: true }).catch(() => {});
+    await fs.rm(renamed ? destination : temp, { force: true }).catch(() => {});
     throw error;
   }
-  return { sha256: hash.digest('hex'), bytes, content };
 }

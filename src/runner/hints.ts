@@ -3,7 +3,9 @@
 import { type PlannedJob, effectiveParams } from '../plan/schema.js';
 import type { JobState } from './job-state.js';
 
-const keyOf = (job: PlannedJob): string => {
+type HintedJob = Pick<PlannedJob, 'id' | 'request'>;
+
+const keyOf = (job: HintedJob): string => {
   const p = effectiveParams(job.request);
   return `${p.model_name}|${p.mode ?? ''}|${p.duration}`;
 };
@@ -11,11 +13,11 @@ const keyOf = (job: PlannedJob): string => {
 export class LatencyHints {
   readonly #samples = new Map<string, number[]>();
 
-  constructor(jobs: readonly PlannedJob[], states: ReadonlyMap<string, JobState>) {
+  constructor(jobs: readonly HintedJob[], states: ReadonlyMap<string, JobState>) {
     for (const job of jobs) this.observe(job, states.get(job.id));
   }
 
-  observe(job: PlannedJob | undefined, state: JobState | undefined): void {
+  observe(job: HintedJob | undefined, state: JobState | undefined): void {
     if (!job || !state?.submittedAt || !state.finishedAt || state.finishedAt < state.submittedAt) return;
     const key = keyOf(job);
     const samples = this.#samples.get(key) ?? [];
@@ -25,7 +27,7 @@ export class LatencyHints {
   }
 
   /** 80 % of the median latency seen for this job's variant, or undefined with no sample yet. */
-  hintFor(job: PlannedJob): number | undefined {
+  hintFor(job: HintedJob): number | undefined {
     const samples = this.#samples.get(keyOf(job));
     if (!samples?.length) return undefined;
     const sorted = [...samples].sort((a, b) => a - b);

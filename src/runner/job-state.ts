@@ -1,5 +1,6 @@
 // Replaying the journal into one state per job. The journal is the only memory of a run: this
 // fold is the single place that gives its events meaning.
+import type { JobRequest } from '../plan/schema.js';
 import type { JobEvent, JournalEvent } from '../state/events.js';
 
 export type Phase =
@@ -10,7 +11,8 @@ export type Phase =
   | 'downloaded'
   | 'failed'
   | 'timed_out'
-  | 'orphaned'
+  | 'lost_at_provider' // the provider no longer knows a task it gave us
+  | 'orphaned' // a duplicate refusal says a task exists that no lookup shows yet
   | 'skipped_budget';
 
 export interface Video {
@@ -23,6 +25,7 @@ export interface Download {
   readonly path: string;
   readonly sha256: string;
   readonly bytes: number;
+  readonly mtime_ms?: number;
   readonly duration_s?: number;
   readonly width?: number;
   readonly height?: number;
@@ -40,57 +43,154 @@ export interface JobState {
   readonly taskStatus?: string;
   /** When the current attempt's first `submitting` was written. */
   readonly submittedAt?: number;
+  /** When its last `submitting` was written: a task may appear up to a request timeout after it. */
+  readonly sentAt?: number;
+  /** When the provider accepted the current attempt's task: its deadline counts from here, not from slot waits. */
+  readonly acceptedAt?: number;
   readonly finishedAt?: number;
   readonly videos?: readonly Video[];
   readonly download?: Download;
   readonly error?: { readonly code: number | string; readonly message: string; readonly retriable: boolean };
   /** How the task of a lost answer was found again, if it was. */
   readonly adoptedVia?: 'lookup' | 'list' | 'duplicate';
-  readonly costUsd?: number | null;
+  /** Why a `submitting` job is left alone: its task may exist, its absence could not be proven. */
+  readonly unconfirmed?: string;
+  /** Why the last download gave up (a rerun tries again). */
+  readonly downloadError?: string;
+  /** What the provider says the task cost, in its units (`final_unit_deduction`). */
+  readonly units?: number;
+  /** Tasks that earlier attempts created (failed, timed out…): the provider may have billed each. */
+  readonly earlierTasks: number;
+  /** The attempt a job skipped for budget starts when it is submitted. */
+  readonly nextAttempt?: number;
+  /** What the last `submitting` recorded, so a job the manifest no longer has can still be finished. */
+  readonly request?: JobRequest;
+  readonly path?: string;
+  readonly estimateUsd?: number | null;
 }
 
-export const initialState = (job: string): JobState => ({ job, phase: 'pending', attempt: 0 });
+export const initialState = (job: string): JobState => ({ job, phase: 'pending', attempt: 0, earlierTasks: 0 });
+
+/** A task of this attempt exists (or may): a new attempt leaves it behind, possibly billed. */
+const heldTask = (state: JobState): boolean => state.taskId !== undefined || state.phase === 'submitting' || state.phase === 'orphaned';
 
 /** Apply one event to a job's state. Pure. */
 export function applyEvent(state: JobState, event: JobEvent): JobState {
   switch (event.ev) {
-    case 'submitting':
-      // A new attempt starts clean; a re-send within the same attempt keeps its first timestamp.
+    case 'submitting': {
+      const recorded = { request: event.request, path: event.path ?? state.path, estimateUsd: event.cost_usd ?? state.estimateUsd };
       if (event.attempt !== state.attempt) {
-        return { job: state.job, phase: 'submitting', attempt: event.attempt, externalTaskId: event.external_task_id, submittedAt: event.t };
+        // A new attempt starts clean; only what earlier attempts may have cost is carried on.
+        return {
+          job: state.job,
+          phase: 'submitting',
+          attempt: event.attempt,
+          externalTaskId: event.external_task_id,
+          submittedAt: event.t,
+          sentAt: event.t,
+          earlierTasks: state.earlierTasks + (state.attempt > 0 && heldTask(state) ? 1 : 0),
+          ...recorded,
+        };
       }
-      return { ...state, phase: 'submitting', externalTaskId: event.external_task_id, submittedAt: state.submittedAt ?? event.t };
+      // A re-send within the same attempt keeps its first timestamp.
+      return { ...state, ...recorded, phase: 'submitting', externalTaskId: event.external_task_id, submittedAt: state.submittedAt ?? event.t, sentAt: event.t, unconfirmed: undefined };
+    }
     case 'submitted':
-      return { ...state, phase: 'submitted', taskId: event.task_id };
-    case 'adopted':
-      return { ...state, phase: 'submitted', taskId: event.task_id, adoptedVia: event.via };
+      return { ...state, phase: 'submitted', taskId: event.task_id, acceptedAt: event.t, unconfirmed: undefined, error: undefined };
+    case 'adopted': {
+      const created = event.created_at ?? event.t;
+      const newAttempt = event.attempt !== state.attempt;
+      return {
+        ...state,
+        phase: 'submitted',
+        attempt: event.attempt,
+        externalTaskId: event.external_task_id ?? state.externalTaskId,
+        taskId: event.task_id,
+        adoptedVia: event.via,
+        submittedAt: newAttempt ? created : (state.submittedAt ?? created),
+        acceptedAt: created,
+        earlierTasks: state.earlierTasks + (newAttempt && state.attempt > 0 && heldTask(state) ? 1 : 0),
+        unconfirmed: undefined,
+        error: undefined,
+      };
+    }
     case 'rejected':
       return { ...state, phase: 'pending', error: { code: event.code, message: event.message, retriable: event.retryable } };
+    case 'unconfirmed':
+      return { ...state, phase: 'submitting', unconfirmed: event.message };
     case 'status':
       return { ...state, taskId: event.task_id, taskStatus: event.task_status };
     case 'succeeded':
-      return { ...state, phase: state.phase === 'downloaded' ? 'downloaded' : 'succeeded', taskId: event.task_id, taskStatus: 'succeed', videos: event.videos, finishedAt: state.finishedAt ?? event.finished_at ?? event.t, error: undefined };
+      return {
+        ...state,
+        phase: state.phase === 'downloaded' ? 'downloaded' : 'succeeded',
+        taskId: event.task_id,
+        taskStatus: 'succeed',
+        videos: event.videos,
+        finishedAt: state.finishedAt ?? event.finished_at ?? event.t,
+        units: event.units ?? state.units,
+        error: undefined,
+      };
     case 'downloaded':
-      return { ...state, phase: 'downloaded', download: { path: event.path, sha256: event.sha256, bytes: event.bytes, duration_s: event.duration_s, width: event.width, height: event.height, warnings: event.warnings, invalid: event.invalid } };
+      return {
+        ...state,
+        phase: 'downloaded',
+        downloadError: undefined,
+        download: { path: event.path, sha256: event.sha256, bytes: event.bytes, mtime_ms: event.mtime_ms, duration_s: event.duration_s, width: event.width, height: event.height, warnings: event.warnings, invalid: event.invalid },
+      };
+    case 'download_failed':
+      return { ...state, downloadError: event.message };
     case 'failed':
       return { ...state, phase: 'failed', finishedAt: event.t, error: { code: event.code, message: event.message, retriable: event.retriable } };
     case 'timed_out':
       return { ...state, phase: 'timed_out' };
+    case 'lost':
+      return { ...state, phase: 'lost_at_provider', finishedAt: event.t, error: { code: 'lost_at_provider', message: event.message, retriable: true } };
     case 'orphaned':
       return { ...state, phase: 'orphaned', error: { code: 'orphaned', message: event.message, retriable: false } };
     case 'skipped_budget':
-      return { ...state, phase: 'skipped_budget', costUsd: event.cost_usd };
+      return { ...state, phase: 'skipped_budget', estimateUsd: event.cost_usd, nextAttempt: event.attempt };
   }
 }
 
-/** Fold a whole journal into states by job id (jobs with no events are absent). */
-export function replay(events: readonly JournalEvent[]): Map<string, JobState> {
-  const states = new Map<string, JobState>();
-  for (const event of events) {
-    if (event.ev === 'header' || event.ev === 'run') continue;
-    states.set(event.job, applyEvent(states.get(event.job) ?? initialState(event.job), event));
+/**
+ * Folds journal events into job states as they are read or written, keeping only what the states
+ * need: a 100,000-job journal is never held as its ~600,000 events. Plug `add` into
+ * openJournal/readJournal's `onEvent`.
+ */
+export class JournalState {
+  readonly states = new Map<string, JobState>();
+  /** When the latest `run` began, and when the last event was written (ms). */
+  lastRunAt: number | undefined;
+  lastEventAt: number | undefined;
+  readonly #requestOf: (jobId: string) => JobRequest | undefined;
+
+  /**
+   * @param requestOf the planned request of a job, when the plan has it: a job id is the hash of its
+   * request, so the journal's copy is the same value and the plan's object is kept instead.
+   */
+  constructor(requestOf: (jobId: string) => JobRequest | undefined = () => undefined) {
+    this.#requestOf = requestOf;
   }
-  return states;
+
+  readonly add = (event: JournalEvent): void => {
+    this.lastEventAt = event.t;
+    if (event.ev === 'header') return;
+    if (event.ev === 'run') {
+      this.lastRunAt = event.t;
+      return;
+    }
+    const shared = event.ev === 'submitting' ? this.#requestOf(event.job) : undefined;
+    const folded = shared && event.ev === 'submitting' ? { ...event, request: shared } : event;
+    this.states.set(event.job, applyEvent(this.states.get(event.job) ?? initialState(event.job), folded));
+  };
+}
+
+/** Fold a whole journal into states by job id (jobs with no events are absent). */
+export function replay(events: Iterable<JournalEvent>): Map<string, JobState> {
+  const folded = new JournalState();
+  for (const event of events) folded.add(event);
+  return folded.states;
 }
 
 /** external_task_id of an attempt: attempt 1 uses the plan's, later ones add `-a<n>` (≤ 32 chars). */

@@ -1,5 +1,6 @@
 // The runner's options: what a user may set (manifest `limits:` block, then flags on top), and
 // the one place that applies defaults and produces the resolved, fully-specified options.
+import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
 import type { ResolvedRunOptions } from './context.js';
 
 export interface RunOptionsInput {
@@ -15,18 +16,27 @@ export interface RunOptionsInput {
   readonly poll_interval_s?: number;
   /** Parallel video downloads. @default 4 */
   readonly download_concurrency?: number;
+  /** Seconds a task must stay unfound after its POST before "not found" proves it absent. @default 60 */
+  readonly absence_window_s?: number;
+  /** Seconds one HTTP request may take. @default 30 */
+  readonly request_timeout_s?: number;
 }
 
-/** Safe for a new account (shared/kling-api.md: 1-5 minute tasks, 30-60 minute deadline). */
+/** Safe for a new account (1-5 minute tasks, 30-60 minute deadline: docs/api.md). */
 export const DEFAULT_RUN_OPTIONS = {
   concurrency: 5,
   rpm: 30,
   task_timeout_min: 60,
   download_concurrency: 4,
+  // Public clients saw lookups lag creates by seconds; a minute covers that with room to spare.
+  absence_window_s: 60,
 } as const;
 
 /** Later layers win: e.g. `[emulatorDefaults, manifest.limits, flags]`. Undefined values do not override. */
-export function resolveRunOptions(layers: ReadonlyArray<RunOptionsInput | undefined>, retryFailed: boolean): ResolvedRunOptions {
+export function resolveRunOptions(
+  layers: ReadonlyArray<RunOptionsInput | undefined>,
+  switches: { readonly retryFailed?: boolean; readonly resubmitUnconfirmed?: boolean } = {},
+): ResolvedRunOptions {
   const merged: RunOptionsInput = {};
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer ?? {})) {
@@ -40,7 +50,11 @@ export function resolveRunOptions(layers: ReadonlyArray<RunOptionsInput | undefi
     taskTimeoutMs: (merged.task_timeout_min ?? DEFAULT_RUN_OPTIONS.task_timeout_min) * 60_000,
     pollIntervalMs: merged.poll_interval_s === undefined ? undefined : merged.poll_interval_s * 1000,
     downloadConcurrency: merged.download_concurrency ?? DEFAULT_RUN_OPTIONS.download_concurrency,
-    retryFailed,
+    retryFailed: switches.retryFailed ?? false,
+    resubmitUnconfirmed: switches.resubmitUnconfirmed ?? false,
+    absenceWindowMs: (merged.absence_window_s ?? DEFAULT_RUN_OPTIONS.absence_window_s) * 1000,
+    absenceLookups: 3,
+    requestTimeoutMs: merged.request_timeout_s === undefined ? DEFAULT_TIMEOUT_MS : merged.request_timeout_s * 1000,
     maxRetries: 6,
     backoffBaseMs: 1_000,
     backoffCapMs: 60_000,

@@ -1,10 +1,11 @@
 // Following one task to a terminal state. Polls ride the shared request limiter; a failed poll is
-// only ever retried at the next tick, it never ends a task that we know exists (the video is paid).
+// only ever retried at the next tick, it never ends a task that we know exists (the video is paid),
+// unless the provider keeps saying, over a whole window, that it no longer has it.
 import { ProviderError, isModerationMessage } from '../api/errors.js';
 import type { Task } from '../api/schemas.js';
 import type { RunContext } from './context.js';
 
-export type PollOutcome = 'succeeded' | 'failed' | 'timed_out' | 'stopped';
+export type PollOutcome = 'succeeded' | 'failed' | 'timed_out' | 'lost' | 'stopped';
 
 /** Adaptive polling: first look after the latency hint, then 5 s growing to 30 s. */
 export const ADAPTIVE = { firstMs: 20_000, minMs: 5_000, maxMs: 30_000, growth: 1.5, jitter: 0.2 } as const;
@@ -21,14 +22,23 @@ function jitter(ms: number, spread: number, random: () => number): number {
   return Math.max(0, Math.round(ms * (1 - spread + 2 * spread * random())));
 }
 
+/** Units the provider says it charged, wherever the answer carries them. */
+function unitsOf(task: Task): number | undefined {
+  const units = (task.task_result as { final_unit_deduction?: unknown } | undefined)?.final_unit_deduction;
+  return typeof units === 'number' && Number.isFinite(units) ? units : undefined;
+}
+
 export async function pollTask(context: RunContext, jobId: string, options: { hintMs?: number | undefined } = {}): Promise<PollOutcome> {
   const { clock } = context;
   const start = context.state(jobId);
   const taskId = start.taskId;
   if (!taskId) throw new Error(`pollTask called for job ${jobId} without a task id`);
-  const deadline = (start.submittedAt ?? clock.now()) + context.options.taskTimeoutMs;
+  // The deadline counts from the provider's acceptance: waiting for an account slot is not the task's time.
+  const deadline = (start.acceptedAt ?? start.submittedAt ?? clock.now()) + context.options.taskTimeoutMs;
   let lastStatus = start.taskStatus;
   let task: Task | undefined;
+  /** "Not found" answers for a task the provider gave us: a lagging lookup, or a task it no longer has. */
+  let notFound: { first: number; count: number } | undefined;
 
   for (let n = 0; ; n++) {
     const wait = pollDelayMs(n, { fixedMs: context.options.pollIntervalMs, hintMs: options.hintMs }, context.random);
@@ -38,6 +48,7 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
       await clock.sleep(resumedLate ? 0 : Math.min(wait, Math.max(0, deadline - clock.now())), context.hardSignal);
       await context.limiter.take(context.hardSignal);
       task = await context.client.getTask(taskId, { signal: context.hardSignal });
+      notFound = undefined;
     } catch (error) {
       if (context.hardSignal.aborted) return 'stopped';
       if (!(error instanceof ProviderError)) throw error;
@@ -45,6 +56,20 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
         // The key no longer works: nothing more can be learnt this run; the journal keeps the task.
         context.stopRun(error);
         return 'stopped';
+      }
+      if (error.code === 'not_found') {
+        notFound = { first: notFound?.first ?? clock.now(), count: (notFound?.count ?? 0) + 1 };
+        if (notFound.count >= context.options.absenceLookups && clock.now() - notFound.first >= context.options.absenceWindowMs) {
+          const seconds = Math.round((clock.now() - notFound.first) / 1000);
+          context.record({
+            ev: 'lost',
+            job: jobId,
+            attempt: start.attempt || 1,
+            task_id: taskId,
+            message: `The provider no longer knows task ${taskId} (it answered "not found" ${notFound.count} times over ${seconds} s): it was purged, or the provider lost it. \`--retry-failed\` submits the job again as a new attempt.`,
+          });
+          return 'lost';
+        }
       }
       context.logger.debug(`poll ${taskId}: ${error.message}`);
       task = undefined;
@@ -57,7 +82,8 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
       if (task.task_status === 'succeed') {
         const videos = (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
         if (videos.length > 0) {
-          context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at });
+          const units = unitsOf(task);
+          context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at, ...(units !== undefined ? { units } : {}) });
           return 'succeeded';
         }
         context.logger.warn(`task ${taskId} succeeded without a video URL; asking again`);

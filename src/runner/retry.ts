@@ -8,17 +8,29 @@ import { type RunContext, backoffMs } from './context.js';
 const isFlowControl = (error: unknown): boolean =>
   error instanceof ProviderError && (error.errorClass === 'retryable-rate' || error.errorClass === 'retryable-concurrency');
 
-export function retrying<T>(context: RunContext, what: string, call: () => Promise<T>): Promise<T> {
+/**
+ * Calls `call` until it succeeds or fails for good. `interruptible` says whether, at the moment of
+ * a wait, a Ctrl-C may cut it short (nothing is under way at the provider for this job); otherwise
+ * only a hard stop does.
+ */
+export function retrying<T>(context: RunContext, what: string, call: () => Promise<T>, interruptible: () => boolean = () => false): Promise<T> {
   return pRetry(call, {
     retries: context.options.maxRetries,
     minTimeout: 0,
     shouldConsumeRetry: ({ error }) => !isFlowControl(error),
-    shouldRetry: ({ error }) => error instanceof ProviderError && error.retryable && !context.hardSignal.aborted,
-    onFailedAttempt: async ({ error, retriesConsumed }) => {
-      if (!(error instanceof ProviderError) || !error.retryable) return;
+    // The wait happens here, not in onFailedAttempt: a call that is out of retries ends at once.
+    shouldRetry: async ({ error, retriesConsumed }) => {
+      if (!(error instanceof ProviderError) || !error.retryable) return false;
+      const signal = interruptible() ? AbortSignal.any([context.softSignal, context.hardSignal]) : context.hardSignal;
+      if (signal.aborted) return false;
       const wait = error.retryAfterMs ?? backoffMs(context, retriesConsumed + 1);
       context.logger.debug(`${what}: ${error.message}; retrying in ${wait} ms`);
-      await context.clock.sleep(wait, context.hardSignal);
+      try {
+        await context.clock.sleep(wait, signal);
+        return true;
+      } catch {
+        return false;
+      }
     },
   });
 }

@@ -1,29 +1,33 @@
-// The runner loop: replay the journal, decide each job's next action, and execute actions under
-// the limits. Everything it learns goes through `record`, i.e. into the journal first.
+// The runner loop: take the replayed journal, decide each job's next action, and execute actions
+// under the limits. Everything it learns goes through `record`, i.e. into the journal first.
 import { setMaxListeners } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { ProviderClient } from '../api/provider.js';
 import type { Clock, Logger, Random } from '../effects.js';
-import type { Plan, PlannedJob } from '../plan/schema.js';
+import { externalTaskId } from '../plan/ids.js';
+import type { Plan } from '../plan/schema.js';
 import type { JournalEvent } from '../state/events.js';
 import { type Action, nextAction } from './actions.js';
-import type { EventInput, Gate, Limiter, ResolvedRunOptions, RunContext } from './context.js';
+import { type ClipCheck, checkDownloads } from './clip-check.js';
+import type { EventInput, FolderGuard, Gate, Limiter, ResolvedRunOptions, RunContext, RunnableJob } from './context.js';
 import { type DownloadFs, downloadVideo, nodeDownloadFs } from './download.js';
+import { ProviderHealth, monitored } from './health.js';
 import { LatencyHints } from './hints.js';
-import { type JobState, type Phase, applyEvent, initialState, replay } from './job-state.js';
+import { type JobState, applyEvent, initialState } from './job-state.js';
 import { videoPath } from './paths.js';
 import { pollTask } from './poll.js';
+import { type KnownTask, type PathState, TaskFinder } from './reconcile.js';
 import { BodyBuilder, type ReadFile } from './request-body.js';
-import { resumeSubmitting, submitJob } from './submit.js';
+import { holdsTask, tasksOf } from './spend.js';
+import { findOrphan, resumeSubmitting, submitJob } from './submit.js';
 
 export interface RunInput {
   readonly plan: Plan;
   readonly manifestDir: string;
   readonly outputDir: string;
-  readonly journal: { readonly events: readonly JournalEvent[]; append(event: JournalEvent): void };
+  /** The journal replayed (job states by id) and its writer. */
+  readonly states: ReadonlyMap<string, JobState>;
+  readonly journal: { append(event: JournalEvent): void };
   readonly client: ProviderClient;
   readonly options: ResolvedRunOptions;
   readonly limiter: Limiter;
@@ -31,6 +35,10 @@ export interface RunInput {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
+  /** Asked before every paid step: does this process still own the output folder? */
+  readonly guard?: FolderGuard;
+  /** What is already known of the provider (e.g. by `klingrun doctor`): a path known unavailable is not tried. */
+  readonly provider?: { readonly lookup?: PathState; readonly list?: PathState };
   /** Used for video downloads only (public URLs, no key). */
   readonly fetch?: typeof fetch;
   readonly fs?: DownloadFs;
@@ -43,45 +51,94 @@ export interface RunInput {
   /** Restrict submits to these job ids (sharding, `--only`); in-flight work is always finished. */
   readonly selected?: ReadonlySet<string>;
   /** Told about every event after it is in the journal (progress display). */
-  readonly onEvent?: (event: JournalEvent, state: JobState, job: PlannedJob | undefined) => void;
+  readonly onEvent?: (event: JournalEvent, state: JobState, job: RunnableJob | undefined) => void;
 }
 
 export interface RunResult {
   readonly states: ReadonlyMap<string, JobState>;
-  /** Why submitting stopped early: a provider refusal (auth, balance), a disk error, or an interrupt. */
+  /** Why the run stopped early: a provider refusal (auth, balance), an unreachable provider, a disk error, a lost lock. */
   readonly stopReason: unknown;
   readonly interrupted: boolean;
+  /** Jobs only the journal knows (an earlier version of the manifest), finished by this run. */
+  readonly fromJournal: readonly RunnableJob[];
+  /** What the resume found of downloaded clips on disk, by job id. */
+  readonly clips: ReadonlyMap<string, ClipCheck>;
 }
 
-/** Phases in which a job's price counts against the budget (a task exists, or may). */
-const HOLDS_COST: ReadonlySet<Phase> = new Set(['submitting', 'submitted', 'succeeded', 'downloaded', 'timed_out', 'orphaned']);
+/** Phases in which a job's earlier work must be finished whatever the manifest says now. */
+const UNFINISHED: ReadonlySet<string> = new Set(['submitting', 'submitted', 'timed_out', 'succeeded', 'downloaded', 'orphaned']);
+
+/** A job the journal holds from an earlier version of the manifest: finished from what its `submitting` recorded. */
+function journalJob(state: JobState): RunnableJob | undefined {
+  if (!state.request || !UNFINISHED.has(state.phase)) return undefined;
+  const path = state.download?.path ?? state.path ?? `videos/earlier-manifest/${state.job.slice(0, 12)}.mp4`;
+  return { id: state.job, external_task_id: externalTaskId(state.job), request: state.request, cost_usd: state.estimateUsd ?? null, path, fromJournal: true };
+}
 
 export async function runBatch(input: RunInput): Promise<RunResult> {
   const { plan, options, clock } = input;
-  const jobs = new Map(plan.jobs.map((job) => [job.id, job]));
-  const states = replay(input.journal.events);
-  const hints = new LatencyHints(plan.jobs, states);
+  const states = new Map(input.states);
+  const jobs = new Map<string, RunnableJob>();
+  for (const job of plan.jobs) {
+    // A job already sent keeps the video path it was sent with: a rerun finds its file where it was.
+    const path = states.get(job.id)?.download?.path ?? states.get(job.id)?.path ?? videoPath(job);
+    jobs.set(job.id, { id: job.id, external_task_id: job.external_task_id, request: job.request, cost_usd: job.cost_usd, path, fromJournal: false });
+  }
+  const fromJournal: RunnableJob[] = [];
+  for (const state of states.values()) {
+    const job = jobs.has(state.job) ? undefined : journalJob(state);
+    if (job) {
+      jobs.set(job.id, job);
+      fromJournal.push(job);
+    }
+  }
+
+  const hints = new LatencyHints([...jobs.values()], states);
   const stopper = new AbortController();
+  const hardStopper = new AbortController();
   const softSignal = AbortSignal.any([stopper.signal, ...(input.softSignal ? [input.softSignal] : [])]);
-  const hardSignal = input.hardSignal ?? new AbortController().signal;
+  const hardSignal = AbortSignal.any([hardStopper.signal, ...(input.hardSignal ? [input.hardSignal] : [])]);
   // Every job in flight waits on these (sleeps, limiter, requests): one listener each, by design.
   setMaxListeners(0, hardSignal, softSignal);
   let stopReason: unknown;
 
-  // Committed cost: jobs whose task exists or may exist, plus jobs launched towards a submit
-  // (reserved before the launch, so a fast loop cannot overshoot the budget).
-  const reserved = new Set<string>();
-  const holdsCost = (id: string, phase: Phase): boolean => HOLDS_COST.has(phase) || reserved.has(id);
+  // Committed cost: every task that exists or may exist (failed ones included: the provider may
+  // bill them), whatever manifest version sent it, plus each submit launched whose task the
+  // journal does not show yet (reserved before the launch, so a fast loop cannot overshoot).
+  const reserved = new Map<string, number>(); // job id → the attempt being submitted
+  const priceOf = (id: string): number => jobs.get(id)?.cost_usd ?? states.get(id)?.estimateUsd ?? 0;
+  const costOf = (id: string): number => {
+    const state = states.get(id);
+    const { certain, possible } = tasksOf(state);
+    const attempt = reserved.get(id);
+    const reservation = attempt !== undefined && !(state && state.attempt === attempt && holdsTask(state)) ? 1 : 0;
+    return priceOf(id) * (certain + possible + reservation);
+  };
   let committedUsd = 0;
-  for (const [id, state] of states) if (holdsCost(id, state.phase)) committedUsd += jobs.get(id)?.cost_usd ?? 0;
+  for (const id of states.keys()) committedUsd += costOf(id);
+  /** Applies a change that may alter what one job commits, keeping the total in step. */
+  const account = (id: string, change: () => void): void => {
+    committedUsd -= costOf(id);
+    change();
+    committedUsd += costOf(id);
+  };
+
+  const known = function* (): Generator<KnownTask> {
+    for (const state of states.values()) {
+      if (state.taskId && state.externalTaskId && state.acceptedAt !== undefined) yield { externalTaskId: state.externalTaskId, taskId: state.taskId, acceptedAt: state.acceptedAt };
+    }
+  };
+  const health = new ProviderHealth(clock, (error) => context.abortRun(error));
 
   const context: RunContext = {
-    client: input.client,
+    client: monitored(input.client, health),
     clock,
     random: input.random,
     logger: input.logger,
     limiter: input.limiter,
     gate: input.gate,
+    finder: new TaskFinder(known, input.provider),
+    guard: input.guard,
     options,
     softSignal,
     hardSignal,
@@ -90,18 +147,20 @@ export async function runBatch(input: RunInput): Promise<RunResult> {
     record(partial: EventInput): JobState {
       const event = { ...partial, t: clock.now() } as JournalEvent & { job: string };
       input.journal.append(event);
-      const before = context.state(event.job);
-      const after = applyEvent(before, event as Parameters<typeof applyEvent>[1]);
-      states.set(event.job, after);
-      const cost = jobs.get(event.job)?.cost_usd ?? 0;
-      committedUsd += (holdsCost(event.job, after.phase) ? cost : 0) - (holdsCost(event.job, before.phase) ? cost : 0);
-      if (after.phase === 'succeeded' && before.phase !== 'succeeded') hints.observe(jobs.get(event.job), after);
+      const before = states.get(event.job);
+      const after = applyEvent(before ?? initialState(event.job), event as Parameters<typeof applyEvent>[1]);
+      account(event.job, () => states.set(event.job, after));
+      if (after.phase === 'succeeded' && before?.phase !== 'succeeded') hints.observe(jobs.get(event.job), after);
       input.onEvent?.(event, after, jobs.get(event.job));
       return after;
     },
     stopRun(reason) {
       if (stopReason === undefined) stopReason = reason;
       stopper.abort(reason);
+    },
+    abortRun(reason) {
+      context.stopRun(reason);
+      hardStopper.abort(reason);
     },
   };
 
@@ -115,12 +174,18 @@ export async function runBatch(input: RunInput): Promise<RunResult> {
   };
 
   /** One job from its current action to its end in this run. */
-  const drive = async (job: PlannedJob, action: Action): Promise<void> => {
+  const drive = async (job: RunnableJob, action: Action): Promise<void> => {
     let step = action.kind;
-    if (step === 'submit' || step === 'reconcile') {
+    if (step === 'submit' || step === 'reconcile' || step === 'find') {
       const outcome =
-        action.kind === 'submit' ? await submitJob(context, job, action.attempt, bodies) : await resumeSubmitting(context, job, bodies);
-      if (outcome !== 'submitted') return input.gate.release();
+        action.kind === 'submit'
+          ? await submitJob(context, job, action.attempt, bodies)
+          : action.kind === 'find'
+            ? await findOrphan(context, job)
+            : await resumeSubmitting(context, job, bodies);
+      if (action.kind !== 'find' && outcome !== 'submitted') return input.gate.release();
+      if (outcome !== 'submitted') return;
+      if (action.kind === 'find') input.gate.hold();
       step = 'poll';
     }
     if (step === 'poll') {
@@ -130,28 +195,32 @@ export async function runBatch(input: RunInput): Promise<RunResult> {
       step = 'download';
     }
     if (step === 'download') {
-      await downloads.add(() => downloadVideo(context, downloader, job.id, videoPath(job)));
+      await downloads.add(() => downloadVideo(context, downloader, job.id, job.path));
     }
   };
 
   const running = new Set<Promise<void>>();
-  const launch = (job: PlannedJob, action: Action): void => {
-    const promise = drive(job, action).finally(() => {
-      running.delete(promise);
-      if (reserved.delete(job.id) && !HOLDS_COST.has(context.state(job.id).phase)) committedUsd -= job.cost_usd ?? 0;
-    });
+  const launch = (job: RunnableJob, action: Action): void => {
+    const promise = drive(job, action)
+      .catch((error: unknown) => context.abortRun(error)) // a bug or a lost folder: stop, the journal is consistent
+      .finally(() => {
+        running.delete(promise);
+        // The reservation ends: what the job holds now is counted by its state alone.
+        account(job.id, () => reserved.delete(job.id));
+      });
     running.add(promise);
   };
 
+  const downloaded = [...states].flatMap(([id, state]) => (jobs.has(id) && state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
+  const clips = await checkDownloads(input.outputDir, downloaded);
+
   // Work already under way is finished first, whatever the selection: it is paid for.
-  const toSubmit: Array<{ job: PlannedJob; action: Action }> = [];
-  for (const job of plan.jobs) {
-    const state = context.state(job.id);
-    const fileIntact = state.phase === 'downloaded' && state.download ? await isIntact(join(input.outputDir, state.download.path), state.download.sha256) : false;
-    const action = nextAction(state, { retryFailed: options.retryFailed, fileIntact });
+  const toSubmit: Array<{ job: RunnableJob; action: Extract<Action, { kind: 'submit' }> }> = [];
+  for (const job of jobs.values()) {
+    const action = nextAction(context.state(job.id), { retryFailed: options.retryFailed, fileIntact: clips.get(job.id) === 'intact' });
     if (action.kind === 'done') continue;
     if (action.kind === 'submit') {
-      if (!input.selected || input.selected.has(job.id)) toSubmit.push({ job, action });
+      if (!job.fromJournal && (!input.selected || input.selected.has(job.id))) toSubmit.push({ job, action });
       continue;
     }
     if (action.kind === 'reconcile' || action.kind === 'poll') input.gate.hold();
@@ -167,28 +236,16 @@ export async function runBatch(input: RunInput): Promise<RunResult> {
     }
     const cost = job.cost_usd ?? 0;
     if (options.budgetUsd !== undefined && committedUsd + cost > options.budgetUsd + 1e-9) {
-      context.record({ ev: 'skipped_budget', job: job.id, cost_usd: job.cost_usd });
+      context.record({ ev: 'skipped_budget', job: job.id, cost_usd: job.cost_usd, attempt: action.attempt });
       input.gate.release();
       continue;
     }
-    if (!holdsCost(job.id, context.state(job.id).phase)) committedUsd += cost;
-    reserved.add(job.id);
+    account(job.id, () => reserved.set(job.id, action.attempt));
     launch(job, action);
   }
 
   while (running.size > 0) await Promise.all(running);
   await downloads.onIdle();
-  const interrupted = !!input.softSignal?.aborted || hardSignal.aborted;
-  return { states, stopReason, interrupted };
-}
-
-/** Whether a downloaded file is still on disk with the sha256 the journal recorded. */
-async function isIntact(path: string, sha256: string): Promise<boolean> {
-  try {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    return hash.digest('hex') === sha256;
-  } catch {
-    return false;
-  }
+  const interrupted = !!input.softSignal?.aborted || !!input.hardSignal?.aborted;
+  return { states, stopReason, interrupted, fromJournal, clips };
 }

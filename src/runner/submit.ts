@@ -1,17 +1,18 @@
 // Submitting one job without ever paying twice. Each POST is preceded by a fsynced `submitting`
-// record; an answer that may hide a created task is reconciled by external_task_id before any
-// retry; a "duplicate external_task_id" refusal means "it exists", never "send another".
+// record; an answer that may hide a created task is reconciled by external_task_id, and sent again
+// only when the task's absence is proven (reconcile.ts); a "duplicate external_task_id" refusal
+// means "it exists", never "send another".
 import { ProviderError } from '../api/errors.js';
+import type { Task } from '../api/schemas.js';
 import { KlingrunError } from '../errors.js';
-import type { PlannedJob } from '../plan/schema.js';
-import type { RunContext } from './context.js';
+import type { RunContext, RunnableJob } from './context.js';
 import { externalIdFor } from './job-state.js';
-import { type Found, findTaskPatiently } from './reconcile.js';
+import type { Finding } from './reconcile.js';
 import type { BodyBuilder } from './request-body.js';
 import { retrying } from './retry.js';
 
-/** `unconfirmed`: a POST may have created a task that could not be found yet; the job stays in `submitting`. */
-export type SubmitOutcome = 'submitted' | 'failed' | 'orphaned' | 'stopped' | 'unconfirmed';
+/** `unconfirmed`: a POST may have created a task that could be neither found nor proven absent; the job stays in `submitting`. */
+export type SubmitOutcome = 'submitted' | 'failed' | 'orphaned' | 'stopped' | 'unconfirmed' | 'absent';
 
 /** Thrown inside the retry loop to end it without another try. */
 class Stop extends Error {
@@ -23,7 +24,25 @@ class Stop extends Error {
 /** Only the message: a 1201 about the field's own format must not read as "it exists". */
 const isDuplicateRefusal = (error: ProviderError): boolean => error.code === 1201 && /already exists|duplicate/i.test(error.message);
 
-export async function submitJob(context: RunContext, job: PlannedJob, attempt: number, bodies: BodyBuilder): Promise<SubmitOutcome> {
+function adopt(context: RunContext, job: RunnableJob, attempt: number, externalTaskId: string, task: Task, via: 'lookup' | 'list' | 'duplicate'): 'submitted' {
+  context.record({ ev: 'adopted', job: job.id, attempt, task_id: task.task_id, via, external_task_id: externalTaskId, ...(task.created_at !== undefined ? { created_at: task.created_at } : {}) });
+  return 'submitted';
+}
+
+/** A POST whose task is proven never to have been created: the job is back to "nothing sent". */
+function recordAbsent(context: RunContext, job: RunnableJob, attempt: number, error: ProviderError | undefined): void {
+  const why = error ? `${error.message}; ` : '';
+  context.record({ ev: 'rejected', job: job.id, attempt, code: error?.code ?? 'absent', message: `${why}no task was created (its absence was proven)`, retryable: error?.retryable ?? true });
+}
+
+/** Records why a job is left alone (once per reason, so reruns do not repeat it) and ends the try. */
+function leaveUnconfirmed(context: RunContext, job: RunnableJob, attempt: number, externalTaskId: string, reason: string): Stop {
+  const message = `The submit's answer was lost and its task could not be found: ${reason}. It is not sent again automatically (that could pay twice); a rerun looks for it again, and \`--resubmit-unconfirmed\` sends it again.`;
+  if (context.state(job.id).unconfirmed !== message) context.record({ ev: 'unconfirmed', job: job.id, attempt, external_task_id: externalTaskId, message });
+  return new Stop('unconfirmed');
+}
+
+export async function submitJob(context: RunContext, job: RunnableJob, attempt: number, bodies: BodyBuilder): Promise<SubmitOutcome> {
   const externalTaskId = externalIdFor(job.external_task_id, attempt);
   let body;
   try {
@@ -34,43 +53,53 @@ export async function submitJob(context: RunContext, job: PlannedJob, attempt: n
     return 'failed';
   }
 
-  const adopt = (found: Found, via: Found['via'] | 'duplicate' = found.via): SubmitOutcome => {
-    context.record({ ev: 'adopted', job: job.id, attempt, task_id: found.task.task_id, via });
-    return 'submitted';
-  };
-
-  /** After an answer that may hide a task: find it, or learn that sending again is safe. */
-  const reconcile = async (): Promise<Found | null> => {
-    const submittedAt = context.state(job.id).submittedAt ?? context.clock.now();
+  // The journal has never sent this external id, but a run from another folder or machine may
+  // have: the provider, not this folder's state, knows whether it was paid for.
+  if (attempt > context.state(job.id).attempt) {
     try {
-      return await findTaskPatiently(context, externalTaskId, submittedAt);
+      const task = await context.finder.precheck(context, externalTaskId);
+      if (task) return adopt(context, job, attempt, externalTaskId, task, 'lookup');
     } catch (error) {
-      // No definite answer: sending again could pay twice. Leave it for the next run.
-      if (error instanceof ProviderError && error.errorClass === 'fatal-run') context.stopRun(error);
-      throw new Stop('unconfirmed');
+      if (!(error instanceof ProviderError)) throw error;
+      if (error.errorClass === 'fatal-run') {
+        context.stopRun(error);
+        return 'stopped';
+      }
+      if (context.hardSignal.aborted) return 'stopped';
+      // No answer about an id nobody has sent from here: submitting is what every earlier version did.
     }
+  }
+
+  /** After an answer that may hide a task: find it, or prove it absent. */
+  const reconcile = (): Promise<Finding> => {
+    const state = context.state(job.id);
+    return context.finder.reconcile(context, externalTaskId, { sentAt: context.clock.now(), submittedAt: state.submittedAt ?? context.clock.now() });
   };
 
   const once = async (): Promise<SubmitOutcome> => {
     if (context.softSignal.aborted) throw new Stop(context.state(job.id).phase === 'submitting' ? 'unconfirmed' : 'stopped');
     await context.limiter.take(context.hardSignal);
-    context.record({ ev: 'submitting', job: job.id, attempt, external_task_id: externalTaskId, request: job.request });
+    context.guard?.assertHeld();
+    context.record({ ev: 'submitting', job: job.id, attempt, external_task_id: externalTaskId, request: job.request, path: job.path, cost_usd: job.cost_usd });
     try {
       const task = await context.client.createTask(body, { signal: context.hardSignal });
-      context.record({ ev: 'submitted', job: job.id, attempt, task_id: task.task_id, created_at: task.created_at });
+      context.record({ ev: 'submitted', job: job.id, attempt, task_id: task.task_id, ...(task.created_at !== undefined ? { created_at: task.created_at } : {}) });
       context.gate.onAccepted();
       return 'submitted';
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       if (error.outcome === 'unknown') {
-        const found = await reconcile();
-        if (found) return adopt(found);
-        throw error; // not there: safe to send again, with the same external_task_id
+        const finding = await reconcile();
+        if (finding.kind === 'found') return adopt(context, job, attempt, externalTaskId, finding.task, finding.via);
+        if (finding.kind === 'unknown') throw leaveUnconfirmed(context, job, attempt, externalTaskId, finding.reason);
+        // Proven absent: nothing was created, so sending again (same external_task_id) is safe.
+        recordAbsent(context, job, attempt, error);
+        throw error;
       }
       if (isDuplicateRefusal(error)) {
-        const found = await reconcile();
-        if (found) return adopt(found, 'duplicate');
-        context.record({ ev: 'orphaned', job: job.id, attempt, external_task_id: externalTaskId, message: `The provider says a task with external_task_id ${externalTaskId} already exists, but it cannot be found; not submitting again.` });
+        const finding = await reconcile();
+        if (finding.kind === 'found') return adopt(context, job, attempt, externalTaskId, finding.task, 'duplicate');
+        context.record({ ev: 'orphaned', job: job.id, attempt, external_task_id: externalTaskId, message: `The provider says a task with external_task_id ${externalTaskId} already exists, but no lookup shows it yet; not submitting again. A rerun looks for it again.` });
         throw new Stop('orphaned');
       }
       context.record({ ev: 'rejected', job: job.id, attempt, code: error.code, message: error.message, retryable: error.retryable });
@@ -100,33 +129,51 @@ export async function submitJob(context: RunContext, job: PlannedJob, attempt: n
   };
 
   try {
-    return await retrying(context, `submit ${externalTaskId}`, once);
+    // Nothing is sent while a job is pending: Ctrl-C cuts its backoff short.
+    return await retrying(context, `submit ${externalTaskId}`, once, () => context.state(job.id).phase !== 'submitting');
   } catch (error) {
     if (error instanceof Stop) return error.outcome;
     if (!(error instanceof ProviderError)) throw error;
+    if (context.hardSignal.aborted) return context.state(job.id).phase === 'submitting' ? 'unconfirmed' : 'stopped';
     // Out of retries. After an ambiguous last answer the job stays in `submitting`, so the
     // next run reconciles it instead of risking a second paid task.
     if (context.state(job.id).phase === 'submitting') return 'unconfirmed';
+    if (error.code === 'unreachable') return 'stopped'; // nothing was created; the job stays pending
     context.record({ ev: 'failed', job: job.id, attempt, code: error.code, message: error.message, retriable: true });
     return 'failed';
   }
 }
 
-/** A job found in `submitting` at start: adopt its task, or send it again with the same id. */
-export async function resumeSubmitting(context: RunContext, job: PlannedJob, bodies: BodyBuilder): Promise<SubmitOutcome> {
+/**
+ * A job found in `submitting` at start (a crash, or a lost answer earlier): adopt its task, send it
+ * again with the same id when its absence is proven, else leave it unconfirmed — unless the user
+ * asked for `--resubmit-unconfirmed`.
+ */
+export async function resumeSubmitting(context: RunContext, job: RunnableJob, bodies: BodyBuilder): Promise<SubmitOutcome> {
   const state = context.state(job.id);
   const externalTaskId = state.externalTaskId ?? externalIdFor(job.external_task_id, state.attempt);
-  let found: Found | null;
-  try {
-    found = await findTaskPatiently(context, externalTaskId, state.submittedAt ?? context.clock.now());
-  } catch (error) {
-    if (error instanceof ProviderError && error.errorClass === 'fatal-run') context.stopRun(error);
-    if (error instanceof ProviderError || context.hardSignal.aborted) return 'unconfirmed';
-    throw error;
-  }
-  if (found) {
-    context.record({ ev: 'adopted', job: job.id, attempt: state.attempt, task_id: found.task.task_id, via: found.via });
-    return 'submitted';
+  const now = context.clock.now();
+  // A POST may be received up to a request timeout after its `submitting` record.
+  const sentAt = (state.sentAt ?? state.submittedAt ?? now) + context.options.requestTimeoutMs;
+  const finding = await context.finder.reconcile(context, externalTaskId, { sentAt: Math.min(sentAt, now), submittedAt: state.submittedAt ?? now });
+  if (finding.kind === 'found') return adopt(context, job, state.attempt, externalTaskId, finding.task, finding.via);
+  if (context.softSignal.aborted) return 'unconfirmed';
+  if (finding.kind === 'absent') {
+    recordAbsent(context, job, state.attempt, undefined);
+    if (job.fromJournal) return 'absent'; // nothing was paid, and the manifest no longer wants it
+  } else if (!context.options.resubmitUnconfirmed || job.fromJournal) {
+    return leaveUnconfirmed(context, job, state.attempt, externalTaskId, finding.reason).outcome;
+  } else {
+    context.logger.warn(`${externalTaskId}: sending again although its earlier submit may have created a task (--resubmit-unconfirmed): this may pay twice.`);
   }
   return submitJob(context, job, state.attempt, bodies);
+}
+
+/** An orphaned job: a task exists under its id that no lookup has shown. Look again; never send. */
+export async function findOrphan(context: RunContext, job: RunnableJob): Promise<SubmitOutcome> {
+  const state = context.state(job.id);
+  const externalTaskId = state.externalTaskId ?? externalIdFor(job.external_task_id, state.attempt);
+  const now = context.clock.now();
+  const finding = await context.finder.reconcile(context, externalTaskId, { sentAt: Math.min(now, (state.sentAt ?? now) + context.options.requestTimeoutMs), submittedAt: state.submittedAt ?? now });
+  return finding.kind === 'found' ? adopt(context, job, state.attempt, externalTaskId, finding.task, finding.via) : 'orphaned';
 }

@@ -35,11 +35,16 @@ export interface JournalOptions {
   readonly logger?: Logger;
   /** @default nodeJournalFs */
   readonly fs?: JournalFs;
+  /**
+   * Told about every event in the file, in order, as it is read: the caller folds them (into job
+   * states, say). Events are not kept here: a 100,000-job journal holds ~600,000 of them.
+   */
+  readonly onEvent?: (event: JournalEvent) => void;
 }
 
 export interface Journal {
-  /** Every event in the file: replayed on open, then extended by each append. */
-  readonly events: readonly JournalEvent[];
+  /** Records in the file when it was opened, the header included (0 for a new journal). */
+  readonly replayed: number;
   /** Writes one line; fsyncs before returning when the event is `submitting`. */
   append(event: JournalInput): JournalEvent;
   /** Forces everything written so far to disk. */
@@ -48,7 +53,10 @@ export interface Journal {
 }
 
 export interface ReplayedJournal {
-  readonly events: JournalEvent[];
+  /** Records replayed, the header included. */
+  readonly records: number;
+  /** The first record, which must be the header. */
+  readonly first: JournalEvent | undefined;
   /** Bytes read. */
   readonly size: number;
   /** Bytes to keep: all but a torn last line and any blank tail after the last record. */
@@ -82,12 +90,12 @@ const isBlank = (line: Buffer): boolean => line.every((byte) => byte === 0x20 ||
 
 /**
  * Parses a journal from its bytes, given in chunks of any size (so a huge file is never one
- * buffer or one string). Pure; throws StateError on any damage other than a torn last line.
+ * buffer or one string), handing each event to `onEvent`. Pure but for `onEvent`; throws
+ * StateError on any damage other than a torn last line.
  */
-export function replayJournal(chunks: Iterable<Uint8Array>, file: string): ReplayedJournal {
-  const events: JournalEvent[] = [];
-  // One string per job id, instead of one per event: a 100,000-job journal holds ~600,000 events.
-  const jobIds = new Map<string, string>();
+export function replayJournal(chunks: Iterable<Uint8Array>, file: string, onEvent: (event: JournalEvent) => void = () => {}): ReplayedJournal {
+  let records = 0;
+  let first: JournalEvent | undefined;
   let size = 0;
   let keep = 0;
   let line = 0;
@@ -108,13 +116,9 @@ export function replayJournal(chunks: Iterable<Uint8Array>, file: string): Repla
     }
     const parsed = journalEventSchema.safeParse(value);
     if (!parsed.success) throw corrupt(file, line, describeInvalid(value, parsed.error));
-    const event = parsed.data;
-    if ('job' in event) {
-      const known = jobIds.get(event.job);
-      if (known === undefined) jobIds.set(event.job, event.job);
-      else event.job = known;
-    }
-    events.push(event);
+    first ??= parsed.data;
+    records += 1;
+    onEvent(parsed.data);
     keep = end;
     return true;
   };
@@ -133,12 +137,11 @@ export function replayJournal(chunks: Iterable<Uint8Array>, file: string): Repla
     size += buffer.length;
   }
   const unterminated = pending.length > 0 && take(Buffer.concat(pending), size);
-  return { events, size, keep, unterminated, ...(torn && { torn }) };
+  return { records, first, size, keep, unterminated, ...(torn && { torn }) };
 }
 
 /** The header must open the journal and name this manifest. */
-function checkHeader(events: readonly JournalEvent[], file: string, name: string): void {
-  const first = events[0];
+function checkHeader(first: JournalEvent | undefined, file: string, name: string): void {
   if (!first) return;
   if (first.ev !== 'header') {
     throw corrupt(file, 1, `the journal does not start with its header (an "ev":"header" line); it was not written by klingrun, or its beginning was lost`);
@@ -166,15 +169,23 @@ function* chunksOf(fs: JournalFs, fd: number, chunkSize = 4 << 20): Generator<Ui
 const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
 
 /** Replays the file open at `fd` and checks it belongs to `name`. */
-function replayFile(fs: JournalFs, fd: number, file: string, options: Pick<JournalOptions, 'name' | 'logger'>): ReplayedJournal {
+function replayFile(fs: JournalFs, fd: number, file: string, options: Pick<JournalOptions, 'name' | 'logger' | 'onEvent'>): ReplayedJournal {
   let replayed;
+  // The header is checked before anything reaches the caller: a folder of another manifest is refused, not folded.
+  let checked = false;
+  const onEvent = (event: JournalEvent): void => {
+    if (!checked) {
+      checkHeader(event, file, options.name);
+      checked = true;
+    }
+    options.onEvent?.(event);
+  };
   try {
-    replayed = replayJournal(chunksOf(fs, fd), file);
+    replayed = replayJournal(chunksOf(fs, fd), file, onEvent);
   } catch (error) {
     if (error instanceof StateError) throw error;
     throw new StateError('state_invalid', `Cannot read ${file}: ${(error as Error).message}. Check the disk and the file's permissions.`, { cause: error });
   }
-  checkHeader(replayed.events, file, options.name);
   if (replayed.torn) {
     (options.logger ?? silentLogger).warn(
       `${file}: ignoring the incomplete last line (line ${replayed.torn.line}), left by a run that stopped while writing it; ` +
@@ -186,13 +197,13 @@ function replayFile(fs: JournalFs, fd: number, file: string, options: Pick<Journ
 }
 
 /** Reads and checks a journal without changing it (for `status` and reports); a missing file has no events. */
-export function readJournal(file: string, options: Pick<JournalOptions, 'name' | 'logger' | 'fs'>): ReplayedJournal {
+export function readJournal(file: string, options: Pick<JournalOptions, 'name' | 'logger' | 'fs' | 'onEvent'>): ReplayedJournal {
   const fs = options.fs ?? nodeJournalFs;
   let fd;
   try {
     fd = fs.openSync(file, 'r');
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return { events: [], size: 0, keep: 0, unterminated: false };
+    if (errnoCode(error) === 'ENOENT') return { records: 0, first: undefined, size: 0, keep: 0, unterminated: false };
     throw new StateError('state_invalid', `Cannot read ${file}: ${(error as Error).message}. Check the file's permissions.`, { cause: error });
   }
   try {
@@ -226,7 +237,6 @@ export function openJournal(file: string, options: JournalOptions): Journal {
     fs.closeSync(fd);
     throw error;
   }
-  const events = replayed.events;
   let size = replayed.keep;
   /** Set while the file may hold bytes after `size` (a torn line, half a failed write): cut them before writing. */
   let damaged = size < replayed.size;
@@ -259,14 +269,13 @@ export function openJournal(file: string, options: JournalOptions): Journal {
   };
 
   const journal: Journal = {
-    events,
+    replayed: replayed.records,
     append(input) {
       if (closed) throw new KlingrunError('internal', `journal ${file} is closed`);
       const parsed = journalEventSchema.safeParse({ ...input, t: input.t ?? clock.now() });
       // An invalid line would make the folder unreadable on the next run: refuse to write it.
       if (!parsed.success) throw new KlingrunError('internal', `refusing to write an invalid "${input.ev}" event to ${file}: ${parsed.error.message}`);
       write(`${JSON.stringify(parsed.data)}\n`);
-      events.push(parsed.data);
       if (parsed.data.ev === 'submitting') journal.flush();
       return parsed.data;
     },
@@ -290,7 +299,7 @@ export function openJournal(file: string, options: JournalOptions): Journal {
 
   try {
     if (replayed.unterminated) write('\n');
-    if (events.length === 0) {
+    if (replayed.records === 0) {
       journal.append({ ev: 'header', version: 1, name: options.name, tool_version: options.toolVersion });
       journal.flush();
       syncDirectory(fs, dirname(file));

@@ -18,7 +18,9 @@ import { ConcurrencyGate, RequestLimiter } from '../../src/runner/limits.js';
 import { resolveRunOptions, type RunOptionsInput } from '../../src/runner/options.js';
 import { type RunInput, type RunResult, runBatch } from '../../src/runner/run.js';
 import type { JournalEvent } from '../../src/state/events.js';
-import { openJournal, readJournal } from '../../src/state/journal.js';
+import { openJournal } from '../../src/state/journal.js';
+import { replay } from '../../src/runner/job-state.js';
+import { journalEvents } from './state.js';
 import { type CliProcess, type CliResult, spawnCli } from './cli.js';
 
 export type DuplicateBehaviour = 'reject' | 'return-existing' | 'accept';
@@ -33,20 +35,17 @@ export interface Behaviour {
 }
 
 /**
- * The combinations under which the runner provably pays once per job and collects every video:
- * each duplicate-id behaviour with external-id lookups on and off (the list kept), plus
- * 'return-existing' with neither (the resend itself answers with the task). Left out:
- * - 'reject' with neither lookups nor the list: still never paid twice, but a lost answer leaves
- *   the job `orphaned` (its task cannot be found), so the batch cannot finish; see test/faults.test.ts.
- * - 'accept' with neither: no client can be safe. After a lost answer nothing says the task
- *   exists, and a resend is silently paid again.
+ * Every combination of what the provider does with a repeated external_task_id and how a task can
+ * be found again. In each, no job is ever paid twice. Where a task can be found (lookups or the
+ * list), every job also ends with its video; where neither exists, a submit whose answer was lost
+ * cannot be checked, so that job ends `unconfirmed` (its task may exist) instead of being resent.
  */
-export const PROVABLE_BEHAVIOURS: readonly Behaviour[] = [
-  ...(['reject', 'return-existing', 'accept'] as const).flatMap((duplicateExternalId) =>
-    [true, false].map((externalIdLookup) => ({ duplicateExternalId, externalIdLookup, listSupported: true })),
-  ),
-  { duplicateExternalId: 'return-existing', externalIdLookup: false, listSupported: false },
-];
+export const BEHAVIOURS: readonly Behaviour[] = (['reject', 'return-existing', 'accept'] as const).flatMap((duplicateExternalId) =>
+  [true, false].flatMap((externalIdLookup) => [true, false].map((listSupported) => ({ duplicateExternalId, externalIdLookup, listSupported }))),
+);
+
+/** Whether a lost answer's task can be found again (so every job must end with its video). */
+export const canFind = (b: Behaviour): boolean => b.externalIdLookup || b.listSupported;
 
 export const describeBehaviour = (b: Behaviour): string =>
   `duplicate=${b.duplicateExternalId}, lookup=${b.externalIdLookup ? 'on' : 'off'}, list=${b.listSupported ? 'on' : 'off'}`;
@@ -197,7 +196,8 @@ function describeMoment(moment: KillMoment): string {
 
 /** `klingrun run` against an emulator: fast polls, no client-side rate limit, a hung call given up after 1 s. */
 export function runArgs(manifest: string, baseUrl: string, outputDir: string, flags: readonly string[] = []): string[] {
-  return ['run', manifest, '--base-url', baseUrl, '--yes', '--output', outputDir, '--poll-interval', '0.05', '--rpm', '20000', '--request-timeout', '1', ...flags];
+  // Lookups lag nothing here: half a second is a whole consistency window.
+  return ['run', manifest, '--base-url', baseUrl, '--yes', '--output', outputDir, '--poll-interval', '0.05', '--rpm', '20000', '--request-timeout', '1', '--absence-window', '0.5', ...flags];
 }
 
 /** One batch from an empty output folder to finished, killed `kills` times on the way, then checked. */
@@ -239,7 +239,7 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
       if (killed) kills += 1;
       runs.push({ killed, moment: label, code: result.code, ms: result.ms });
       log(`  run ${runs.length}: ${killed ? `killed at ${label}` : `exit ${result.code}`} (${result.ms} ms)`);
-      finished = result.code === 0;
+      finished = settled(result, outputDir, options.behaviour);
       if (!killed && result.code !== 0 && result.code !== 1) break; // a refusal or a crash: stop and report it
     }
     for (let extra = 0; !finished && extra < (options.maxFinishRuns ?? 6); extra++) {
@@ -247,12 +247,14 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
       results.push(result);
       runs.push({ killed: false, code: result.code, ms: result.ms });
       log(`  run ${runs.length}: exit ${result.code} (${result.ms} ms)`);
-      finished = result.code === 0;
+      finished = settled(result, outputDir, options.behaviour);
       if (result.code !== 0 && result.code !== 1) break;
     }
     emulator.configure({ faults: [] }); // the ownership check below asks the provider
     const owners = finished ? await taskOwners(emulator, key, reportedTaskIds(outputDir)) : undefined;
-    const problems = finished ? verifyBatch({ plan, outputDir, stats: emulator.stats(), key, outputs: results, owners }) : [`the batch did not finish: exit codes ${runs.map((r) => r.code ?? 'SIGKILL').join(', ')}`];
+    const problems = finished
+      ? verifyBatch({ plan, outputDir, stats: emulator.stats(), key, outputs: results, owners, unconfirmedAllowed: !canFind(options.behaviour) })
+      : [`the batch did not finish: exit codes ${runs.map((r) => r.code ?? 'SIGKILL').join(', ')}`];
     if (problems.length > 0) {
       const last = results.at(-1);
       problems.push(`last run's stderr (tail): ${last?.stderr.slice(-1500) ?? ''}`);
@@ -263,6 +265,16 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
   }
 }
 
+/**
+ * Whether a run left the batch where reruns change nothing: every job succeeded, or (where lost
+ * answers cannot be checked) the only others are unconfirmed, which no rerun resends.
+ */
+function settled(result: CliResult, outputDir: string, behaviour: Behaviour): boolean {
+  if (result.code === 0) return true;
+  if (result.code !== 1 || canFind(behaviour) || !existsSync(join(outputDir, 'report.json'))) return false;
+  return readReport(outputDir).jobs.every((job) => job.status === 'succeeded' || job.status === 'unconfirmed');
+}
+
 export interface VerifyInput {
   readonly plan: Plan;
   readonly outputDir: string;
@@ -271,6 +283,8 @@ export interface VerifyInput {
   readonly outputs: readonly CliResult[];
   /** task_id → the external_task_id the provider created it with (see taskOwners). */
   readonly owners?: ReadonlyMap<string, string | undefined>;
+  /** Where lost answers cannot be checked: a job may end unconfirmed, with at most one task. */
+  readonly unconfirmedAllowed?: boolean;
 }
 
 /**
@@ -278,19 +292,23 @@ export interface VerifyInput {
  * job paid exactly once, its video on disk with the sha256 the report gives (and that video being
  * its own task's), the report listing every job once, no leftovers, and no trace of the key.
  */
-export function verifyBatch({ plan, outputDir, stats, key, outputs, owners }: VerifyInput): string[] {
+export function verifyBatch({ plan, outputDir, stats, key, outputs, owners, unconfirmedAllowed = false }: VerifyInput): string[] {
   const problems: string[] = [];
   const planned = new Set(plan.jobs.map((job) => job.external_task_id));
+  const reportFile = join(outputDir, 'report.json');
+  const report = existsSync(reportFile) ? readReport(outputDir) : undefined;
+  const unconfirmed = new Set(report?.jobs.filter((job) => unconfirmedAllowed && job.status === 'unconfirmed').map((job) => job.external_task_id) ?? []);
   for (const job of plan.jobs) {
     const created = stats.tasksByExternalId[job.external_task_id] ?? 0;
-    if (created !== 1) problems.push(`${job.external_task_id}: ${created} task(s) created at the provider, expected exactly 1`);
+    // Never two; an unconfirmed job's one POST may or may not have made its task.
+    if (unconfirmed.has(job.external_task_id) ? created > 1 : created !== 1) {
+      problems.push(`${job.external_task_id}: ${created} task(s) created at the provider, expected ${unconfirmed.has(job.external_task_id) ? 'at most' : 'exactly'} 1`);
+    }
   }
   for (const id of Object.keys(stats.tasksByExternalId)) if (!planned.has(id)) problems.push(`a task was created for an unplanned external id ${id}`);
-  if (stats.tasksCreated !== plan.jobs.length) problems.push(`${stats.tasksCreated} tasks created for ${plan.jobs.length} jobs`);
+  if (stats.tasksCreated > plan.jobs.length) problems.push(`${stats.tasksCreated} tasks created for ${plan.jobs.length} jobs`);
 
-  const reportFile = join(outputDir, 'report.json');
-  if (!existsSync(reportFile)) return [...problems, 'no report.json'];
-  const report = readReport(outputDir);
+  if (!report) return [...problems, 'no report.json'];
   const taskIds = new Set<string>();
   for (const job of plan.jobs) {
     const entries = report.jobs.filter((entry) => entry.id === job.id);
@@ -299,6 +317,7 @@ export function verifyBatch({ plan, outputDir, stats, key, outputs, owners }: Ve
       continue;
     }
     const entry = entries[0]!;
+    if (unconfirmed.has(job.external_task_id)) continue;
     if (entry.status !== 'succeeded') problems.push(`job ${job.id.slice(0, 12)} ended ${entry.status}${entry.error ? `: ${entry.error.message}` : ''}`);
     if (!entry.video?.path || !entry.video.sha256 || !entry.task_id) {
       problems.push(`job ${job.id.slice(0, 12)} has no video or task in the report`);
@@ -316,7 +335,7 @@ export function verifyBatch({ plan, outputDir, stats, key, outputs, owners }: Ve
     if (sha !== entry.video.sha256) problems.push(`job ${job.id.slice(0, 12)}: ${entry.video.path} has sha256 ${sha}, the report says ${entry.video.sha256}`);
     if (sha !== sha256(videoFor(entry.task_id, job.request.duration ?? '5'))) problems.push(`job ${job.id.slice(0, 12)}: the file is not the video of its task ${entry.task_id}`);
   }
-  if (taskIds.size !== plan.jobs.length) problems.push(`${taskIds.size} distinct task ids for ${plan.jobs.length} jobs`);
+  if (taskIds.size !== plan.jobs.length - unconfirmed.size) problems.push(`${taskIds.size} distinct task ids for ${plan.jobs.length - unconfirmed.size} jobs with a video`);
   const others = report.jobs.filter((entry) => !plan.jobs.some((job) => job.id === entry.id));
   if (others.length > 0) problems.push(`the report lists ${others.length} job(s) that are not planned`);
 
@@ -424,7 +443,7 @@ export async function cliBatch(manifest: string, options: CliBatchOptions): Prom
       return result;
     },
     spawn: () => spawnCli(args, { env }),
-    events: () => readJournal(join(outputDir, 'state.jsonl'), { name: plan.name }).events,
+    events: () => journalEvents(join(outputDir, 'state.jsonl'), plan.name),
     async problems() {
       const owners = await taskOwners(emu, key, reportedTaskIds(outputDir));
       return verifyBatch({ plan, outputDir, stats: emu.stats(), key, outputs: results, owners });
@@ -493,14 +512,16 @@ export async function runInProcess(emulator: EmulatorHandle, plan: Plan, options
   const outputDir = options.outputDir ?? mkdtempSync(join(tmpdir(), 'klingrun-faults-'));
   const warnings: string[] = [];
   const logger: Logger = { info: () => {}, warn: (message) => warnings.push(message), debug: () => {} };
-  const journal = openJournal(join(outputDir, 'state.jsonl'), { name: plan.name, toolVersion: 'test', logger });
-  const resolved = resolveRunOptions([{ poll_interval_s: 0.02 }, options.limits], false);
+  const events: JournalEvent[] = [];
+  const journal = openJournal(join(outputDir, 'state.jsonl'), { name: plan.name, toolVersion: 'test', logger, onEvent: (event) => events.push(event) });
+  const resolved = resolveRunOptions([{ poll_interval_s: 0.02, absence_window_s: 0.3 }, options.limits]);
   try {
     const result = await runBatch({
       plan,
       manifestDir: outputDir,
       outputDir,
-      journal,
+      states: replay(events),
+      journal: { append: (event) => events.push(journal.append(event)) },
       client: createClient({
         baseUrl: emulator.url,
         apiKey: options.key,
@@ -515,7 +536,7 @@ export async function runInProcess(emulator: EmulatorHandle, plan: Plan, options
       logger,
       ...options.overrides,
     });
-    return { result, events: journal.events, outputDir, warnings };
+    return { result, events, outputDir, warnings };
   } finally {
     journal.close();
   }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlan } from '../../src/plan/index.js';
 import type { Plan } from '../../src/plan/schema.js';
+import { replay } from '../../src/runner/job-state.js';
 import { buildReport } from '../../src/report/build.js';
 import type { Report } from '../../src/report/schema.js';
 import { videoPath } from '../../src/runner/paths.js';
@@ -23,8 +24,8 @@ export type Outcome = 'succeeded' | 'failed' | 'in_flight' | 'pending' | 'timed_
 
 const T0 = 1_700_000_000_000;
 
-/** A journal in which job i ended as `outcomes[i]` (missing: pending), each taking i+1 seconds. */
-export function journalFor(plan: Plan, outcomes: readonly Outcome[], sha = (i: number) => `${i}`.padStart(64, '0')): JournalEvent[] {
+/** A journal in which job i ended as `outcomes[i]` (missing: pending), each taking i+1 seconds; its clip is `clip(i)`. */
+export function journalFor(plan: Plan, outcomes: readonly Outcome[]): JournalEvent[] {
   const events: JournalEvent[] = [
     { ev: 'header', t: T0, version: 1, name: plan.name, tool_version: 'test' },
     { ev: 'run', t: T0, pid: 1, manifest_sha256: 'm', argv: ['run'] },
@@ -39,7 +40,7 @@ export function journalFor(plan: Plan, outcomes: readonly Outcome[], sha = (i: n
     const end = t + (i + 1) * 1000;
     if (outcome === 'succeeded') {
       events.push({ ev: 'succeeded', t: end, job: job.id, task_id: `T${i}`, videos: [{ id: `v${i}`, url: `https://cdn.test/${i}.mp4`, duration: '5' }] });
-      events.push({ ev: 'downloaded', t: end, job: job.id, path: videoPath(job), sha256: sha(i), bytes: 100, duration_s: 5, width: 256, height: 144 });
+      events.push({ ev: 'downloaded', t: end, job: job.id, path: videoPath(job), sha256: clipSha(i), bytes: clip(i).length, duration_s: 5, width: 256, height: 144 });
     }
     if (outcome === 'failed') events.push({ ev: 'failed', t: end, ...base, code: 1301, message: 'Failure to pass the risk control system', retriable: true });
     if (outcome === 'timed_out') events.push({ ev: 'timed_out', t: end, ...base, task_id: `T${i}` });
@@ -48,12 +49,25 @@ export function journalFor(plan: Plan, outcomes: readonly Outcome[], sha = (i: n
 }
 
 export function reportFor(plan: Plan, outcomes: readonly Outcome[], manifestPath = '../jobs/example.yaml'): Report {
-  return buildReport({ plan, events: journalFor(plan, outcomes), manifest: { path: manifestPath, sha256: 'm' }, toolVersion: 'test', startedAt: T0, finishedAt: T0 + 60_000 });
+  return buildReport({ plan, states: replay(journalFor(plan, outcomes)), manifest: { path: manifestPath, sha256: 'm' }, toolVersion: 'test', startedAt: T0, finishedAt: T0 + 60_000 });
 }
 
 /** The bytes of job i's clip in an outputFolder, and their sha256. */
 export const clip = (i: number): Buffer => Buffer.from(`clip ${i}`);
 export const clipSha = (i: number): string => createHash('sha256').update(clip(i)).digest('hex');
+
+/** Writes what a run of `plan` leaves in `dir` apart from its report: state.jsonl and the clips on disk. */
+export function writeRun(dir: string, plan: Plan, outcomes: readonly Outcome[]): JournalEvent[] {
+  const events = journalFor(plan, outcomes);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'state.jsonl'), events.map((e) => JSON.stringify(e) + '\n').join(''));
+  for (const event of events) {
+    if (event.ev !== 'downloaded') continue;
+    mkdirSync(dirname(join(dir, event.path)), { recursive: true });
+    writeFileSync(join(dir, event.path), clip(plan.jobs.findIndex((job) => job.id === event.job)));
+  }
+  return events;
+}
 
 /**
  * An output folder (removed after the test) as `run` leaves it: report.json, state.jsonl and the
@@ -61,14 +75,8 @@ export const clipSha = (i: number): string => createHash('sha256').update(clip(i
  */
 export function outputFolder(plan: Plan, outcomes: readonly Outcome[]): { dir: string; report: Report } {
   const dir = tempTree();
-  const events = journalFor(plan, outcomes, clipSha);
-  const report = buildReport({ plan, events, manifest: { path: '../gone.yaml', sha256: 'm' }, toolVersion: 'test' });
+  const events = writeRun(dir, plan, outcomes);
+  const report = buildReport({ plan, states: replay(events), manifest: { path: '../gone.yaml', sha256: 'm' }, toolVersion: 'test' });
   writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
-  writeFileSync(join(dir, 'state.jsonl'), events.map((e) => JSON.stringify(e) + '\n').join(''));
-  report.jobs.forEach((job, i) => {
-    if (!job.video?.path) return;
-    mkdirSync(dirname(join(dir, job.video.path)), { recursive: true });
-    writeFileSync(join(dir, job.video.path), clip(i));
-  });
   return { dir, report };
 }

@@ -8,6 +8,7 @@ import type { Clock } from '../../src/effects.js';
 import { seededRandom, silentLogger } from '../../src/effects.js';
 import type { Plan, PlannedJob } from '../../src/plan/schema.js';
 import type { Gate, Limiter } from '../../src/runner/context.js';
+import { replay } from '../../src/runner/job-state.js';
 import { resolveRunOptions, type RunOptionsInput } from '../../src/runner/options.js';
 import { type RunInput, type RunResult, runBatch } from '../../src/runner/run.js';
 import type { JournalEvent } from '../../src/state/events.js';
@@ -80,17 +81,21 @@ export const freeLimiter: Limiter = { take: async () => {} };
 
 export interface Harness {
   readonly provider: FakeProvider;
+  readonly clock: Clock & { advance(ms: number): void };
   readonly events: JournalEvent[];
   readonly outputDir: string;
   readonly fetched: string[];
   /** URLs that answer 403 once (expired). */
   readonly expireOnce: Set<string>;
-  run(options?: { limits?: RunOptionsInput; retryFailed?: boolean; plan?: Plan; overrides?: Partial<RunInput> }): Promise<RunResult>;
+  run(options?: { limits?: RunOptionsInput; retryFailed?: boolean; resubmitUnconfirmed?: boolean; plan?: Plan; overrides?: Partial<RunInput> }): Promise<RunResult>;
   cleanup(): void;
 }
 
 export function createHarness(plan: Plan = makePlan(3)): Harness {
+  // One clock for every run of the harness and for the provider: runs follow each other in time.
+  const clock = virtualClock();
   const provider = new FakeProvider();
+  provider.now = clock.now;
   const events: JournalEvent[] = [{ ev: 'header', t: 0, version: 1, name: plan.name, tool_version: 'test' }];
   const outputDir = mkdtempSync(join(tmpdir(), 'klingrun-runner-'));
   const fetched: string[] = [];
@@ -103,6 +108,7 @@ export function createHarness(plan: Plan = makePlan(3)): Harness {
   }) as typeof fetch;
   return {
     provider,
+    clock,
     events,
     outputDir,
     fetched,
@@ -112,12 +118,13 @@ export function createHarness(plan: Plan = makePlan(3)): Harness {
         plan: options.plan ?? plan,
         manifestDir: outputDir,
         outputDir,
-        journal: { events, append: (event) => void events.push(event) },
+        states: replay(events),
+        journal: { append: (event) => void events.push(event) },
         client: provider,
-        options: resolveRunOptions([{ poll_interval_s: 5 }, options.limits], options.retryFailed ?? false),
+        options: resolveRunOptions([{ poll_interval_s: 5 }, options.limits], { retryFailed: options.retryFailed, resubmitUnconfirmed: options.resubmitUnconfirmed }),
         limiter: freeLimiter,
         gate: new TestGate(options.limits?.concurrency ?? 5),
-        clock: virtualClock(),
+        clock,
         random: seededRandom(1),
         logger: silentLogger,
         fetch: fakeFetch,

@@ -12,7 +12,6 @@ import { positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { Command } from '../io.js';
 import { cliLogger } from '../logger.js';
-import { outputDirFor } from '../output-folder.js';
 
 const USAGE = 'klingrun export <manifest|output-folder> [--format jsonl|csv] [--status succeeded[,…]] [--out FILE] [--copy-to DIR] [--output DIR]';
 
@@ -52,7 +51,7 @@ export const exportCommand: Command = {
     const flag = stringOption(args, 'output');
     const { dir, report } = await loadOutput(target, {
       cwd: io.cwd,
-      outputDir: flag === undefined ? undefined : (name) => outputDirFor(io, name, flag),
+      outputDir: flag,
       logger: cliLogger(io.stderr, false),
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
     });

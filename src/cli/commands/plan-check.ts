@@ -51,7 +51,7 @@ export async function checkAgainstReport(
     return EXIT.ok;
   }
   const recorded = report.jobs
-    .filter((job) => job.status !== 'not_in_manifest')
+    .filter((job) => job.in_manifest)
     .map((job) => ({ id: job.id, entry: job.entry ?? undefined, repeat: job.repeat ?? undefined, variant: job.variant, request: job.params }));
   const differences = comparePlans(recorded, plan.jobs, plan.id_salt !== reproduce.id_salt);
   if (differences.length === 0) {

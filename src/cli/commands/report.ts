@@ -11,7 +11,6 @@ import { booleanOption, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIO, Command, CommandArgs } from '../io.js';
 import { cliLogger } from '../logger.js';
-import { outputDirFor } from '../output-folder.js';
 import { formatReportSummary } from '../report-summary.js';
 
 const USAGE = 'klingrun report <manifest|output-folder> [--html] [--output DIR] | --merge <folder>… --output DIR';
@@ -47,7 +46,7 @@ export const reportCommand: Command = {
     const flag = stringOption(args, 'output');
     const loaded = await loadOutput(args.positionals[0] as string, {
       cwd: io.cwd,
-      outputDir: flag === undefined ? undefined : (name) => outputDirFor(io, name, flag),
+      outputDir: flag,
       logger: cliLogger(io.stderr, false),
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
     });

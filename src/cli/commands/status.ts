@@ -1,34 +1,36 @@
-// `klingrun status <manifest>`: where a batch stands, from its journal alone (no network call).
-import { join, relative } from 'node:path';
-import { loadPlan } from '../../plan/index.js';
-import { buildReport } from '../../report/build.js';
-import { readJournal } from '../../state/journal.js';
-import { VERSION } from '../../version.js';
+// `klingrun status <manifest|output-folder>`: where a batch stands, from its journal and the clips
+// on disk alone (no network call), from any folder.
+import { relative } from 'node:path';
+import { loadOutput } from '../../report/load-output.js';
 import { positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { Command } from '../io.js';
-import { JOURNAL_FILE, outputDirFor } from '../output-folder.js';
+import { cliLogger } from '../logger.js';
 import { formatReportSummary } from '../report-summary.js';
 
-const USAGE = 'klingrun status <manifest> [--output DIR]';
+const USAGE = 'klingrun status <manifest|output-folder> [--output DIR]';
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'Summarize a batch from its journal, without any network call.',
+  summary: 'Summarize a batch from its journal and the clips on disk, without any network call.',
   usage: USAGE,
   options: { output: { type: 'string' }, prices: { type: 'string' }, models: { type: 'string' } },
   async run(args, io) {
-    const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
-    const loaded = await loadPlan(manifestPath, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
-    const outputDir = outputDirFor(io, loaded.plan.name, stringOption(args, 'output'));
-    const journal = readJournal(join(outputDir, JOURNAL_FILE), { name: loaded.plan.name });
-    const where = relative(io.cwd, outputDir) || '.';
-    if (journal.events.length === 0) {
-      io.stdout(`${loaded.plan.name}: nothing has run yet (no journal in ${where}/). ${loaded.plan.jobs.length} job(s) planned.\n`);
+    const [target] = positionals(args, ['manifest|output-folder'], USAGE) as [string];
+    const loaded = await loadOutput(target, {
+      cwd: io.cwd,
+      outputDir: stringOption(args, 'output'),
+      logger: cliLogger(io.stderr, false),
+      plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
+      notRunYet: 'report',
+    });
+    const { report } = loaded;
+    const where = relative(io.cwd, loaded.dir) || '.';
+    if (!loaded.hasJournal) {
+      io.stdout(`${report.manifest.name}: nothing has run yet (no journal in ${where}/). ${report.totals.jobs} job(s) planned.\n`);
       return EXIT.ok;
     }
-    const report = buildReport({ plan: loaded.plan, events: journal.events, manifest: { path: manifestPath, sha256: loaded.manifestSha256 }, toolVersion: VERSION });
-    io.stdout(`${loaded.plan.name} (${where}/)\n\n${formatReportSummary(report)}\n`);
+    io.stdout(`${report.manifest.name} (${where}/)\n\n${formatReportSummary(report)}\n`);
     return EXIT.ok;
   },
 };

@@ -1,0 +1,233 @@
+// A whole batch, as `klingrun run` and library users run it: plan the manifest, lock its output
+// folder, replay the journal, run what is left against a provider, and write report.json and the
+// gallery. What to show, and whether to go ahead, is the caller's (the `beforeRun` hook).
+import { mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { createClient } from './api/client.js';
+import { type Clock, type Logger, type Random, silentLogger, systemClock } from './effects.js';
+import { InputError, StateError } from './errors.js';
+import { type LoadedPlan, loadPlan } from './plan/index.js';
+import { planSha256 } from './plan/json.js';
+import type { Plan, PlannedJob } from './plan/schema.js';
+import { buildReport } from './report/build.js';
+import { writeGallery } from './report/gallery.js';
+import { JOURNAL_FILE, REPORT_FILE } from './report/load-output.js';
+import type { Report, Reproduce } from './report/schema.js';
+import { writeFileAtomic } from './report/write.js';
+import { nextAction } from './runner/actions.js';
+import { checkDownloads } from './runner/clip-check.js';
+import type { ResolvedRunOptions } from './runner/context.js';
+import { type JobState, JournalState } from './runner/job-state.js';
+import { ConcurrencyGate, RequestLimiter } from './runner/limits.js';
+import { type RunOptionsInput, resolveRunOptions } from './runner/options.js';
+import { type RunInput, type RunResult, runBatch as runJobs } from './runner/run.js';
+import { type Shard, inShard, selectOnly } from './runner/select.js';
+import { openJournal } from './state/journal.js';
+import { acquireLock } from './state/lock.js';
+import { defaultOutputDir } from './state/output-folder.js';
+import { VERSION } from './version.js';
+
+export interface BatchOptions {
+  /** The manifest's path (relative to `cwd`), or a plan already loaded with `loadPlan`. */
+  readonly manifest: string | LoadedPlan;
+  /** @default process.cwd() */
+  readonly cwd?: string;
+  /** @default output/<name>/ of the manifest's project (state/output-folder.ts) */
+  readonly outputDir?: string;
+  readonly apiKey: string;
+  /** @default https://api.cometapi.com */
+  readonly baseUrl?: string;
+  /** Limits under the manifest's `limits:` (e.g. an emulator's fast polling). */
+  readonly defaults?: RunOptionsInput;
+  /** Limits over the manifest's `limits:` (command-line flags). */
+  readonly limits?: RunOptionsInput;
+  /** Start a new attempt for jobs that failed for a retryable reason. */
+  readonly retryFailed?: boolean;
+  /** Send again jobs whose earlier submit may have created a task (this may pay twice). */
+  readonly resubmitUnconfirmed?: boolean;
+  /** `failed`, `timed_out`, or the start of a job id or external_task_id. */
+  readonly only?: string;
+  readonly shard?: Shard;
+  /** Take the folder even from a runner that seems alive. */
+  readonly breakLock?: boolean;
+  /** Model and price tables, when `manifest` is a path. */
+  readonly modelsFile?: string;
+  readonly pricesFile?: string;
+  /** Ctrl-C: no new submits; what is in flight is finished. */
+  readonly signal?: AbortSignal;
+  /** @default silent */
+  readonly logger?: Logger;
+  /** @default the system clock, Math.random, globalThis.fetch */
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly fetch?: typeof fetch;
+  /** What is already known of the provider (`klingrun doctor`). */
+  readonly provider?: RunInput['provider'];
+  /** The command line, for the report's reproduce block. */
+  readonly command?: readonly string[];
+  /** Called once the work left is known, before anything is sent: show it, ask (throw to stop). */
+  readonly beforeRun?: (work: WorkLeft) => Promise<void> | void;
+  /** Told about every journal event (progress). */
+  readonly onEvent?: RunInput['onEvent'];
+}
+
+export interface WorkLeft {
+  readonly loaded: LoadedPlan;
+  /** The plan this run covers (a shard is a smaller batch). */
+  readonly plan: Plan;
+  readonly options: ResolvedRunOptions;
+  readonly outputDir: string;
+  readonly states: ReadonlyMap<string, JobState>;
+  /** Planned jobs with something left to do (submit, find, poll, download). */
+  readonly todo: readonly PlannedJob[];
+  /** Of those, the ones that will be submitted (and may be paid for). */
+  readonly toSubmit: readonly PlannedJob[];
+  /** Jobs from an earlier version of the manifest that the journal shows under way: finished too. */
+  readonly earlier: number;
+  /** Jobs left unconfirmed by earlier runs (their task may exist; never resent without `resubmitUnconfirmed`). */
+  readonly unconfirmed: number;
+  /** The folder has no record of any earlier submit (a new folder, or a deleted one). */
+  readonly freshFolder: boolean;
+  readonly selected: ReadonlySet<string> | undefined;
+}
+
+export interface BatchResult extends WorkLeft {
+  readonly report: Report;
+  readonly run: RunResult;
+  /** The planned jobs this run was asked for (its shard or `only` selection). */
+  readonly wanted: readonly PlannedJob[];
+}
+
+/** Phases that are still under way at the provider, and are finished whatever the manifest now says. */
+const UNDER_WAY: ReadonlySet<string> = new Set(['submitting', 'submitted', 'timed_out', 'succeeded', 'orphaned']);
+
+function workLeft(loaded: LoadedPlan, plan: Plan, options: ResolvedRunOptions, outputDir: string, states: ReadonlyMap<string, JobState>, only: string | undefined): WorkLeft {
+  const selected = only === undefined ? undefined : selectOnly(only, plan.jobs, states);
+  const todo: PlannedJob[] = [];
+  const toSubmit: PlannedJob[] = [];
+  for (const job of plan.jobs) {
+    const state = states.get(job.id);
+    // Clips are checked when the run starts; here a recorded download counts as done.
+    const action = state ? nextAction(state, { retryFailed: options.retryFailed, fileIntact: true }) : { kind: 'submit' as const };
+    if (action.kind === 'done') continue;
+    if (action.kind === 'submit' && selected && !selected.has(job.id)) continue;
+    todo.push(job);
+    if (action.kind === 'submit') toSubmit.push(job);
+  }
+  const planned = new Set(loaded.plan.jobs.map((job) => job.id));
+  let earlier = 0;
+  let unconfirmed = 0;
+  for (const [id, state] of states) {
+    if (!planned.has(id) && UNDER_WAY.has(state.phase)) earlier += 1;
+    if (state.phase === 'submitting' && state.unconfirmed) unconfirmed += 1;
+  }
+  const freshFolder = ![...states.values()].some((state) => state.attempt > 0);
+  return { loaded, plan, options, outputDir, states, todo, toSubmit, earlier, unconfirmed, freshFolder, selected };
+}
+
+function createFolder(outputDir: string): void {
+  try {
+    mkdirSync(outputDir, { recursive: true });
+  } catch (cause) {
+    throw new StateError(
+      'output_unwritable',
+      `Cannot create the output folder ${outputDir}: ${(cause as Error).message}. Choose a folder you can write to with --output DIR.`,
+      { cause },
+    );
+  }
+}
+
+export async function runBatch(options: BatchOptions): Promise<BatchResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const loaded =
+    typeof options.manifest === 'string'
+      ? await loadPlan(options.manifest, { cwd, modelsFile: options.modelsFile, pricesFile: options.pricesFile })
+      : options.manifest;
+  const { shard } = options;
+  // A shard is a smaller batch: its report, progress and exit code cover its slice only.
+  const plan = shard ? { ...loaded.plan, jobs: loaded.plan.jobs.filter((job) => inShard(job, shard)) } : loaded.plan;
+  const runOptions = resolveRunOptions([options.defaults, loaded.manifest.limits, options.limits], {
+    // `only` reruns a subset: failed jobs among it start a new attempt, as with retryFailed.
+    retryFailed: !!options.retryFailed || options.only !== undefined,
+    resubmitUnconfirmed: options.resubmitUnconfirmed,
+  });
+  if (runOptions.budgetUsd !== undefined) {
+    const unpriced = plan.jobs.filter((job) => job.cost_usd === null);
+    if (unpriced.length > 0) {
+      const models = [...new Set(unpriced.map((job) => job.request.model_name ?? 'the default model'))].join(', ');
+      throw new InputError(
+        'budget',
+        `--budget needs a price for every job, but ${unpriced.length} job(s) use a model, mode or duration the price table does not list (${models}). Add them to a copy of src/data/prices.yaml and pass it with --prices <file>, or drop --budget.`,
+      );
+    }
+  }
+  const manifestAbsolute = join(loaded.manifestDir, loaded.plan.manifest);
+  const outputDir = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, plan.name) : resolve(cwd, options.outputDir);
+  createFolder(outputDir);
+
+  const lock = await acquireLock(outputDir, { logger });
+  try {
+    const planned = new Map(loaded.plan.jobs.map((job) => [job.id, job]));
+    const folded = new JournalState((id) => planned.get(id)?.request);
+    const journal = openJournal(join(outputDir, JOURNAL_FILE), { name: plan.name, toolVersion: VERSION, logger, clock, onEvent: folded.add });
+    let run: RunResult;
+    let work: WorkLeft;
+    const startedAt = clock.now();
+    try {
+      work = workLeft(loaded, plan, runOptions, outputDir, folded.states, options.only);
+      await options.beforeRun?.(work);
+      const command = [...(options.command ?? [])];
+      journal.append({ ev: 'run', pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: command });
+      run = await runJobs({
+        plan,
+        manifestDir: loaded.manifestDir,
+        outputDir,
+        states: work.states,
+        journal,
+        client: createClient({ baseUrl: options.baseUrl, apiKey: options.apiKey, timeoutMs: runOptions.requestTimeoutMs }),
+        options: runOptions,
+        limiter: new RequestLimiter({ rpm: runOptions.rpm, clock }),
+        gate: new ConcurrencyGate({ max: runOptions.concurrency }),
+        clock,
+        random: options.random ?? Math.random,
+        logger,
+        ...(options.provider ? { provider: options.provider } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.signal ? { softSignal: options.signal } : {}),
+        ...(work.selected ? { selected: work.selected } : {}),
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      });
+    } finally {
+      journal.close();
+    }
+
+    const reproduce: Reproduce = {
+      tool_version: VERSION,
+      manifest_sha256: loaded.manifestSha256,
+      plan_sha256: planSha256(loaded.plan),
+      id_salt: loaded.plan.id_salt,
+      prices: loaded.prices,
+      limits: {
+        concurrency: runOptions.concurrency,
+        rpm: runOptions.rpm,
+        budget_usd: runOptions.budgetUsd ?? null,
+        task_timeout_min: runOptions.taskTimeoutMs / 60_000,
+        poll_interval_s: runOptions.pollIntervalMs === undefined ? null : runOptions.pollIntervalMs / 1000,
+        download_concurrency: runOptions.downloadConcurrency,
+      },
+      command: [...(options.command ?? [])],
+    };
+    // The report says what is on disk now, not what the journal remembers.
+    const downloaded = [...run.states].flatMap(([id, state]) => (state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
+    const clips = await checkDownloads(outputDir, downloaded);
+    const report = buildReport({ plan, states: run.states, clips, manifest: { path: relative(outputDir, manifestAbsolute), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: clock.now(), reproduce });
+    writeFileAtomic(join(outputDir, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
+    writeGallery(outputDir, report);
+    const wanted = work.selected ? plan.jobs.filter((job) => work.selected?.has(job.id)) : plan.jobs;
+    return { ...work, report, run, wanted };
+  } finally {
+    lock.release();
+  }
+}

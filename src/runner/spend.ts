@@ -1,0 +1,34 @@
+// What a job may have cost at the provider, read off its replayed state. Whether the provider bills
+// failed tasks is not documented, so a hard budget must be safe either way: only a task that
+// succeeded is a certain cost; every other task that exists, or may exist, is a possible one.
+import type { JobState, Phase } from './job-state.js';
+
+/** USD per unit of `final_unit_deduction` (Kling's price list: 1 unit = $0.14). */
+export const USD_PER_UNIT = 0.14;
+
+export interface TaskCount {
+  /** 1 when the current attempt's task succeeded. */
+  readonly certain: number;
+  /** Tasks that exist or may exist and have not succeeded, earlier attempts' included. */
+  readonly possible: number;
+}
+
+const SUCCEEDED: ReadonlySet<Phase> = new Set(['succeeded', 'downloaded']);
+/** Phases in which the current attempt holds a task, or may. */
+const MAY_HOLD: ReadonlySet<Phase> = new Set(['submitting', 'submitted', 'timed_out', 'orphaned', 'lost_at_provider']);
+
+/** Whether the current attempt has (or may have) a task at the provider. */
+export function holdsTask(state: JobState): boolean {
+  // A failed (or budget-skipped) attempt holds a task only if the provider gave it an id.
+  return SUCCEEDED.has(state.phase) || MAY_HOLD.has(state.phase) || state.taskId !== undefined;
+}
+
+export function tasksOf(state: JobState | undefined): TaskCount {
+  if (!state) return { certain: 0, possible: 0 };
+  const certain = SUCCEEDED.has(state.phase) ? 1 : 0;
+  return { certain, possible: state.earlierTasks + (!certain && holdsTask(state) ? 1 : 0) };
+}
+
+/** USD of what the provider says it charged, when it says. */
+export const measuredUsd = (state: JobState | undefined): number | undefined =>
+  state?.units === undefined ? undefined : Math.round(state.units * USD_PER_UNIT * 10_000) / 10_000;

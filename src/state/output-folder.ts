@@ -1,0 +1,21 @@
+// Where a manifest's run lives by default: `output/<name>/` in the manifest's project, found from
+// the manifest's own folder, so the same command gives the same folder from any working directory.
+import { existsSync } from 'node:fs';
+import { dirname, join, parse } from 'node:path';
+
+/** A folder that holds one of these is a project's top: its `output/` is the default root. */
+const PROJECT_MARKERS = ['output', 'package.json', '.git'] as const;
+
+/**
+ * `output/` of the nearest folder, from the manifest's own upwards, that has an `output/` folder,
+ * a `package.json` or a `.git`; `output/` beside the manifest when none has.
+ */
+export function defaultOutputRoot(manifestAbsolutePath: string): string {
+  const start = dirname(manifestAbsolutePath);
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (PROJECT_MARKERS.some((marker) => existsSync(join(dir, marker)))) return join(dir, 'output');
+    if (dir === parse(dir).root) return join(start, 'output');
+  }
+}
+
+export const defaultOutputDir = (manifestAbsolutePath: string, name: string): string => join(defaultOutputRoot(manifestAbsolutePath), name);
