@@ -27,6 +27,23 @@ export function sizeProblem(size: number): string | undefined {
     : undefined;
 }
 
+/** Whether a PNG's chunks run, intact, up to its IEND chunk (a cut file has a header but no end). */
+function pngIsComplete(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = PNG_MAGIC.length; at + 12 <= bytes.length; ) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (type === 'IEND') return true;
+    at += 12 + length; // length, type, data, CRC
+  }
+  return false;
+}
+
+/** Whether a JPEG has its end-of-image marker: entropy-coded data never holds FF D9, so any one is the end. */
+function jpegIsComplete(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).lastIndexOf(Buffer.from([0xff, 0xd9])) >= JPEG_MAGIC.length;
+}
+
 /** The image's format and size, or a sentence (completing "`<file>` …") saying why the API would refuse it. */
 export function inspectImage(bytes: Uint8Array): ImageFacts | string {
   const tooBig = sizeProblem(bytes.length);
@@ -39,6 +56,10 @@ export function inspectImage(bytes: Uint8Array): ImageFacts | string {
     ({ width, height } = imageSize(bytes));
   } catch {
     return `looks like a ${format.toUpperCase()} but its size cannot be read; the file may be truncated or corrupt.`;
+  }
+  if (!(format === 'png' ? pngIsComplete(bytes) : jpegIsComplete(bytes))) {
+    const end = format === 'png' ? 'its IEND chunk' : 'its end-of-image marker';
+    return `is a ${format.toUpperCase()} cut short: the file ends before ${end} (a partial download or copy?). Copy or export it again.`;
   }
   const { imageMinSide: minSide, aspectMax } = LIMITS;
   if (width < minSide || height < minSide) {

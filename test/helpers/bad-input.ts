@@ -1,7 +1,7 @@
 // The bad-input corpus (test/fixtures/bad/<case>/): each case folder holds the broken inputs and
 // an `expect.yaml` saying which command to run, the exit code, and what the error must name.
 // A case runs in a temp copy of its folder (never in the fixtures), through the CLI in-process.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +47,8 @@ export const CATEGORIES = [
 const arg = z.string();
 
 const setupStep = z.union([
-  /** Copies a file from test/fixtures/ into the case folder. */
-  z.strictObject({ copy: z.string(), to: z.string() }),
+  /** Copies a file from test/fixtures/ into the case folder, only its first `keep_bytes` bytes if given (a cut-off copy). */
+  z.strictObject({ copy: z.string(), to: z.string(), keep_bytes: z.number().int().positive().optional() }),
   /** Writes a real PNG of at least `megabytes` MB (random pixels, stored): too big to commit. */
   z.strictObject({ generate_png: z.string(), megabytes: z.number().positive() }),
   /** Runs a command first (e.g. a run that leaves a journal) and checks its exit code. */
@@ -134,6 +134,7 @@ async function applyStep(step: SetupStep, dir: string): Promise<void> {
   if ('copy' in step) {
     mkdirSync(dirname(join(dir, step.to)), { recursive: true });
     cpSync(join(FIXTURES, step.copy), join(dir, step.to));
+    if (step.keep_bytes !== undefined) truncateSync(join(dir, step.to), step.keep_bytes);
   } else if ('generate_png' in step) {
     // Random pixels stored without compression: the file is as big as its pixels.
     const side = Math.ceil(Math.sqrt((step.megabytes * 1024 * 1024) / 3)) + 16;
