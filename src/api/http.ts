@@ -77,6 +77,8 @@ const BEFORE_SENDING = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EAI_NONAME|EHOSTUNREA
 
 function neverConnected(error: unknown): boolean {
   const cause = error instanceof Error ? error.cause : undefined;
+  // fetch refuses a port browsers block (e.g. 9) before connecting, with no code.
+  if (cause instanceof Error && cause.message === 'bad port') return true;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' && BEFORE_SENDING.test(code);
 }

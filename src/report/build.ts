@@ -57,7 +57,8 @@ function errorOf(state: JobState | undefined, status: ReportStatus, clip: ClipCh
   if (!state) return null;
   if (status === 'unconfirmed' && state.unconfirmed) return { code: 'unconfirmed', message: state.unconfirmed };
   if (status === 'not_downloaded' && (clip === 'missing' || clip === 'changed') && state.download) {
-    return { code: `video_${clip}`, message: describeClipProblem(clip, state.download.path) };
+    const retry = state.downloadError ? ` (the last try to download it again failed: ${state.downloadError})` : '';
+    return { code: `video_${clip}`, message: `${describeClipProblem(clip, state.download.path)}${retry}` };
   }
   if (status === 'not_downloaded' && state.downloadError) return { code: 'download_failed', message: state.downloadError };
   const shown: ReadonlySet<ReportStatus> = new Set(['failed', 'orphaned', 'lost_at_provider', 'pending', 'skipped_budget']);

@@ -1,0 +1,114 @@
+// `klingrun run` and `status` as a user meets them when the world is wrong: a provider that cannot
+// be reached, an output folder that cannot be written, clips damaged after their download, a
+// folder with no record of earlier runs.
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBatch } from '../src/batch.js';
+import { startEmulator } from '../src/emulator/index.js';
+import { runInProcess } from './helpers/bad-input.js';
+import { runCli } from './helpers/cli.js';
+import { tempTree } from './helpers/manifest.js';
+import { ROOT } from './helpers/reports.js';
+
+/** A copy of the example manifest and its images in a fresh folder. */
+function exampleProject(): string {
+  const dir = tempTree();
+  cpSync(join(ROOT, 'jobs'), join(dir, 'jobs'), { recursive: true });
+  return dir;
+}
+
+const STACK_FRAME = /\n\s+at .+:\d+:\d+/;
+
+/** A local port nothing listens on (just freed). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('a run that cannot make progress says so', () => {
+  it('an unreachable --base-url: a clear error and exit 4 within seconds, nothing counted as in flight', async () => {
+    const dir = exampleProject();
+    const port = await closedPort();
+    const result = await runCli(['run', 'jobs/example.yaml', '--base-url', `http://127.0.0.1:${port}`, '--yes', '--output', 'out'], { cwd: dir, env: { COMETAPI_KEY: 'sk-test-unreachable-0000' } });
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(new RegExp(`error: cannot connect to http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(result.stderr).toContain('rerun the same command to resume');
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+    const journal = readFileSync(join(dir, 'out', 'state.jsonl'), 'utf8');
+    // Every refused connection went back to pending: no job is left "submitting".
+    const last = new Map<string, string>();
+    for (const line of journal.trim().split('\n')) {
+      const event = JSON.parse(line) as { ev: string; job?: string };
+      if (event.job) last.set(event.job, event.ev);
+    }
+    expect([...last.values()].every((ev) => ev === 'rejected')).toBe(true);
+  });
+});
+
+describe('output folders that cannot be written', () => {
+  it('an output folder under a file (or a read-only parent): exit 2 naming the folder, no stack trace', async () => {
+    const dir = exampleProject();
+    writeFileSync(join(dir, 'blocker'), 'a file, not a folder');
+    const result = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'blocker/out'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: Cannot create the output folder .*blocker\/out: .*Choose a folder you can write to with --output DIR\.\n$/);
+  });
+
+  it('report.json that cannot be written: exit 2 naming it, the journal intact, no temp file left', async () => {
+    const dir = exampleProject();
+    mkdirSync(join(dir, 'out', 'report.json'), { recursive: true }); // a folder where the file goes
+    const result = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: Cannot write .*out\/report\.json: .*Nothing recorded in the journal is lost/m);
+    expect(result.stderr).not.toContain('internal error');
+    expect(readdirSync(join(dir, 'out')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect(readFileSync(join(dir, 'out', 'state.jsonl'), 'utf8')).toContain('"ev":"downloaded"');
+  });
+});
+
+describe('the report states what is on disk', () => {
+  it('a clip damaged after its download is not reported as succeeded, by status or by a run that cannot fetch it again', async () => {
+    const dir = exampleProject();
+    const emulator = await startEmulator({ timeScale: 0.002 });
+    try {
+      const options = { manifest: 'jobs/example.yaml', cwd: dir, outputDir: 'out', apiKey: 'emulator-key', baseUrl: emulator.url, limits: { poll_interval_s: 0.05, rpm: 6000 } };
+      const first = await runBatch(options);
+      expect(first.report.totals.succeeded).toBe(8);
+      const victim = first.report.jobs[0]!;
+      writeFileSync(join(dir, 'out', victim.video!.path!), 'not the clip any more');
+
+      const status = await runInProcess(['status', 'out'], dir);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain('8 job(s): 7 succeeded, 1 not downloaded');
+      expect(status.stdout).toMatch(new RegExp(`${victim.external_task_id} not_downloaded: the video ${victim.video!.path} on disk is not the one downloaded`));
+
+      // A rerun whose download fails: the report keeps saying so, and the run does not claim success.
+      const failing = (async () => new Response('gone', { status: 500 })) as typeof fetch;
+      const second = await runBatch({ ...options, fetch: failing, random: () => 0 });
+      const job = second.report.jobs.find((j) => j.id === victim.id)!;
+      expect(job.status).toBe('not_downloaded');
+      expect(job.error?.message).toMatch(/on disk is not the one downloaded .*the last try to download it again failed: the download failed 6 times/);
+      expect(second.wanted.every((w) => second.report.jobs.find((j) => j.id === w.id)?.status === 'succeeded')).toBe(false);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
+describe('a folder with no record of earlier runs', () => {
+  it('says that each job is looked up before its first submit; a rerun does not', async () => {
+    const dir = exampleProject();
+    const first = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/note: .*out has no record of earlier runs\. Before its first submit, each job is looked up at the provider/);
+    const again = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir);
+    expect(again.stderr).not.toContain('no record of earlier runs');
+    expect(existsSync(join(dir, 'out', 'report.json'))).toBe(true);
+  });
+});
