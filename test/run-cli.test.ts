@@ -12,10 +12,11 @@ import { runCli } from './helpers/cli.js';
 import { tempTree } from './helpers/manifest.js';
 import { ROOT } from './helpers/reports.js';
 
-/** A copy of the example manifest and its images in a fresh folder. */
+/** A copy of the example manifest and its images in a fresh project folder (with its `output/`, like this repository). */
 function exampleProject(): string {
   const dir = tempTree();
   cpSync(join(ROOT, 'jobs'), join(dir, 'jobs'), { recursive: true });
+  mkdirSync(join(dir, 'output'));
   return dir;
 }
 
@@ -102,6 +103,17 @@ describe('the report states what is on disk', () => {
 });
 
 describe('a folder with no record of earlier runs', () => {
+  it('plan says so about the default output folder, until a run has written its journal there', async () => {
+    const dir = exampleProject();
+    const before = await runInProcess(['plan', 'jobs/example.yaml'], dir);
+    expect(before.stderr).toMatch(/^note: output\/example\/ has no record of earlier runs of example\. If it ran from another folder or machine, `run` asks the provider about each job/m);
+    // From another working folder, the same default folder: anchored to the manifest, not the cwd.
+    expect((await runInProcess(['run', join(dir, 'jobs/example.yaml'), '--emulator', '--yes'], tempTree())).code).toBe(0);
+    expect(existsSync(join(dir, 'output', 'example', 'state.jsonl'))).toBe(true);
+    const after = await runInProcess(['plan', 'jobs/example.yaml'], dir);
+    expect(after.stderr).not.toContain('no record of earlier runs');
+  });
+
   it('says that each job is looked up before its first submit; a rerun does not', async () => {
     const dir = exampleProject();
     const first = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir);

@@ -1,11 +1,14 @@
 // `klingrun plan <manifest>`: the jobs a manifest would run, grouped by model × mode × duration
 // with the estimated cost; `--json` prints the whole plan, byte-identical on any machine.
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { loadPlan, summarizePlan, type CostSummary } from '../../plan/index.js';
 import { planJson } from '../../plan/json.js';
 import { checkAgainstReport } from './plan-check.js';
 import type { Plan } from '../../plan/schema.js';
 import { booleanOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
+import { JOURNAL_FILE, outputDirFor } from '../output-folder.js';
 import type { CliIO, Command } from '../io.js';
 
 const USAGE = 'klingrun plan <manifest> [--json] [--prices <file>] [--models <file>] | klingrun plan [<manifest>] --check <report.json>';
@@ -63,6 +66,12 @@ export const planCommand: Command = {
       return EXIT.ok;
     }
     io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, models))}\n`);
+    const outputDir = outputDirFor(io, manifestPath, plan.name, undefined);
+    if (!existsSync(join(outputDir, JOURNAL_FILE))) {
+      io.stderr(
+        `note: ${relative(io.cwd, outputDir) || '.'}/ has no record of earlier runs of ${plan.name}. If it ran from another folder or machine, \`run\` asks the provider about each job (by its external_task_id) before submitting it, where the provider offers such lookups (\`klingrun doctor\` tells).\n`,
+      );
+    }
     return EXIT.ok;
   },
 };
