@@ -1,11 +1,10 @@
 // What `run` shows before its first submit: the work left to do, its cost, and the limits.
-import type { ModelTable } from '../data/tables.js';
-import { summarizePlan } from '../plan/cost.js';
+import { summarizePlan, type Tables } from '../plan/cost.js';
 import type { Plan, PlannedJob } from '../plan/schema.js';
 import type { ResolvedRunOptions } from '../runner/context.js';
 import { formatCostTable } from './commands/plan.js';
 
-export function formatSummary(plan: Plan, todo: readonly PlannedJob[], options: ResolvedRunOptions, models: ModelTable): string {
+export function formatSummary(plan: Plan, todo: readonly PlannedJob[], options: ResolvedRunOptions, tables: Tables): string {
   const done = plan.jobs.length - todo.length;
   const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${todo.length} to run${done ? ` (${done} already finished: resuming)` : ''}.`;
   if (todo.length === 0) return head;
@@ -16,5 +15,5 @@ export function formatSummary(plan: Plan, todo: readonly PlannedJob[], options: 
     `task timeout ${options.taskTimeoutMs / 60_000} min`,
     options.pollIntervalMs === undefined ? 'adaptive polling' : `poll every ${options.pollIntervalMs / 1000} s`,
   ].join(', ');
-  return `${head}\n\n${formatCostTable(summarizePlan({ ...plan, jobs: [...todo] }, models))}\n\nlimits: ${limits}`;
+  return `${head}\n\n${formatCostTable(summarizePlan({ ...plan, jobs: [...todo] }, tables))}\n\nlimits: ${limits}`;
 }

@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { DURATIONS } from '../api/schemas.js';
 import type { Clock } from '../effects.js';
 import { InputError } from '../errors.js';
 import { echo, valueAt } from './value-at.js';
@@ -100,7 +99,7 @@ export const emulatorOptionsSchema = z.strictObject({
   /** Emulated seconds a task stays `processing`. @default 60 */
   processingS: seconds.default(60),
   /** Per-duration override of processingS, e.g. `{ "10": 120 }`. @default {} */
-  processingSByDuration: z.partialRecord(z.enum(DURATIONS), seconds).default({}),
+  processingSByDuration: z.record(z.string().regex(/^[1-9]\d*$/, { error: 'expected whole seconds, e.g. "10"' }), seconds).default({}),
   /** Unfinished tasks per key; more → HTTP 429 code 1303. @default 10 */
   concurrency: limit(1).default(10),
   /** API requests per emulated minute per key; more → HTTP 429 code 1302. @default 600 */

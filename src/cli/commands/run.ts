@@ -107,7 +107,7 @@ export const runCommand: Command = {
         const state = before.get(job.id);
         return !state || nextAction(state, { retryFailed: options.retryFailed, fileIntact: true }).kind !== 'done';
       });
-      io.stdout(formatSummary(plan, todo, options, loaded.models) + '\n');
+      io.stdout(formatSummary(plan, todo, options, loaded) + '\n');
       await confirm(io, todo, booleanOption(args, 'yes'));
       const command = ['run', ...(io.argv ?? [])];
       journal.append({ ev: 'run', t: Date.now(), pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: command });
