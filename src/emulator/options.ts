@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { Clock } from '../effects.js';
 import { InputError } from '../errors.js';
 import { echo, valueAt } from './value-at.js';
@@ -127,8 +128,11 @@ export const emulatorOptionsSchema = z.strictObject({
 });
 
 export type EmulatorOptions = z.output<typeof emulatorOptionsSchema>;
-/** What callers pass: every field optional; the clock only programmatically (never from YAML or JSON). */
-export type EmulatorOptionsInput = z.input<typeof emulatorOptionsSchema> & { readonly clock?: Clock };
+/**
+ * What callers pass: every field optional; the clock and the model and price tables only
+ * programmatically (never from YAML or JSON). @default the shipped tables
+ */
+export type EmulatorOptionsInput = z.input<typeof emulatorOptionsSchema> & { readonly clock?: Clock; readonly models?: ModelTable; readonly prices?: PriceTable };
 
 /** A zod failure as one sentence naming the option (and the file, when there is one). */
 function describeIssues(input: unknown, error: z.ZodError, source: string): string {

@@ -97,7 +97,7 @@ export const runCommand: Command = {
     mkdirSync(outputDir, { recursive: true });
     const logger = cliLogger(io.stderr, io.env.KLINGRUN_DEBUG === '1');
     const lock = acquireLock(outputDir, { logger });
-    const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE }) : undefined;
+    const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE, models: loaded.models, prices: loaded.prices }) : undefined;
     try {
       const journal = openJournal(join(outputDir, JOURNAL_FILE), { name: plan.name, toolVersion: VERSION, logger });
       const before = replay(journal.events);
