@@ -6,7 +6,7 @@ import { ProviderError } from '../../api/errors.js';
 import { createClient } from '../../api/client.js';
 import { systemClock } from '../../effects.js';
 import { InputError, UsageError } from '../../errors.js';
-import { loadPlan } from '../../plan/index.js';
+import { describeUnpriced, loadPlan } from '../../plan/index.js';
 import { resolveRunOptions } from '../../runner/options.js';
 import { ConcurrencyGate, RequestLimiter } from '../../runner/limits.js';
 import { runBatch } from '../../runner/run.js';
@@ -89,7 +89,8 @@ export const runCommand: Command = {
     if (options.budgetUsd !== undefined) {
       const unpriced = plan.jobs.filter((job) => job.cost_usd === null).length;
       if (unpriced > 0) {
-        throw new InputError('budget', `--budget needs a price for every job, but ${unpriced} job(s) use a model/mode/duration the price table does not list. Add them to a copy of src/data/prices.yaml and pass it with --prices <file>, or drop --budget.`);
+        const table = stringOption(args, 'prices') ?? 'src/data/prices.yaml';
+        throw new InputError('budget', `--budget needs a price for every job, but ${unpriced} job(s) have no row in the price table ${table}: ${describeUnpriced(plan.jobs, loaded.models)}. Use a model the table prices, add rows to ${table === 'src/data/prices.yaml' ? 'a copy of it passed with --prices <file>' : 'it'} (see docs/models-and-prices.md), or drop --budget.`);
       }
     }
 
