@@ -119,7 +119,7 @@ export async function inFolder<T>(parent: string, name: string, body: (dir: stri
 export const apiRequests = (stats: EmulatorStats): number => stats.requestsByRoute.create + stats.requestsByRoute.get + stats.requestsByRoute.list;
 
 /** Emulated ms a task of this duration spends at the provider. */
-export function taskMs(emulator: EmulatedSetup['emulator'], duration: '5' | '10'): number {
+export function taskMs(emulator: EmulatedSetup['emulator'], duration: string): number {
   const queueS = emulator.queueS ?? 5;
   const processingS = emulator.processingSByDuration?.[duration] ?? emulator.processingS ?? 60;
   return (queueS + processingS) * 1000;

@@ -30,8 +30,9 @@ export const planCase: BenchCase = {
   async run(input) {
     let reads = 0;
     const fs: ManifestFs = { ...nodeFs, readFile: (path) => (reads++, nodeFs.readFile(path)) };
-    const { plan, models } = await loadPlan(input as string, { fs });
-    const summary = summarizePlan(plan, models);
+    const loaded = await loadPlan(input as string, { fs });
+    const { plan } = loaded;
+    const summary = summarizePlan(plan, loaded);
     return `${plan.jobs.length} jobs, ${summary.rows.length} cost groups, ${reads - 1} image reads`;
   },
 };

@@ -32,8 +32,9 @@ export const tableCase: BenchCase = {
     return manifest;
   },
   async run(input) {
-    const { plan, models } = await loadPlan(input as string);
-    const summary = summarizePlan(plan, models);
+    const loaded = await loadPlan(input as string);
+    const { plan } = loaded;
+    const summary = summarizePlan(plan, loaded);
     const named = plan.jobs.filter((j) => j.name !== undefined && j.extra?.['split'] !== undefined).length;
     return `${plan.jobs.length} jobs (${named} with name and extra columns), ${summary.rows.length} cost group(s)`;
   },

@@ -3,7 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { manifestSchema } from '../src/manifest/schema.js';
+import { listDurations } from '../src/data/capabilities.js';
+import { loadModelTable } from '../src/data/tables.js';
+import { manifestSchema, TABLE_VALUED_FIELDS } from '../src/manifest/schema.js';
 import { reportSchema } from '../src/report/schema.js';
 
 export interface SchemaFile {
@@ -19,8 +21,36 @@ export const SCHEMAS: readonly SchemaFile[] = [
   { schema: reportSchema, file: 'schemas/report.schema.json', io: 'output' },
 ];
 
+/** The shipped model table's models, modes (in table order) and durations (ascending): what editors suggest. */
+function tableSuggestions(): Map<unknown, readonly (string | number)[]> {
+  const { models } = loadModelTable();
+  const caps = Object.values(models);
+  return new Map<unknown, readonly (string | number)[]>([
+    [TABLE_VALUED_FIELDS.model_name, Object.keys(models)],
+    [TABLE_VALUED_FIELDS.mode, [...new Set(caps.flatMap((c) => c.modes))]],
+    [TABLE_VALUED_FIELDS.duration, [...new Set(caps.flatMap((c) => listDurations(c.durations)))].sort((a, b) => a - b)],
+  ]);
+}
+
+/**
+ * Model names, modes and durations are open (any --models table may add some), so the schema
+ * offers the shipped table's values as suggestions beside what it accepts: editors complete them
+ * without refusing anything else.
+ */
 export function renderSchema({ schema, io }: SchemaFile): string {
-  return `${JSON.stringify(z.toJSONSchema(schema, { io, target: 'draft-2020-12' }), null, 2)}\n`;
+  const suggestions = tableSuggestions();
+  const json = z.toJSONSchema(schema, {
+    io,
+    target: 'draft-2020-12',
+    override: ({ zodSchema, jsonSchema }) => {
+      const values = suggestions.get(zodSchema);
+      if (!values) return;
+      const { description, ...accepted } = jsonSchema;
+      for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+      Object.assign(jsonSchema, { ...(description ? { description } : {}), anyOf: [{ enum: values }, accepted] });
+    },
+  });
+  return `${JSON.stringify(json, null, 2)}\n`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

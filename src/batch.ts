@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { createClient } from './api/client.js';
 import { type Clock, type Logger, type Random, silentLogger, systemClock } from './effects.js';
 import { InputError, StateError } from './errors.js';
-import { type LoadedPlan, loadPlan } from './plan/index.js';
+import { type LoadedPlan, describeUnpriced, loadPlan } from './plan/index.js';
 import { planSha256 } from './plan/json.js';
 import type { Plan, PlannedJob } from './plan/schema.js';
 import { buildReport } from './report/build.js';
@@ -50,7 +50,7 @@ export interface BatchOptions {
   readonly shard?: Shard;
   /** Take the folder even from a runner that seems alive. */
   readonly breakLock?: boolean;
-  /** Model and price tables, when `manifest` is a path. */
+  /** Model and price table files, read when `manifest` is a path; the price file is named in budget messages. */
   readonly modelsFile?: string;
   readonly pricesFile?: string;
   /** Ctrl-C: no new submits; what is in flight is finished. */
@@ -154,12 +154,12 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     resubmitUnconfirmed: options.resubmitUnconfirmed,
   });
   if (runOptions.budgetUsd !== undefined) {
-    const unpriced = plan.jobs.filter((job) => job.cost_usd === null);
-    if (unpriced.length > 0) {
-      const models = [...new Set(unpriced.map((job) => job.request.model_name ?? 'the default model'))].join(', ');
+    const unpriced = plan.jobs.filter((job) => job.cost_usd === null).length;
+    if (unpriced > 0) {
+      const table = options.pricesFile ?? 'src/data/prices.yaml';
       throw new InputError(
         'budget',
-        `--budget needs a price for every job, but ${unpriced.length} job(s) use a model, mode or duration the price table does not list (${models}). Add them to a copy of src/data/prices.yaml and pass it with --prices <file>, or drop --budget.`,
+        `--budget needs a price for every job, but ${unpriced} job(s) have no row in the price table ${table}: ${describeUnpriced(plan.jobs, loaded.models)}. Use a model the table prices, add rows to ${options.pricesFile === undefined ? 'a copy of it passed with --prices <file>' : 'it'} (see docs/models-and-prices.md), or drop --budget.`,
       );
     }
   }

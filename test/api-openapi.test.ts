@@ -3,7 +3,8 @@
 // The emulator's create answers are validated against it in api-contract.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../src/api/client.js';
-import { API_DEFAULTS, type CreateTaskBody, MODEL_NAMES, MODES, SOUNDS } from '../src/api/schemas.js';
+import { API_DEFAULTS, type CreateTaskBody, SOUNDS } from '../src/api/schemas.js';
+import { loadModelTable } from '../src/data/tables.js';
 import { envelope, taskJson } from './helpers/api-fixtures.js';
 import { createOperation, errorsOf, openapi, validateCreateResponse, validateRequestBody } from './helpers/openapi.js';
 
@@ -19,9 +20,11 @@ describe('the OpenAPI document', () => {
     expect(createOperation.operationId).toBe('image_to_video');
   });
 
-  it('agrees with the zod contract on enums and defaults', () => {
-    expect(properties.model_name?.enum).toEqual([...MODEL_NAMES]);
-    expect(properties.mode?.enum).toEqual([...MODES]);
+  it('agrees with the shipped model table and the zod contract on values and defaults', () => {
+    // Models and modes are data: the shipped table follows CometAPI's page, model for model.
+    const { models } = loadModelTable();
+    expect(Object.keys(models).sort()).toEqual([...(properties.model_name?.enum ?? [])].sort());
+    expect([...new Set(Object.values(models).flatMap((caps) => caps.modes))].sort()).toEqual([...(properties.mode?.enum ?? [])].sort());
     expect(properties.sound?.enum).toEqual([...SOUNDS]);
     expect({ model_name: properties.model_name?.default, mode: properties.mode?.default, duration: properties.duration?.default }).toEqual(API_DEFAULTS);
   });

@@ -97,17 +97,17 @@ describe('emulator: concurrency (1303)', () => {
 
 describe('emulator: balance (1102)', () => {
   it('refuses a create that would exceed the balance, billing with the price table', async () => {
-    const emu = await emulator({ balanceUsd: 1 });
-    const turbo = body({ model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '5' }); // 0.33 each
+    const emu = await emulator({ balanceUsd: 1.05 });
+    const turbo = body({ model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '5' }); // 0.35 each (0.07 USD/s)
     for (let i = 0; i < 3; i++) expect((await create(emu, turbo)).status).toBe(200);
     const refused = await create(emu, turbo);
     expect([refused.status, refused.json.code]).toEqual([429, 1102]);
     expect(refused.json.message).toContain('insufficient balance');
-    expect(emu.stats()).toMatchObject({ tasksCreated: 3, billedUsd: 0.99, http429ByCode: { 1102: 1 } });
-    // 0.01 left: a model the table does not price bills unknownPriceUsd (0.1 by default).
+    expect(emu.stats()).toMatchObject({ tasksCreated: 3, billedUsd: 1.05, http429ByCode: { 1102: 1 } });
+    // Nothing left: a model the table does not price bills unknownPriceUsd (0.1 by default).
     expect((await create(emu, body())).json.code).toBe(1102);
-    emu.configure({ balanceUsd: 1.09 });
+    emu.configure({ balanceUsd: 1.15 });
     expect((await create(emu, body())).status).toBe(200);
-    expect(emu.stats().billedUsd).toBe(1.09);
+    expect(emu.stats().billedUsd).toBe(1.15);
   });
 });

@@ -201,8 +201,8 @@ describe('emulator: stats', () => {
   it('counts tasks, billing with the price table, requests by route and 429s', async () => {
     const clock = manualClock();
     const emu = await emulator({ clock, queueS: 0, processingS: 1, unknownPriceUsd: 0.05 });
-    await create(emu, body({ model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '10', external_task_id: 'a' })); // 0.66
-    await create(emu, body({ model_name: 'kling-v2-master', external_task_id: 'b' })); // 1.32
+    await create(emu, body({ model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '10', external_task_id: 'a' })); // 0.70 (0.07 USD/s)
+    await create(emu, body({ model_name: 'kling-v2-6', mode: 'pro', sound: 'on', external_task_id: 'b' })); // 0.70 (0.14 USD/s)
     await create(emu, body({ model_name: 'kling-v1-6', mode: 'std' })); // unknown price: 0.05
     clock.advance(1000);
     const id = (await call(emu, 'GET', TASKS)).json.data[0].task_id;
@@ -213,7 +213,7 @@ describe('emulator: stats', () => {
     expect(stats).toEqual({
       tasksCreated: 3,
       tasksByExternalId: { a: 1, b: 1 },
-      billedUsd: 2.03,
+      billedUsd: 1.45,
       http429ByCode: { 1102: 0, 1302: 0, 1303: 0 },
       peakConcurrentTasks: 3,
       peakRequestsPerWindow: 5,

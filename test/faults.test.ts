@@ -324,7 +324,7 @@ const statusesOf = (outputDir: string): string[] => readReport(outputDir).jobs.m
 describe('fault matrix through the CLI: exit codes', () => {
   it('balance running out mid-run: exit 3, no more submits, the tasks in flight still collected', async () => {
     // Six concurrent submits against a balance that pays for three.
-    const batch = await batchOf(BATCH, { balanceUsd: 0.99 }, ['--concurrency', '6']);
+    const batch = await batchOf(BATCH, { balanceUsd: 1.05 }, ['--concurrency', '6']);
     const first = await batch.run();
     expect(first.code, first.stderr).toBe(3);
     expect(first.stderr).toContain('the provider refused the run (1102)');

@@ -154,7 +154,7 @@ describe('resolving images', () => {
               image_tail: small.png
                           ^
 
-      error: m.yaml:6:17 at \`jobs[0].image_tail\`: \`image_tail\` cannot be combined with \`static_mask\` or \`dynamic_masks\`; the API takes one or the other (in jobs[0]). Remove one of them.
+      error: m.yaml:6:17 at \`jobs[0].image_tail\`: \`image_tail\` cannot be combined with \`static_mask\` on kling-v1 (in jobs[0]). Remove one of them.
               image_tail: small.png
                           ^
 

@@ -47,25 +47,27 @@ describe('klingrun validate', () => {
 });
 
 describe('klingrun plan', () => {
-  it('prints the cost table of the example, grouped by model × mode × duration', async () => {
+  it('prints the cost table of the example, grouped by model × mode × duration (× sound where it changes the price)', async () => {
     const result = await runCommand(planCommand, { positionals: ['jobs/example.yaml'] }, ROOT);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatchInlineSnapshot(`
       "example (jobs/example.yaml): 8 job(s)
 
-      model             mode  duration  jobs  USD/job  USD
-      kling-v2-5-turbo  pro   5 s          2     0.33  0.66
-      kling-v2-5-turbo  std   5 s          2  unknown  unknown
-      kling-v2-6        pro   5 s          2  unknown  unknown
-      kling-v2-6        std   5 s          2  unknown  unknown
-      total                                8           0.66 + 6 job(s) at unknown price
+      model             mode  duration  sound    jobs  USD/job  USD
+      kling-v2-5-turbo  pro   5 s       -           2     0.35  0.70
+      kling-v2-5-turbo  std   5 s       -           2     0.21  0.42
+      kling-v2-6        pro   5 s       default     2     0.70  1.40
+      kling-v2-6        std   5 s       -           2     0.21  0.42
+      total                                         8           2.94
+
+      sound default: these jobs leave \`sound\` out, so the provider's default applies; it is not documented, so they are priced as sound on. Set \`sound: "off"\` for the silent price.
       "
     `);
   });
 
   it('uses --prices and --models', async () => {
     const dir = tempTree({
-      'p.yaml': '- { model_name: kling-v2-6, mode: std, duration: "5", usd: 0.2 }\n- { model_name: kling-v2-6, mode: pro, duration: "5", usd: 0.4 }\n- { model_name: kling-v2-5-turbo, mode: std, duration: "5", usd: 0.21 }\n- { model_name: kling-v2-5-turbo, mode: pro, duration: "5", usd: 0.33 }\n',
+      'p.yaml': '- { model_name: kling-v2-6, mode: std, usd_per_second: 0.04 }\n- { model_name: kling-v2-6, mode: pro, usd_per_second: 0.08 }\n- { model_name: kling-v2-5-turbo, mode: std, usd_per_second: 0.042 }\n- { model_name: kling-v2-5-turbo, mode: pro, usd_per_second: 0.066 }\n',
     });
     const result = await runCommand(planCommand, { values: { prices: `${dir}/p.yaml` }, positionals: ['jobs/example.yaml'] }, ROOT);
     expect(result.stdout.split('\n').at(-2)).toBe('total                                8           2.28');
@@ -87,7 +89,7 @@ describe('klingrun plan', () => {
     const dir = tempTree({ 'm.yaml': 'version: 1\nname: t\njobs:\n  - image: a.png\n    mode: fast\n' });
     const run = spawnSync(process.execPath, [`${ROOT}/bin/klingrun.js`, 'plan', 'm.yaml'], { cwd: dir, encoding: 'utf8' });
     expect(run.status).toBe(2);
-    expect(run.stderr).toBe('error: m.yaml:5:11 at `jobs[0].mode`: `fast` (string) is not one of std, pro.\n        mode: fast\n              ^\n');
+    expect(run.stderr).toContain('error: m.yaml:5:11 at `jobs[0].mode`: kling-v1 takes mode std or pro, not fast (in jobs[0]).');
     expect(execFileSync(process.execPath, [`${ROOT}/bin/klingrun.js`, 'validate', 'jobs/example.yaml'], { cwd: ROOT, encoding: 'utf8' })).toBe(
       'jobs/example.yaml: valid, 8 jobs from 2 entries (2 images, 4 variants)\n',
     );

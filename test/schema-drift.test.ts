@@ -5,6 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderSchema, SCHEMAS } from '../scripts/generate-schemas.js';
+import { loadModelTable } from '../src/data/tables.js';
 
 const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
 const EXAMPLES = ['jobs/example.yaml', 'jobs/sweep.yaml', 'jobs/dataset.yaml', 'jobs/dataset-table.yaml'];
@@ -23,19 +24,33 @@ describe('generated JSON Schemas', () => {
     }
   });
 
-  it('rejects what the manifest schema rejects: unknown keys, bad enums, bad durations', () => {
+  it('rejects what the manifest schema rejects: unknown keys, bad values, durations that are not whole seconds', () => {
     const validate = new Ajv2020({ strict: false }).compile(JSON.parse(read('schemas/manifest.schema.json')));
     const ok = { version: 1, name: 'x', jobs: [{ image: 'a.png', duration: 5 }] };
     expect(validate(ok)).toBe(true);
     expect(validate({ ...ok, jobs: [{ image: 'a.png', modle_name: 'kling-v1' }] })).toBe(false);
-    expect(validate({ ...ok, jobs: [{ image: 'a.png', mode: 'fast' }] })).toBe(false);
-    expect(validate({ ...ok, jobs: [{ image: 'a.png', duration: 7 }] })).toBe(false);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', sound: 'loud' }] })).toBe(false);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', mode: 4 }] })).toBe(false);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', duration: 7.5 }] })).toBe(false);
+    expect(validate({ ...ok, jobs: [{ image: 'a.png', duration: 'ten' }] })).toBe(false);
     // A job entry takes `image` or `from`, exactly one; `columns` and `where` only with `from`.
     expect(validate({ ...ok, jobs: [{ from: 'data/t.csv', columns: { prompt: 'caption' }, where: { split: 'train' } }] })).toBe(true);
     expect(validate({ ...ok, jobs: [{ image: 'a.png', from: 'data/t.csv' }] })).toBe(false);
     expect(validate({ ...ok, jobs: [{ prompt: 'no images' }] })).toBe(false);
     expect(validate({ ...ok, jobs: [{ image: 'a.png', where: { split: 'train' } }] })).toBe(false);
     expect(validate({ ...ok, matrix: { zip: { model_name: ['kling-v2-6', 'kling-v2-1-master'], mode: ['pro', null] } } })).toBe(true);
+  });
+
+  it('suggests the shipped model table\'s models, modes and durations without refusing others (a --models table may add some)', () => {
+    const schema = JSON.parse(read('schemas/manifest.schema.json'));
+    const defaults = schema.properties.defaults.properties;
+    const { models } = loadModelTable();
+    expect(defaults.model_name.anyOf[0]).toEqual({ enum: Object.keys(models) });
+    expect(defaults.mode.anyOf[0]).toEqual({ enum: ['std', 'pro'] });
+    expect(defaults.duration.anyOf[0]).toEqual({ enum: [5, 10] });
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    const job = { image: 'a.png', model_name: 'kling-v4', mode: '4k', duration: '15' };
+    expect(validate({ version: 1, name: 'x', jobs: [job], matrix: { duration: [3, 15], mode: ['4k'] } }), JSON.stringify(validate.errors)).toBe(true);
   });
 });
 

@@ -127,10 +127,6 @@ describe('row errors', () => {
           images/a.png,"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…
                        ^
 
-      error: data/t.csv:4:523 at \`row 3, column mode\`: \`fast\` (string) is not one of std, pro.
-          …xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",ok_3,fast,
-                                                                                                          ^
-
       error: data/t.csv:5:1 at \`row 4, column image\`: is required but missing.
           ,hi,sub/dir,pro,
           ^
@@ -139,7 +135,7 @@ describe('row errors', () => {
           ,hi,sub/dir,pro,
               ^
 
-      error: data/t.csv:6:26 at \`row 5, column cfg_scale\`: kling-v2-6 does not take \`cfg_scale\`: remove it. Models that do: kling-v1, kling-v1-5, kling-v1-6.
+      error: data/t.csv:6:26 at \`row 5, column cfg_scale\`: kling-v2-6 does not support \`cfg_scale\`. Remove it, or use another model. Models that do: kling-v1, kling-v1-5, kling-v1-6.
           images/b.png,hi,ok_5,pro,0.5
                                    ^
 
@@ -154,7 +150,7 @@ describe('row errors', () => {
       't.jsonl': '{"image": "images/a.png", "model_name": "kling-v1"}\n{"image": "images/b.png", "model_name": "kling-v2-6"}\n{"image": "images/c.png", "model_name": "kling-v2-6"}\n',
     });
     expect(out).toMatchInlineSnapshot(`
-      "error: m.yaml:3:24 at \`defaults.cfg_scale\`: kling-v2-6 does not take \`cfg_scale\`: remove it (in jobs[0] t.jsonl row 2, and 1 more combination(s)). Models that do: kling-v1, kling-v1-5, kling-v1-6.
+      "error: m.yaml:3:24 at \`defaults.cfg_scale\`: kling-v2-6 does not support \`cfg_scale\` (in jobs[0] t.jsonl row 2, and 1 more combination(s)). Remove it, or use another model. Models that do: kling-v1, kling-v1-5, kling-v1-6.
           defaults: { cfg_scale: 0.5 }
                                  ^"
     `);

@@ -123,7 +123,7 @@ jobs:
             zip: { modle_name: [kling-v2-6] }
                    ^
 
-      error: m.yaml:5:10 at \`matrix.mode[0]\`: \`null\` is not one of std, pro.
+      error: m.yaml:5:10 at \`matrix.mode[0]\`: expected text, got \`null\`.
             mode: [null]
                    ^"
     `);

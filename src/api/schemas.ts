@@ -3,26 +3,20 @@
 // Shared by the client, the emulator and the manifest validator, so the three cannot disagree.
 import { z } from 'zod';
 
-export const MODEL_NAMES = [
-  'kling-v1',
-  'kling-v1-5',
-  'kling-v1-6',
-  'kling-v2-master',
-  'kling-v2-1',
-  'kling-v2-1-master',
-  'kling-v2-5-turbo',
-  'kling-v2-6',
-  'kling-v3',
-] as const;
-export const MODES = ['std', 'pro'] as const;
-export const DURATIONS = ['5', '10'] as const;
 export const SOUNDS = ['on', 'off'] as const;
 export const TASK_STATUSES = ['submitted', 'processing', 'succeed', 'failed'] as const;
 
-/** API defaults for fields a request leaves out (from the OpenAPI document). */
-export const API_DEFAULTS = { model_name: 'kling-v1', mode: 'std', duration: '5' } as const;
+/**
+ * API defaults for fields a request leaves out (from the OpenAPI document). Which models, modes
+ * and durations exist is data (src/data/models.yaml), so these are plain strings, not enums.
+ */
+export const API_DEFAULTS: { readonly model_name: string; readonly mode: string; readonly duration: string } = {
+  model_name: 'kling-v1',
+  mode: 'std',
+  duration: '5',
+};
 
-/** Input limits from shared/kling-api.md. */
+/** Input limits the provider documents (prompt lengths, masks, images, external ids). */
 export const LIMITS = {
   promptMax: 500,
   negativePromptMax: 200,
@@ -35,9 +29,6 @@ export const LIMITS = {
   externalTaskIdMax: 32,
 } as const;
 
-export type ModelName = (typeof MODEL_NAMES)[number];
-export type Mode = (typeof MODES)[number];
-export type Duration = (typeof DURATIONS)[number];
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const trajectoryPointSchema = z.strictObject({ x: z.number().int(), y: z.number().int() });
@@ -49,10 +40,12 @@ export const createTaskBodySchema = z.strictObject({
   prompt: z.string().max(LIMITS.promptMax).optional(),
   negative_prompt: z.string().max(LIMITS.negativePromptMax).optional(),
   callback_url: z.string().optional(),
-  mode: z.enum(MODES).optional(),
-  model_name: z.enum(MODEL_NAMES).optional(),
+  // Any model and mode: the model table (src/data/models.yaml) says which exist and go together.
+  mode: z.string().min(1).optional(),
+  model_name: z.string().min(1).optional(),
   cfg_scale: z.number().min(0).max(1).optional(),
-  duration: z.enum(DURATIONS).optional(),
+  /** Whole seconds as a string, e.g. "5"; which durations a model makes is in the model table. */
+  duration: z.string().regex(/^[1-9]\d*$/, { error: 'must be a whole number of seconds as a string, e.g. "5"' }).optional(),
   static_mask: z.string().min(1).optional(),
   dynamic_masks: z
     .array(

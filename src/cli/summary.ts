@@ -1,11 +1,10 @@
 // What `run` shows before its first submit: the work left to do, its cost, and the limits.
-import type { ModelTable } from '../data/tables.js';
-import { summarizePlan } from '../plan/cost.js';
+import { summarizePlan, type Tables } from '../plan/cost.js';
 import type { Plan, PlannedJob } from '../plan/schema.js';
 import type { ResolvedRunOptions } from '../runner/context.js';
 import { formatCostTable } from './commands/plan.js';
 
-export function formatSummary(plan: Plan, toSubmit: readonly PlannedJob[], options: ResolvedRunOptions, models: ModelTable, todo = toSubmit.length): string {
+export function formatSummary(plan: Plan, toSubmit: readonly PlannedJob[], options: ResolvedRunOptions, tables: Tables, todo = toSubmit.length): string {
   const done = plan.jobs.length - todo;
   const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${todo} to run${done ? ` (${done} already finished: resuming)` : ''}.`;
   if (todo === 0) return head;
@@ -16,6 +15,6 @@ export function formatSummary(plan: Plan, toSubmit: readonly PlannedJob[], optio
     `task timeout ${options.taskTimeoutMs / 60_000} min`,
     options.pollIntervalMs === undefined ? 'adaptive polling' : `poll every ${options.pollIntervalMs / 1000} s`,
   ].join(', ');
-  const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : formatCostTable(summarizePlan({ ...plan, jobs: [...toSubmit] }, models));
+  const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : formatCostTable(summarizePlan({ ...plan, jobs: [...toSubmit] }, tables));
   return `${head}\n\n${submits}\n\nlimits: ${limits}`;
 }

@@ -1,52 +1,120 @@
 // The two user-editable data tables: model capabilities and prices. Both are YAML files shipped
-// next to this module; users replace them with --models / --prices without touching code.
+// next to this module; users replace them with --models / --prices without touching code. No model
+// name, mode or duration is known anywhere else: the format is in docs/models-and-prices.md.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { DURATIONS, MODES } from '../api/schemas.js';
+import { SOUNDS } from '../api/schemas.js';
 import { InputError, ManifestError, type InputIssue } from '../errors.js';
 import { toInputIssues } from '../manifest/issues.js';
 import { Source } from '../manifest/source.js';
 import { yamlIssues } from '../manifest/yaml-errors.js';
 
+/** Whole seconds, written as a number or, as older tables did, a numeric string. */
+const secondsSchema = z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d*$/).transform(Number)], {
+  error: 'must be a whole number of seconds, e.g. 5',
+});
+
+/** The durations a model (or a feature) takes: a list, or a range of whole seconds. */
+export const durationsSchema = z.union(
+  [
+    z.array(secondsSchema).min(1),
+    z
+      .strictObject({ min: secondsSchema, max: secondsSchema })
+      .refine((r) => r.min <= r.max, { error: '`min` must not be above `max`', path: ['min'] }),
+  ],
+  { error: 'must be a list of whole seconds, e.g. [5, 10], or a range, e.g. { min: 3, max: 15 }' },
+);
+export type Durations = z.infer<typeof durationsSchema>;
+
+/** Where a feature works: never (false), wherever the model works (true), or in these modes and durations. */
 const featureSchema = z.union([
-  z.literal(false),
-  z.strictObject({ modes: z.array(z.enum(MODES)), durations: z.array(z.enum(DURATIONS)) }),
+  z.boolean(),
+  z.strictObject({ modes: z.array(z.string().min(1)).min(1).optional(), durations: durationsSchema.optional() }),
 ]);
+export type Feature = z.infer<typeof featureSchema>;
+
+/** The request features the table describes; `masks` stands for `static_mask` and `dynamic_masks`. */
+export const FEATURES = ['image_tail', 'masks', 'sound', 'cfg_scale'] as const;
+export type FeatureName = (typeof FEATURES)[number];
 
 export const modelCapabilitySchema = z.strictObject({
-  modes: z.array(z.enum(MODES)),
-  durations: z.array(z.enum(DURATIONS)).min(1),
-  cfg_scale: z.boolean(),
+  /** The `mode` values the model takes; [] for a single quality level (no `mode` at all). */
+  modes: z.array(z.string().min(1)),
+  durations: durationsSchema,
+  cfg_scale: featureSchema,
   image_tail: featureSchema,
   masks: featureSchema,
   sound: featureSchema,
-  image_tail_needs_silence: z.boolean().optional(),
+  /** Features that cannot all be used in one request, e.g. [image_tail, sound]. */
+  excludes: z.array(z.array(z.enum(FEATURES)).min(2)).optional(),
 });
-export const modelTableSchema = z.record(z.string().min(1), modelCapabilitySchema);
 export type ModelCapability = z.infer<typeof modelCapabilitySchema>;
-export type ModelTable = z.infer<typeof modelTableSchema>;
-export type Feature = z.infer<typeof featureSchema>;
+
+/** A feature naming a mode the model does not have is a mistake in the table, not in a manifest. */
+function checkModes(caps: ModelCapability, ctx: z.RefinementCtx<ModelCapability>): void {
+  for (const feature of FEATURES) {
+    const spec = caps[feature];
+    if (typeof spec === 'boolean') continue;
+    spec.modes?.forEach((mode, i) => {
+      if (caps.modes.includes(mode)) return;
+      const known = caps.modes.length ? `its modes are ${caps.modes.join(', ')}` : 'it has a single quality level (no modes)';
+      ctx.addIssue({ code: 'custom', path: [feature, 'modes', i], message: `\`${mode}\` is not a mode of this model: ${known}.`, params: { complete: true } });
+    });
+  }
+}
+
+export const modelRowsSchema = z.record(z.string().min(1), modelCapabilitySchema.superRefine(checkModes));
+export type ModelRows = z.infer<typeof modelRowsSchema>;
+
+/** A loaded model table: its rows and the file they came from, which messages name. */
+export interface ModelTable {
+  /** `src/data/models.yaml` for the shipped table, else the path it was read from. */
+  readonly file: string;
+  readonly models: Readonly<ModelRows>;
+}
 
 export const priceRowSchema = z.strictObject({
   model_name: z.string().min(1),
-  mode: z.enum(MODES).optional(),
-  duration: z.enum(DURATIONS),
-  usd: z.number().nonnegative(),
+  /** Left out: the price is the same in every mode (or the model has a single quality level). */
+  mode: z.string().min(1).optional(),
+  /** Left out: the price does not depend on generated sound. */
+  sound: z.enum(SOUNDS).optional(),
+  usd_per_second: z.number().nonnegative(),
 });
-export const priceTableSchema = z.array(priceRowSchema);
 export type PriceRow = z.infer<typeof priceRowSchema>;
+
+/** Two rows for the same model, mode and sound would make the price depend on their order. */
+function checkUnique(rows: PriceRow[], ctx: z.RefinementCtx<PriceRow[]>): void {
+  const seen = new Map<string, number>();
+  rows.forEach((row, i) => {
+    const key = JSON.stringify([row.model_name, row.mode ?? null, row.sound ?? null]);
+    const first = seen.get(key);
+    if (first === undefined) return void seen.set(key, i);
+    ctx.addIssue({ code: 'custom', path: [i, 'model_name'], message: `this row has the same model_name, mode and sound as row [${first}]; keep one of them.`, params: { complete: true } });
+  });
+}
+
+export const priceTableSchema = z.array(priceRowSchema).superRefine(checkUnique);
 export type PriceTable = z.infer<typeof priceTableSchema>;
 
 export const DEFAULT_MODELS_FILE = fileURLToPath(new URL('./models.yaml', import.meta.url));
 export const DEFAULT_PRICES_FILE = fileURLToPath(new URL('./prices.yaml', import.meta.url));
+/** How messages name the shipped tables: the path in the repository. */
+export const shippedName = (file: string) => `src/data/${basename(file)}`;
+
+/** A row in the per-video format of older versions (`duration`, `usd`): say what changed rather than what is missing. */
+function perVideoHint(row: unknown): string | undefined {
+  if (typeof row !== 'object' || row === null || !('usd' in row || 'duration' in row)) return undefined;
+  return 'Prices are now USD per second of video: write `usd_per_second` (a 5 s price divided by 5) and drop `duration`. See docs/models-and-prices.md.';
+}
 
 /**
  * Reads and validates a table file. Every problem is reported at once, located like a manifest's
- * (`prices.yaml:6:8 at \`[1].usd\`: …`); the error's own message keeps a one-line summary.
+ * (`prices.yaml:6:8 at \`[1].usd_per_second\`: …`); the error's own message keeps a one-line summary.
  */
-function loadTable<T>(file: string, schema: z.ZodType<T>, what: string, shipped: string): T {
+function loadTable<T>(file: string, schema: z.ZodType<T>, what: string, shipped: string, rowHint?: (row: unknown) => string | undefined): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -55,7 +123,7 @@ function loadTable<T>(file: string, schema: z.ZodType<T>, what: string, shipped:
     throw new InputError('input_missing', `Cannot read the ${what} file ${file}${given}: ${(cause as Error).message}. Check the path.`, { cause });
   }
   const source = new Source(file, text);
-  const compare = `Compare it with the shipped ${what} file, src/data/${basename(shipped)}.`;
+  const compare = `Compare it with the shipped ${what} file, ${shippedName(shipped)} (format: docs/models-and-prices.md).`;
   const fail: (issues: readonly InputIssue[], summary: string) => never = (issues, summary) => {
     const sorted = [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
     throw new ManifestError(sorted.map((issue) => (issue.hint ? issue : { ...issue, hint: compare })), summary);
@@ -69,29 +137,21 @@ function loadTable<T>(file: string, schema: z.ZodType<T>, what: string, shipped:
   if (!result.success) {
     const first = result.error.issues[0];
     const where = first ? first.path.join('.') || '(top level)' : '(top level)';
-    fail(
-      result.error.issues.flatMap((issue) => toInputIssues(issue, source, data, schema)),
-      `The ${what} file ${file} is invalid at ${where}: ${first?.message ?? 'unknown problem'}. ${compare}`,
-    );
+    const issues = result.error.issues.flatMap((issue) => {
+      const located = toInputIssues(issue, source, data, schema);
+      const hint = Array.isArray(data) && typeof issue.path[0] === 'number' ? rowHint?.(data[issue.path[0]]) : undefined;
+      return hint ? located.map((i) => ({ ...i, hint })) : located;
+    });
+    fail(issues, `The ${what} file ${file} is invalid at ${where}: ${first?.message ?? 'unknown problem'}. ${compare}`);
   }
   return result.data;
 }
 
 export function loadModelTable(file: string = DEFAULT_MODELS_FILE): ModelTable {
-  return loadTable(file, modelTableSchema, 'model capability', DEFAULT_MODELS_FILE);
+  const models = loadTable(file, modelRowsSchema, 'model capability', DEFAULT_MODELS_FILE);
+  return { file: file === DEFAULT_MODELS_FILE ? shippedName(file) : file, models };
 }
 
 export function loadPriceTable(file: string = DEFAULT_PRICES_FILE): PriceTable {
-  return loadTable(file, priceTableSchema, 'price', DEFAULT_PRICES_FILE);
-}
-
-/** USD for one video, or null when the table has no row for it (shown as "unknown", never 0). */
-export function priceOf(
-  table: PriceTable,
-  job: { model_name: string; mode: string | undefined; duration: string },
-): number | null {
-  const row =
-    table.find((r) => r.model_name === job.model_name && r.duration === job.duration && r.mode === job.mode) ??
-    table.find((r) => r.model_name === job.model_name && r.duration === job.duration && r.mode === undefined);
-  return row ? row.usd : null;
+  return loadTable(file, priceTableSchema, 'price', DEFAULT_PRICES_FILE, perVideoHint);
 }

@@ -1,7 +1,8 @@
 // The three calls of the emulated provider (create, get one, list), each a function of the state
 // and the clock that returns an Answer. Auth, rate limits, faults and the transport are server.ts's.
-import { API_DEFAULTS, type CreateTaskBody, type Duration } from '../api/schemas.js';
-import { priceOf, type ModelTable, type PriceTable } from '../data/tables.js';
+import { API_DEFAULTS, type CreateTaskBody } from '../api/schemas.js';
+import { priceOf, priceParams } from '../data/prices.js';
+import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { Clock } from '../effects.js';
 import type { FaultInjector } from './faults.js';
 import type { InFlight, RateLimiter } from './limits.js';
@@ -62,11 +63,9 @@ export function taskView(state: EmulatorState, task: TaskRecord, now: number): R
   };
 }
 
+/** Billed like the plan estimates it, from the same tables: per second, by model, mode and sound. */
 function priceMicroUsd(state: EmulatorState, body: CreateTaskBody): number {
-  const model = body.model_name ?? API_DEFAULTS.model_name;
-  // A single-quality model takes no mode; price rows for it have none either.
-  const mode = state.models[model]?.modes.length === 0 ? undefined : (body.mode ?? API_DEFAULTS.mode);
-  const usd = priceOf(state.prices, { model_name: model, mode, duration: body.duration ?? API_DEFAULTS.duration });
+  const usd = priceOf(state.prices, priceParams(body, state.models));
   return toMicroUsd(usd ?? state.options.unknownPriceUsd);
 }
 
@@ -97,7 +96,7 @@ export function createTask(state: EmulatorState, key: string, text: string, fail
   if (state.inFlight.unfinished(key, now) >= options.concurrency) {
     return failure(429, 1303, 'Parallel task over resource pack limit');
   }
-  const duration: Duration = body.duration ?? API_DEFAULTS.duration;
+  const duration = body.duration ?? API_DEFAULTS.duration;
   const processingAt = now + realMs(state, options.queueS);
   const task = store.create({
     key,

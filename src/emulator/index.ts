@@ -49,7 +49,7 @@ function reconfigure(state: EmulatorState, patch: unknown): void {
 }
 
 export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<EmulatorHandle> {
-  const { clock = systemClock, ...rest } = input;
+  const { clock = systemClock, models = loadModelTable(), prices = loadPriceTable(), ...rest } = input;
   const options = resolveOptions(rest);
   const state: EmulatorState = {
     options,
@@ -61,8 +61,8 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
     stats: new StatsCollector(),
     faults: new FaultInjector(options.faults, options.seed),
     links: new VideoLinks(),
-    models: loadModelTable(),
-    prices: loadPriceTable(),
+    models,
+    prices,
   };
   const stats = (): EmulatorStats => state.stats.snapshot({ concurrentTasks: state.inFlight.peak, requestsPerWindow: state.rate.peak });
   const configure = (patch: unknown): void => reconfigure(state, patch);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { DURATIONS } from '../api/schemas.js';
+import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { Clock } from '../effects.js';
 import { InputError } from '../errors.js';
 import { echo, valueAt } from './value-at.js';
@@ -100,7 +100,7 @@ export const emulatorOptionsSchema = z.strictObject({
   /** Emulated seconds a task stays `processing`. @default 60 */
   processingS: seconds.default(60),
   /** Per-duration override of processingS, e.g. `{ "10": 120 }`. @default {} */
-  processingSByDuration: z.partialRecord(z.enum(DURATIONS), seconds).default({}),
+  processingSByDuration: z.record(z.string().regex(/^[1-9]\d*$/, { error: 'expected whole seconds, e.g. "10"' }), seconds).default({}),
   /** Unfinished tasks per key; more → HTTP 429 code 1303. @default 10 */
   concurrency: limit(1).default(10),
   /** API requests per emulated minute per key; more → HTTP 429 code 1302. @default 600 */
@@ -128,8 +128,11 @@ export const emulatorOptionsSchema = z.strictObject({
 });
 
 export type EmulatorOptions = z.output<typeof emulatorOptionsSchema>;
-/** What callers pass: every field optional; the clock only programmatically (never from YAML or JSON). */
-export type EmulatorOptionsInput = z.input<typeof emulatorOptionsSchema> & { readonly clock?: Clock };
+/**
+ * What callers pass: every field optional; the clock and the model and price tables only
+ * programmatically (never from YAML or JSON). @default the shipped tables
+ */
+export type EmulatorOptionsInput = z.input<typeof emulatorOptionsSchema> & { readonly clock?: Clock; readonly models?: ModelTable; readonly prices?: PriceTable };
 
 /** A zod failure as one sentence naming the option (and the file, when there is one). */
 function describeIssues(input: unknown, error: z.ZodError, source: string): string {

@@ -2,14 +2,15 @@
 // how it ends) is fixed when it is created; its status is read off the clock at each look, so no
 // timer runs per task and 100,000 idle tasks cost only their records.
 import { randomInt } from 'node:crypto';
-import type { Duration, TaskStatus } from '../api/schemas.js';
+import type { TaskStatus } from '../api/schemas.js';
 
 export interface TaskRecord {
   readonly taskId: string;
   /** The API key that created it: tasks are visible to their own account only. */
   readonly key: string;
   readonly externalTaskId: string | undefined;
-  readonly duration: Duration;
+  /** Whole seconds as the API's string, e.g. "5". */
+  readonly duration: string;
   /** Real ms (the injected clock). */
   readonly createdAt: number;
   readonly processingAt: number;

@@ -1,9 +1,11 @@
 // Validation of a create body as the provider does it: the OpenAPI schema (createTaskBodySchema),
-// the image rules, mutually exclusive fields, then the model capability table. Every problem is
-// one sentence naming the field, answered as HTTP 400 with code 1201.
+// the image rules, then the model capability table (models, modes, durations, features and the
+// fields that exclude each other). Every problem is one sentence naming the field, answered as
+// HTTP 400 with code 1201.
 import type { z } from 'zod';
-import { API_DEFAULTS, createTaskBodySchema, type CreateTaskBody } from '../api/schemas.js';
-import type { Feature, ModelTable } from '../data/tables.js';
+import { createTaskBodySchema, type CreateTaskBody } from '../api/schemas.js';
+import { capabilityProblems, describeDurations } from '../data/capabilities.js';
+import type { ModelTable } from '../data/tables.js';
 import { checkImage } from './image-check.js';
 import { valueAt } from './value-at.js';
 
@@ -42,52 +44,38 @@ function imageProblems(body: CreateTaskBody): string | undefined {
   return undefined;
 }
 
-function featureProblem(model: string, field: string, feature: Feature, mode: string | undefined, duration: string): string | undefined {
-  if (feature === false) return `Model \`${model}\` does not support \`${field}\``;
-  if (mode !== undefined && !feature.modes.includes(mode as never)) {
-    return `Model \`${model}\` supports \`${field}\` only in mode ${feature.modes.join('/')} (got \`${mode}\`)`;
-  }
-  if (!feature.durations.includes(duration as never)) {
-    return `Model \`${model}\` supports \`${field}\` only with duration ${feature.durations.join('/')} (got \`${duration}\`)`;
-  }
-  return undefined;
-}
-
+/** The provider's wording of what the model table refuses (the first problem only, as a provider answers). */
 function capabilityProblem(body: CreateTaskBody, models: ModelTable): string | undefined {
-  const model = body.model_name ?? API_DEFAULTS.model_name;
-  const caps = models[model];
-  if (!caps) return undefined; // a model the table does not describe: nothing to check against
-  const duration = body.duration ?? API_DEFAULTS.duration;
-  let mode: string | undefined;
-  if (caps.modes.length === 0) {
-    if (body.mode !== undefined) return `Model \`${model}\` has a single quality level: leave out \`mode\` (got \`${body.mode}\`)`;
-  } else {
-    mode = body.mode ?? API_DEFAULTS.mode;
-    if (!caps.modes.includes(mode as never)) return `Model \`${model}\` does not support \`mode\` \`${mode}\` (it takes ${caps.modes.join('/')})`;
+  const [problem] = capabilityProblems(body, models);
+  if (!problem) return undefined;
+  const model = `Model \`${problem.model}\``;
+  switch (problem.kind) {
+    case 'unknown_model':
+      return `Invalid field \`model_name\`: \`${problem.model}\` is not a model of this service (it offers ${Object.keys(models.models).join(', ')})`;
+    case 'no_modes':
+      return `${model} has a single quality level: leave out \`mode\` (got \`${problem.mode}\`)`;
+    case 'mode':
+      return `${model} does not support \`mode\` \`${problem.mode}\` (it takes ${problem.modes.join('/')})`;
+    case 'duration':
+      return `${model} does not support \`duration\` \`${problem.seconds}\` (it makes ${describeDurations(problem.durations)} s)`;
+    case 'unsupported':
+      return `${model} does not support \`${problem.field}\``;
+    case 'feature_mode':
+      return `${model} supports \`${problem.field}\` only in mode ${problem.modes.join('/')} (got \`${problem.mode}\`)`;
+    case 'feature_duration':
+      return `${model} supports \`${problem.field}\` only with duration ${describeDurations(problem.durations)} (got \`${problem.seconds}\`)`;
+    case 'excluded': {
+      const fields = problem.features.map((f) => `\`${f === 'masks' ? (body.static_mask !== undefined ? 'static_mask' : 'dynamic_masks') : f}\``);
+      const sound = problem.features.includes('sound') ? ' (`sound` counts unless it is `off`)' : '';
+      return `Fields ${fields.join(' and ')} are mutually exclusive on model \`${problem.model}\`${sound}: send one of them`;
+    }
   }
-  if (!caps.durations.includes(duration)) return `Model \`${model}\` does not support \`duration\` \`${duration}\``;
-  if (body.cfg_scale !== undefined && !caps.cfg_scale) return `Model \`${model}\` does not support \`cfg_scale\``;
-  if (body.image_tail !== undefined) {
-    const problem = featureProblem(model, 'image_tail', caps.image_tail, mode, duration);
-    if (problem) return problem;
-    if (caps.image_tail_needs_silence && body.sound === 'on') return `Model \`${model}\` supports \`image_tail\` only with \`sound\` off`;
-  }
-  for (const field of ['static_mask', 'dynamic_masks'] as const) {
-    const problem = body[field] === undefined ? undefined : featureProblem(model, field, caps.masks, mode, duration);
-    if (problem) return problem;
-  }
-  if (body.sound === 'on') return featureProblem(model, 'sound', caps.sound, mode, duration);
-  return undefined;
 }
 
 export function validateCreateBody(raw: unknown, models: ModelTable): Validation {
   const parsed = createTaskBodySchema.safeParse(raw);
   if (!parsed.success) return { ok: false, message: schemaProblem(raw, parsed.error.issues[0] as z.core.$ZodIssue) };
   const body = parsed.data;
-  if (body.image_tail !== undefined && (body.static_mask !== undefined || body.dynamic_masks !== undefined)) {
-    const masks = body.static_mask !== undefined ? 'static_mask' : 'dynamic_masks';
-    return { ok: false, message: `Fields \`image_tail\` and \`${masks}\` are mutually exclusive: send one of them` };
-  }
   const problem = imageProblems(body) ?? capabilityProblem(body, models);
   return problem ? { ok: false, message: problem } : { ok: true, body };
 }

@@ -1,9 +1,18 @@
-// The rules that span several fields of one request: the API's mutual exclusions and the model
-// capability table (src/data/models.yaml). Single-field rules (enums, lengths, ranges) live in
-// the zod schema. Each problem names the model, the field and what would work.
-import { API_DEFAULTS } from '../api/schemas.js';
-import type { Feature, ModelCapability, ModelTable } from '../data/tables.js';
+// The rules that span several fields of one request, all from the model capability table
+// (src/data/models.yaml or --models): which models, modes and durations exist, where each feature
+// works, and which features exclude each other. Single-field rules (types, lengths, ranges) live
+// in the zod schema. Each problem names the model, the field and what would work.
+import {
+  capabilityProblems,
+  describeDurations,
+  firstDuration,
+  modelsWhere,
+  type CapabilityProblem,
+  type FeatureField,
+} from '../data/capabilities.js';
+import { DEFAULT_MODELS_FILE, shippedName, type FeatureName, type ModelTable } from '../data/tables.js';
 import type { Defaults } from './schema.js';
+import { didYouMean } from './suggest.js';
 
 /** The create-call fields of one job entry × combination, merged (images still as written). */
 export type MergedFields = Defaults;
@@ -17,68 +26,81 @@ export interface RuleProblem {
 
 const list = (values: readonly string[]) => values.join(' or ');
 
-function modelsWhere(models: ModelTable, has: (caps: ModelCapability) => boolean): string {
-  const names = Object.keys(models).filter((name) => has(models[name] as ModelCapability));
-  return names.length ? `Models that do: ${names.join(', ')}.` : 'No model in the table does.';
+/** Where to change the table: the shipped one in a copy passed with --models, a user's own in place. */
+function inTable(table: ModelTable): string {
+  const where = table.file === shippedName(DEFAULT_MODELS_FILE) ? `a copy of ${table.file}, passed with --models <file>` : table.file;
+  return `${where} (see docs/models-and-prices.md)`;
 }
 
-function featureProblems(
-  field: keyof MergedFields,
-  feature: Feature,
-  ctx: { model: string; caps: ModelCapability; mode: string | undefined; duration: string; models: ModelTable },
-  featureOf: (caps: ModelCapability) => Feature,
-): RuleProblem[] {
-  const { model, caps, mode, duration, models } = ctx;
-  if (feature === false) {
-    return [{ field, message: `${model} does not support \`${field}\`.`, hint: `Remove it, or use another model. ${modelsWhere(models, (c) => featureOf(c) !== false)}` }];
+const maskField = (fields: MergedFields): FeatureField => (fields.static_mask !== undefined ? 'static_mask' : 'dynamic_masks');
+
+/** How a feature reads in a sentence: its field, or plain "sound" (which may be in use unset). */
+function featureWords(feature: FeatureName, fields: MergedFields): string {
+  if (feature === 'sound') return 'sound';
+  return `\`${feature === 'masks' ? maskField(fields) : feature}\``;
+}
+
+function ruleProblem(problem: CapabilityProblem, table: ModelTable, fields: MergedFields): RuleProblem {
+  const where = (has: (caps: ModelTable['models'][string]) => boolean) => {
+    const names = modelsWhere(table, has);
+    return names.length ? `Models that do: ${names.join(', ')}.` : 'No model in the table does.';
+  };
+  switch (problem.kind) {
+    case 'unknown_model': {
+      const known = Object.keys(table.models);
+      const typo = didYouMean(problem.model, known);
+      return {
+        field: 'model_name',
+        message: `${problem.model} is not in the model table ${table.file}.`,
+        hint: `${typo ? `${typo} ` : ''}To use another model, add a row for it to ${inTable(table)}. Known models: ${known.join(', ')}.`,
+      };
+    }
+    case 'no_modes':
+      return { field: 'mode', message: `${problem.model} has a single quality level: remove \`mode\`.` };
+    case 'mode':
+      return {
+        field: 'mode',
+        message: `${problem.model} takes mode ${list(problem.modes)}, not ${problem.mode}.`,
+        hint: didYouMean(problem.mode, problem.modes) ?? `If the provider offers ${problem.mode} for this model, add it to the model's \`modes\` in ${inTable(table)}.`,
+      };
+    case 'duration':
+      return {
+        // Without a duration of its own, the job has the API default: the model is what breaks it.
+        field: fields.duration !== undefined ? 'duration' : 'model_name',
+        message: `${problem.model} makes videos of ${describeDurations(problem.durations)} seconds, not ${problem.seconds}.`,
+        hint: `Set \`duration: ${firstDuration(problem.durations)}\`, or, if the provider makes ${problem.seconds} s videos with this model, widen its \`durations\` in ${inTable(table)}.`,
+      };
+    case 'unsupported':
+      return {
+        field: problem.field,
+        message: `${problem.model} does not support \`${problem.field}\`.`,
+        hint: `Remove it, or use another model. ${where((caps) => caps[problem.feature] !== false)}`,
+      };
+    case 'feature_mode':
+      return {
+        field: problem.field,
+        message: `\`${problem.field}\` needs mode ${list(problem.modes)} on ${problem.model}; this job has mode ${problem.mode}.`,
+        hint: `Set \`mode: ${problem.modes[0]}\` for it.`,
+      };
+    case 'feature_duration':
+      return {
+        field: problem.field,
+        message: `\`${problem.field}\` needs duration ${describeDurations(problem.durations)} on ${problem.model}; this job has duration ${problem.seconds}.`,
+        hint: `Set \`duration: ${firstDuration(problem.durations)}\` for it.`,
+      };
+    case 'excluded': {
+      const [first, ...others] = problem.features.map((f) => featureWords(f, fields));
+      const silence = problem.features.includes('sound');
+      return {
+        field: problem.field,
+        message: `${first} cannot be combined with ${others.join(' or ')} on ${problem.model}${silence ? ' (it works only for silent video)' : ''}.`,
+        hint: silence ? 'Set `sound: "off"` for it.' : 'Remove one of them.',
+      };
+    }
   }
-  const problems: RuleProblem[] = [];
-  if (caps.modes.length && mode !== undefined && !(feature.modes as readonly string[]).includes(mode)) {
-    problems.push({ field, message: `\`${field}\` needs mode ${list(feature.modes)} on ${model}; this job has mode ${mode}.`, hint: `Set \`mode: ${feature.modes[0] ?? 'pro'}\` for it.` });
-  }
-  if (!(feature.durations as readonly string[]).includes(duration)) {
-    problems.push({ field, message: `\`${field}\` needs duration ${list(feature.durations)} on ${model}; this job has duration ${duration}.`, hint: `Set \`duration: ${feature.durations[0] ?? 5}\` for it.` });
-  }
-  return problems;
 }
 
 /** Everything wrong with one merged request under the model table; [] when it is fine. */
-export function checkRequest(fields: MergedFields, models: ModelTable): RuleProblem[] {
-  const problems: RuleProblem[] = [];
-  const masks = fields.static_mask !== undefined || fields.dynamic_masks !== undefined;
-  if (fields.image_tail !== undefined && masks) {
-    problems.push({ field: 'image_tail', message: '`image_tail` cannot be combined with `static_mask` or `dynamic_masks`; the API takes one or the other.', hint: 'Remove one of them.' });
-  }
-  const model = fields.model_name ?? API_DEFAULTS.model_name;
-  const caps = models[model];
-  if (!caps) {
-    return [...problems, { field: 'model_name', message: `${model} is not in the model capability table.`, hint: `Add it to a copy of src/data/models.yaml and pass it with --models <file>. Known models: ${Object.keys(models).join(', ')}.` }];
-  }
-  if (fields.mode !== undefined && caps.modes.length === 0) {
-    problems.push({ field: 'mode', message: `${model} has a single quality level: remove \`mode\`.` });
-  } else if (fields.mode !== undefined && !caps.modes.includes(fields.mode)) {
-    problems.push({ field: 'mode', message: `${model} takes mode ${list(caps.modes)}, not ${fields.mode}.` });
-  }
-  const duration = fields.duration ?? API_DEFAULTS.duration;
-  if (!caps.durations.includes(duration)) {
-    problems.push({ field: fields.duration ? 'duration' : 'model_name', message: `${model} makes videos of ${list(caps.durations)} seconds, not ${duration}.`, hint: `Set \`duration: ${caps.durations[0]}\`.` });
-  }
-  if (fields.cfg_scale !== undefined && !caps.cfg_scale) {
-    problems.push({ field: 'cfg_scale', message: `${model} does not take \`cfg_scale\`: remove it.`, hint: modelsWhere(models, (c) => c.cfg_scale) });
-  }
-  // Without `mode`, the provider uses std; single-quality models have no mode at all.
-  const ctx = { model, caps, mode: caps.modes.length ? (fields.mode ?? API_DEFAULTS.mode) : undefined, duration, models };
-  if (fields.image_tail !== undefined) {
-    problems.push(...featureProblems('image_tail', caps.image_tail, ctx, (c) => c.image_tail));
-    if (caps.image_tail_needs_silence && fields.sound !== 'off') {
-      problems.push({ field: 'image_tail', message: `\`image_tail\` on ${model} works only for silent video.`, hint: 'Set `sound: "off"` for it.' });
-    }
-  }
-  if (masks) {
-    const field = fields.static_mask !== undefined ? 'static_mask' : 'dynamic_masks';
-    problems.push(...featureProblems(field, caps.masks, ctx, (c) => c.masks));
-  }
-  // `sound: "off"` asks for what every sound-less model makes anyway, so only "on" is checked.
-  if (fields.sound === 'on') problems.push(...featureProblems('sound', caps.sound, ctx, (c) => c.sound));
-  return problems;
+export function checkRequest(fields: MergedFields, table: ModelTable): RuleProblem[] {
+  return capabilityProblems(fields, table).map((problem) => ruleProblem(problem, table, fields));
 }

@@ -1,5 +1,6 @@
 // The manifest language (version 1) as zod schemas. The field rules come from the create-call
-// schema in api/schemas.ts, so the manifest, the client and the emulator cannot disagree.
+// schema in api/schemas.ts, so the manifest, the client and the emulator cannot disagree; models,
+// modes and durations are checked against the model table later (manifest/rules.ts).
 // schemas/manifest.schema.json is generated from `manifestSchema` (npm run schemas).
 import { z } from 'zod';
 import { createTaskBodySchema, LIMITS } from '../api/schemas.js';
@@ -20,18 +21,34 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-/** `duration` accepts the numbers 5 and 10 too, and is always normalised to the string the API wants. */
+/**
+ * `duration`: whole seconds, as a number or a numeric string, always normalised to the string the
+ * API wants. Which durations a model makes is the model table's business (manifest/rules.ts).
+ */
+const WHOLE_SECONDS = 'must be a whole number of seconds, e.g. 5 or 10';
 export const durationSchema = z
-  .union([z.literal(5), z.literal(10), z.enum(['5', '10'])], {
-    error: 'must be 5 or 10 (seconds)',
+  .union([z.number().int({ error: WHOLE_SECONDS }).positive(), z.string().regex(/^[1-9]\d*$/, { error: WHOLE_SECONDS })], {
+    error: WHOLE_SECONDS,
   })
-  .transform((d) => (d === 5 || d === '5' ? ('5' as const) : ('10' as const)))
-  .meta({ description: 'Video length in seconds: 5 or 10 (sent as the string "5" or "10").' });
+  .transform(String)
+  .meta({ description: 'Video length in whole seconds, e.g. 5 or 10 (sent as a string); the model table says which lengths each model makes.' });
+
+/** Any model name: the model table (src/data/models.yaml or --models) says which exist. */
+export const modelNameSchema = z.string().min(1).meta({ description: 'Kling model, from the model table; the API default is kling-v1.' });
+
+/** Any mode name (std, pro, 4k, …): the model table says which modes each model takes. */
+export const modeSchema = z
+  .string()
+  .min(1)
+  .meta({ description: 'Quality mode the model takes, e.g. std (faster) or pro (higher quality); leave out for single-quality models.' });
+
+/** The fields whose values come from the model table: the generated JSON Schema suggests the shipped table's values. */
+export const TABLE_VALUED_FIELDS = { model_name: modelNameSchema, mode: modeSchema, duration: durationSchema } as const;
 
 /** The single-valued create-call fields: the ones a matrix may vary. */
 export const scalarFields = {
-  model_name: api.model_name.unwrap().meta({ description: 'Kling model; the API default is kling-v1.' }),
-  mode: api.mode.unwrap().meta({ description: 'std (faster) or pro (higher quality); leave out for single-quality models.' }),
+  model_name: modelNameSchema,
+  mode: modeSchema,
   duration: durationSchema,
   prompt: api.prompt.unwrap().meta({ description: `Motion prompt, at most ${LIMITS.promptMax} characters.` }),
   negative_prompt: api.negative_prompt

@@ -3,6 +3,7 @@
 // model table, priced, identified by a content hash, and collapsed when identical. Images and
 // tables arrive already read and resolved.
 import { API_DEFAULTS } from '../api/schemas.js';
+import { effectiveMode } from '../data/capabilities.js';
 import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { InputIssue } from '../errors.js';
 import type { ResolvedImages } from '../manifest/images.js';
@@ -191,13 +192,8 @@ function merge(...layers: readonly (Readonly<Record<string, unknown>> | undefine
  */
 function withApiDefaults(fields: MergedFields, models: ModelTable): MergedFields {
   const model_name = fields.model_name ?? API_DEFAULTS.model_name;
-  const takesMode = (models[model_name]?.modes.length ?? 1) > 0;
-  return {
-    ...fields,
-    model_name,
-    duration: fields.duration ?? API_DEFAULTS.duration,
-    ...(takesMode ? { mode: fields.mode ?? API_DEFAULTS.mode } : {}),
-  };
+  const mode = effectiveMode(models.models[model_name], fields.mode);
+  return { ...fields, model_name, duration: fields.duration ?? API_DEFAULTS.duration, ...(mode !== undefined ? { mode } : {}) };
 }
 
 /** Expands a validated manifest into its plan; problems come back as issues (the plan is then partial). */

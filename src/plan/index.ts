@@ -17,7 +17,7 @@ export { expandManifest, type ExpandContext } from './expand.js';
 export { parseManifest, type ParsedManifest } from '../manifest/load.js';
 export { imageSpecsOf, resolveImages, type ResolvedImages } from '../manifest/images.js';
 export { loadTables, type TableEntry } from '../manifest/table-rows.js';
-export { summarizePlan, priceJob, type CostRow, type CostSummary } from './cost.js';
+export { summarizePlan, priceJob, describeUnpriced, type CostRow, type CostSummary, type Tables } from './cost.js';
 export { canonicalJson, externalTaskId, jobId } from './ids.js';
 export type { ManifestFs } from '../manifest/fs.js';
 export type { Manifest } from '../manifest/schema.js';

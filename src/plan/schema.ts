@@ -1,7 +1,8 @@
 // The plan: what `klingrun plan --json` prints and what the runner executes. Pure data, no base64,
 // no absolute paths, no timestamps, so the same manifest and images give the same bytes anywhere.
 import { z } from 'zod';
-import { API_DEFAULTS, DURATIONS, MODEL_NAMES, MODES, SOUNDS, trajectoryPointSchema } from '../api/schemas.js';
+import { API_DEFAULTS, SOUNDS, trajectoryPointSchema } from '../api/schemas.js';
+import { effectiveMode } from '../data/capabilities.js';
 import type { ModelTable } from '../data/tables.js';
 
 /** A local image is referenced by its path relative to the manifest's folder and its content hash. */
@@ -21,9 +22,10 @@ export type ImageRef = z.infer<typeof imageRefSchema>;
 
 /** The create-call fields of one job, with images as references (the runner inlines base64 at send time). */
 export const jobRequestSchema = z.strictObject({
-  model_name: z.enum(MODEL_NAMES).optional(),
-  mode: z.enum(MODES).optional(),
-  duration: z.enum(DURATIONS).optional(),
+  // Models, modes and durations are whatever the model table allowed when the plan was made.
+  model_name: z.string().optional(),
+  mode: z.string().optional(),
+  duration: z.string().regex(/^[1-9]\d*$/).optional(),
   prompt: z.string().optional(),
   negative_prompt: z.string().optional(),
   cfg_scale: z.number().optional(),
@@ -55,7 +57,7 @@ export const plannedJobSchema = z.strictObject({
   name: z.string().optional(),
   /** Table columns carried through untouched to the report and the export. */
   extra: z.record(z.string(), z.string()).optional(),
-  /** Estimated USD, null when the price table has no row for this model/mode/duration. */
+  /** Estimated USD, null when the price table has no row for this model/mode/sound. */
   cost_usd: z.number().nullable(),
 });
 export type PlannedJob = z.infer<typeof plannedJobSchema>;
@@ -81,7 +83,5 @@ export function effectiveParams(
   models?: ModelTable,
 ): { model_name: string; mode: string | undefined; duration: string } {
   const model_name = request.model_name ?? API_DEFAULTS.model_name;
-  const modes = models?.[model_name]?.modes;
-  const mode = modes === undefined ? request.mode : modes.length === 0 ? undefined : (request.mode ?? API_DEFAULTS.mode);
-  return { model_name, mode, duration: request.duration ?? API_DEFAULTS.duration };
+  return { model_name, mode: effectiveMode(models?.models[model_name], request.mode), duration: request.duration ?? API_DEFAULTS.duration };
 }

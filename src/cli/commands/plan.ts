@@ -15,13 +15,20 @@ const USAGE = 'klingrun plan <manifest> [--json] [--prices <file>] [--models <fi
 
 const usd = (value: number) => value.toFixed(2);
 
+/** Said under the table when some jobs leave `sound` out where it changes the price. */
+export const SOUND_DEFAULT_NOTE =
+  'sound default: these jobs leave `sound` out, so the provider\'s default applies; it is not documented, so they are priced as sound on. Set `sound: "off"` for the silent price.';
+
 /** The cost table as text lines (pure; the run command shows it too before asking to go on). */
 export function formatCostTable(summary: CostSummary): string {
-  const header = ['model', 'mode', 'duration', 'jobs', 'USD/job', 'USD'];
+  // The sound column only where sound changes a price.
+  const sound = summary.rows.some((r) => r.sound !== undefined);
+  const header = ['model', 'mode', 'duration', ...(sound ? ['sound'] : []), 'jobs', 'USD/job', 'USD'];
   const rows = summary.rows.map((r) => [
     r.model_name,
     r.mode ?? '-',
     `${r.duration} s`,
+    ...(sound ? [r.sound ?? '-'] : []),
     String(r.jobs),
     r.unit_usd === null ? 'unknown' : usd(r.unit_usd),
     r.total_usd === null ? 'unknown' : usd(r.total_usd),
@@ -32,13 +39,15 @@ export function formatCostTable(summary: CostSummary): string {
       : summary.unknown_jobs === summary.jobs
         ? 'unknown'
         : `${usd(summary.known_usd)} + ${summary.unknown_jobs} job(s) at unknown price`;
-  const footer = ['total', '', '', String(summary.jobs), '', total];
+  const footer = ['total', '', '', ...(sound ? [''] : []), String(summary.jobs), '', total];
   const all = [header, ...rows, footer];
   const widths = header.map((_, c) => Math.max(...all.slice(0, -1).map((row) => (row[c] ?? '').length)));
+  const numbers = header.indexOf('jobs');
   // Numbers right-aligned; the last cell of the total may be wider than the column.
   const line = (row: string[]) =>
-    row.map((cell, c) => (c >= 3 && c < row.length - 1 ? cell.padStart(widths[c] ?? 0) : c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
-  return all.map(line).join('\n');
+    row.map((cell, c) => (c >= numbers && c < row.length - 1 ? cell.padStart(widths[c] ?? 0) : c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
+  const note = summary.rows.some((r) => r.sound === 'default') ? `\n\n${SOUND_DEFAULT_NOTE}` : '';
+  return all.map(line).join('\n') + note;
 }
 
 /** Warnings of a plan, one line each. */
@@ -55,17 +64,18 @@ export const planCommand: Command = {
     const check = stringOption(args, 'check');
     if (check !== undefined) return checkAgainstReport(check, args.positionals[0], io, { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
-    const { plan, models } = await loadPlan(manifestPath, {
+    const loaded = await loadPlan(manifestPath, {
       cwd: io.cwd,
       modelsFile: stringOption(args, 'models'),
       pricesFile: stringOption(args, 'prices'),
     });
+    const { plan } = loaded;
     reportWarnings(plan, manifestPath, io);
     if (booleanOption(args, 'json')) {
       io.stdout(planJson(plan));
       return EXIT.ok;
     }
-    io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, models))}\n`);
+    io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, loaded))}\n`);
     const outputDir = outputDirFor(io, manifestPath, plan.name, undefined);
     if (!existsSync(join(outputDir, JOURNAL_FILE))) {
       io.stderr(

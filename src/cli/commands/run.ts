@@ -73,7 +73,7 @@ export const runCommand: Command = {
     const loaded = await loadPlan(manifestPath, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const outputDir = outputDirFor(io, manifestPath, loaded.plan.name, stringOption(args, 'output'));
     const logger = cliLogger(io.stderr, io.env.KLINGRUN_DEBUG === '1');
-    const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE }) : undefined;
+    const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE, models: loaded.models, prices: loaded.prices }) : undefined;
     let progress: Progress | undefined;
     // The clock's timers are unref'd (a stray backoff must not hold a library user's process),
     // so between polls nothing else may keep the event loop alive: against a provider in
@@ -90,13 +90,14 @@ export const runCommand: Command = {
         limits,
         retryFailed: booleanOption(args, 'retry-failed'),
         resubmitUnconfirmed,
+        pricesFile: stringOption(args, 'prices'),
         only: stringOption(args, 'only'),
         shard,
         signal: io.signal,
         logger,
         command: ['run', ...(io.argv ?? [])],
         beforeRun: async (work) => {
-          io.stdout(formatSummary(work.plan, work.toSubmit, work.options, loaded.models, work.todo.length) + '\n');
+          io.stdout(formatSummary(work.plan, work.toSubmit, work.options, loaded, work.todo.length) + '\n');
           for (const line of notices(work, resubmitUnconfirmed)) io.stderr(`${line}\n`);
           await confirm(io, work.toSubmit, booleanOption(args, 'yes'), work.freshFolder);
           progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr });
