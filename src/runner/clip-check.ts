@@ -26,7 +26,7 @@ export async function checkDownload(outputDir: string, download: Download): Prom
   if (!info.isFile()) return 'missing';
   if (info.size !== download.bytes) return 'changed';
   // Whole milliseconds: what every file system keeps, and what a JSON number carries exactly.
-  if (download.mtime_ms !== undefined && Math.floor(info.mtimeMs) === download.mtime_ms) return 'intact';
+  if (download.mtime_ms !== undefined && Math.round(info.mtimeMs) === download.mtime_ms) return 'intact';
   try {
     return (await sha256Of(path)) === download.sha256 ? 'intact' : 'changed';
   } catch {

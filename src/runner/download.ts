@@ -170,7 +170,7 @@ async function fetchToFile(
       throw new DownloadFailure(`the file on disk does not match what was downloaded (${written.length} of ${bytes} bytes, or different content)`);
     }
     const { mtimeMs } = await fs.stat(destination);
-    return { sha256, bytes, mtime_ms: Math.floor(mtimeMs), content };
+    return { sha256, bytes, mtime_ms: Math.round(mtimeMs), content };
   } catch (error) {
     await fs.rm(renamed ? destination : temp, { force: true }).catch(() => {});
     throw error;
