@@ -204,12 +204,20 @@ const positiveInt = z.number().int().min(1);
 const positive = z.number().positive();
 export const limitsSchema = z
   .strictObject({
-    concurrency: positiveInt.optional().meta({ description: 'Tasks in flight at once.' }),
-    rpm: positiveInt.optional().meta({ description: 'Requests per minute to the provider.' }),
-    budget_usd: positive.optional().meta({ description: 'Refuse to start when the estimated cost is above this.' }),
-    task_timeout_min: positive.optional().meta({ description: 'Give up on a task after this many minutes.' }),
-    poll_interval_s: positive.optional().meta({ description: 'Seconds between status queries.' }),
-    download_concurrency: positiveInt.optional().meta({ description: 'Videos downloaded at once.' }),
+    concurrency: positiveInt.optional().meta({ description: 'Tasks in flight at the provider at once (default 5).' }),
+    rpm: positiveInt.optional().meta({ description: 'Requests per minute to the provider, all calls together (default 30).' }),
+    budget_usd: positive
+      .optional()
+      .meta({ description: 'Hard cap in USD on what the output folder may cost: tasks that succeeded, and every task that may be billed (in flight, failed, unconfirmed). A submit that would go over it is not sent.' }),
+    task_timeout_min: positive.optional().meta({ description: 'Give up on a task this many minutes after the provider accepted it (default 60); a later run checks it again.' }),
+    poll_interval_s: positive.optional().meta({ description: 'Seconds between status queries (default: adaptive).' }),
+    download_concurrency: positiveInt.optional().meta({ description: 'Videos downloaded at once (default 4).' }),
+    absence_window_s: z
+      .number()
+      .nonnegative()
+      .optional()
+      .meta({ description: 'Seconds a task must stay unfound after its submit before "not found" counts as absent and the submit is sent again (default 60): lookups can lag behind creates.' }),
+    request_timeout_s: positive.optional().meta({ description: 'Seconds one HTTP request may take (default 30).' }),
   })
   .meta({ description: 'Run limits (command-line options override them).' });
 export type Limits = z.infer<typeof limitsSchema>;

@@ -1,26 +1,11 @@
 // The runner's options: what a user may set (manifest `limits:` block, then flags on top), and
 // the one place that applies defaults and produces the resolved, fully-specified options.
 import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
+import type { Limits } from '../manifest/schema.js';
 import type { ResolvedRunOptions } from './context.js';
 
-export interface RunOptionsInput {
-  /** Tasks in flight at the provider. @default 5 */
-  readonly concurrency?: number;
-  /** Requests per minute, all calls together. @default 30 */
-  readonly rpm?: number;
-  /** Hard cap on committed USD. @default none */
-  readonly budget_usd?: number;
-  /** Minutes before an unfinished task is marked timed_out. @default 60 */
-  readonly task_timeout_min?: number;
-  /** Fixed poll interval in seconds. @default adaptive */
-  readonly poll_interval_s?: number;
-  /** Parallel video downloads. @default 4 */
-  readonly download_concurrency?: number;
-  /** Seconds a task must stay unfound after its POST before "not found" proves it absent. @default 60 */
-  readonly absence_window_s?: number;
-  /** Seconds one HTTP request may take. @default 30 */
-  readonly request_timeout_s?: number;
-}
+/** What a user may set: the manifest's `limits:` block (its schema documents each field), flags on top. */
+export type RunOptionsInput = Limits;
 
 /** Safe for a new account (1-5 minute tasks, 30-60 minute deadline: docs/api.md). */
 export const DEFAULT_RUN_OPTIONS = {
