@@ -10,7 +10,7 @@ import { startEmulator, type EmulatorHandle, type EmulatorOptionsInput, type Emu
 import type { Plan } from '../src/plan/schema.js';
 import { ConcurrencyGate, RequestLimiter } from '../src/runner/limits.js';
 import { resolveRunOptions, type RunOptionsInput } from '../src/runner/options.js';
-import { runBatch, type RunResult } from '../src/runner/run.js';
+import { runJobs, type RunResult } from '../src/runner/run.js';
 import type { JournalEvent } from '../src/state/events.js';
 import { makePlan } from '../test/helpers/runner-harness.js';
 import { scaledClock, type ScaledClock } from './clock.js';
@@ -41,7 +41,7 @@ export interface EmulatedRun {
   /** The journal, in memory (`t` in emulated ms). */
   readonly events: readonly JournalEvent[];
   readonly stats: EmulatorStats;
-  /** Emulated ms at the start of runBatch, and from there to its end. */
+  /** Emulated ms at the start of runJobs, and from there to its end. */
   readonly startedAt: number;
   readonly makespanMs: number;
   readonly result: RunResult;
@@ -70,7 +70,7 @@ export async function runOnEmulator(setup: EmulatedSetup): Promise<EmulatedRun> 
     const gate = new ConcurrencyGate({ max: options.concurrency });
     const startedAt = clock.now();
     const side = setup.during?.({ clock, emulator, startedAt });
-    const result = await runBatch({
+    const result = await runJobs({
       plan: setup.plan,
       manifestDir: setup.outputDir,
       outputDir: setup.outputDir,

@@ -15,7 +15,7 @@ import { JournalState } from '../src/runner/job-state.js';
 import { ConcurrencyGate, RequestLimiter } from '../src/runner/limits.js';
 import { resolveRunOptions } from '../src/runner/options.js';
 import { videoPath } from '../src/runner/paths.js';
-import { runBatch } from '../src/runner/run.js';
+import { runJobs } from '../src/runner/run.js';
 import type { JournalEvent } from '../src/state/events.js';
 import { nodeJournalFs, openJournal } from '../src/state/journal.js';
 import { makePlan } from '../test/helpers/runner-harness.js';
@@ -172,7 +172,7 @@ export async function measureScaleRun(setup: ScaleRunSetup, dir: string): Promis
       else if (event.ev === 'downloaded') waiting -= 1;
     };
     const started = performance.now();
-    const result = await runBatch({
+    const result = await runJobs({
       plan,
       manifestDir: dir,
       outputDir: dir,

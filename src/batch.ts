@@ -20,7 +20,7 @@ import type { ResolvedRunOptions } from './runner/context.js';
 import { type JobState, JournalState } from './runner/job-state.js';
 import { ConcurrencyGate, RequestLimiter } from './runner/limits.js';
 import { type RunOptionsInput, resolveRunOptions } from './runner/options.js';
-import { type RunInput, type RunResult, runBatch as runJobs } from './runner/run.js';
+import { type RunInput, type RunResult, runJobs } from './runner/run.js';
 import { type Shard, inShard, selectOnly } from './runner/select.js';
 import { openJournal } from './state/journal.js';
 import { acquireLock } from './state/lock.js';

@@ -14,7 +14,7 @@ afterEach(() => harness?.cleanup());
 const phases = (h: Harness) => [...replay(h.events).values()].map((s) => s.phase);
 const oncePerJob = (h: Harness) => [...h.provider.createdPerExternalId().values()].every((n) => n === 1);
 
-describe('runBatch', () => {
+describe('runJobs', () => {
   it('submits, polls and downloads every job, recording sha256 and paths', async () => {
     const plan = makePlan(3);
     harness = createHarness(plan);

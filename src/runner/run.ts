@@ -75,7 +75,7 @@ function journalJob(state: JobState): RunnableJob | undefined {
   return { id: state.job, external_task_id: externalTaskId(state.job), request: state.request, cost_usd: state.estimateUsd ?? null, path, fromJournal: true };
 }
 
-export async function runBatch(input: RunInput): Promise<RunResult> {
+export async function runJobs(input: RunInput): Promise<RunResult> {
   const { plan, options, clock } = input;
   const states = new Map(input.states);
   const jobs = new Map<string, RunnableJob>();

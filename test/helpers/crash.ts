@@ -16,7 +16,7 @@ import type { Plan } from '../../src/plan/schema.js';
 import { type Report, reportSchema } from '../../src/report/schema.js';
 import { ConcurrencyGate, RequestLimiter } from '../../src/runner/limits.js';
 import { resolveRunOptions, type RunOptionsInput } from '../../src/runner/options.js';
-import { type RunInput, type RunResult, runBatch } from '../../src/runner/run.js';
+import { type RunInput, type RunResult, runJobs } from '../../src/runner/run.js';
 import type { JournalEvent } from '../../src/state/events.js';
 import { openJournal } from '../../src/state/journal.js';
 import { replay } from '../../src/runner/job-state.js';
@@ -504,7 +504,7 @@ export interface InProcessRun {
 }
 
 /**
- * runBatch with the real client and journal against an emulator, on the real clock: the fault
+ * runJobs with the real client and journal against an emulator, on the real clock: the fault
  * matrix's fast path (no child process). Retries back off from 5 ms instead of 1 s and polls come
  * every 20 ms; everything else is what the CLI uses.
  */
@@ -516,7 +516,7 @@ export async function runInProcess(emulator: EmulatorHandle, plan: Plan, options
   const journal = openJournal(join(outputDir, 'state.jsonl'), { name: plan.name, toolVersion: 'test', logger, onEvent: (event) => events.push(event) });
   const resolved = resolveRunOptions([{ poll_interval_s: 0.02, absence_window_s: 0.3 }, options.limits]);
   try {
-    const result = await runBatch({
+    const result = await runJobs({
       plan,
       manifestDir: outputDir,
       outputDir,

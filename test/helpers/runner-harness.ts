@@ -1,4 +1,4 @@
-// Runs runBatch against a FakeProvider with an in-memory journal, a virtual clock (sleeps jump
+// Runs runJobs against a FakeProvider with an in-memory journal, a virtual clock (sleeps jump
 // time forward at once) and a fake video host, so runner logic is tested in milliseconds.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import type { Plan, PlannedJob } from '../../src/plan/schema.js';
 import type { Gate, Limiter } from '../../src/runner/context.js';
 import { replay } from '../../src/runner/job-state.js';
 import { resolveRunOptions, type RunOptionsInput } from '../../src/runner/options.js';
-import { type RunInput, type RunResult, runBatch } from '../../src/runner/run.js';
+import { type RunInput, type RunResult, runJobs } from '../../src/runner/run.js';
 import type { JournalEvent } from '../../src/state/events.js';
 import { FakeProvider } from './fake-provider.js';
 
@@ -114,7 +114,7 @@ export function createHarness(plan: Plan = makePlan(3)): Harness {
     fetched,
     expireOnce,
     run: (options = {}) =>
-      runBatch({
+      runJobs({
         plan: options.plan ?? plan,
         manifestDir: outputDir,
         outputDir,
