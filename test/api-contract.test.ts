@@ -13,7 +13,7 @@ describe('endpoints', () => {
     expect(created).toMatchObject({ task_status: 'submitted', task_info: { external_task_id: 'kr-contract-1' } });
 
     const done = await waitFor(client, created.task_id, 'succeed');
-    expect(done.updated_at).toBeGreaterThanOrEqual(done.created_at);
+    expect(done.updated_at).toBeGreaterThanOrEqual(done.created_at ?? Infinity);
     const video = done.task_result?.videos?.[0];
     expect(video?.duration).toBe('5');
     const download = await fetch(video?.url ?? '');

@@ -27,9 +27,9 @@ async function file(name: string, text: string): Promise<string> {
 describe('emulator options', () => {
   it('fills every default', () => {
     expect(resolveOptions({})).toEqual({
-      port: 0, host: '127.0.0.1', keys: ['emulator-key'], timeScale: 1, queueS: 5, processingS: 60, processingSByDuration: {},
+      profile: 'default', port: 0, host: '127.0.0.1', keys: ['emulator-key'], timeScale: 1, queueS: 5, processingS: 60, processingSByDuration: {},
       concurrency: 10, rpm: 600, balanceUsd: Infinity, unknownPriceUsd: 0.1, urlTtlS: 3600, duplicateExternalId: 'reject',
-      externalIdLookup: true, listSupported: true, failMarker: '[[moderate]]', rejectMarker: '[[reject]]', faults: [], seed: 1,
+      externalIdLookup: true, listSupported: true, lookupLagS: 0, listMaxPages: Infinity, foreignTasks: 0, failMarker: '[[moderate]]', rejectMarker: '[[reject]]', faults: [], seed: 1,
     });
   });
 

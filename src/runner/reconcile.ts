@@ -38,7 +38,7 @@ export async function findTask(context: RunContext, externalTaskId: string, subm
     const match = page.find((task) => task.task_info?.external_task_id === externalTaskId);
     if (match) return { task: match, via: 'list' };
     const oldest = page.at(-1);
-    if (page.length < PAGE_SIZE || !oldest || oldest.created_at < submittedAt - CLOCK_SLACK_MS) return null;
+    if (page.length < PAGE_SIZE || !oldest || (oldest.created_at ?? Infinity) < submittedAt - CLOCK_SLACK_MS) return null;
   }
   return null;
 }

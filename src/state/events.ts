@@ -29,7 +29,7 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
     ...jobBase,
     ev: z.literal('succeeded'),
     task_id: z.string(),
-    videos: z.array(z.strictObject({ id: z.string(), url: z.string(), duration: z.string() })),
+    videos: z.array(z.strictObject({ id: z.string().optional(), url: z.string(), duration: z.string().optional() })),
     finished_at: z.number().optional(),
   }),
   z.strictObject({
