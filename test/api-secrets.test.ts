@@ -31,11 +31,14 @@ const CASES: Record<string, { reply: StubReply; code: string | number; call?: 'l
 
 let server: StubServer;
 let client: ProviderClient;
+/** Only for the hung answer: a short deadline elsewhere would turn a slow machine's answer into a timeout. */
+let impatient: ProviderClient;
 let current: StubReply;
 
 beforeAll(async () => {
   server = await startStubServer(() => current);
-  client = createClient({ baseUrl: server.url, apiKey: KEY, timeoutMs: 150 });
+  client = createClient({ baseUrl: server.url, apiKey: KEY, timeoutMs: 10_000 });
+  impatient = createClient({ baseUrl: server.url, apiKey: KEY, timeoutMs: 150 });
 });
 afterAll(() => server.close());
 
@@ -51,7 +54,7 @@ describe('no error carries the API key', () => {
     current = reply;
     const before = server.requests.length;
     const attempt =
-      call === 'lookup' ? client.findByExternalId('kr-1') : call === 'list' ? client.listTasks({ pageNum: 1, pageSize: 1 }) : client.getTask('t-1');
+      call === 'lookup' ? client.findByExternalId('kr-1') : call === 'list' ? client.listTasks({ pageNum: 1, pageSize: 1 }) : (code === 'timeout' ? impatient : client).getTask('t-1');
     const error = await attempt.then(() => undefined, (reason: unknown) => reason);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).code).toBe(code);
@@ -67,6 +70,23 @@ describe('no error carries the API key', () => {
     const error = await createClient({ apiKey: KEY, fetch: leaky }).getTask('t').then(() => undefined, (reason: unknown) => reason);
     expect(error).toMatchObject({ code: 'network', message: expect.stringContaining('header Bearer *** rejected') });
     expectKeyFree(error);
+  });
+
+  it('a key echoed back URL-encoded', async () => {
+    const key = 'sk+SECRET/9f8e7d6c5b4a=39281706';
+    const encoded = encodeURIComponent(key);
+    expect(encoded).not.toBe(key);
+    const echo = await startStubServer(() => ({ status: 302, headers: { location: `/login?key=${encoded}` }, body: `<html>redirecting to /login?key=${encoded}</html>` }));
+    try {
+      const error = await createClient({ baseUrl: echo.url, apiKey: key }).listTasks({ pageNum: 1, pageSize: 1 }).then(() => undefined, (reason: unknown) => reason);
+      expect(error).toMatchObject({ code: 'unsupported', excerpt: '<html>redirecting to /login?key=***</html>' });
+      for (const form of [JSON.stringify(error), inspect(error, { depth: Infinity, showHidden: true }), String(error)]) {
+        expect(form).not.toContain(encoded);
+        expect(form).not.toContain('9f8e7d6c5b4a');
+      }
+    } finally {
+      await echo.close();
+    }
   });
 
   it('excerpts really do quote the reflected answers (the search above can fail)', async () => {
