@@ -79,6 +79,8 @@ describe('lookup by external_task_id', () => {
     ['code 1203 on a 404', { status: 404, body: envelope(null, 1203, 'task not found') }],
     ['code 1203 on a 200', { status: 200, body: envelope(null, 1203, 'task not found') }],
     ['another Kling code on a 404', { status: 404, body: envelope(null, 1200, 'no such resource') }],
+    ['the live service\'s 400 with code 1201 "Task not found by id"', { status: 400, body: envelope(null, 1201, 'Task not found by id kr-missing') }],
+    ['a gateway 400 with code 1201 "not found"', { status: 400, body: gatewayError('Task not found by id kr-missing', '1201') }],
   ])('resolves null on %s', async (_name, reply) => {
     const { client } = await clientFor(() => reply);
     expect(await client.findByExternalId('kr-missing')).toBeNull();
@@ -95,15 +97,59 @@ describe('lookup by external_task_id', () => {
     expect(error.message).toMatch(/^looking up tasks by external_task_id is not supported by this provider/);
   });
 
+  it('resolves null when the answer names another external_task_id (the slot was read as something else)', async () => {
+    const { client } = await clientFor(() => ({ body: envelope(taskJson({ task_info: { external_task_id: 'kr-other' } })) }));
+    expect(await client.findByExternalId('kr-abc-1')).toBeNull();
+  });
+
+  it('takes an answer without an external_task_id for the task asked about', async () => {
+    const { client } = await clientFor(() => ({ body: envelope(taskJson({ task_info: { external_task_id: null } })) }));
+    expect(await client.findByExternalId('kr-abc-1')).toMatchObject({ task_id: '2032273942220931072' });
+  });
+
+  it('says "not supported by this provider" on any other JSON refusal of the lookup', async () => {
+    const { client } = await clientFor(() => ({ status: 400, body: envelope(null, 1201, 'Invalid task_id format') }));
+    expect(await providerErrorOf(client.findByExternalId('kr-abc-1'))).toMatchObject({ code: 'unsupported', errorClass: 'fatal-job' });
+  });
+
   it('still throws other errors', async () => {
     const { client } = await clientFor(() => ({ status: 401, body: envelope(null, 1001, 'key invalid') }));
     expect(await providerErrorOf(client.findByExternalId('kr-abc-1'))).toMatchObject({ code: 1001, errorClass: 'fatal-run' });
+  });
+
+  it.each([
+    ['a Kling 400', { status: 400, body: envelope(null, 1201, 'Invalid request parameters: a task id is required') }],
+    ['a gateway 400', { status: 400, body: gatewayError('Invalid request', 'invalid_request') }],
+  ])('says the list is not supported on %s', async (_name, reply) => {
+    const { client } = await clientFor(() => reply);
+    const error = await providerErrorOf(client.listTasks({ pageNum: 1, pageSize: 30 }));
+    expect(error).toMatchObject({ code: 'unsupported', errorClass: 'fatal-job', retryable: false, httpStatus: 400 });
+  });
+
+  it('keeps an auth refusal of the list fatal for the run', async () => {
+    const { client } = await clientFor(() => ({ status: 401, body: envelope(null, 1002, 'Authorization is invalid') }));
+    expect(await providerErrorOf(client.listTasks({ pageNum: 1, pageSize: 30 }))).toMatchObject({ code: 1002, errorClass: 'fatal-run' });
   });
 
   it('says the list is not supported on an HTML 404', async () => {
     const { client } = await clientFor(() => ({ status: 404, body: '<html>nope</html>' }));
     const error = await providerErrorOf(client.listTasks({ pageNum: 1, pageSize: 30 }));
     expect(error).toMatchObject({ code: 'unsupported', message: expect.stringMatching(/^listing tasks is not supported by this provider/) });
+  });
+});
+
+describe('get by task_id', () => {
+  it.each([
+    ['Kling\'s 404 with code 1203', { status: 404, body: envelope(null, 1203, 'task not found') }],
+    ['the live service\'s 400 with code 1201 "Task not found by id"', { status: 400, body: envelope(null, 1201, 'Task not found by id 123') }],
+  ])('throws code not_found on %s', async (_name, reply) => {
+    const { client } = await clientFor(() => reply);
+    expect(await providerErrorOf(client.getTask('123'))).toMatchObject({ code: 'not_found', errorClass: 'fatal-job', outcome: 'rejected' });
+  });
+
+  it('reads a task full of nulls', async () => {
+    const { client } = await clientFor(() => ({ body: envelope(taskJson({ task_status_msg: null, task_info: { external_task_id: null }, task_result: null })) }));
+    expect(await client.getTask('2032273942220931072')).toEqual({ task_id: '2032273942220931072', task_status: 'submitted', task_info: {}, created_at: 1773366840306, updated_at: 1773366840306 });
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../src/api/errors.js';
 import { EXCERPT_MAX, type ParseContext, excerptOf, parseResponse } from '../src/api/parse.js';
+import type { Task } from '../src/api/schemas.js';
 import { envelope, gatewayError, legacyEnvelope, raw, succeededTaskJson, taskJson } from './helpers/api-fixtures.js';
 
 const KEY = 'sk-parse-test-key-0123456789';
@@ -153,12 +154,135 @@ describe('routes a provider may not offer', () => {
     expect((error as ProviderError).message).toMatch(/^listing tasks is not supported by this provider \(it answered HTTP \d+/);
   });
 
-  it('keeps a Kling envelope on a 404 as the provider error it is', () => {
-    expect(parseList(404, envelope(null, 1203, 'task not found'))).toMatchObject({ code: 1203, httpStatus: 404 });
+  it.each([
+    ['a Kling 400', raw(400, envelope(null, 1201, 'Invalid request parameters: a task id is required'))],
+    ['a Kling envelope on a 404', raw(404, envelope(null, 1203, 'task not found'))],
+    ['a gateway 400', raw(400, gatewayError('Invalid request', 'invalid_request'))],
+    ['a plain-text 400', raw(400, 'Bad Request')],
+  ])('takes %s to the list for "not offered here", never a retryable answer', (_name, response) => {
+    const error = parseResponse(response, 'list', optional);
+    expect(error).toMatchObject({ code: 'unsupported', errorClass: 'fatal-job', retryable: false, outcome: 'rejected', httpStatus: response.status });
+    expect((error as ProviderError).message).toMatch(/^listing tasks is not supported by this provider \(it answered HTTP 4\d\d/);
+  });
+
+  it.each([
+    [401, envelope(null, 1002, 'Authorization is invalid'), 1002, 'fatal-run'],
+    [429, envelope(null, 1102, 'insufficient balance'), 1102, 'fatal-run'],
+    [429, envelope(null, 1302, 'rate'), 1302, 'retryable-rate'],
+    [503, envelope(null, 5001, 'unavailable'), 5001, 'retryable-server'],
+  ] as const)('keeps HTTP %i with code %i to the list as it is (%s)', (status, body, code, errorClass) => {
+    expect(parseList(status, body)).toMatchObject({ code, errorClass });
   });
 
   it('only applies to optional routes', () => {
     expect(parseError(404, '<html>Not Found</html>')).toMatchObject({ code: 'http', errorClass: 'fatal-job' });
+  });
+});
+
+describe('what the live service sends', () => {
+  const parseTask = (body: object, status = 200) => parseResponse(raw(status, body), 'task', context);
+  const nullVideo = { id: null, url: 'https://cdn.example/v1.mp4', duration: null, watermark_url: null };
+
+  it('reads null as absent in every field klingrun can do without', () => {
+    const queued = parseTask(envelope(taskJson({ task_status_msg: null, task_info: null, task_result: null, created_at: null, updated_at: null })));
+    expect(queued).toEqual({ task_id: '2032273942220931072', task_status: 'submitted' });
+    expect(parseTask(envelope(taskJson({ task_info: { external_task_id: null } })))).toHaveProperty('task_info', {});
+    const done = parseTask(envelope(taskJson({ task_status: 'succeed', task_status_msg: null, task_result: { videos: [nullVideo] } })));
+    expect(done).toHaveProperty('task_result', { videos: [{ url: 'https://cdn.example/v1.mp4', watermark_url: null }] });
+    expect(parseTask(envelope(taskJson({ task_status: 'succeed', task_result: { videos: null } })))).toHaveProperty('task_result', {});
+    expect(parseResponse(raw(200, envelope(null)), 'list', context)).toEqual([]);
+  });
+
+  it('reads created_at and updated_at as optional', () => {
+    const { created_at: _created, updated_at: _updated, ...bare } = taskJson();
+    expect(parseTask(envelope(bare))).toEqual({ task_id: '2032273942220931072', task_status: 'submitted', task_info: { external_task_id: 'kr-abc-1' } });
+  });
+
+  it('normalises ids, durations and timestamps sent as numbers or strings', () => {
+    const swapped = taskJson({
+      task_id: 2032273942220931,
+      task_status: 'succeed',
+      task_info: { external_task_id: 12345 },
+      created_at: '1773366840306',
+      updated_at: ' 1773366901000 ',
+      task_result: { videos: [{ id: 42, url: 'https://cdn.example/v1.mp4', duration: 10 }] },
+    });
+    expect(parseResponse(raw(200, { ...envelope(swapped), code: '0', request_id: 7 }), 'task', context)).toEqual({
+      task_id: '2032273942220931',
+      task_status: 'succeed',
+      task_info: { external_task_id: '12345' },
+      created_at: 1773366840306,
+      updated_at: 1773366901000,
+      task_result: { videos: [{ id: '42', url: 'https://cdn.example/v1.mp4', duration: '10' }] },
+    });
+  });
+
+  it('keeps fields no document names, at every level, and ignores them', () => {
+    const extra = taskJson({ task_status: 'succeed', watermark_info: { enabled: false }, task_info: { external_task_id: 'kr-abc-1', parent_video: null }, task_result: { videos: [{ ...nullVideo, id: 'v1' }], extra: 1 } });
+    const task = parseResponse(raw(200, { ...envelope(extra), trace: 'x' }), 'task', context);
+    expect(task).toMatchObject({ task_id: '2032273942220931072', watermark_info: { enabled: false }, task_info: { external_task_id: 'kr-abc-1', parent_video: null } });
+    expect(task).toHaveProperty('task_result.videos.0', { id: 'v1', url: 'https://cdn.example/v1.mp4', watermark_url: null });
+  });
+
+  it.each([
+    ['an unknown status', { task_status: 'done' }, 'data.task_status: expected one of submitted, processing, succeed, failed, got `"done"` (string)'],
+    ['a missing status', { task_status: null }, 'data.task_status: expected one of submitted, processing, succeed, failed, got `null` (null)'],
+    ['a null task id', { task_id: null }, 'data.task_id: expected a task id (a string), got `null` (null)'],
+    ['an empty task id', { task_id: '' }, 'data.task_id: expected a task id (a string), got an empty string'],
+    ['a task id too long for a JSON number', { task_id: 2032273942220931072 }, 'data.task_id: expected a task id (a string), got a number that cannot be an exact id, `2032273942220931000` (number)'],
+    ['a video without a URL', { task_status: 'succeed', task_result: { videos: [{ id: 'v1', url: null, duration: '5' }] } }, 'data.task_result.videos[0].url: expected the video\'s http(s) URL, got `null` (null)'],
+    ['a video URL that is no URL', { task_status: 'succeed', task_result: { videos: [{ url: 'v1.mp4' }] } }, 'data.task_result.videos[0].url: expected the video\'s http(s) URL, got `"v1.mp4"` (string)'],
+    ['an unreadable external id', { task_info: { external_task_id: { id: 1 } } }, 'data.task_info.external_task_id: '],
+  ])('is strict where a decision rests on the value: %s is a bad_response naming the field', (_name, fields, message) => {
+    const error = parseError(200, envelope(taskJson(fields)));
+    expect(error).toMatchObject({ code: 'bad_response', errorClass: 'retryable-server' });
+    expect(error.message).toContain(`the answer's data is not a task (${message}`);
+  });
+
+  it('names the path inside the older wrapper too', () => {
+    expect(parseError(200, legacyEnvelope(taskJson({ task_status: 'done' }))).message).toContain('(data.data.task_status: expected one of');
+  });
+
+  it.each([
+    ['on the result, as a string', { final_unit_deduction: '2.5', videos: [{ url: 'https://cdn.example/v1.mp4' }] }, 2.5],
+    ['on the video', { videos: [{ url: 'https://cdn.example/v1.mp4', final_unit_deduction: 1.5 }] }, 1.5],
+    ['on each video, added up', { videos: [{ url: 'https://cdn.example/a.mp4', final_unit_deduction: '1' }, { url: 'https://cdn.example/b.mp4', final_unit_deduction: 2 }] }, 3],
+    ['on both: the result wins', { final_unit_deduction: 4, videos: [{ url: 'https://cdn.example/v1.mp4', final_unit_deduction: 1 }] }, 4],
+  ])('reads final_unit_deduction %s as one number of units on the result', (_name, result, units) => {
+    const task = parseTask(envelope(taskJson({ task_status: 'succeed', task_result: result })));
+    expect(task).toHaveProperty('task_result.final_unit_deduction', units);
+    for (const video of (task as Task).task_result?.videos ?? []) expect(video).not.toHaveProperty('final_unit_deduction');
+  });
+
+  it('leaves final_unit_deduction out when there is none, or it is unreadable', () => {
+    expect(parseTask(envelope(succeededTaskJson()))).not.toHaveProperty('task_result.final_unit_deduction');
+    expect(parseTask(envelope(taskJson({ task_status: 'succeed', task_result: { final_unit_deduction: 'n/a', videos: [] } })))).toHaveProperty('task_result', { videos: [] });
+  });
+});
+
+describe('"no such task", on a GET of one task', () => {
+  const oneTask: ParseContext = { ...context, label: 'GET /kling/v1/videos/image2video/123', oneTask: true };
+  const parseOne = (...args: Parameters<typeof raw>) => parseResponse(raw(...args), 'task', oneTask);
+
+  it.each([
+    ['Kling\'s 404 with code 1203', raw(404, envelope(null, 1203, 'task not found'))],
+    ['1203 on a 200', raw(200, envelope(null, 1203, 'task not found'))],
+    ['the live service\'s 400 with code 1201', raw(400, envelope(null, 1201, 'Task not found by id 123'))],
+    ['1201 saying the task does not exist', raw(400, envelope(null, 1201, 'task does not exist'))],
+    ['a gateway error with code 1201', raw(400, gatewayError('Task not found by id 123', '1201'))],
+  ])('%s is code not_found', (_name, response) => {
+    const error = parseResponse(response, 'task', oneTask);
+    expect(error).toMatchObject({ code: 'not_found', errorClass: 'fatal-job', retryable: false, outcome: 'rejected', httpStatus: response.status });
+    expect((error as ProviderError).message).toMatch(/^no such task: /);
+  });
+
+  it('keeps every other 1201 as the parameter error it is', () => {
+    expect(parseOne(400, envelope(null, 1201, 'external_task_id already exists'))).toMatchObject({ code: 1201, errorClass: 'fatal-job' });
+    expect(parseOne(400, envelope(null, 1201, 'Invalid task_id format'))).toMatchObject({ code: 1201 });
+  });
+
+  it('means nothing special on a create call', () => {
+    expect(parseError(400, envelope(null, 1201, 'image not found at that URL'))).toMatchObject({ code: 1201 });
   });
 });
 

@@ -31,14 +31,14 @@ const CASES: Record<string, { reply: StubReply; code: string | number; call?: 'l
 
 let server: StubServer;
 let client: ProviderClient;
-/** Only the hang case waits out the deadline: a short one for every call would fail on a busy machine. */
-let hurried: ProviderClient;
+/** Only for the hung answer: a short deadline elsewhere would turn a slow machine's answer into a timeout. */
+let impatient: ProviderClient;
 let current: StubReply;
 
 beforeAll(async () => {
   server = await startStubServer(() => current);
   client = createClient({ baseUrl: server.url, apiKey: KEY, timeoutMs: 10_000 });
-  hurried = createClient({ baseUrl: server.url, apiKey: KEY, timeoutMs: 150 });
+  impatient = createClient({ baseUrl: server.url, apiKey: KEY, timeoutMs: 150 });
 });
 afterAll(() => server.close());
 
@@ -53,9 +53,8 @@ describe('no error carries the API key', () => {
   it.each(Object.entries(CASES))('%s', async (_name, { reply, code, call }) => {
     current = reply;
     const before = server.requests.length;
-    const via = 'action' in reply && reply.action === 'hang' ? hurried : client;
     const attempt =
-      call === 'lookup' ? via.findByExternalId('kr-1') : call === 'list' ? via.listTasks({ pageNum: 1, pageSize: 1 }) : via.getTask('t-1');
+      call === 'lookup' ? client.findByExternalId('kr-1') : call === 'list' ? client.listTasks({ pageNum: 1, pageSize: 1 }) : (code === 'timeout' ? impatient : client).getTask('t-1');
     const error = await attempt.then(() => undefined, (reason: unknown) => reason);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).code).toBe(code);
@@ -71,6 +70,23 @@ describe('no error carries the API key', () => {
     const error = await createClient({ apiKey: KEY, fetch: leaky }).getTask('t').then(() => undefined, (reason: unknown) => reason);
     expect(error).toMatchObject({ code: 'network', message: expect.stringContaining('header Bearer *** rejected') });
     expectKeyFree(error);
+  });
+
+  it('a key echoed back URL-encoded', async () => {
+    const key = 'sk+SECRET/9f8e7d6c5b4a=39281706';
+    const encoded = encodeURIComponent(key);
+    expect(encoded).not.toBe(key);
+    const echo = await startStubServer(() => ({ status: 302, headers: { location: `/login?key=${encoded}` }, body: `<html>redirecting to /login?key=${encoded}</html>` }));
+    try {
+      const error = await createClient({ baseUrl: echo.url, apiKey: key }).listTasks({ pageNum: 1, pageSize: 1 }).then(() => undefined, (reason: unknown) => reason);
+      expect(error).toMatchObject({ code: 'unsupported', excerpt: '<html>redirecting to /login?key=***</html>' });
+      for (const form of [JSON.stringify(error), inspect(error, { depth: Infinity, showHidden: true }), String(error)]) {
+        expect(form).not.toContain(encoded);
+        expect(form).not.toContain('9f8e7d6c5b4a');
+      }
+    } finally {
+      await echo.close();
+    }
   });
 
   it('excerpts really do quote the reflected answers (the search above can fail)', async () => {

@@ -27,9 +27,9 @@ async function file(name: string, text: string): Promise<string> {
 describe('emulator options', () => {
   it('fills every default', () => {
     expect(resolveOptions({})).toEqual({
-      port: 0, host: '127.0.0.1', keys: ['emulator-key'], timeScale: 1, queueS: 5, processingS: 60, processingSByDuration: {},
+      profile: 'default', port: 0, host: '127.0.0.1', keys: ['emulator-key'], timeScale: 1, queueS: 5, processingS: 60, processingSByDuration: {},
       concurrency: 10, rpm: 600, balanceUsd: Infinity, unknownPriceUsd: 0.1, urlTtlS: 3600, duplicateExternalId: 'reject',
-      externalIdLookup: true, listSupported: true, failMarker: '[[moderate]]', rejectMarker: '[[reject]]', faults: [], seed: 1,
+      externalIdLookup: true, listSupported: true, lookupLagS: 0, listMaxPages: Infinity, foreignTasks: 0, failMarker: '[[moderate]]', rejectMarker: '[[reject]]', faults: [], seed: 1,
     });
   });
 
@@ -148,6 +148,19 @@ describe('klingrun emulate', () => {
     await expect(fetch(url)).rejects.toThrow();
   });
 
+  it('answers as the live service does with --profile live, or `profile: live` in the file', async () => {
+    await file('live.yaml', 'profile: live\n');
+    for (const argv of [['--profile', 'live'], ['--config', 'live.yaml']]) {
+      const cli = run(argv);
+      const url = await urlOf(cli);
+      expect(cli.output()).toContain('(live profile: answers as the live service does)');
+      const reply = await fetch(`${url}${TASKS}/999`, { headers: { Authorization: 'Bearer emulator-key' } });
+      expect([reply.status, ((await reply.json()) as { code: number }).code]).toEqual([400, 1201]);
+      cli.stop();
+      expect(await cli.exit).toBe(0);
+    }
+  });
+
   it('prints the default key as a hint', async () => {
     const cli = run(['--time-scale', '0.001', '--no-external-id-lookup']);
     await urlOf(cli);
@@ -160,6 +173,7 @@ describe('klingrun emulate', () => {
     [['--rpm', '0'], /`--rpm` to be an integer >= 1/],
     [['--time-scale', '0'], /`--time-scale` to be a number > 0/],
     [['--duplicate-external-id', 'sometimes'], /`--duplicate-external-id` to be one of reject, return-existing, accept/],
+    [['--profile', 'real'], /`--profile` to be one of default, live, got `real`/],
     [['extra'], /Unexpected argument `extra`/],
   ])('refuses %j as a usage error', async (argv, message) => {
     const cli = run(argv);

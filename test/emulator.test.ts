@@ -14,19 +14,20 @@ describe('emulator: task lifecycle', () => {
     expect(created.json.request_id).toEqual(expect.any(String));
     const task = taskSchema.parse(created.json.data);
     expect(task.task_id).toMatch(/^\d{19}$/);
-    expect(task.created_at).toBe(clock.now());
+    const start = clock.now();
+    expect(task.created_at).toBe(start);
 
     clock.advance(49);
     expect((await get(emu, task.task_id)).json.data.task_status).toBe('submitted');
     clock.advance(1);
     const processing = (await get(emu, task.task_id)).json.data;
-    expect(processing).toMatchObject({ task_status: 'processing', updated_at: task.created_at + 50 });
+    expect(processing).toMatchObject({ task_status: 'processing', updated_at: start + 50 });
     expect(processing.task_result).toBeUndefined();
     clock.advance(599);
     expect((await get(emu, task.task_id)).json.data.task_status).toBe('processing');
     clock.advance(1);
     const done = taskSchema.parse((await get(emu, task.task_id)).json.data);
-    expect(done).toMatchObject({ task_status: 'succeed', created_at: task.created_at, updated_at: task.created_at + 650 });
+    expect(done).toMatchObject({ task_status: 'succeed', created_at: start, updated_at: start + 650 });
     expect(done.task_result?.videos).toEqual([{ id: expect.any(String), url: expect.stringMatching(new RegExp(`^${emu.url}/__videos/.+\\.mp4$`)), duration: '10' }]);
   });
 

@@ -30,9 +30,9 @@ export function createClient(options: ClientOptions): ProviderClient {
   const config = resolve(options);
   const now = options.now ?? Date.now;
 
-  const request = async (exchange: Exchange, optionalRoute?: string): Promise<[RawResponse, ParseContext]> => {
+  const request = async (exchange: Exchange, parsing: Pick<ParseContext, 'optionalRoute' | 'oneTask'> = {}): Promise<[RawResponse, ParseContext]> => {
     const raw = await send(config, exchange);
-    return [raw, { label: `${exchange.method} ${exchange.path}`, secret: config.apiKey, now: now(), optionalRoute }];
+    return [raw, { label: `${exchange.method} ${exchange.path}`, secret: config.apiKey, now: now(), ...parsing }];
   };
 
   return {
@@ -43,23 +43,26 @@ export function createClient(options: ClientOptions): ProviderClient {
 
     async getTask(taskId: string, callOptions?: CallOptions): Promise<Task> {
       const path = `${TASKS_PATH}/${encodeURIComponent(taskId)}`;
-      const [raw, context] = await request({ method: 'GET', path, signal: callOptions?.signal });
+      const [raw, context] = await request({ method: 'GET', path, signal: callOptions?.signal }, { oneTask: true });
       return orThrow(parseResponse(raw, 'task', context));
     },
 
     async findByExternalId(externalTaskId: string, callOptions?: CallOptions): Promise<Task | null> {
       const path = `${TASKS_PATH}/${encodeURIComponent(externalTaskId)}`;
-      const [raw, context] = await request({ method: 'GET', path, signal: callOptions?.signal }, 'looking up tasks by external_task_id');
+      const [raw, context] = await request({ method: 'GET', path, signal: callOptions?.signal }, { oneTask: true, optionalRoute: 'looking up tasks by external_task_id' });
       const result = parseResponse(raw, 'task', context);
-      if (result instanceof ProviderError && isTaskNotFound(result)) return null;
-      return orThrow(result);
+      if (result instanceof ProviderError && result.code === 'not_found') return null;
+      const task = orThrow(result);
+      // The slot also takes task ids: an answer naming another external id is some other task.
+      const named = task.task_info?.external_task_id;
+      return named === undefined || named === externalTaskId ? task : null;
     },
 
     async listTasks(listOptions: ListOptions): Promise<Task[]> {
       const pageNum = checkInteger('pageNum', listOptions.pageNum, 1, 1000);
       const pageSize = checkInteger('pageSize', listOptions.pageSize, 1, 500);
       const path = `${TASKS_PATH}?pageNum=${pageNum}&pageSize=${pageSize}`;
-      const [raw, context] = await request({ method: 'GET', path, signal: listOptions.signal }, 'listing tasks');
+      const [raw, context] = await request({ method: 'GET', path, signal: listOptions.signal }, { optionalRoute: 'listing tasks' });
       return orThrow(parseResponse(raw, 'list', context));
     },
   };
@@ -68,11 +71,6 @@ export function createClient(options: ClientOptions): ProviderClient {
 function orThrow<T>(result: T | ProviderError): T {
   if (result instanceof ProviderError) throw result;
   return result;
-}
-
-/** Kling's "no such task": code 1203, or any Kling envelope on a 404 (an HTML 404 is 'unsupported'). */
-function isTaskNotFound(error: ProviderError): boolean {
-  return error.code === 1203 || (error.httpStatus === 404 && typeof error.code === 'number');
 }
 
 function resolve(options: ClientOptions): HttpConfig {

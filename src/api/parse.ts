@@ -1,9 +1,9 @@
 // Turning one HTTP answer into a Task, a Task[] or a classified ProviderError. Both envelope
-// shapes of shared/kling-api.md are accepted, anything else fails loudly with a short,
-// key-free excerpt of what came back. Pure: http.ts does the I/O.
-import { z } from 'zod';
+// shapes (Kling's, and CometAPI's older wrapper) are accepted; anything else fails loudly with a
+// short, key-free excerpt of what came back. Pure: http.ts does the I/O.
+import type { z } from 'zod';
 import { type ErrorClass, type ProviderErrorCode, ProviderError, classifyCode, classifyHttpStatus, parseRetryAfter } from './errors.js';
-import { type Task, envelopeSchema, gatewayErrorSchema, legacyDataSchema, taskSchema } from './schemas.js';
+import { type Task, envelopeSchema, gatewayErrorSchema, legacyDataSchema, taskListSchema, taskSchema } from './schemas.js';
 
 /** What came back, read in full; the input of every parse. */
 export interface RawResponse {
@@ -23,15 +23,18 @@ export interface ParseContext {
   readonly now: number;
   /** Set for calls a provider may not offer (e.g. "listing tasks"); enables the 'unsupported' answer. */
   readonly optionalRoute?: string;
+  /** Set for a GET of one task: a "not found" refusal then means no such task, code 'not_found'. */
+  readonly oneTask?: boolean;
 }
 
 export const EXCERPT_MAX = 200;
 const MESSAGE_MAX = 300;
 
-/** Removes the key, and any bearer token, from text that is about to be quoted. */
+/** Removes the key (also as a provider may echo it back, URL-encoded), and any bearer token, from text about to be quoted. */
 export function scrub(text: string, secret: string): string {
-  const withoutKey = secret ? text.split(secret).join('***') : text;
-  return withoutKey.replace(/Bearer\s+[^\s"'<>,;]+/gi, 'Bearer ***');
+  let clean = text;
+  for (const form of secret ? new Set([secret, encodeURIComponent(secret)]) : []) clean = clean.split(form).join('***');
+  return clean.replace(/Bearer\s+[^\s"'<>,;]+/gi, 'Bearer ***');
 }
 
 /** A one-line, key-free, at most EXCERPT_MAX-character quote; scrubbed before cutting so no key prefix survives. */
@@ -39,8 +42,6 @@ export function excerptOf(text: string, secret: string, max = EXCERPT_MAX): stri
   const line = scrub(text, secret).replace(/\s+/g, ' ').trim();
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }
-
-const taskListSchema = z.array(taskSchema);
 
 export function parseResponse(raw: RawResponse, expect: 'task', context: ParseContext): Task | ProviderError;
 export function parseResponse(raw: RawResponse, expect: 'list', context: ParseContext): Task[] | ProviderError;
@@ -52,26 +53,66 @@ export function parseResponse(raw: RawResponse, expect: 'task' | 'list', context
   if (context.optionalRoute && routeIsMissing(raw, envelope.success)) {
     return fail(`${context.optionalRoute} is not supported by this provider (it answered ${describe(raw, json)})`, 'unsupported', 'fatal-job', 'rejected');
   }
+  let error: ProviderError;
   if (envelope.success) {
     const { code, message, request_id: requestId } = envelope.data;
     const quoted = message ? excerptOf(message, context.secret, MESSAGE_MAX) : '';
-    if (code !== 0) return fail(quoted || `the provider answered code ${code} without a message`, code, classifyCode(code), undefined, requestId);
-    if (!isOk(raw.status)) return fail(`HTTP ${raw.status} with a success envelope`, 'http', classifyHttpStatus(raw.status), 'unknown', requestId);
-    const data = expect === 'task' ? unwrap(envelope.data.data, taskSchema) : unwrap(envelope.data.data, taskListSchema);
-    if (data.success) return data.data;
-    return fail(`the answer's data is not a ${expect === 'task' ? 'task' : 'task list'} (${firstIssue(data.error)})`, 'bad_response', 'retryable-server', 'unknown', requestId);
+    if (code !== 0) {
+      error = refusal(fail, context, raw.status, code, quoted || `the provider answered code ${code} without a message`, requestId);
+    } else if (!isOk(raw.status)) {
+      error = fail(`HTTP ${raw.status} with a success envelope`, 'http', classifyHttpStatus(raw.status), 'unknown', requestId);
+    } else {
+      const data = expect === 'task' ? unwrap(envelope.data.data, taskSchema) : unwrap(envelope.data.data, taskListSchema);
+      if (data.result.success) return data.result.data;
+      const what = expect === 'task' ? 'task' : 'task list';
+      return fail(`the answer's data is not a ${what} (${firstIssue(data.result.error, data.at)})`, 'bad_response', 'retryable-server', 'unknown', requestId);
+    }
+  } else {
+    error = nonEnvelope(raw, json, context);
   }
+  // A provider that refuses an optional call for good (a JSON 400, say) does not offer it here:
+  // 'unsupported', decided once, rather than an error a caller could retry forever.
+  if (context.optionalRoute && error.errorClass === 'fatal-job' && error.code !== 'not_found') {
+    return fail(`${context.optionalRoute} is not supported by this provider (it answered ${answered(raw, error)})`, 'unsupported', 'fatal-job', 'rejected', error.requestId);
+  }
+  return error;
+}
+
+type Fail = ReturnType<typeof failWith>;
+
+/**
+ * A Kling refusal. "No such task" comes as code 1203 (Kling's table), as any Kling code on a 404,
+ * or, from the live service, as HTTP 400 with the generic parameter code 1201 and a message like
+ * "Task not found by id …". 1201 also means "bad parameter" (a duplicate external_task_id, a field
+ * out of range), so only its message tells the two apart.
+ */
+function refusal(fail: Fail, context: ParseContext, status: number, code: number, what: string, requestId?: string): ProviderError {
+  const notFound = code === 1203 || (status === 404 && classifyCode(code) === 'fatal-job') || (code === 1201 && NOT_FOUND_MESSAGE.test(what));
+  if (context.oneTask && notFound) return fail(`no such task: ${what}`, 'not_found', 'fatal-job', 'rejected', requestId);
+  return fail(what, code, classifyCode(code), undefined, requestId);
+}
+
+const NOT_FOUND_MESSAGE = /not\s*(be\s+)?found|does\s*n[o']t\s+exist|no\s+such\s+task/i;
+
+/** CometAPI's gateway errors and answers that are no envelope at all. */
+function nonEnvelope(raw: RawResponse, json: unknown, context: ParseContext): ProviderError {
+  const fail = failWith(raw, context);
   const gateway = gatewayErrorSchema.safeParse(json);
   if (gateway.success) {
     const { message, code, type } = gateway.data.error;
     const klingCode = asKlingCode(code);
-    const what = `CometAPI gateway${type ? ` (${excerptOf(type, context.secret, 40)})` : ''}: ${excerptOf(message, context.secret, MESSAGE_MAX)}`;
-    if (klingCode !== undefined) return fail(what, klingCode, classifyCode(klingCode));
+    const what = `CometAPI gateway${type ? ` (${excerptOf(type, context.secret, 40)})` : ''}: ${message ? excerptOf(message, context.secret, MESSAGE_MAX) : 'no message'}`;
+    if (klingCode !== undefined) return refusal(fail, context, raw.status, klingCode, what);
     return fail(what, 'http', classifyHttpStatus(raw.status));
   }
   // Not an answer we understand, so a create call may still have made a task: outcome 'unknown'.
   if (isOk(raw.status)) return fail(`expected a JSON envelope, got ${describe(raw, json)}`, 'bad_response', 'retryable-server', 'unknown');
   return fail(`request failed with ${describe(raw, json)}`, 'http', classifyHttpStatus(raw.status), 'unknown');
+}
+
+/** `HTTP 400 with code 1201` for a refusal with a code (its text is in the excerpt); the shape of the answer otherwise. */
+function answered(raw: RawResponse, error: ProviderError): string {
+  return typeof error.code === 'number' ? `HTTP ${raw.status} with code ${error.code}` : describe(raw, parseJson(raw.text));
 }
 
 const isOk = (status: number): boolean => status >= 200 && status < 300;
@@ -92,18 +133,19 @@ function routeIsMissing(raw: RawResponse, isEnvelope: boolean): boolean {
 }
 
 /** The newer shape carries the payload in `data`; the older CometAPI wrapper one level deeper, in `data.data`. */
-function unwrap<T>(data: unknown, schema: z.ZodType<T>): z.ZodSafeParseResult<T> {
+function unwrap<T>(data: unknown, schema: z.ZodType<T>): { result: z.ZodSafeParseResult<T>; at: string } {
   const direct = schema.safeParse(data);
-  if (direct.success) return direct;
+  if (direct.success) return { result: direct, at: 'data' };
   const legacy = legacyDataSchema.safeParse(data);
-  return legacy.success && legacy.data.data !== undefined ? schema.safeParse(legacy.data.data) : direct;
+  return legacy.success && legacy.data.data !== undefined ? { result: schema.safeParse(legacy.data.data), at: 'data.data' } : { result: direct, at: 'data' };
 }
 
-function firstIssue(error: z.ZodError): string {
+/** `data.task_result.videos[0].url: expected …`: the first problem, at the path a reader of the JSON would write. */
+function firstIssue(error: z.ZodError, at: string): string {
   const issue = error.issues[0];
   if (!issue) return 'no detail';
-  const path = issue.path.length > 0 ? `data.${issue.path.join('.')}` : 'data';
-  return `${path}: ${issue.message}`;
+  const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
+  return `${at}${path}: ${issue.message}`;
 }
 
 /** Gateway codes are usually strings; only a number in Kling's ranges is trusted as a Kling code. */

@@ -61,45 +61,123 @@ export const createTaskBodySchema = z.strictObject({
 });
 export type CreateTaskBody = z.infer<typeof createTaskBodySchema>;
 
-export const videoSchema = z.looseObject({
-  id: z.string(),
-  url: z.string().min(1),
-  duration: z.union([z.string(), z.number()]).transform(String),
+// Answers are read leniently wherever klingrun can do without a value: the live service sends
+// `null` for every field its OpenAPI marks nullable, adds fields of its own, and sends ids,
+// durations and timestamps as numbers or strings. Strict only where a decision rests on the
+// value (task id, status, a finished task's video URL), and then the message names the field.
+
+/** `` `done` (string) ``: the value that did not fit, short, for a message that names its field. */
+function got(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return `\`${text.length > 40 ? `${text.slice(0, 39)}…` : text}\` (${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`;
+}
+
+/** A field klingrun can do without: null, absent or unusable all read as absent. */
+const optional = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+/** null reads as absent; any other value must fit. */
+const nullable = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === null ? undefined : value), schema.optional());
+
+/** A number, or a string holding one. */
+const looseNumber = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/).transform(Number)]);
+/** A string, or a number sent for it. */
+const looseString = z.union([z.string(), z.number().transform(String)]);
+
+/** Keys whose value read as absent are dropped, so `null` and absent are the same object. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}
+
+/** Polled and downloaded by: a non-empty string, or a number small enough to be exact. */
+const taskIdSchema = z.union([z.string(), z.number()], { error: (issue) => `expected a task id (a string), got ${got(issue.input)}` }).transform((id, ctx) => {
+  if (typeof id === 'string' && id.trim() !== '') return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return String(id);
+  // A 19-digit id sent as a JSON number has already lost digits: polling it would ask for another task.
+  const problem = typeof id === 'number' ? `a number that cannot be an exact id, ${got(id)}` : 'an empty string';
+  ctx.addIssue({ code: 'custom', message: `expected a task id (a string), got ${problem}` });
+  return z.NEVER;
 });
 
+const isHttpUrl = (value: unknown): boolean => typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+
+export const videoSchema = z
+  .looseObject({
+    id: optional(looseString),
+    url: z.custom<string>(isHttpUrl, { error: (issue) => `expected the video's http(s) URL, got ${got(issue.input)}` }),
+    /** Seconds, as a string ("5"). */
+    duration: optional(looseString),
+    /** Read here too, then moved to the task result (see taskResultSchema). */
+    final_unit_deduction: optional(looseNumber),
+  })
+  .transform(withoutUndefined);
+
+export interface Video {
+  readonly [field: string]: unknown;
+  readonly id?: string;
+  readonly url: string;
+  /** Seconds, as a string ("5"). */
+  readonly duration?: string;
+}
+
+export interface TaskResult {
+  readonly [field: string]: unknown;
+  readonly videos?: readonly Video[];
+  /** Units the provider charged for the task (1 unit = $0.14 on Kling's list). */
+  readonly final_unit_deduction?: number;
+}
+
+/** The units charged sit on the result or on each video: one number, on the result. */
+const taskResultSchema = z
+  .looseObject({ videos: nullable(z.array(videoSchema)), final_unit_deduction: optional(looseNumber) })
+  .transform(({ videos, final_unit_deduction: onResult, ...rest }): TaskResult => {
+    const onVideos = videos?.flatMap((video) => (video.final_unit_deduction === undefined ? [] : [video.final_unit_deduction])) ?? [];
+    const units = onResult ?? (onVideos.length > 0 ? onVideos.reduce((sum, n) => sum + n, 0) : undefined);
+    const plainVideos = videos?.map(({ final_unit_deduction: _moved, ...video }) => video);
+    return withoutUndefined({ ...rest, videos: plainVideos, final_unit_deduction: units });
+  });
+
 /** A task object, as the query returns it (and as the create call returns it, without a result). */
-export const taskSchema = z.looseObject({
-  task_id: z.string().min(1),
-  task_status: z.enum(TASK_STATUSES),
-  task_status_msg: z.string().optional(),
-  task_info: z.looseObject({ external_task_id: z.string().optional() }).optional(),
-  created_at: z.number(),
-  updated_at: z.number(),
-  task_result: z.looseObject({ videos: z.array(videoSchema).optional() }).optional(),
-});
+export const taskSchema = z
+  .looseObject({
+    task_id: taskIdSchema,
+    task_status: z.enum(TASK_STATUSES, { error: (issue) => `expected one of ${TASK_STATUSES.join(', ')}, got ${got(issue.input)}` }),
+    /** The failure reason; on other tasks null, empty or absent. */
+    task_status_msg: optional(looseString),
+    // Not `optional`: an external id that is present but unreadable must not pass for "none",
+    // or a lookup answering another task would be taken for ours.
+    task_info: nullable(z.looseObject({ external_task_id: nullable(looseString) }).transform(withoutUndefined)),
+    /** Milliseconds since the epoch. */
+    created_at: optional(looseNumber),
+    updated_at: optional(looseNumber),
+    task_result: nullable(taskResultSchema),
+  })
+  .transform(withoutUndefined);
 export type Task = z.infer<typeof taskSchema>;
+
+/** The list call's data; an account without tasks may answer `null`. */
+export const taskListSchema = nullable(z.array(taskSchema)).transform((tasks) => tasks ?? []);
 
 /** Kling's envelope: `{ code, message, request_id, data }`; `code != 0` is an error even on HTTP 200. */
 export const envelopeSchema = z.looseObject({
-  code: z.number(),
-  message: z.string().optional(),
-  request_id: z.string().optional(),
+  code: looseNumber,
+  message: optional(looseString),
+  request_id: optional(looseString),
   data: z.unknown().optional(),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
 
 /** The older CometAPI wrapper: `data.status`, `data.progress`, the task one level deeper in `data.data`. */
 export const legacyDataSchema = z.looseObject({
-  status: z.string().optional(),
-  progress: z.union([z.string(), z.number()]).optional(),
+  status: optional(z.string()),
+  progress: optional(z.union([z.string(), z.number()])),
   data: z.unknown(),
 });
 
 /** CometAPI's own gateway errors. */
 export const gatewayErrorSchema = z.looseObject({
   error: z.looseObject({
-    message: z.string(),
-    type: z.string().optional(),
-    code: z.union([z.string(), z.number(), z.null()]).optional(),
+    message: optional(looseString),
+    type: optional(z.string()),
+    code: optional(z.union([z.string(), z.number()])),
   }),
 });

@@ -11,7 +11,7 @@ import type { StatsCollector } from './stats.js';
 import { statusAt, type TaskRecord, type TaskStore } from './tasks.js';
 import { validateCreateBody } from './validate.js';
 import type { VideoLinks } from './videos.js';
-import { failure, success, type Answer } from './wire.js';
+import { documentedTask, failure, liveTask, success, type Answer, type TaskFacts } from './wire.js';
 
 export interface EmulatorState {
   /** Replaced as a whole by configure(). */
@@ -47,20 +47,20 @@ function videoUrl(state: EmulatorState, task: TaskRecord, now: number): string {
   return `${state.baseUrl}/__videos/${task.link.token}.mp4`;
 }
 
-/** The task object as the provider returns it at `now`. */
-export function taskView(state: EmulatorState, task: TaskRecord, now: number): Record<string, unknown> {
+/** The task object as the provider returns it at `now`, to a create call or a query. */
+export function taskView(state: EmulatorState, task: TaskRecord, now: number, answer: 'create' | 'query' = 'query'): Record<string, unknown> {
   const { status, updatedAt } = statusAt(task, now);
-  return {
-    task_id: task.taskId,
-    task_status: status,
-    ...(status === 'failed' ? { task_status_msg: task.failure } : {}),
-    task_info: task.externalTaskId === undefined ? {} : { external_task_id: task.externalTaskId },
-    created_at: task.createdAt,
-    updated_at: updatedAt,
-    ...(status === 'succeed'
-      ? { task_result: { videos: [{ id: `video-${task.taskId}`, url: videoUrl(state, task, now), duration: task.duration }] } }
-      : {}),
+  const facts: TaskFacts = {
+    taskId: task.taskId,
+    status,
+    failure: task.failure,
+    externalTaskId: task.externalTaskId,
+    createdAt: task.createdAt,
+    updatedAt,
+    video: status === 'succeed' ? { url: videoUrl(state, task, now), duration: task.duration } : undefined,
+    priceMicroUsd: task.priceMicroUsd,
   };
+  return state.options.profile === 'live' ? liveTask(facts, answer) : documentedTask(facts);
 }
 
 /** Billed like the plan estimates it, from the same tables: per second, by model, mode and sound. */
@@ -87,7 +87,7 @@ export function createTask(state: EmulatorState, key: string, text: string, fail
   const externalTaskId = body.external_task_id;
   const existing = externalTaskId === undefined ? undefined : store.byExternalId(key, externalTaskId);
   if (existing && options.duplicateExternalId === 'reject') return failure(400, 1201, 'external_task_id already exists');
-  if (existing && options.duplicateExternalId === 'return-existing') return success(taskView(state, existing, now));
+  if (existing && options.duplicateExternalId === 'return-existing') return success(taskView(state, existing, now, 'create'));
 
   const price = priceMicroUsd(state, body);
   if (stats.billedMicroUsd + price > toMicroUsd(options.balanceUsd)) {
@@ -106,17 +106,35 @@ export function createTask(state: EmulatorState, key: string, text: string, fail
     processingAt,
     endAt: processingAt + realMs(state, options.processingSByDuration[duration] ?? options.processingS),
     failure: body.prompt?.includes(options.failMarker) ? MODERATION_MESSAGE : failTask ? PROVIDER_FAILURE_MESSAGE : undefined,
+    priceMicroUsd: price,
   });
   state.inFlight.add(key, task.endAt, now);
   stats.taskCreated(externalTaskId, price);
-  return success(taskView(state, task, now));
+  return success(taskView(state, task, now, 'create'));
 }
+
+/** Before a key's first call is answered: the tasks other tools left on its account. */
+export function seedAccount(state: EmulatorState, key: string): void {
+  const { options } = state;
+  state.store.seedForeign(key, options.foreignTasks, state.clock.now(), (seconds) => realMs(state, seconds), toMicroUsd(options.unknownPriceUsd));
+}
+
+/** "No such task", in the profile's words: Kling's documented 404/1203, or the live service's 400/1201. */
+function notFound(state: EmulatorState, id: string): Answer {
+  if (state.options.profile === 'live') return failure(400, 1201, `Task not found by id ${id}`);
+  return failure(404, 1203, 'Task not found: the requested resource does not exist');
+}
+
+/** Lookups by external id and the list see a task only `lookupLagS` after its create. */
+const visibleUntil = (state: EmulatorState, now: number): number => now - realMs(state, state.options.lookupLagS);
 
 /** GET by task_id, or by external_task_id in the same path slot when lookups by it are on. */
 export function getTask(state: EmulatorState, key: string, id: string): Answer {
-  const task = state.store.byTaskId(key, id) ?? (state.options.externalIdLookup ? state.store.byExternalId(key, id) : undefined);
-  if (!task) return failure(404, 1203, 'Task not found: the requested resource does not exist');
-  return success(taskView(state, task, state.clock.now()));
+  const now = state.clock.now();
+  const byExternalId = state.options.externalIdLookup ? state.store.byExternalId(key, id) : undefined;
+  const task = state.store.byTaskId(key, id) ?? (byExternalId && byExternalId.createdAt <= visibleUntil(state, now) ? byExternalId : undefined);
+  if (!task) return notFound(state, id);
+  return success(taskView(state, task, now));
 }
 
 function pageParam(query: URLSearchParams, name: string, fallback: number, max: number): number | string {
@@ -134,5 +152,11 @@ export function listTasks(state: EmulatorState, key: string, query: URLSearchPar
   if (typeof pageNum === 'string') return failure(400, 1201, pageNum);
   if (typeof pageSize === 'string') return failure(400, 1201, pageSize);
   const now = state.clock.now();
-  return success(state.store.page(key, pageNum, pageSize).map((task) => taskView(state, task, now)));
+  if (pageNum > state.options.listMaxPages) return success([]);
+  return success(state.store.page(key, pageNum, pageSize, visibleUntil(state, now)).map((task) => taskView(state, task, now)));
+}
+
+/** The list switched off, as the live service answers it: the call refused with a JSON 400 (after auth). */
+export function listRefused(): Answer {
+  return failure(400, 1201, 'Invalid request parameters: a task id is required');
 }

@@ -86,7 +86,17 @@ const limit = (min: number) =>
   z.union([z.number().min(min), z.literal(Infinity)], { error: `expected a number >= ${min}, or Infinity (.inf in YAML)` });
 const seconds = z.number().nonnegative();
 
+/** How answers are shaped: as documented, or as public clients observed the live service. */
+export const PROFILES = ['default', 'live'] as const;
+export type Profile = (typeof PROFILES)[number];
+
 export const emulatorOptionsSchema = z.strictObject({
+  /**
+   * `live`: nulls where the OpenAPI allows them, numbers and strings swapped on every other task,
+   * extra fields, `final_unit_deduction`, "not found" as HTTP 400 code 1201, a switched-off list
+   * as a JSON 400 (docs/provider-answers.md). @default 'default'
+   */
+  profile: z.enum(PROFILES).default('default'),
   /** @default 0 (any free port) */
   port: z.number().int().min(0).max(65535).default(0),
   /** @default '127.0.0.1' */
@@ -115,8 +125,14 @@ export const emulatorOptionsSchema = z.strictObject({
   duplicateExternalId: z.enum(['reject', 'return-existing', 'accept']).default('reject'),
   /** Whether GET .../{id} also finds tasks by external_task_id. @default true */
   externalIdLookup: z.boolean().default(true),
-  /** Whether the list call exists (false: 404 HTML, like an unknown gateway path). @default true */
+  /** Whether the list call exists (false: 404 HTML like an unknown gateway path; a JSON 400 in `live`). @default true */
   listSupported: z.boolean().default(true),
+  /** Emulated seconds after a create during which lookups by external id and the list do not show the task yet. @default 0 */
+  lookupLagS: seconds.default(0),
+  /** The list answers empty pages beyond this one, like a scan cut short on a large account. @default Infinity */
+  listMaxPages: limit(1).default(Infinity),
+  /** Finished tasks of other tools already on each key's account (every other one with an external id), made at its first request. @default 0 */
+  foreignTasks: z.number().int().min(0).default(0),
   /** A prompt containing it ends `failed` with the risk-control message. @default '[[moderate]]' */
   failMarker: z.string().min(1).default('[[moderate]]'),
   /** A prompt containing it is refused at submit (HTTP 400, code 1301). @default '[[reject]]' */

@@ -2,7 +2,7 @@
 // request. The calls themselves are in api.ts. Order per API request: count → auth → rate limit →
 // fault draw → call → answer, so refused requests never consume a scripted fault.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { createTask, getTask, listTasks, realMs, type EmulatorState } from './api.js';
+import { createTask, getTask, listRefused, listTasks, realMs, seedAccount, type EmulatorState } from './api.js';
 import type { FaultKind, Route } from './options.js';
 import type { EmulatorStats } from './stats.js';
 import { videoFor } from './videos.js';
@@ -135,9 +135,11 @@ async function apiCall(state: EmulatorState, target: Extract<Target, { route: 'c
   const { stats, options } = state;
   stats.request(target.route);
   const text = await readBody(req);
-  if (target.route === 'list' && !options.listSupported) return sendHtml(res, htmlPage(404));
+  // A missing list is a gateway's unknown path, answered before any auth; `live` refuses it after.
+  if (target.route === 'list' && !options.listSupported && options.profile === 'default') return sendHtml(res, htmlPage(404));
   const auth = authenticate(req.headers.authorization, options.keys);
   if (!('key' in auth)) return sendAnswer(state, res, auth);
+  seedAccount(state, auth.key);
   const rate = state.rate.take(auth.key, state.clock.now(), options.rpm, realMs(state, 60));
   if (!rate.ok) {
     // Seconds of real time (emulated seconds × timeScale), fractional when the scale is small.
@@ -153,7 +155,7 @@ async function apiCall(state: EmulatorState, target: Extract<Target, { route: 'c
   } else if (target.route === 'get') {
     answer = getTask(state, auth.key, target.id);
   } else {
-    answer = listTasks(state, auth.key, target.query);
+    answer = options.listSupported ? listTasks(state, auth.key, target.query) : listRefused();
   }
   if (fault?.kind === 'lost-response') req.socket.destroy(); // the call took effect; the answer never leaves
   else if (fault?.kind === 'hang-after-call') return; // took effect too; the client times out (close() drops it)

@@ -17,6 +17,8 @@ export interface TaskRecord {
   readonly endAt: number;
   /** The task_status_msg when the task will end `failed`. */
   readonly failure: string | undefined;
+  /** What the create was billed; the live profile reports it as `final_unit_deduction`. */
+  readonly priceMicroUsd: number;
   /** The current video URL token, reissued once it expired. */
   link?: { readonly token: string; readonly expiresAt: number };
 }
@@ -37,6 +39,8 @@ export class TaskStore {
   // emulator must never find (and adopt) a different task under an old id.
   readonly #prefix = String(randomInt(100_000, 1_000_000));
   #sequence = 0;
+  /** Keys whose account has had its foreign tasks made. */
+  readonly #seeded = new Set<string>();
 
   create(init: NewTask): TaskRecord {
     this.#sequence += 1;
@@ -57,11 +61,38 @@ export class TaskStore {
     return this.#byKey.get(key)?.byExternalId.get(externalTaskId);
   }
 
-  /** One page of the key's tasks, newest first; pageNum counts from 1. */
-  page(key: string, pageNum: number, pageSize: number): TaskRecord[] {
+  /**
+   * One page of the key's tasks created at or before `createdBy`, newest first; pageNum counts
+   * from 1. Tasks are stored in creation order, so those visible are a prefix: found by bisection.
+   */
+  page(key: string, pageNum: number, pageSize: number, createdBy = Infinity): TaskRecord[] {
     const all = this.#byKey.get(key)?.all ?? [];
-    const end = all.length - (pageNum - 1) * pageSize;
+    let visible = all.length;
+    if (createdBy !== Infinity) {
+      let low = 0;
+      while (low < visible) {
+        const mid = (low + visible) >> 1;
+        if ((all[mid] as TaskRecord).createdAt <= createdBy) low = mid + 1;
+        else visible = mid;
+      }
+    }
+    const end = visible - (pageNum - 1) * pageSize;
     return end <= 0 ? [] : all.slice(Math.max(0, end - pageSize), end).reverse();
+  }
+
+  /**
+   * Once per key, before its first own task: `count` finished tasks of other tools, one a minute
+   * up to `now`, every other one with an external_task_id of their own. `span(s)` turns emulated
+   * seconds into clock ms. They are nobody's tasks to bill.
+   */
+  seedForeign(key: string, count: number, now: number, span: (seconds: number) => number, priceMicroUsd: number): void {
+    if (this.#seeded.has(key)) return;
+    this.#seeded.add(key);
+    for (let i = count; i >= 1; i--) {
+      const createdAt = now - span(60 * i);
+      const externalTaskId = i % 2 === 0 ? `other-tool-${i}` : undefined;
+      this.create({ key, externalTaskId, duration: '5', createdAt, processingAt: createdAt, endAt: createdAt + span(30), failure: undefined, priceMicroUsd });
+    }
   }
 
   #own(key: string): KeyTasks {

@@ -1,5 +1,6 @@
-// The shapes the emulator answers with: Kling's JSON envelope, the older CometAPI wrapper, and the
-// HTML pages a gateway sends for unknown paths and upstream failures.
+// The shapes the emulator answers with: Kling's JSON envelope, the task object as documented and
+// as the live service sends it, the older CometAPI wrapper, and the HTML pages a gateway sends
+// for unknown paths and upstream failures.
 import { randomUUID } from 'node:crypto';
 import type { TaskStatus } from '../api/schemas.js';
 
@@ -23,6 +24,70 @@ export function success(data: unknown): Answer {
 
 export function failure(status: number, code: number, message: string, headers?: Record<string, string>): Answer {
   return { status, body: { code, message, request_id: randomUUID() }, ...(headers ? { headers } : {}) };
+}
+
+/** Dollars per unit on Kling's price list; `final_unit_deduction` counts units. */
+export const USD_PER_UNIT = 0.14;
+
+/** One task at one moment, before it is shaped for the wire. */
+export interface TaskFacts {
+  readonly taskId: string;
+  readonly status: TaskStatus;
+  /** The task_status_msg of a failed task. */
+  readonly failure: string | undefined;
+  readonly externalTaskId: string | undefined;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Once it succeeded. */
+  readonly video: { readonly url: string; readonly duration: string } | undefined;
+  readonly priceMicroUsd: number;
+}
+
+/** As documented: a field without a value is left out. */
+export function documentedTask(task: TaskFacts): Record<string, unknown> {
+  const { video } = task;
+  return {
+    task_id: task.taskId,
+    task_status: task.status,
+    ...(task.status === 'failed' ? { task_status_msg: task.failure } : {}),
+    task_info: task.externalTaskId === undefined ? {} : { external_task_id: task.externalTaskId },
+    created_at: task.createdAt,
+    updated_at: task.updatedAt,
+    ...(video ? { task_result: { videos: [{ id: `video-${task.taskId}`, url: video.url, duration: video.duration }] } } : {}),
+  };
+}
+
+/**
+ * As public clients saw the live service answer a query: every nullable field present, `null`
+ * without a value; fields no document names; the units charged. On every other task (odd ids)
+ * timestamps come as strings, the duration and video id as numbers, and the units on the video
+ * rather than on the result. A create answer keeps the types of the create call's OpenAPI
+ * document (integers, strings, no null message), which the contract tests check it against.
+ */
+export function liveTask(task: TaskFacts, answer: 'create' | 'query'): Record<string, unknown> {
+  const swapped = answer === 'query' && Number(task.taskId.at(-1)) % 2 === 1;
+  const time = (ms: number): number | string => (swapped ? String(ms) : ms);
+  const units = Math.round((task.priceMicroUsd / 1e6 / USD_PER_UNIT) * 100) / 100;
+  const { video } = task;
+  const videos = video && [
+    {
+      id: swapped ? Number(task.taskId.slice(-12)) : `video-${task.taskId}`,
+      url: video.url,
+      duration: swapped ? Number(video.duration) : video.duration,
+      watermark_url: null,
+      ...(swapped ? { final_unit_deduction: units } : {}),
+    },
+  ];
+  return {
+    task_id: task.taskId,
+    task_status: task.status,
+    ...(answer === 'query' ? { task_status_msg: task.status === 'failed' ? task.failure : null } : {}),
+    task_info: { external_task_id: task.externalTaskId ?? null, parent_video: null },
+    created_at: time(task.createdAt),
+    updated_at: time(task.updatedAt),
+    task_result: videos ? { videos, ...(swapped ? {} : { final_unit_deduction: String(units) }) } : null,
+    watermark_info: { enabled: false },
+  };
 }
 
 const LEGACY_STATUS: Record<TaskStatus, { status: string; progress: string }> = {

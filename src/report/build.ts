@@ -88,7 +88,7 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
             url: video?.url ?? null,
             sha256: download?.sha256 ?? null,
             bytes: download?.bytes ?? null,
-            duration_s: download?.duration_s ?? (video ? Number(video.duration) : null),
+            duration_s: download?.duration_s ?? (video?.duration ? Number(video.duration) : null),
             width: download?.width ?? null,
             height: download?.height ?? null,
           }

@@ -16,9 +16,9 @@ export type Phase =
   | 'skipped_budget';
 
 export interface Video {
-  readonly id: string;
+  readonly id?: string;
   readonly url: string;
-  readonly duration: string;
+  readonly duration?: string;
 }
 
 export interface Download {

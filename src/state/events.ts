@@ -54,7 +54,7 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
     ...jobBase,
     ev: z.literal('succeeded'),
     task_id: z.string(),
-    videos: z.array(z.strictObject({ id: z.string(), url: z.string(), duration: z.string() })),
+    videos: z.array(z.strictObject({ id: z.string().optional(), url: z.string(), duration: z.string().optional() })),
     finished_at: z.number().optional(),
     /** What the provider says it charged (`final_unit_deduction`), when it says. */
     units: z.number().nonnegative().optional(),

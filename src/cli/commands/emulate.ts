@@ -2,13 +2,21 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { loadEmulatorConfig, startEmulator, type EmulatorOptionsInput } from '../../emulator/index.js';
+import { PROFILES } from '../../emulator/options.js';
 import { booleanOption, numberOption, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIO, Command, CommandArgs } from '../io.js';
 
 const USAGE =
-  'klingrun emulate [--port N] [--config file.yaml] [--time-scale X] [--concurrency N] [--rpm N] [--balance USD] [--duplicate-external-id reject|return-existing|accept] [--no-external-id-lookup] [--key K]…';
+  'klingrun emulate [--port N] [--config file.yaml] [--profile default|live] [--time-scale X] [--concurrency N] [--rpm N] [--balance USD] [--duplicate-external-id reject|return-existing|accept] [--no-external-id-lookup] [--key K]…';
 const DUPLICATE_BEHAVIOURS = ['reject', 'return-existing', 'accept'] as const;
+
+/** A flag that takes one of a few words. */
+function choiceOption(args: CommandArgs, name: string, choices: readonly string[]): string | undefined {
+  const value = stringOption(args, name);
+  if (value !== undefined && !choices.includes(value)) throw new UsageError(`Expected \`--${name}\` to be one of ${choices.join(', ')}, got \`${value}\`.`);
+  return value;
+}
 
 /** Flags given on the command line, as emulator options (absent flags leave the file's values). */
 function flagOptions(args: CommandArgs): EmulatorOptionsInput {
@@ -20,13 +28,8 @@ function flagOptions(args: CommandArgs): EmulatorOptionsInput {
     balanceUsd: numberOption(args, 'balance', { min: 0 }),
   };
   if (options.timeScale === 0) throw new UsageError('Expected `--time-scale` to be a number > 0 (e.g. 0.001: a 3-minute task takes 180 ms), got `0`.');
-  const duplicate = stringOption(args, 'duplicate-external-id');
-  if (duplicate !== undefined) {
-    if (!DUPLICATE_BEHAVIOURS.includes(duplicate as never)) {
-      throw new UsageError(`Expected \`--duplicate-external-id\` to be one of ${DUPLICATE_BEHAVIOURS.join(', ')}, got \`${duplicate}\`.`);
-    }
-    options.duplicateExternalId = duplicate;
-  }
+  options.duplicateExternalId = choiceOption(args, 'duplicate-external-id', DUPLICATE_BEHAVIOURS);
+  options.profile = choiceOption(args, 'profile', PROFILES);
   if (booleanOption(args, 'no-external-id-lookup')) options.externalIdLookup = false;
   const keys = args.values.key;
   if (Array.isArray(keys)) options.keys = keys.map(String);
@@ -47,6 +50,7 @@ export const emulateCommand: Command = {
   options: {
     port: { type: 'string' },
     config: { type: 'string' },
+    profile: { type: 'string' },
     'time-scale': { type: 'string' },
     concurrency: { type: 'string' },
     rpm: { type: 'string' },
@@ -65,7 +69,7 @@ export const emulateCommand: Command = {
     const key = options.keys === undefined ? 'COMETAPI_KEY=emulator-key' : `one of the ${options.keys.length} key(s) you configured (not shown)`;
     io.stdout(
       [
-        `Emulator of the CometAPI Kling API listening on ${emulator.url}`,
+        `Emulator of the CometAPI Kling API listening on ${emulator.url}${options.profile === 'live' ? ' (live profile: answers as the live service does)' : ''}`,
         `  key:   ${key}`,
         `  try:   klingrun run <manifest> --base-url ${emulator.url}`,
         `  stats: ${emulator.url}/__emulator/stats`,

@@ -1,5 +1,6 @@
 // Every command of the CLI, in the order `klingrun --help` lists them.
 import type { Command } from '../io.js';
+import { doctorCommand } from './doctor.js';
 import { emulateCommand } from './emulate.js';
 import { exportCommand } from './export.js';
 import { planCommand } from './plan.js';
@@ -8,4 +9,4 @@ import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 
-export const commands: readonly Command[] = [validateCommand, planCommand, runCommand, statusCommand, reportCommand, exportCommand, emulateCommand];
+export const commands: readonly Command[] = [validateCommand, planCommand, runCommand, statusCommand, reportCommand, exportCommand, doctorCommand, emulateCommand];
