@@ -6,6 +6,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../src/batch.js';
+import { writeProviderFacts } from '../src/cli/provider-facts.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { runInProcess } from './helpers/bad-input.js';
 import { runCli } from './helpers/cli.js';
@@ -122,5 +123,44 @@ describe('a folder with no record of earlier runs', () => {
     const again = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir);
     expect(again.stderr).not.toContain('no record of earlier runs');
     expect(existsSync(join(dir, 'out', 'report.json'))).toBe(true);
+  });
+});
+
+/** Runs `work` with every fetch of this process recorded (the CLI in-process uses the global one). */
+async function recordingFetches<T>(work: () => Promise<T>): Promise<{ result: T; urls: string[] }> {
+  const urls: string[] = [];
+  const original = globalThis.fetch;
+  globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+    urls.push(String(input instanceof Request ? input.url : input));
+    return original(input, init);
+  }) as typeof fetch;
+  try {
+    return { result: await work(), urls };
+  } finally {
+    globalThis.fetch = original;
+  }
+}
+
+describe('what klingrun doctor learnt', () => {
+  it('run does not try lookups doctor found unavailable, and says what that means', async () => {
+    const dir = exampleProject();
+    const cache = tempTree();
+    const emulator = await startEmulator({ timeScale: 0.002, externalIdLookup: false });
+    try {
+      const env = { COMETAPI_KEY: 'emulator-key', KLINGRUN_CACHE_DIR: cache };
+      writeProviderFacts(
+        { base_url: emulator.url, checked_at: '2026-12-01T10:00:00.000Z', lookup_by_external_id: 'not_available', list: 'available', unfinished_tasks: 0, latency_ms: { p50: 1, max: 2 } },
+        env,
+      );
+      const run = () => runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000'], dir, env);
+      const { result, urls } = await recordingFetches(run);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain('note: `klingrun doctor` found lookups by external_task_id not available at this base URL (2026-12-01T10:00:00.000Z)');
+      // No lookup by external id was tried (without doctor's finding, each job is looked up before its submit).
+      expect(urls.filter((url) => /\/image2video\/kr-/.test(url))).toEqual([]);
+      expect(emulator.stats().tasksCreated).toBe(8);
+    } finally {
+      await emulator.close();
+    }
   });
 });

@@ -22,12 +22,6 @@ function jitter(ms: number, spread: number, random: () => number): number {
   return Math.max(0, Math.round(ms * (1 - spread + 2 * spread * random())));
 }
 
-/** Units the provider says it charged, wherever the answer carries them. */
-function unitsOf(task: Task): number | undefined {
-  const units = (task.task_result as { final_unit_deduction?: unknown } | undefined)?.final_unit_deduction;
-  return typeof units === 'number' && Number.isFinite(units) ? units : undefined;
-}
-
 export async function pollTask(context: RunContext, jobId: string, options: { hintMs?: number | undefined } = {}): Promise<PollOutcome> {
   const { clock } = context;
   const start = context.state(jobId);
@@ -82,7 +76,7 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
       if (task.task_status === 'succeed') {
         const videos = (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
         if (videos.length > 0) {
-          const units = unitsOf(task);
+          const units = task.task_result?.final_unit_deduction;
           context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at, ...(units !== undefined ? { units } : {}) });
           return 'succeeded';
         }

@@ -128,10 +128,9 @@ export class TaskFinder {
     if (this.lookup === 'unavailable') return 'unavailable';
     await context.limiter.take(context.hardSignal);
     try {
+      // The client answers null for "not found" and for a task named by another external id.
       const task = await context.client.findByExternalId(externalTaskId, { signal: context.hardSignal });
-      // A provider that ignores what the path slot means could answer some other task.
-      if (!task || (task.task_info?.external_task_id !== undefined && task.task_info.external_task_id !== externalTaskId)) return null;
-      this.lookup = 'works';
+      if (task) this.lookup = 'works';
       return task;
     } catch (error) {
       if (error instanceof ProviderError && (error.code === 'unsupported' || error.errorClass === 'fatal-job')) {

@@ -15,6 +15,7 @@ import { cliLogger } from '../logger.js';
 import { outputDirFor } from '../output-folder.js';
 import { Progress } from '../progress.js';
 import { formatReportSummary } from '../report-summary.js';
+import { type ProviderFacts, readProviderFacts } from '../provider-facts.js';
 import { formatSummary } from '../summary.js';
 
 const USAGE =
@@ -74,6 +75,9 @@ export const runCommand: Command = {
     const outputDir = outputDirFor(io, manifestPath, loaded.plan.name, stringOption(args, 'output'));
     const logger = cliLogger(io.stderr, io.env.KLINGRUN_DEBUG === '1');
     const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE, models: loaded.models, prices: loaded.prices }) : undefined;
+    const baseUrl = emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL;
+    // What `klingrun doctor` found: a way of finding tasks known to be missing is not tried.
+    const facts = emulator ? null : readProviderFacts(baseUrl, io.env);
     let progress: Progress | undefined;
     // The clock's timers are unref'd (a stray backoff must not hold a library user's process),
     // so between polls nothing else may keep the event loop alive: against a provider in
@@ -85,7 +89,8 @@ export const runCommand: Command = {
         cwd: io.cwd,
         outputDir,
         apiKey,
-        baseUrl: emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL,
+        baseUrl,
+        ...(facts ? { provider: { lookup: facts.lookup_by_external_id === 'not_available' ? 'unavailable' : 'untested', list: facts.list === 'not_available' ? 'unavailable' : 'untested' } } : {}),
         defaults: useEmulator ? EMULATOR_DEFAULTS : undefined,
         limits,
         retryFailed: booleanOption(args, 'retry-failed'),
@@ -98,7 +103,7 @@ export const runCommand: Command = {
         command: ['run', ...(io.argv ?? [])],
         beforeRun: async (work) => {
           io.stdout(formatSummary(work.plan, work.toSubmit, work.options, loaded, work.todo.length) + '\n');
-          for (const line of notices(work, resubmitUnconfirmed)) io.stderr(`${line}\n`);
+          for (const line of notices(work, resubmitUnconfirmed, facts)) io.stderr(`${line}\n`);
           await confirm(io, work.toSubmit, booleanOption(args, 'yes'), work.freshFolder);
           progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr });
           progress.start();
@@ -120,8 +125,12 @@ export const runCommand: Command = {
 };
 
 /** What the user should know before anything is paid. */
-function notices(work: WorkLeft, resubmitUnconfirmed: boolean): string[] {
+function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFacts | null): string[] {
   const lines: string[] = [];
+  if (facts && (facts.lookup_by_external_id === 'not_available' || facts.list === 'not_available')) {
+    const missing = [facts.lookup_by_external_id === 'not_available' ? 'lookups by external_task_id' : '', facts.list === 'not_available' ? 'the task list' : ''].filter(Boolean).join(' and ');
+    lines.push(`note: \`klingrun doctor\` found ${missing} not available at this base URL (${facts.checked_at}): they are not tried, and a submit whose answer is lost may end unconfirmed (never resent automatically).`);
+  }
   if (work.earlier > 0) {
     lines.push(`note: ${work.earlier} job(s) came from an earlier version of the manifest and are still under way in ${work.outputDir}: they were paid for, so they are finished (polled, downloaded) and count against --budget.`);
   }
