@@ -62,6 +62,8 @@ describe('merging shards', () => {
     expect(resolve(dest, report.manifest.path)).toBe(MANIFEST);
     expect({ started: report.started_at, finished: report.finished_at }).toEqual({ started: new Date(1000).toISOString(), finished: new Date(10_000).toISOString() });
     for (const job of report.jobs) expect(sha256Of(join(dest, job.video!.path!))).toBe(job.video!.sha256);
+    // Every path in the merged report is from the merged folder, source images included.
+    for (const job of report.jobs) expect(sha256Of(join(dest, job.image_path!))).toBe((job.params!.image as { sha256: string }).sha256);
     expect(merged.videos).toHaveLength(8);
     expect(merged.warnings).toEqual([]);
   });

@@ -3,11 +3,13 @@ import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
 import type { JournalEvent } from '../state/events.js';
 import { type JobState, replay } from '../runner/job-state.js';
 import { outcomesOf, percentile } from './outcomes.js';
+import { imageFromOutput } from './source-paths.js';
 import { type Report, type ReportJob, type ReportStatus, REPORT_STATUSES, type Reproduce, type VariantSummary } from './schema.js';
 
 export interface ReportInput {
   readonly plan: Plan;
   readonly events: readonly JournalEvent[];
+  /** The manifest's path relative to the output folder (source images' paths are given from there). */
   readonly manifest: { readonly path: string; readonly sha256: string };
   readonly toolVersion: string;
   /** When the reported run started and ended (ms); null for `status` views. */
@@ -43,9 +45,28 @@ function latencyOf(state: JobState | undefined): number | null {
   return round((state.finishedAt - state.submittedAt) / 1000);
 }
 
-function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, status: ReportStatus, request: PlannedJob['request'] | null): ReportJob {
+type DownloadedEvent = Extract<JournalEvent, { ev: 'downloaded' }>;
+
+/** What the report's paths and clip details are read from beside each job's state. */
+interface Sources {
+  /** The manifest relative to the output folder: the base of the source images' paths. */
+  readonly manifestPath: string;
+  /** Each job's latest `downloaded` event, for the clip details its replayed state does not keep (fps, codec, frames). */
+  readonly downloads: ReadonlyMap<string, DownloadedEvent>;
+}
+
+function sourcesOf(input: ReportInput): Sources {
+  const downloads = new Map<string, DownloadedEvent>();
+  for (const event of input.events) if (event.ev === 'downloaded') downloads.set(event.job, event);
+  return { manifestPath: input.manifest.path, downloads };
+}
+
+function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, status: ReportStatus, request: PlannedJob['request'] | null, sources: Sources): ReportJob {
   const video = state?.videos?.[0];
   const download = state?.download;
+  // Only while it is the event the state's download came from (a new attempt drops the download).
+  const clip = download && sources.downloads.get(id);
+  const header = clip?.sha256 === download?.sha256 && clip?.path === download?.path ? clip : undefined;
   return {
     id,
     external_task_id: state?.externalTaskId ?? job?.external_task_id ?? null,
@@ -54,6 +75,7 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
     repeat: job?.repeat ?? null,
     variant: job?.variant ?? {},
     params: request,
+    image_path: request ? imageFromOutput(sources.manifestPath, request.image) : null,
     status,
     attempts: state?.attempt ?? 0,
     error: state?.error && (status === 'failed' || status === 'orphaned' || status === 'pending') ? { code: state.error.code, message: state.error.message } : null,
@@ -67,6 +89,9 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
             duration_s: download?.duration_s ?? (video ? Number(video.duration) : null),
             width: download?.width ?? null,
             height: download?.height ?? null,
+            fps: header?.fps ?? null,
+            codec: header?.codec ?? null,
+            frames: header?.frames ?? null,
           }
         : null,
     warnings: [...(download?.warnings ?? [])],
@@ -83,13 +108,14 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
 export function buildReport(input: ReportInput): Report {
   const states = replay(input.events);
   const planned = new Set(input.plan.jobs.map((j) => j.id));
-  const jobs: ReportJob[] = input.plan.jobs.map((job) => reportJob(job, job.id, states.get(job.id), statusOf(states.get(job.id)), job.request));
+  const sources = sourcesOf(input);
+  const jobs: ReportJob[] = input.plan.jobs.map((job) => reportJob(job, job.id, states.get(job.id), statusOf(states.get(job.id)), job.request, sources));
 
   // Jobs the journal knows and the manifest no longer has: left alone, but listed.
   const requests = new Map<string, PlannedJob['request']>();
   for (const event of input.events) if (event.ev === 'submitting') requests.set(event.job, event.request);
   for (const [id, state] of states) {
-    if (!planned.has(id)) jobs.push(reportJob(undefined, id, state, 'not_in_manifest', requests.get(id) ?? null));
+    if (!planned.has(id)) jobs.push(reportJob(undefined, id, state, 'not_in_manifest', requests.get(id) ?? null, sources));
   }
 
   const totals = Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as Record<ReportStatus, number>;

@@ -29,7 +29,10 @@ export const reportJobSchema = z.strictObject({
   entry: z.number().int().nullable(),
   repeat: z.number().int().nullable(),
   variant: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  /** The request as planned: local images relative to the manifest's folder, as `plan --json` has them. */
   params: jobRequestSchema.nullable(),
+  /** The source image relative to this report's folder (or its URL). Absent in reports of older versions. */
+  image_path: z.string().nullable().optional(),
   status: z.enum(REPORT_STATUSES),
   attempts: z.number().int().nonnegative(),
   error: z.strictObject({ code: z.union([z.number(), z.string()]), message: z.string() }).nullable(),
@@ -42,6 +45,10 @@ export const reportJobSchema = z.strictObject({
       duration_s: z.number().nullable(),
       width: z.number().nullable(),
       height: z.number().nullable(),
+      /** From the clip's header when it was downloaded; absent in reports of older versions, null for older clips. */
+      fps: z.number().nullable().optional(),
+      codec: z.string().nullable().optional(),
+      frames: z.number().int().nullable().optional(),
     })
     .nullable(),
   warnings: z.array(z.string()),
