@@ -1,4 +1,4 @@
-// Prices and the cost summary: model × mode × duration groups, unknown prices kept unknown,
+// Prices and the cost summary: groups by variant, unknown prices kept unknown,
 // provider defaults filled in for grouping, user price tables through --prices.
 import { describe, expect, it } from 'vitest';
 import { loadModelTable } from '../src/data/tables.js';
@@ -25,7 +25,7 @@ describe('summarizePlan', () => {
     return loadPlan('m.yaml', { cwd: dir, pricesFile });
   }
 
-  it('groups by model × mode × duration with unit and total prices; unknown stays null, never 0', async () => {
+  it('groups by variant (model × mode × duration here) with unit and total prices; unknown stays null, never 0', async () => {
     const { plan, models: table } = await planOf(`version: 1
 name: t
 matrix:
@@ -39,10 +39,10 @@ jobs:
 `);
     expect(summarizePlan(plan, table)).toEqual({
       rows: [
-        { model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '5', jobs: 3, unit_usd: 0.33, total_usd: 0.99 },
-        { model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '10', jobs: 3, unit_usd: 0.66, total_usd: 1.98 },
-        { model_name: 'kling-v2-6', mode: 'std', duration: '5', jobs: 3, unit_usd: null, total_usd: null },
-        { model_name: 'kling-v2-master', mode: undefined, duration: '5', jobs: 3, unit_usd: 1.32, total_usd: 3.96 },
+        { variant: expect.objectContaining({ label: 'kling-v2-5-turbo pro 5s' }), model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '5', jobs: 3, unit_usd: 0.33, total_usd: 0.99 },
+        { variant: expect.objectContaining({ label: 'kling-v2-5-turbo pro 10s' }), model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '10', jobs: 3, unit_usd: 0.66, total_usd: 1.98 },
+        { variant: expect.objectContaining({ label: 'kling-v2-6 std 5s' }), model_name: 'kling-v2-6', mode: 'std', duration: '5', jobs: 3, unit_usd: null, total_usd: null },
+        { variant: expect.objectContaining({ label: 'kling-v2-master 5s' }), model_name: 'kling-v2-master', mode: undefined, duration: '5', jobs: 3, unit_usd: 1.32, total_usd: 3.96 },
       ],
       jobs: 12,
       known_usd: 6.93,

@@ -1,5 +1,6 @@
 // The report as a pure function of plan + journal: no second source of truth.
 import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
+import { groupByVariant } from '../plan/variants.js';
 import type { JournalEvent } from '../state/events.js';
 import { type JobState, replay } from '../runner/job-state.js';
 import { outcomesOf, percentile } from './outcomes.js';
@@ -143,21 +144,20 @@ export function buildReport(input: ReportInput): Report {
 }
 
 function summarizeVariants(planJobs: readonly PlannedJob[], reportJobs: readonly ReportJob[]): VariantSummary[] {
-  const groups = new Map<string, { key: ReturnType<typeof effectiveParams>; jobs: ReportJob[] }>();
-  planJobs.forEach((job, index) => {
-    const params = effectiveParams(job.request);
-    const key = `${params.model_name}|${params.mode ?? ''}|${params.duration}`;
-    const group = groups.get(key) ?? { key: params, jobs: [] };
-    group.jobs.push(reportJobs[index] as ReportJob);
-    groups.set(key, group);
-  });
-  return [...groups.values()].map(({ key, jobs }) => {
+  // Report jobs are in plan order for the planned ones: the index pairs each with its plan job.
+  const groups = groupByVariant(planJobs.map((job, index) => ({ job, reported: reportJobs[index] as ReportJob })), ({ job }) => job);
+  return groups.map(({ variant, items }) => {
+    const jobs = items.map(({ reported }) => reported);
     const { succeeded, failed, successRate, latencies } = outcomesOf(jobs);
     const prices = succeeded.map((j) => j.cost_usd);
+    const params = effectiveParams((items[0] as (typeof items)[number]).job.request);
     return {
-      model_name: key.model_name,
-      mode: key.mode ?? null,
-      duration: key.duration,
+      label: variant.label,
+      fields: Object.fromEntries(variant.fields),
+      folder: variant.folder,
+      model_name: params.model_name,
+      mode: params.mode ?? null,
+      duration: params.duration,
       jobs: jobs.length,
       succeeded: succeeded.length,
       failed,

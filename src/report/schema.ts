@@ -62,6 +62,15 @@ export const reportJobSchema = z.strictObject({
 export type ReportJob = z.infer<typeof reportJobSchema>;
 
 export const variantSummarySchema = z.strictObject({
+  /** The variant as the tables show it, e.g. `kling-v2-6 pro 5s sound=off`. */
+  label: z.string().optional(),
+  /**
+   * Every field that makes the variant, with its value: model_name, mode and duration, and each
+   * field the matrix combination sets (see README, "Variants"). Absent in reports of older versions.
+   */
+  fields: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  /** The folder under videos/ where this variant's clips are downloaded. */
+  folder: z.string().optional(),
   model_name: z.string(),
   mode: z.string().nullable(),
   duration: z.string(),

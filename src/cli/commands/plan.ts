@@ -1,10 +1,11 @@
-// `klingrun plan <manifest>`: the jobs a manifest would run, grouped by model × mode × duration
-// with the estimated cost; `--json` prints the whole plan, byte-identical on any machine.
+// `klingrun plan <manifest>`: the jobs a manifest would run, grouped by variant (model, mode,
+// duration and whatever else the matrix varies) with the estimated cost; `--json` prints the whole plan, byte-identical on any machine.
 import { loadPlan, summarizePlan, type CostSummary } from '../../plan/index.js';
 import { planJson } from '../../plan/json.js';
 import { checkAgainstReport } from './plan-check.js';
 import type { Plan } from '../../plan/schema.js';
 import { booleanOption, positionals, stringOption } from '../args.js';
+import { alignTable, variantColumns } from '../variant-table.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIO, Command } from '../io.js';
 
@@ -12,15 +13,15 @@ const USAGE = 'klingrun plan <manifest> [--json] [--prices <file>] [--models <fi
 
 const usd = (value: number) => value.toFixed(2);
 
-/** The cost table as text lines (pure; the run command shows it too before asking to go on). */
+/** The cost table, one row per variant (pure; the run command shows it too before asking to go on). */
 export function formatCostTable(summary: CostSummary): string {
-  const header = ['model', 'mode', 'duration', 'jobs', 'USD/job', 'USD'];
+  const columns = variantColumns(summary.rows.map((r) => r.variant));
+  const header = [...columns.header, 'jobs', 'USD/job', 'USD'];
   const rows = summary.rows.map((r) => [
-    r.model_name,
-    r.mode ?? '-',
-    `${r.duration} s`,
+    ...columns.cells(r.variant),
     String(r.jobs),
-    r.unit_usd === null ? 'unknown' : usd(r.unit_usd),
+    // A variant's jobs may differ in price outside its fields (a per-entry sound, say).
+    r.unit_usd !== null ? usd(r.unit_usd) : r.total_usd !== null ? 'mixed' : 'unknown',
     r.total_usd === null ? 'unknown' : usd(r.total_usd),
   ]);
   const total =
@@ -29,13 +30,8 @@ export function formatCostTable(summary: CostSummary): string {
       : summary.unknown_jobs === summary.jobs
         ? 'unknown'
         : `${usd(summary.known_usd)} + ${summary.unknown_jobs} job(s) at unknown price`;
-  const footer = ['total', '', '', String(summary.jobs), '', total];
-  const all = [header, ...rows, footer];
-  const widths = header.map((_, c) => Math.max(...all.slice(0, -1).map((row) => (row[c] ?? '').length)));
-  // Numbers right-aligned; the last cell of the total may be wider than the column.
-  const line = (row: string[]) =>
-    row.map((cell, c) => (c >= 3 && c < row.length - 1 ? cell.padStart(widths[c] ?? 0) : c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
-  return all.map(line).join('\n');
+  const footer = ['total', ...columns.header.slice(1).map(() => ''), String(summary.jobs), '', total];
+  return alignTable([header, ...rows, footer], { numericFrom: columns.header.length, footerRows: 1, looseLastColumn: true });
 }
 
 /** Warnings of a plan, one line each. */
