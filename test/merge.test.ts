@@ -11,7 +11,7 @@ import { buildReport } from '../src/report/build.js';
 import { loadOutput } from '../src/report/load-output.js';
 import { type MergeSource, mergeOutputs, writeMerged } from '../src/report/merge.js';
 import { reportSchema } from '../src/report/schema.js';
-import { inShard } from '../src/runner/select.js';
+import { shardJobs } from '../src/runner/select.js';
 import { runCommand, tempTree } from './helpers/manifest.js';
 import { ROOT, examplePlan } from './helpers/reports.js';
 import { type Harness, createHarness } from './helpers/runner-harness.js';
@@ -27,7 +27,7 @@ afterEach(() => harnesses.splice(0).forEach((h) => h.cleanup()));
  * folder look like a CI artifact whose manifest is not at hand (its report is used as written).
  */
 async function shard(plan: Plan, index: number, options: { failPrompts?: string[]; manifestSha?: string; all?: boolean } = {}): Promise<MergeSource> {
-  const slice = { ...plan, jobs: options.all ? plan.jobs : plan.jobs.filter((job) => inShard(job, { index, count: 2 })) };
+  const slice = { ...plan, jobs: options.all ? plan.jobs : shardJobs(plan.jobs, { index, count: 2 }) };
   const harness = createHarness(slice);
   harnesses.push(harness);
   for (const prompt of options.failPrompts ?? []) harness.provider.failPrompts.add(prompt);
