@@ -184,7 +184,7 @@ describe('klingrun export', () => {
     const dest = join(tempTree(), 'ds');
     const result = await runCommand(exportCommand, { positionals: [dir], values: { 'copy-to': dest } }, ROOT);
     expect(result).toMatchObject({ code: 0, stdout: '' });
-    expect(result.stderr).toMatch(/^Copied 1 clip\(s\) to .*ds\/, their 1 source image\(s\) in images\/ with metadata\.jsonl beside them\.\n$/);
+    expect(result.stderr).toMatch(/^Copied 1 clip\(s\) to .*ds\/ \(and 1 source image\(s\) to images\/\) with metadata\.jsonl beside them\.\n$/);
     expect(existsSync(join(dest, 'metadata.jsonl'))).toBe(true);
   });
 

@@ -89,7 +89,8 @@ describe('the grid', () => {
     const report = reportFor(plan, ['succeeded', 'succeeded']);
     const grid = buildGrid(report.jobs);
     expect(grid.columns).toHaveLength(1);
-    expect(grid.rows.map((r) => [r.clipFields, [...r.cells.values()].map((jobs) => jobs.length)])).toEqual([[['cfg_scale'], [2]]]);
+    expect(grid.rows.map((r) => [r.prompt, r.clipFields, [...r.cells.values()].map((jobs) => jobs.length)])).toEqual([['p', ['cfg_scale'], [2]]]);
+    expect(grid.constants.map(([field]) => field)).toEqual(['model_name', 'mode', 'duration']); // the prompt is shown with its row
     const page = renderGallery(report);
     expect(page).toContain('<div class="details"><span class="label"><span>cfg_scale</span> 0.3</span></div>');
     expect(page).toContain('<div class="details"><span class="label"><span>cfg_scale</span> 0.7</span></div>');

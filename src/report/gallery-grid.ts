@@ -100,7 +100,8 @@ export function buildGrid(reportJobs: readonly ReportJob[]): GalleryGrid {
   const labelled = SHOWN_FIELDS.filter((field) => field !== 'prompt' || jobs.some(promptVaries)).filter(
     (field) => new Set(groups.map(({ items }) => columnText(items, field))).size > 1,
   );
-  const constants = SHOWN_FIELDS.filter((field) => !labelled.includes(field) && common(jobs, field) !== undefined);
+  // The prompt is always shown with its row (or in the column labels when the matrix sweeps it).
+  const constants = SHOWN_FIELDS.filter((field) => field !== 'prompt' && !labelled.includes(field) && common(jobs, field) !== undefined);
   const others = SHOWN_FIELDS.filter((field) => !labelled.includes(field) && !constants.includes(field) && field !== 'prompt');
   const shown = (pairs: readonly (readonly [string, string | undefined])[]): Labels =>
     pairs.filter((pair): pair is readonly [string, string] => pair[1] !== undefined && pair[1] !== '–');

@@ -66,7 +66,7 @@ export const exportCommand: Command = {
     if (copyTo !== undefined) {
       const dest = resolve(io.cwd, copyTo);
       const { metadata, rows, images } = writeDatasetFolder(report, dir, dest, format, statuses);
-      const sources = images ? `, their ${images} source image(s) in ${IMAGES_FOLDER}/` : '';
+      const sources = images ? ` (and ${images} source image(s) to ${IMAGES_FOLDER}/)` : '';
       io.stderr(`Copied ${rows.length} clip(s) to ${relative(io.cwd, dest) || '.'}/${sources} with ${relative(dest, metadata)} beside them.\n`);
     }
     const out = stringOption(args, 'out');
