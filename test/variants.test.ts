@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatCostTable } from '../src/cli/commands/plan.js';
+import { describePlan } from '../src/cli/commands/validate.js';
 import { Progress } from '../src/cli/progress.js';
 import { formatVariantTable } from '../src/cli/report-summary.js';
 import { loadModelTable } from '../src/data/tables.js';
@@ -116,6 +117,22 @@ describe('a sweep over a field other than model, mode and duration', () => {
     expect(report(swept).by_variant.map((v) => v.label)).toEqual(['kling-v2-6 std 5s prompt="a slow push-in"', 'kling-v2-6 std 5s prompt="a fast pan"']);
     const { plan: perEntry } = await planIn('version: 1\nname: p\ndefaults: { model_name: kling-v2-6, mode: std }\njobs:\n  - { image: a.png, prompt: a slow push-in }\n  - { image: b.png, prompt: a fast pan }\n');
     expect(report(perEntry).by_variant.map((v) => v.label)).toEqual(['kling-v2-6 std 5s']);
+  });
+});
+
+describe('the variant count of `validate`', () => {
+  it('counts model, mode and duration set by entries too, not only matrix combinations', async () => {
+    const { plan } = await planIn('version: 1\nname: v\ndefaults: { model_name: kling-v2-6 }\njobs:\n  - { image: a.png, duration: 5 }\n  - { image: a.png, duration: 10 }\n');
+    expect(describePlan(plan)).toBe('2 jobs from 2 entries (1 image, 2 variants)');
+  });
+});
+
+describe('the summary table of a report written before variants had fields', () => {
+  it('names the variants by model, mode and duration', async () => {
+    const plan = await sweep(...SWEEPS.sound);
+    const old = report(plan);
+    const stripped = { ...old, by_variant: old.by_variant.map(({ label: _l, fields: _f, folder: _d, ...rest }) => rest) };
+    expect(formatVariantTable(stripped).split('\n')[1]).toMatch(/^kling-v2-6  pro   5 s\s+2   1/);
   });
 });
 
