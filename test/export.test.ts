@@ -1,14 +1,33 @@
 // The dataset export: the row of each clip, CSV per RFC 4180 and JSON Lines, `--copy-to` dataset
-// folders (flat clips + metadata with file_name, as Hugging Face's loaders read them), and the
-// `klingrun export` command on an output folder and on a manifest.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// folders (flat clips, their source images, metadata with file_name as Hugging Face's loaders read
+// it, every path relative to the folder), paths from the output folder, the clip's fps, codec and
+// frame count, and the `klingrun export` command on an output folder and on a manifest.
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportCommand } from '../src/cli/commands/export.js';
-import { writeDatasetFolder } from '../src/report/dataset-folder.js';
+import type { ImageRef, Plan } from '../src/plan/schema.js';
+import { buildReport } from '../src/report/build.js';
+import { imageNames, writeDatasetFolder } from '../src/report/dataset-folder.js';
+import { replay } from '../src/runner/job-state.js';
 import { BASE_COLUMNS, columnsOf, csvField, exportRows, toCsv, toJsonl } from '../src/report/export.js';
+import type { Report } from '../src/report/schema.js';
 import { runCommand, tempTree } from './helpers/manifest.js';
-import { ROOT, clip, clipSha, examplePlan, outputFolder, reportFor } from './helpers/reports.js';
+import { ROOT, clip, clipSha, examplePlan, outputFolder, reportFor, type Outcome } from './helpers/reports.js';
+import { FAKE_MP4, createHarness } from './helpers/runner-harness.js';
+
+/**
+ * An output folder (see outputFolder) whose report names the real example manifest, so the source
+ * images resolve from it, but with another sha256, so the report is used as written.
+ */
+function folderWithImages(plan: Plan, outcomes: readonly Outcome[]): { dir: string; report: Report } {
+  const { dir, report } = outputFolder(plan, outcomes);
+  const placed: Report = { ...report, manifest: { ...report.manifest, path: relative(dir, join(ROOT, 'jobs/example.yaml')) } };
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(placed));
+  return { dir, report: placed };
+}
+
+const linesOf = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('export rows', () => {
   it('flatten each job: the clip, its source image, every request parameter, ids and times', async () => {
@@ -28,7 +47,8 @@ describe('export rows', () => {
       duration: 5,
       prompt: 'slow push-in on the harbor, the water shimmering',
       negative_prompt: 'blurry, low quality, distorted',
-      image: 'images/harbor.png',
+      // From the output folder, like the video (the report's manifest is ../jobs/example.yaml).
+      image: '../jobs/images/harbor.png',
       image_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       image_width: 512,
       submitted_at: '2023-11-14T22:13:21.000Z',
@@ -76,13 +96,14 @@ describe('formats', () => {
 
 describe('dataset folder (--copy-to)', () => {
   it('lays the clips out flat with metadata whose file_name column names each one', async () => {
-    const { dir, report } = outputFolder(await examplePlan(), ['succeeded', 'failed', 'succeeded']);
+    const { dir, report } = folderWithImages(await examplePlan(), ['succeeded', 'failed', 'succeeded']);
     const dest = join(tempTree(), 'dataset');
     const { rows } = writeDatasetFolder(report, dir, dest, 'csv');
     expect(rows.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     const files = readdirSync(dest).sort();
-    expect(files).toHaveLength(3);
+    expect(files).toHaveLength(4);
     expect(files).toContain('metadata.csv');
+    expect(files).toContain('images');
     const lines = readFileSync(join(dest, 'metadata.csv'), 'utf8').split('\r\n');
     expect(lines[0]).toMatch(/^file_name,video_path,video_sha256,/);
     const taskId = lines[0]!.split(',').indexOf('task_id');
@@ -92,12 +113,50 @@ describe('dataset folder (--copy-to)', () => {
     }
   });
 
+  it('copies the source images too, and every path of its metadata resolves inside it, wherever it is moved', async () => {
+    const { dir, report } = folderWithImages(await examplePlan(), ['succeeded', 'succeeded', 'failed', 'pending', 'succeeded']);
+    const dest = join(tempTree(), 'dataset');
+    expect(writeDatasetFolder(report, dir, dest, 'jsonl').images).toBe(2);
+    expect(readdirSync(join(dest, 'images')).sort()).toEqual(['harbor.png', 'meadow.jpg']);
+    const moved = join(tempTree(), 'uploaded');
+    renameSync(dest, moved);
+    const rows = linesOf(readFileSync(join(moved, 'metadata.jsonl'), 'utf8'));
+    expect(rows.map((r) => r.image)).toEqual(['images/harbor.png', 'images/harbor.png', 'images/meadow.jpg']);
+    for (const row of rows) {
+      expect(row.video_path).toBe(row.file_name);
+      for (const path of [row.file_name, row.video_path, row.image] as string[]) expect(existsSync(join(moved, path)), path).toBe(true);
+      expect(readFileSync(join(moved, row.image as string))).toEqual(readFileSync(join(ROOT, 'jobs', (row.image as string))));
+    }
+  });
+
+  it('names images that share a file name by their content, whichever jobs are exported', async () => {
+    const plan = await examplePlan();
+    // meadow.jpg, as if it were other/harbor.png.
+    const other: ImageRef = { ...(plan.jobs[4]!.request.image as ImageRef & { kind: 'file' }), path: 'other/harbor.png' };
+    const clash = { ...plan, jobs: plan.jobs.map((job, i) => (i >= 4 ? { ...job, request: { ...job.request, image: other } } : job)) };
+    const names = imageNames(reportFor(clash, []));
+    const sha = (i: number) => (clash.jobs[i]!.request.image as { sha256: string }).sha256;
+    expect([names.get(sha(0)), names.get(sha(4))]).toEqual([`images/harbor__${sha(0).slice(0, 12)}.png`, `images/harbor__${sha(4).slice(0, 12)}.png`]);
+    expect(imageNames(reportFor(plan, [])).get(sha(0))).toBe('images/harbor.png');
+  });
+
+  it('refuses a source image that is missing or changed since the run, saying what to do', async () => {
+    const plan = await examplePlan();
+    const { dir, report } = outputFolder(plan, ['succeeded']); // its manifest, ../gone.yaml, and images are not there
+    expect(() => writeDatasetFolder(report, dir, tempTree(), 'jsonl')).toThrow(/^The source image .*harbor\.png is missing\. Source images are read where the run found them, relative to its manifest; put the image back as it was, or export without --copy-to\.$/);
+    const image = plan.jobs[0]!.request.image as { sha256: string };
+    const changed = reportFor({ ...plan, jobs: plan.jobs.map((job) => ({ ...job, request: { ...job.request, image: { ...job.request.image, sha256: image.sha256.replace(/^./, 'f') } as typeof job.request.image } })) }, []);
+    const folder = folderWithImages(plan, ['succeeded']);
+    const stale = { ...folder.report, jobs: folder.report.jobs.map((job, i) => ({ ...job, params: changed.jobs[i]!.params })) };
+    expect(() => writeDatasetFolder(stale, folder.dir, tempTree(), 'jsonl')).toThrow(/The source image .*harbor\.png does not match the sha256 its run recorded/);
+  });
+
   it('refuses a clip that is missing or does not match its recorded sha256, saying how to get it back', async () => {
-    const { dir, report } = outputFolder(await examplePlan(), ['succeeded', 'succeeded']);
+    const { dir, report } = folderWithImages(await examplePlan(), ['succeeded', 'succeeded']);
     writeFileSync(join(dir, report.jobs[1]!.video!.path!), 'changed');
     expect(() => writeDatasetFolder(report, dir, tempTree(), 'jsonl')).toThrow(/does not match the sha256 its run recorded.*Rerun `klingrun run <manifest>`/);
-    const missing = outputFolder(await examplePlan(), ['succeeded']);
-    expect(() => writeDatasetFolder(missing.report, join(missing.dir, 'elsewhere'), tempTree(), 'jsonl')).toThrow(/is missing/);
+    const missing = folderWithImages(await examplePlan(), ['succeeded']);
+    expect(() => writeDatasetFolder(missing.report, join(missing.dir, 'elsewhere'), tempTree(), 'jsonl')).toThrow(/The video .* is missing/);
   });
 });
 
@@ -122,12 +181,47 @@ describe('klingrun export', () => {
   });
 
   it('copies a dataset folder with --copy-to and reports what it wrote on stderr', async () => {
-    const { dir } = outputFolder(await examplePlan(), ['succeeded']);
+    const { dir } = folderWithImages(await examplePlan(), ['succeeded']);
     const dest = join(tempTree(), 'ds');
     const result = await runCommand(exportCommand, { positionals: [dir], values: { 'copy-to': dest } }, ROOT);
     expect(result).toMatchObject({ code: 0, stdout: '' });
-    expect(result.stderr).toMatch(/^Copied 1 clip\(s\) to .*ds\/ with metadata\.jsonl beside them\.\n$/);
+    expect(result.stderr).toMatch(/^Copied 1 clip\(s\) to .*ds\/ \(and 1 source image\(s\) to images\/\) with metadata\.jsonl beside them\.\n$/);
     expect(existsSync(join(dest, 'metadata.jsonl'))).toBe(true);
+  });
+
+  it('gives every path from the output folder, or absolute with --absolute-paths', async () => {
+    const { dir } = folderWithImages(await examplePlan(), ['succeeded']);
+    const relativeRows = linesOf((await runCommand(exportCommand, { positionals: [dir], values: { status: 'succeeded' } }, ROOT)).stdout);
+    const absoluteRows = linesOf((await runCommand(exportCommand, { positionals: [dir], values: { status: 'succeeded', 'absolute-paths': true } }, ROOT)).stdout);
+    for (const [i, row] of relativeRows.entries()) {
+      for (const column of ['video_path', 'image']) {
+        const [path, absolute] = [row[column] as string, absoluteRows[i]![column] as string];
+        expect(isAbsolute(path)).toBe(false);
+        expect(absolute).toBe(join(dir, path));
+        expect(existsSync(absolute), absolute).toBe(true);
+      }
+    }
+  });
+
+  it('adds fps, codec and frame count: recorded at download, or read from the clip of an older run', async () => {
+    const plan = await examplePlan();
+    const harness = createHarness({ ...plan, jobs: plan.jobs.slice(0, 1) });
+    try {
+      await harness.run({ overrides: { manifestDir: join(ROOT, 'jobs') } });
+      const report = buildReport({ plan: { ...plan, jobs: plan.jobs.slice(0, 1) }, states: replay(harness.events), manifest: { path: 'm.yaml', sha256: 'm' }, toolVersion: 'test' });
+      expect(report.jobs[0]!.video).toMatchObject({ fps: 5, codec: 'avc1', frames: 25 });
+      expect(exportRows(report)[0]).toMatchObject({ fps: 5, codec: 'avc1', frames: 25 });
+    } finally {
+      harness.cleanup();
+    }
+    // Journals written before these were recorded have none: the export reads the clip's header.
+    const { dir, report } = outputFolder(plan, ['succeeded', 'succeeded']);
+    writeFileSync(join(dir, report.jobs[0]!.video!.path!), FAKE_MP4);
+    const rows = linesOf((await runCommand(exportCommand, { positionals: [dir], values: { status: 'succeeded' } }, ROOT)).stdout);
+    expect(rows.map(({ fps, codec, frames }) => ({ fps, codec, frames }))).toEqual([
+      { fps: 5, codec: 'avc1', frames: 25 },
+      { fps: null, codec: null, frames: null }, // not an MP4 (the test's stand-in bytes)
+    ]);
   });
 
   it('explains bad options and missing runs', async () => {

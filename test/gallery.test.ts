@@ -11,7 +11,7 @@ import { renderGallery, writeGallery } from '../src/report/gallery.js';
 import { buildGrid, columnStats, type GridJob } from '../src/report/gallery-grid.js';
 import { escapeHtml, hrefOf, html } from '../src/report/html.js';
 import { type Report, reportSchema } from '../src/report/schema.js';
-import { runCommand, tempTree, writeTree } from './helpers/manifest.js';
+import { planIn, runCommand, tempTree, writeTree } from './helpers/manifest.js';
 import { ROOT, examplePlan, outputFolder, reportFor, writeRun } from './helpers/reports.js';
 
 const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
@@ -62,6 +62,38 @@ describe('the grid', () => {
       ['clip-2', 'clip-6'],
       ['clip-3', 'clip-7'],
     ]);
+  });
+
+  it('has one column per variant of any matrix field, a swept prompt included, the same variants as by_variant', async () => {
+    const { plan } = await planIn('version: 1\nname: g\ndefaults: { model_name: kling-v2-6, mode: pro }\nmatrix: { sound: ["on", "off"], prompt: [a slow push-in, a fast pan] }\njobs:\n  - image: "*.png"\n');
+    const report = reportFor(plan, []);
+    const grid = buildGrid(report.jobs);
+    // A swept prompt makes columns, not rows: one row per image.
+    expect(grid.rows.map((r) => [r.image.kind === 'file' && r.image.path, r.prompt, r.promptVaries, r.cells.size])).toEqual([
+      ['a.png', null, true, 4],
+      ['b.png', null, true, 4],
+    ]);
+    expect(grid.columns.map((c) => c.label.map(([field, value]) => `${field}=${value}`).join(' '))).toEqual([
+      'prompt=a slow push-in sound=on',
+      'prompt=a fast pan sound=on',
+      'prompt=a slow push-in sound=off',
+      'prompt=a fast pan sound=off',
+    ]);
+    expect(grid.columns.map((c) => c.stats.jobs)).toEqual(report.by_variant.map((v) => v.jobs));
+    expect(grid.constants.map(([field]) => field)).toEqual(['model_name', 'mode', 'duration']);
+    expect(renderGallery(report)).toContain('prompt: see each column');
+  });
+
+  it('stacks jobs of one variant that differ outside the matrix (hand-written entries) in one cell, each clip naming its value', async () => {
+    const { plan } = await planIn('version: 1\nname: g\ndefaults: { model_name: kling-v1-6, mode: std, prompt: p }\njobs:\n  - { image: a.png, cfg_scale: 0.3 }\n  - { image: a.png, cfg_scale: 0.7 }\n');
+    const report = reportFor(plan, ['succeeded', 'succeeded']);
+    const grid = buildGrid(report.jobs);
+    expect(grid.columns).toHaveLength(1);
+    expect(grid.rows.map((r) => [r.prompt, r.clipFields, [...r.cells.values()].map((jobs) => jobs.length)])).toEqual([['p', ['cfg_scale'], [2]]]);
+    expect(grid.constants.map(([field]) => field)).toEqual(['model_name', 'mode', 'duration']); // the prompt is shown with its row
+    const page = renderGallery(report);
+    expect(page).toContain('<div class="details"><span class="label"><span>cfg_scale</span> 0.3</span></div>');
+    expect(page).toContain('<div class="details"><span class="label"><span>cfg_scale</span> 0.7</span></div>');
   });
 
   it('computes success rate, latency percentiles and cost per successful second of video per variant', async () => {

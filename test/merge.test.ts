@@ -12,7 +12,7 @@ import { buildReport } from '../src/report/build.js';
 import { loadOutput } from '../src/report/load-output.js';
 import { type MergeSource, mergeOutputs, writeMerged } from '../src/report/merge.js';
 import { reportSchema } from '../src/report/schema.js';
-import { inShard } from '../src/runner/select.js';
+import { shardJobs } from '../src/runner/select.js';
 import { runCommand, tempTree } from './helpers/manifest.js';
 import { ROOT, examplePlan } from './helpers/reports.js';
 import { type Harness, createHarness } from './helpers/runner-harness.js';
@@ -28,7 +28,7 @@ afterEach(() => harnesses.splice(0).forEach((h) => h.cleanup()));
  * folder look like a CI artifact whose manifest is not at hand (its report is used as written).
  */
 async function shard(plan: Plan, index: number, options: { failPrompts?: string[]; manifestSha?: string; all?: boolean } = {}): Promise<MergeSource> {
-  const slice = { ...plan, jobs: options.all ? plan.jobs : plan.jobs.filter((job) => inShard(job, { index, count: 2 })) };
+  const slice = { ...plan, jobs: options.all ? plan.jobs : shardJobs(plan.jobs, { index, count: 2 }) };
   const harness = createHarness(slice);
   harnesses.push(harness);
   for (const prompt of options.failPrompts ?? []) harness.provider.failPrompts.add(prompt);
@@ -63,6 +63,8 @@ describe('merging shards', () => {
     expect(resolve(dest, report.manifest.path)).toBe(MANIFEST);
     expect({ started: report.started_at, finished: report.finished_at }).toEqual({ started: new Date(1000).toISOString(), finished: new Date(10_000).toISOString() });
     for (const job of report.jobs) expect(sha256Of(join(dest, job.video!.path!))).toBe(job.video!.sha256);
+    // Every path in the merged report is from the merged folder, source images included.
+    for (const job of report.jobs) expect(sha256Of(join(dest, job.image_path!))).toBe((job.params!.image as { sha256: string }).sha256);
     expect(merged.videos).toHaveLength(8);
     expect(merged.warnings).toEqual([]);
   });

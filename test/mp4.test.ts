@@ -29,7 +29,39 @@ function tkhd(version: 0 | 1, width: number, height: number): number[] {
   return box('tkhd', [version, 0, 0, 7], times, zeros(52), u32(width * 65536), u32(height * 65536));
 }
 const hdlr = (handler: string): number[] => box('hdlr', zeros(8), ascii(handler), zeros(12), [0]);
-const trak = (handler: string, header: number[]): number[] => box('trak', header, box('mdia', box('mdhd', zeros(24)), hdlr(handler)));
+/** The media header: like mvhd up to the duration, then language and pre_defined. */
+function mdhd(version: 0 | 1, timescale: number, duration: number): number[] {
+  const times = version === 0 ? [...zeros(8), ...u32(timescale), ...u32(duration)] : [...zeros(16), ...u32(timescale), ...u64(duration)];
+  return box('mdhd', [version, 0, 0, 0], times, zeros(4));
+}
+/** One sample entry of `codec` (a visual sample entry's fields left zero). */
+const stsd = (codec: string, entries = 1): number[] => box('stsd', zeros(4), u32(entries), entries ? box(codec, zeros(78)) : []);
+const stts = (...runs: (readonly [count: number, delta: number])[]): number[] => box('stts', zeros(4), u32(runs.length), ...runs.map(([count, delta]) => [...u32(count), ...u32(delta)]));
+/** Per-sample sizes (sample_size 0), all 0 here. */
+const stsz = (count: number): number[] => box('stsz', zeros(4), u32(0), u32(count), zeros(4 * count));
+
+interface Media {
+  readonly version?: 0 | 1;
+  readonly timescale?: number;
+  readonly duration?: number;
+  readonly codec?: string;
+  readonly runs?: (readonly [count: number, delta: number])[];
+  /** stsz's sample count. @default the frames of runs */
+  readonly sizes?: number;
+  /** Replaces the sample table's boxes. */
+  readonly stbl?: number[][];
+}
+/** A track's media box: 125 frames of 512 ticks at 12,800 per second (5 s, 25 fps, H.264) unless told. */
+function mdia(handler: string, media: Media = {}): number[] {
+  const { version = 0, timescale = 12_800, codec = 'avc1', runs = [[125, 512]] } = media;
+  const frames = runs.reduce((sum, [count]) => sum + count, 0);
+  const duration = media.duration ?? runs.reduce((sum, [count, delta]) => sum + count * delta, 0);
+  const stbl = media.stbl ?? [stsd(codec), stts(...runs), stsz(media.sizes ?? frames)];
+  return box('mdia', mdhd(version, timescale, duration), hdlr(handler), box('minf', box('stbl', ...stbl)));
+}
+const trak = (handler: string, header: number[], media?: Media): number[] => box('trak', header, mdia(handler, media));
+/** What the default media reads as. */
+const H264_25 = { fps: 25, codec: 'avc1', frames: 125 } as const;
 const ftyp = box('ftyp', ascii('isom'), u32(512), ascii('isomiso2avc1mp41'));
 
 function mp4(moovChildren: number[][], options: { mdatFirst?: boolean } = {}): Uint8Array {
@@ -41,24 +73,35 @@ function mp4(moovChildren: number[][], options: { mdatFirst?: boolean } = {}): U
 describe('probeMp4', () => {
   it('reads a version 0 mvhd and the video track, skipping an audio track listed first', () => {
     const file = mp4([mvhd(0, 1000, 5_041), trak('soun', tkhd(0, 0, 0)), trak('vide', tkhd(0, 1280, 720))]);
-    expect(probeMp4(file)).toEqual({ ok: true, duration_s: 5.041, width: 1280, height: 720 });
+    expect(probeMp4(file)).toEqual({ ok: true, duration_s: 5.041, width: 1280, height: 720, ...H264_25 });
   });
 
   it('reads version 1 boxes (64-bit times) and a moov written after the media data', () => {
     const file = mp4([mvhd(1, 90_000, 900_000), trak('vide', tkhd(1, 1080, 1920))], { mdatFirst: true });
-    expect(probeMp4(file)).toEqual({ ok: true, duration_s: 10, width: 1080, height: 1920 });
+    expect(probeMp4(file)).toEqual({ ok: true, duration_s: 10, width: 1080, height: 1920, ...H264_25 });
   });
 
   it('follows 64-bit box sizes', () => {
     const moov = largeBox('moov', mvhd(0, 600, 3_000), trak('vide', tkhd(0, 640, 480)));
     const file = Uint8Array.from([...ftyp, ...largeBox('mdat', zeros(32)), ...moov]);
-    expect(probeMp4(file)).toEqual({ ok: true, duration_s: 5, width: 640, height: 480 });
+    expect(probeMp4(file)).toEqual({ ok: true, duration_s: 5, width: 640, height: 480, ...H264_25 });
   });
 
   it('accepts a last box whose size is 0 ("to the end of the file")', () => {
     const moov = box('moov', mvhd(0, 1, 5), trak('vide', tkhd(0, 8, 8)));
     const file = Uint8Array.from([...ftyp, ...moov, ...u32(0), ...ascii('mdat'), ...zeros(10)]);
     expect(probeMp4(file)).toMatchObject({ ok: true, duration_s: 5 });
+  });
+
+  it('reads the codec, the frame count and the frame rate of the video track', () => {
+    const hevc = mp4([mvhd(0, 1000, 6000), trak('soun', tkhd(0, 0, 0), { codec: 'mp4a', runs: [[10, 1024]] }), trak('vide', tkhd(0, 1920, 1080), { codec: 'hvc1', runs: [[100, 512], [25, 1024]] })]);
+    // 100 × 512 + 25 × 1024 ticks at 12,800 per second = 6 s for 125 frames.
+    expect(probeMp4(hevc)).toMatchObject({ ok: true, codec: 'hvc1', frames: 125, fps: 20.833 });
+    const v1 = mp4([mvhd(1, 90_000, 900_000), trak('vide', tkhd(1, 8, 8), { version: 1, timescale: 30_000, runs: [[300, 1001]] })]);
+    expect(probeMp4(v1)).toMatchObject({ ok: true, codec: 'avc1', frames: 300, fps: 29.97 });
+    // A muxer that left mdhd's duration 0 still gave every frame's duration.
+    const noLength = mp4([mvhd(0, 1000, 5000), trak('vide', tkhd(0, 8, 8), { duration: 0, runs: [[50, 1280]] })]);
+    expect(probeMp4(noLength)).toMatchObject({ ok: true, frames: 50, fps: 10 });
   });
 
   it.each([
@@ -73,6 +116,13 @@ describe('probeMp4', () => {
     ['empty file', new Uint8Array(0), /no 'moov' box/],
     ['a JPEG', Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, ...ascii('JFIF'), ...zeros(20)]), /no box header at offset 0/],
     ['an HTML error page', new TextEncoder().encode('<html><body>403 Forbidden</body></html>'), /no box header|declares/],
+    ['no sample table', mp4([mvhd(0, 1000, 5000), box('trak', tkhd(0, 8, 8), box('mdia', mdhd(0, 600, 3000), hdlr('vide')))]), /no 'minf' box in the video track's 'mdia'/],
+    ['no sample entry', mp4([mvhd(0, 1000, 5000), trak('vide', tkhd(0, 8, 8), { stbl: [stsd('avc1', 0), stts([1, 1]), stsz(1)] })]), /'stsd' box lists no sample entry/],
+    ['no stts', mp4([mvhd(0, 1000, 5000), trak('vide', tkhd(0, 8, 8), { stbl: [stsd('avc1'), stsz(1)] })]), /no 'stts' box/],
+    ['stts and stsz disagree', mp4([mvhd(0, 1000, 5000), trak('vide', tkhd(0, 8, 8), { sizes: 124 })]), /'stts' counts 125 frames, 'stsz' 124/],
+    ['stts longer than its box', mp4([mvhd(0, 1000, 5000), trak('vide', tkhd(0, 8, 8), { stbl: [stsd('avc1'), box('stts', zeros(4), u32(1000), u32(1), u32(1)), stsz(1)] })]), /declares 1000 entries/],
+    ['no frames', mp4([mvhd(0, 1000, 5000), trak('vide', tkhd(0, 8, 8), { runs: [] })]), /no frames/],
+    ['zero media timescale', mp4([mvhd(0, 1000, 5000), trak('vide', tkhd(0, 8, 8), { timescale: 0 })]), /'mdhd' box has a timescale of 0/],
   ])('explains what is wrong: %s', (_name, bytes, reason) => {
     const probe = probeMp4(bytes);
     expect(probe.ok).toBe(false);
@@ -111,7 +161,8 @@ describe('probeMp4', () => {
   for (const [name, seconds] of [['video-5s.mp4', 5], ['video-10s.mp4', 10]] as const) {
     it.skipIf(!existsSync(assets + name))(`reads the emulator's real ${name}`, () => {
       const probe = probeMp4(readFileSync(assets + name));
-      expect(probe).toMatchObject({ ok: true });
+      // An H.264 clip at 5 frames per second.
+      expect(probe).toMatchObject({ ok: true, codec: 'avc1', fps: 5, frames: 5 * seconds });
       if (!probe.ok) return;
       expect(Math.abs(probe.duration_s - seconds)).toBeLessThanOrEqual(1);
       expect(probe.width).toBeGreaterThan(0);
@@ -122,7 +173,7 @@ describe('probeMp4', () => {
 });
 
 describe('checkClip', () => {
-  const clip = (duration_s: number) => ({ ok: true, duration_s, width: 1280, height: 720 }) as const;
+  const clip = (duration_s: number) => ({ ok: true, duration_s, width: 1280, height: 720, ...H264_25 }) as const;
 
   it('accepts a clip within one second of the request', () => {
     expect(checkClip(clip(5.04), '5')).toEqual([]);

@@ -1,7 +1,8 @@
 // Showing a run as it goes. On a terminal: a cli-progress multibar (overall + one line per
-// model × mode). Elsewhere (CI, pipes): one log line per state change and a periodic heartbeat.
+// variant). Elsewhere (CI, pipes): one log line per state change and a periodic heartbeat.
 import cliProgress from 'cli-progress';
-import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
+import type { Plan, PlannedJob } from '../plan/schema.js';
+import { groupByVariant } from '../plan/variants.js';
 import { statusOf } from '../report/build.js';
 import type { ReportStatus } from '../report/schema.js';
 import type { JobState } from '../runner/job-state.js';
@@ -34,10 +35,8 @@ const bucketOf = (status: ReportStatus): keyof Omit<Counts, 'total'> => {
 /** What progress needs of a job (planned, or one from an earlier manifest). */
 type ShownJob = Pick<PlannedJob, 'id' | 'external_task_id' | 'request' | 'cost_usd'>;
 
-const groupOf = (job: ShownJob): string => {
-  const p = effectiveParams(job.request);
-  return `${p.model_name} ${p.mode ?? 'default'}`;
-};
+/** Bar labels are cut to this width (a prompt sweep makes long ones). */
+const MAX_LABEL = 40;
 
 /** One plain log line per meaningful event (non-TTY output); status polls that change nothing stay quiet. */
 function describe(event: JournalEvent, state: JobState): string | undefined {
@@ -73,14 +72,20 @@ export interface ProgressOptions {
   readonly plan: Plan;
   readonly states: ReadonlyMap<string, JobState>;
   readonly isTTY: boolean;
+  /** Where the log lines, or on a terminal the bars, are written. */
   readonly write: (text: string) => void;
+  /** Terminal width for the bars. @default process.stderr.columns, else 100 */
+  readonly columns?: number;
   readonly now?: () => number;
   readonly heartbeatMs?: number;
 }
 
 export class Progress {
   readonly #overall: Counts = { total: 0, queued: 0, inFlight: 0, succeeded: 0, failed: 0 };
-  readonly #groups = new Map<string, Counts>();
+  /** Bar label and counts by variant key, and each job's variant key. */
+  readonly #groups = new Map<string, { readonly label: string; readonly counts: Counts }>();
+  readonly #groupOf = new Map<string, string>();
+  readonly #labelWidth: number;
   readonly #status = new Map<string, ReportStatus>();
   readonly #options: ProgressOptions;
   readonly #startedAt: number;
@@ -93,10 +98,13 @@ export class Progress {
   constructor(options: ProgressOptions) {
     this.#options = options;
     this.#startedAt = (options.now ?? Date.now)();
+    for (const { variant, items } of groupByVariant(options.plan.jobs, (job) => job)) {
+      const label = variant.label.length > MAX_LABEL ? `${variant.label.slice(0, MAX_LABEL - 1)}…` : variant.label;
+      this.#groups.set(variant.key, { label, counts: { total: items.length, queued: 0, inFlight: 0, succeeded: 0, failed: 0 } });
+      for (const job of items) this.#groupOf.set(job.id, variant.key);
+    }
+    this.#labelWidth = Math.max(3, ...[...this.#groups.values()].map((group) => group.label.length));
     for (const job of options.plan.jobs) {
-      const group = this.#groups.get(groupOf(job)) ?? { total: 0, queued: 0, inFlight: 0, succeeded: 0, failed: 0 };
-      this.#groups.set(groupOf(job), group);
-      group.total += 1;
       this.#overall.total += 1;
       const status = statusOf(options.states.get(job.id));
       this.#move(job, status);
@@ -112,11 +120,13 @@ export class Progress {
           hideCursor: true,
           clearOnComplete: false,
           barsize: 24,
+          // Through `write` like every other line (and its redaction); cli-progress needs only these.
+          stream: { isTTY: true, columns: this.#options.columns ?? process.stderr.columns ?? 100, write: (text: string) => (this.#options.write(text), true) } as unknown as NodeJS.WritableStream,
         },
         cliProgress.Presets.shades_classic,
       );
       this.#barOf.set('', this.#bars.create(this.#overall.total, 0, this.#payload('all', this.#overall)));
-      for (const [name, counts] of this.#groups) this.#barOf.set(name, this.#bars.create(counts.total, 0, this.#payload(name, counts)));
+      for (const [key, { label, counts }] of this.#groups) this.#barOf.set(key, this.#bars.create(counts.total, 0, this.#payload(label, counts)));
       this.#render();
     } else {
       this.#heartbeat = setInterval(() => this.#options.write(`${this.#line()}\n`), this.#options.heartbeatMs ?? 30_000);
@@ -139,7 +149,7 @@ export class Progress {
       return;
     }
     const line = describe(event, state);
-    if (line) this.#options.write(`${job.external_task_id} ${groupOf(job)}: ${line}\n`);
+    if (line) this.#options.write(`${job.external_task_id} ${this.#groups.get(this.#groupOf.get(job.id) ?? '')?.label ?? ''}: ${line}\n`);
   }
 
   stop(): void {
@@ -148,7 +158,7 @@ export class Progress {
   }
 
   #move(job: ShownJob, status: ReportStatus): void {
-    const group = this.#groups.get(groupOf(job));
+    const group = this.#groups.get(this.#groupOf.get(job.id) ?? '')?.counts;
     const previous = this.#status.get(job.id);
     for (const counts of [this.#overall, group]) {
       if (!counts) continue;
@@ -161,13 +171,13 @@ export class Progress {
   }
 
   #payload(label: string, counts: Counts): Record<string, string | number> {
-    return { label: label.padEnd(24).slice(0, 24), ...counts, extra: '' };
+    return { label: label.padEnd(this.#labelWidth), ...counts, extra: '' };
   }
 
   #render(): void {
     const overall = this.#barOf.get('');
     overall?.update(this.#overall.succeeded + this.#overall.failed, { ...this.#payload('all', this.#overall), extra: ` | spent ~$${this.#spentUsd.toFixed(2)} | ETA ${this.#eta()}` });
-    for (const [name, counts] of this.#groups) this.#barOf.get(name)?.update(counts.succeeded + counts.failed, this.#payload(name, counts));
+    for (const [key, { label, counts }] of this.#groups) this.#barOf.get(key)?.update(counts.succeeded + counts.failed, this.#payload(label, counts));
   }
 
   #eta(): string {

@@ -1,15 +1,18 @@
 // The human summary of a report: per-variant table and totals. Shown at the end of `run` and by
 // `status`, so both say the same thing in the same words.
+import { type Variant, variantOfFields } from '../plan/variants.js';
 import type { Report } from '../report/schema.js';
+import { alignTable, variantColumns } from './variant-table.js';
 
 const cell = (value: number | null, unit = '', digits = 1): string => (value === null ? '-' : `${value.toFixed(digits)}${unit}`);
 
 export function formatVariantTable(report: Report): string {
-  const header = ['model', 'mode', 'duration', 'jobs', 'ok', 'failed', 'success', 'p50', 'p95', 'USD'];
-  const rows = report.by_variant.map((v) => [
-    v.model_name,
-    v.mode ?? '-',
-    `${v.duration} s`,
+  // Reports written before variants had fields name model, mode and duration only.
+  const variants = report.by_variant.map((v) => variantOfFields(v.fields ?? { model_name: v.model_name, mode: v.mode, duration: v.duration }));
+  const columns = variantColumns(variants);
+  const header = [...columns.header, 'jobs', 'ok', 'failed', 'success', 'p50', 'p95', 'USD'];
+  const rows = report.by_variant.map((v, i) => [
+    ...columns.cells(variants[i] as Variant),
     String(v.jobs),
     String(v.succeeded),
     String(v.failed),
@@ -18,9 +21,7 @@ export function formatVariantTable(report: Report): string {
     cell(v.latency_s.p95, ' s'),
     v.cost_usd === null ? 'unknown' : v.cost_usd.toFixed(2),
   ]);
-  const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
-  return all.map((row) => row.map((text, c) => (c >= 3 ? text.padStart(widths[c] ?? 0) : text.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n');
+  return alignTable([header, ...rows], { numericFrom: columns.header.length });
 }
 
 export function formatTotals(report: Report): string {

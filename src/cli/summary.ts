@@ -2,12 +2,31 @@
 import { summarizePlan, type Tables } from '../plan/cost.js';
 import type { Plan, PlannedJob } from '../plan/schema.js';
 import type { ResolvedRunOptions } from '../runner/context.js';
+import type { Shard } from '../runner/select.js';
 import { formatCostTable } from './commands/plan.js';
 
-export function formatSummary(plan: Plan, toSubmit: readonly PlannedJob[], options: ResolvedRunOptions, tables: Tables, todo = toSubmit.length): string {
+/** A `--shard` run: which slice it is, and how many jobs the whole batch has. */
+export interface ShardInfo extends Shard {
+  readonly batchJobs: number;
+}
+
+export interface SummaryInput {
+  readonly plan: Plan;
+  /** Jobs that will be submitted (and may be paid for): the cost table is theirs. */
+  readonly toSubmit: readonly PlannedJob[];
+  /** Jobs with anything left to do (submit, find, poll, download). @default toSubmit.length */
+  readonly todo?: number;
+  readonly options: ResolvedRunOptions;
+  readonly tables: Tables;
+  readonly shard?: ShardInfo | undefined;
+}
+
+export function formatSummary({ plan, toSubmit, todo = toSubmit.length, options, tables, shard }: SummaryInput): string {
   const done = plan.jobs.length - todo;
   const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${todo} to run${done ? ` (${done} already finished: resuming)` : ''}.`;
-  if (todo === 0) return head;
+  // Each machine of a split batch says which slice it runs, so its log can be matched to its folder.
+  const slice = shard ? `\nshard ${shard.index}/${shard.count}: ${plan.jobs.length} of ${shard.batchJobs} jobs` : '';
+  if (todo === 0) return `${head}${slice}`;
   const limits = [
     `concurrency ${options.concurrency}`,
     `${options.rpm} requests/min`,
@@ -16,5 +35,5 @@ export function formatSummary(plan: Plan, toSubmit: readonly PlannedJob[], optio
     options.pollIntervalMs === undefined ? 'adaptive polling' : `poll every ${options.pollIntervalMs / 1000} s`,
   ].join(', ');
   const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : formatCostTable(summarizePlan({ ...plan, jobs: [...toSubmit] }, tables));
-  return `${head}\n\n${submits}\n\nlimits: ${limits}`;
+  return `${head}${slice}\n\n${submits}\n\nlimits: ${limits}`;
 }

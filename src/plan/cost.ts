@@ -1,11 +1,13 @@
-// The plan's cost summary: jobs grouped by model × mode × duration (× sound, where sound changes
-// the price) with the estimated price. An unknown price stays unknown (null) all the way up; it is
-// never counted as 0.
+// The plan's cost summary: jobs grouped by variant (plan/variants.ts) with the estimated price, and
+// the sound they are priced at where sound changes the price. An unknown price stays unknown (null)
+// all the way up; it is never counted as 0.
 import { priceOf, priceParams, soundChangesPrice, type PriceParams } from '../data/prices.js';
 import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { JobRequest, Plan, PlannedJob } from './schema.js';
+import { type Variant, groupByVariant } from './variants.js';
 
 export interface CostRow {
+  readonly variant: Variant;
   readonly model_name: string;
   /** Undefined for models with a single quality level. */
   readonly mode: string | undefined;
@@ -16,9 +18,9 @@ export interface CostRow {
    */
   readonly sound: 'on' | 'off' | 'default' | undefined;
   readonly jobs: number;
-  /** USD per video, null when the price table has no row. */
+  /** USD per video; null when the price table has no row, or when the jobs' prices differ. */
   readonly unit_usd: number | null;
-  /** unit × jobs, null when the unit price is unknown. */
+  /** The sum over the jobs, null when any price is unknown. */
   readonly total_usd: number | null;
 }
 
@@ -51,29 +53,36 @@ function shownSound(p: PriceParams, prices: PriceTable): CostRow['sound'] {
   return p.soundDefault ? 'default' : p.sound;
 }
 
+const sortKey = (row: Omit<CostRow, 'total_usd'>): string => `${row.model_name}\n${row.mode ?? ''}\n${row.duration.padStart(3, '0')}\n${row.variant.key}`;
+
 /**
- * Groups a plan's jobs by model × mode × duration × shown sound (rows sorted by those) with
- * estimated cost. The prices decide where sound is shown; the jobs' own estimates are kept.
+ * Groups a plan's jobs by variant (rows sorted by model, mode, duration, then the other fields) with
+ * estimated cost. The jobs' own estimates are summed; the prices decide where sound is shown.
  */
 export function summarizePlan(plan: Plan, { models, prices }: Tables): CostSummary {
-  const groups = new Map<string, Omit<CostRow, 'total_usd'> & { jobs: number }>();
-  for (const job of plan.jobs) {
-    const p = priceParams(job.request, models);
-    const sound = shownSound(p, prices);
-    const key = `${p.model_name}\n${p.mode ?? ''}\n${p.duration.padStart(3, '0')}\n${sound ?? ''}`;
-    const group = groups.get(key) ?? { model_name: p.model_name, mode: p.mode, duration: p.duration, sound, jobs: 0, unit_usd: job.cost_usd };
-    group.jobs += 1;
-    groups.set(key, group);
-  }
-  const rows = [...groups.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([, g]) => ({ ...g, total_usd: g.unit_usd === null ? null : round(g.unit_usd * g.jobs) }));
-  const known = rows.filter((r) => r.total_usd !== null);
+  const rows = groupByVariant(plan.jobs, (job) => job)
+    .map(({ variant, items }) => {
+      const p = priceParams((items[0] as PlannedJob).request, models);
+      const costs = items.map((job) => job.cost_usd);
+      const known = costs.every((cost) => cost !== null);
+      return {
+        variant,
+        model_name: p.model_name,
+        mode: p.mode,
+        duration: p.duration,
+        sound: shownSound(p, prices),
+        jobs: items.length,
+        unit_usd: known && new Set(costs).size === 1 ? (costs[0] ?? null) : null,
+        total_usd: known ? round(costs.reduce<number>((sum, cost) => sum + (cost ?? 0), 0)) : null,
+      };
+    })
+    .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+  const priced = plan.jobs.filter((job) => job.cost_usd !== null);
   return {
     rows,
     jobs: plan.jobs.length,
-    known_usd: round(known.reduce((sum, r) => sum + (r.total_usd ?? 0), 0)),
-    unknown_jobs: rows.filter((r) => r.unit_usd === null).reduce((n, r) => n + r.jobs, 0),
+    known_usd: round(priced.reduce((sum, job) => sum + (job.cost_usd ?? 0), 0)),
+    unknown_jobs: plan.jobs.length - priced.length,
   };
 }
 

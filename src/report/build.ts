@@ -1,10 +1,12 @@
 // The report as a pure function of plan + journal (replayed into job states) + what is on disk:
 // no second source of truth.
 import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
+import { groupByVariant } from '../plan/variants.js';
 import { type ClipCheck, describeClipProblem } from '../runner/clip-check.js';
 import type { JobState } from '../runner/job-state.js';
 import { measuredUsd, tasksOf } from '../runner/spend.js';
 import { outcomesOf, percentile } from './outcomes.js';
+import { imageFromOutput } from './source-paths.js';
 import { type Report, type ReportJob, type ReportStatus, REPORT_STATUSES, type Reproduce, type VariantSummary } from './schema.js';
 
 export interface ReportInput {
@@ -16,6 +18,7 @@ export interface ReportInput {
    * missing or changed is not reported as succeeded. Without it, the journal is believed.
    */
   readonly clips?: ReadonlyMap<string, ClipCheck>;
+  /** The manifest's path relative to the output folder (source images' paths are given from there). */
   readonly manifest: { readonly path: string; readonly sha256: string };
   readonly toolVersion: string;
   /** When the reported run started and ended (ms); null for `status` views. */
@@ -65,8 +68,9 @@ function errorOf(state: JobState | undefined, status: ReportStatus, clip: ClipCh
   return state.error && shown.has(status) ? { code: state.error.code, message: state.error.message } : null;
 }
 
-function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, clip: ClipCheck | undefined): ReportJob {
+function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, clip: ClipCheck | undefined, manifestPath: string): ReportJob {
   const status = statusOf(state, clip);
+  const request = job?.request ?? state?.request ?? null;
   const video = state?.videos?.[0];
   const download = state?.download;
   const { certain, possible } = tasksOf(state);
@@ -77,7 +81,8 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
     entry: job?.entry ?? null,
     repeat: job?.repeat ?? null,
     variant: job?.variant ?? {},
-    params: job?.request ?? state?.request ?? null,
+    params: request,
+    image_path: request ? imageFromOutput(manifestPath, request.image) : null,
     status,
     attempts: state?.attempt ?? 0,
     error: errorOf(state, status, clip),
@@ -91,6 +96,9 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
             duration_s: download?.duration_s ?? (video?.duration ? Number(video.duration) : null),
             width: download?.width ?? null,
             height: download?.height ?? null,
+            fps: download?.fps ?? null,
+            codec: download?.codec ?? null,
+            frames: download?.frames ?? null,
           }
         : null,
     warnings: [...(download?.warnings ?? [])],
@@ -130,9 +138,10 @@ function costOf(jobs: readonly ReportJob[]): Report['cost'] {
 export function buildReport(input: ReportInput): Report {
   const { states, clips } = input;
   const planned = new Set(input.plan.jobs.map((j) => j.id));
-  const jobs: ReportJob[] = input.plan.jobs.map((job) => reportJob(job, job.id, states.get(job.id), clips?.get(job.id)));
+  const manifestPath = input.manifest.path;
+  const jobs: ReportJob[] = input.plan.jobs.map((job) => reportJob(job, job.id, states.get(job.id), clips?.get(job.id), manifestPath));
   // Jobs the journal knows and the manifest no longer has: listed with what became of them.
-  for (const [id, state] of states) if (!planned.has(id)) jobs.push(reportJob(undefined, id, state, clips?.get(id)));
+  for (const [id, state] of states) if (!planned.has(id)) jobs.push(reportJob(undefined, id, state, clips?.get(id), manifestPath));
 
   const totals = Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as Record<ReportStatus, number>;
   for (const job of jobs) totals[job.status] += 1;
@@ -151,21 +160,20 @@ export function buildReport(input: ReportInput): Report {
 }
 
 function summarizeVariants(planJobs: readonly PlannedJob[], reportJobs: readonly ReportJob[]): VariantSummary[] {
-  const groups = new Map<string, { key: ReturnType<typeof effectiveParams>; jobs: ReportJob[] }>();
-  planJobs.forEach((job, index) => {
-    const params = effectiveParams(job.request);
-    const key = `${params.model_name}|${params.mode ?? ''}|${params.duration}`;
-    const group = groups.get(key) ?? { key: params, jobs: [] };
-    group.jobs.push(reportJobs[index] as ReportJob);
-    groups.set(key, group);
-  });
-  return [...groups.values()].map(({ key, jobs }) => {
+  // Report jobs are in plan order for the planned ones: the index pairs each with its plan job.
+  const groups = groupByVariant(planJobs.map((job, index) => ({ job, reported: reportJobs[index] as ReportJob })), ({ job }) => job);
+  return groups.map(({ variant, items }) => {
+    const jobs = items.map(({ reported }) => reported);
     const { succeeded, failed, successRate, latencies } = outcomesOf(jobs);
     const prices = succeeded.map((j) => j.cost_usd);
+    const params = effectiveParams((items[0] as (typeof items)[number]).job.request);
     return {
-      model_name: key.model_name,
-      mode: key.mode ?? null,
-      duration: key.duration,
+      label: variant.label,
+      fields: Object.fromEntries(variant.fields),
+      folder: variant.folder,
+      model_name: params.model_name,
+      mode: params.mode ?? null,
+      duration: params.duration,
       jobs: jobs.length,
       succeeded: succeeded.length,
       failed,

@@ -1,6 +1,6 @@
-// Placing a finished video in another folder (a dataset folder, a merged report): a hard link when
-// the file system allows (instant, no space), else a copy, checked against its recorded sha256 so
-// a damaged clip never travels on silently.
+// Placing a finished video, or a source image, in another folder (a dataset folder, a merged
+// report): a hard link when the file system allows (instant, no space), else a copy, checked
+// against its recorded sha256 so a damaged or changed file never travels on silently.
 import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,14 +8,23 @@ import { InputError } from '../errors.js';
 
 const sha256Of = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
+export interface PlacedFile {
+  /** What the file is, for messages: `video`, `source image`. */
+  readonly what: string;
+  /** The sha256 the run recorded; null when none was. */
+  readonly sha256: string | null;
+  /** How to get the file back when it is missing or changed. */
+  readonly hint: string;
+}
+
 /**
  * Puts `from` at `to` (replacing a different file there). Throws InputError when `from` is missing
- * or its content is not the recorded `sha256`; `rerun` says how to get the file back.
+ * or its content is not the recorded sha256.
  */
-export function placeFile(from: string, to: string, sha256: string | null, rerun: string): void {
-  if (!existsSync(from)) throw new InputError('input_missing', `The video ${from} is missing. ${rerun}`);
+export function placeFile(from: string, to: string, { what, sha256, hint }: PlacedFile): void {
+  if (!existsSync(from)) throw new InputError('input_missing', `The ${what} ${from} is missing. ${hint}`);
   if (sha256 !== null && sha256Of(from) !== sha256) {
-    throw new InputError('input_invalid', `The video ${from} does not match the sha256 its run recorded (it was changed or damaged). ${rerun}`);
+    throw new InputError('input_invalid', `The ${what} ${from} does not match the sha256 its run recorded (it was changed or damaged). ${hint}`);
   }
   if (existsSync(to)) {
     if (sha256 !== null && sha256Of(to) === sha256) return;

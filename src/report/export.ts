@@ -1,8 +1,10 @@
 // The dataset export: one flat row per clip, as JSON Lines or CSV (RFC 4180). Pure: rows come
 // from the report alone. The columns are documented in docs/export-columns.md; keep the two in step.
+import { resolve } from 'node:path';
 import { API_DEFAULTS } from '../api/schemas.js';
 import type { ImageRef } from '../plan/schema.js';
 import type { Report, ReportJob, ReportStatus } from './schema.js';
+import { imageFromOutput } from './source-paths.js';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -12,7 +14,7 @@ export type ExportRow = Readonly<Record<string, ExportValue>>;
 
 /** Every column a row always has, in output order; a job's `extra` columns follow them. */
 export const BASE_COLUMNS = [
-  'video_path', 'video_sha256', 'video_bytes', 'duration_s', 'width', 'height',
+  'video_path', 'video_sha256', 'video_bytes', 'duration_s', 'width', 'height', 'fps', 'codec', 'frames',
   'status', 'job_id', 'external_task_id', 'task_id',
   'model_name', 'mode', 'duration', 'prompt', 'negative_prompt', 'cfg_scale', 'sound', 'callback_url',
   'image', 'image_sha256', 'image_width', 'image_height',
@@ -20,31 +22,51 @@ export const BASE_COLUMNS = [
   'entry', 'repeat', 'name', 'attempts', 'cost_usd', 'latency_s', 'submitted_at', 'finished_at', 'error_code', 'error_message',
 ] as const;
 
+/** How rows name files: a job's clip and a source image (an image's URL stays its URL). */
+export interface RowPaths {
+  video(job: ReportJob): string | null;
+  image(ref: ImageRef & { kind: 'file' }): string;
+}
+
+/** Paths relative to the output folder, or absolute when given the folder's absolute path. */
+export function outputPaths(report: Report, absoluteDir?: string): RowPaths {
+  const from = (path: string) => (absoluteDir === undefined ? path : resolve(absoluteDir, path));
+  return {
+    video: (job) => (job.video?.path ? from(job.video.path) : null),
+    image: (ref) => from(imageFromOutput(report.manifest.path, ref)),
+  };
+}
+
 export interface ExportOptions {
   /** Only jobs in these states. @default every job of the report */
   readonly statuses?: ReadonlySet<ReportStatus> | undefined;
   /** A `file_name` (first column) per job id, for a metadata file beside copied clips. */
   readonly fileNames?: ReadonlyMap<string, string> | undefined;
+  /** How files are named. @default outputPaths(report): relative to the output folder */
+  readonly paths?: RowPaths | undefined;
 }
 
-const imageOf = (ref: ImageRef | undefined): string | null => (ref === undefined ? null : ref.kind === 'file' ? ref.path : ref.url);
 const shaOf = (ref: ImageRef | undefined): string | null => (ref?.kind === 'file' ? ref.sha256 : null);
 
 /** An extra column named like a built-in one keeps its value under `extra_<name>`. */
 const extraColumn = (key: string): string => ((BASE_COLUMNS as readonly string[]).includes(key) || key === 'file_name' ? `extra_${key}` : key);
 
-function rowOf(job: ReportJob, fileName: string | undefined): ExportRow {
+function rowOf(job: ReportJob, fileName: string | undefined, paths: RowPaths): ExportRow {
   const p = job.params;
   const video = job.video;
+  const imageOf = (ref: ImageRef | undefined): string | null => (ref === undefined ? null : ref.kind === 'file' ? paths.image(ref) : ref.url);
   const duration = p ? Number(p.duration ?? API_DEFAULTS.duration) : null;
   return {
     ...(fileName !== undefined ? { file_name: fileName } : {}),
-    video_path: video?.path ?? null,
+    video_path: paths.video(job),
     video_sha256: video?.sha256 ?? null,
     video_bytes: video?.bytes ?? null,
     duration_s: video?.duration_s ?? null,
     width: video?.width ?? null,
     height: video?.height ?? null,
+    fps: video?.fps ?? null,
+    codec: video?.codec ?? null,
+    frames: video?.frames ?? null,
     status: job.status,
     job_id: job.id,
     external_task_id: job.external_task_id,
@@ -83,7 +105,8 @@ function rowOf(job: ReportJob, fileName: string | undefined): ExportRow {
 
 /** One row per job of the report (in report order), filtered by status. */
 export function exportRows(report: Report, options: ExportOptions = {}): ExportRow[] {
-  return report.jobs.filter((job) => !options.statuses || options.statuses.has(job.status)).map((job) => rowOf(job, options.fileNames?.get(job.id)));
+  const paths = options.paths ?? outputPaths(report);
+  return report.jobs.filter((job) => !options.statuses || options.statuses.has(job.status)).map((job) => rowOf(job, options.fileNames?.get(job.id), paths));
 }
 
 /** The columns of a set of rows: file_name when present, the base columns, then extras as first seen. */

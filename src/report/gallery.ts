@@ -1,11 +1,12 @@
 // gallery.html: one static, self-contained page comparing the variants of a batch side by side.
 // A pure function of the report (itself a function of plan + journal), so it works for partial
 // runs too: pending and in-flight cells say so, and a rerun of `report --html` fills them in.
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { GALLERY_CSS, GALLERY_SCRIPT } from './gallery-assets.js';
-import { buildGrid, type ColumnStats, type GalleryColumn, type GalleryRow, type GridJob } from './gallery-grid.js';
+import { buildGrid, clipLabels, type ColumnStats, type GalleryColumn, type GalleryRow, type GridJob, type Labels } from './gallery-grid.js';
 import { type SafeHtml, hrefOf, html, trusted } from './html.js';
 import { REPORT_STATUSES, type Report, type ReportStatus } from './schema.js';
+import { imageFromOutput } from './source-paths.js';
 import { writeFileAtomic } from './write.js';
 
 export const GALLERY_FILE = 'gallery.html';
@@ -16,17 +17,18 @@ const usd = (n: number | null): string => (n === null ? 'unknown' : `$${n.toFixe
 const percent = (n: number | null): string => (n === null ? '–' : `${Math.round(n * 100)}%`);
 const statusText = (status: string): string => status.replace(/_/g, ' ');
 
-/** Local images are relative to the manifest's folder; the page sits in the output folder. */
-function imageSrc(report: Report, ref: GalleryRow['image']): string | null {
-  if (ref.kind === 'url') return hrefOf(ref.url);
-  const manifestDir = posix.dirname(report.manifest.path.replace(/\\/g, '/'));
-  return hrefOf(posix.join(manifestDir, ref.path));
+/** Long values (a prompt sweep) are cut in labels, whole in their tooltip. */
+const MAX_LABEL_VALUE = 60;
+
+function labels(pairs: Labels, bold: boolean): SafeHtml[] {
+  return pairs.map(([field, value]) => {
+    const shown = value.length > MAX_LABEL_VALUE ? `${value.slice(0, MAX_LABEL_VALUE - 1)}…` : value;
+    const title = shown === value ? null : html` title="${value}"`;
+    return html`<span class="label"${title}><span>${field}</span> ${bold ? html`<b>${shown}</b>` : shown}</span>`;
+  });
 }
 
-const labelOf = (column: GalleryColumn): SafeHtml[] =>
-  column.label.length === 0
-    ? [html`<span class="label"><b>all jobs</b></span>`]
-    : column.label.map(([field, value]) => html`<span class="label"><span>${field}</span> <b>${value}</b></span>`);
+const labelOf = (column: GalleryColumn): SafeHtml[] => (column.label.length === 0 ? [html`<span class="label"><b>all jobs</b></span>`] : labels(column.label, true));
 
 /** What a cell without a video is waiting for, when there is no error to show. */
 const WAITING: Partial<Record<ReportStatus, string>> = {
@@ -45,7 +47,7 @@ function placeholder(job: GridJob): SafeHtml {
   return html`<div class="placeholder ${job.status}"><strong>${statusText(job.status)}</strong>${error ?? WAITING[job.status]}</div>`;
 }
 
-function clip(job: GridJob): SafeHtml {
+function clip(job: GridJob, fields: readonly string[]): SafeHtml {
   const src = job.status === 'succeeded' && job.video?.path ? hrefOf(job.video.path) : null;
   // The clip's own size when probed, else the source image's (Kling keeps its aspect ratio).
   const image = job.params.image;
@@ -59,20 +61,26 @@ function clip(job: GridJob): SafeHtml {
   const open = src ? html`<a href="${src}" target="_blank" rel="noopener">open</a>` : null;
   const name = job.name ? html`<span>${job.name}</span>` : null;
   const warning = src && job.warnings.length ? html`<span class="warning" title="${job.warnings.join('\n')}">⚠ ${job.warnings.length} warning(s)</span>` : null;
-  return html`<div class="clip">${media}<div class="meta"><span class="badge s-${job.status}">${statusText(job.status)}</span>${latency}${cost}${name}${warning}${open}</div></div>`;
+  const details = fields.length ? html`<div class="details">${labels(clipLabels(job, fields), false)}</div>` : null;
+  return html`<div class="clip">${media}<div class="meta"><span class="badge s-${job.status}">${statusText(job.status)}</span>${latency}${cost}${name}${warning}${open}</div>${details}</div>`;
 }
 
 function row(report: Report, columns: readonly GalleryColumn[], r: GalleryRow): SafeHtml {
   const file = r.image.kind === 'file' ? r.image.path : r.image.url;
-  const src = imageSrc(report, r.image);
-  const details = r.details.map(([field, value]) => html`<span class="label"><span>${field}</span> ${value}</span>`);
+  // The page sits in the output folder, like every path of the report.
+  const src = hrefOf(imageFromOutput(report.manifest.path, r.image));
   const cells = columns.map((c) => {
     const jobs = r.cells.get(c.key);
-    return html`<td class="cell">${jobs ? jobs.map(clip) : html`<span class="empty">not in this variant</span>`}</td>`;
+    return html`<td class="cell">${jobs ? jobs.map((job) => clip(job, r.clipFields)) : html`<span class="empty">not in this variant</span>`}</td>`;
   });
+  const prompt = r.promptVaries
+    ? html`<p class="prompt muted">prompt: see each column</p>`
+    : r.prompt !== null
+      ? html`<p class="prompt">${r.prompt}</p>`
+      : html`<p class="prompt muted">no prompt</p>`;
   return html`<tr><th class="source" scope="row">${src ? html`<img src="${src}" alt="" loading="lazy">` : null}<div class="file">${file}</div>${
     r.repeat !== null ? html`<span class="label"><span>repeat</span> <b>${r.repeat}</b></span>` : null
-  }${details}${r.prompt !== null ? html`<p class="prompt">${r.prompt}</p>` : html`<p class="prompt muted">no prompt</p>`}</th>${cells}</tr>`;
+  }${labels(r.details, false)}${prompt}</th>${cells}</tr>`;
 }
 
 function statsRow(column: GalleryColumn, s: ColumnStats): SafeHtml {
@@ -97,7 +105,7 @@ function header(report: Report): SafeHtml {
 /** The whole page. Every text from the report is escaped (see html.ts). */
 export function renderGallery(report: Report): string {
   const grid = buildGrid(report.jobs);
-  const constants = grid.constants.map(([field, value]) => html`<span class="label"><span>${field}</span> <b>${value}</b></span>`);
+  const constants = labels(grid.constants, true);
   const page = html`<!doctype html>
 <html lang="en">
 <head>

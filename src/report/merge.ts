@@ -142,6 +142,6 @@ export function writeMerged(merged: MergedOutput, sources: readonly MergeSource[
     throw new InputError('input_invalid', `${destDir} is the output folder of a run (it has a ${JOURNAL_FILE}); merging into it would mix two records. Give --output a new folder.`);
   }
   mkdirSync(destDir, { recursive: true });
-  for (const video of merged.videos) placeFile(video.from, join(destDir, video.path), video.sha256, RERUN_HINT);
+  for (const video of merged.videos) placeFile(video.from, join(destDir, video.path), { what: 'video', sha256: video.sha256, hint: RERUN_HINT });
   writeFileAtomic(join(destDir, REPORT_FILE), JSON.stringify(merged.report, null, 2) + '\n');
 }

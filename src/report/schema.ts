@@ -29,7 +29,10 @@ export const reportJobSchema = z.strictObject({
   entry: z.number().int().nullable(),
   repeat: z.number().int().nullable(),
   variant: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  /** The request as planned: local images relative to the manifest's folder, as `plan --json` has them. */
   params: jobRequestSchema.nullable(),
+  /** The source image relative to this report's folder (or its URL). Absent in reports of older versions. */
+  image_path: z.string().nullable().optional(),
   status: z.enum(REPORT_STATUSES),
   attempts: z.number().int().nonnegative(),
   error: z.strictObject({ code: z.union([z.number(), z.string()]), message: z.string() }).nullable(),
@@ -42,6 +45,10 @@ export const reportJobSchema = z.strictObject({
       duration_s: z.number().nullable(),
       width: z.number().nullable(),
       height: z.number().nullable(),
+      /** From the clip's header when it was downloaded; absent in reports of older versions, null for older clips. */
+      fps: z.number().nullable().optional(),
+      codec: z.string().nullable().optional(),
+      frames: z.number().int().nullable().optional(),
     })
     .nullable(),
   warnings: z.array(z.string()),
@@ -63,6 +70,15 @@ export const reportJobSchema = z.strictObject({
 export type ReportJob = z.infer<typeof reportJobSchema>;
 
 export const variantSummarySchema = z.strictObject({
+  /** The variant as the tables show it, e.g. `kling-v2-6 pro 5s sound=off`. */
+  label: z.string().optional(),
+  /**
+   * Every field that makes the variant, with its value: model_name, mode and duration, and each
+   * field the matrix combination sets (see README, "Variants"). Absent in reports of older versions.
+   */
+  fields: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  /** The folder under videos/ where this variant's clips are downloaded. */
+  folder: z.string().optional(),
   model_name: z.string(),
   mode: z.string().nullable(),
   duration: z.string(),

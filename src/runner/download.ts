@@ -61,7 +61,7 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
         job: jobId,
         path: relativePath,
         ...result,
-        ...(probe.ok ? { duration_s: probe.duration_s, width: probe.width, height: probe.height } : { invalid: true }),
+        ...(probe.ok ? { duration_s: probe.duration_s, width: probe.width, height: probe.height, fps: probe.fps, codec: probe.codec, frames: probe.frames } : { invalid: true }),
         ...(warnings.length ? { warnings } : {}),
       });
       return 'downloaded';

@@ -29,6 +29,9 @@ export interface Download {
   readonly duration_s?: number;
   readonly width?: number;
   readonly height?: number;
+  readonly fps?: number;
+  readonly codec?: string;
+  readonly frames?: number;
   readonly warnings?: readonly string[];
   readonly invalid?: boolean;
 }
@@ -136,7 +139,20 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
         ...state,
         phase: 'downloaded',
         downloadError: undefined,
-        download: { path: event.path, sha256: event.sha256, bytes: event.bytes, mtime_ms: event.mtime_ms, duration_s: event.duration_s, width: event.width, height: event.height, warnings: event.warnings, invalid: event.invalid },
+        download: {
+          path: event.path,
+          sha256: event.sha256,
+          bytes: event.bytes,
+          mtime_ms: event.mtime_ms,
+          duration_s: event.duration_s,
+          width: event.width,
+          height: event.height,
+          fps: event.fps,
+          codec: event.codec,
+          frames: event.frames,
+          warnings: event.warnings,
+          invalid: event.invalid,
+        },
       };
     case 'download_failed':
       return { ...state, downloadError: event.message };

@@ -1,11 +1,22 @@
 // Reading what a downloaded clip really is from its own MP4 header (ISO BMFF boxes): the movie's
-// duration from `moov/mvhd` and the frame size from the first video track's `tkhd`. The provider
-// charged for the clip, so a wrong length or an unreadable file must be seen, not assumed away.
-// Every read is bounds-checked: garbage gives `{ ok: false }`, never an exception.
+// duration from `moov/mvhd`, and of the first video track the frame size (`tkhd`), the codec (the
+// first sample entry of `stsd`), the frame count (`stts`, checked against `stsz`) and the frame
+// rate (frames over the track's own duration, `mdhd`). The provider charged for the clip, so a
+// wrong length or an unreadable file must be seen, not assumed away. Every read is bounds-checked:
+// garbage gives `{ ok: false }`, never an exception.
 
-export type Mp4Probe =
-  | { readonly ok: true; readonly duration_s: number; readonly width: number; readonly height: number }
-  | { readonly ok: false; readonly reason: string };
+export interface Mp4Info {
+  readonly duration_s: number;
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second, to 3 decimals (an average when frame durations vary). */
+  readonly fps: number;
+  /** The sample entry's four-character code, e.g. `avc1` (H.264), `hvc1`/`hev1` (H.265), `av01`. */
+  readonly codec: string;
+  readonly frames: number;
+}
+
+export type Mp4Probe = ({ readonly ok: true } & Mp4Info) | { readonly ok: false; readonly reason: string };
 
 interface Box {
   readonly type: string;
@@ -80,6 +91,72 @@ function frameSize(view: DataView, tkhd: Box): { width: number; height: number }
   return { width: Math.round(view.getUint32(at) / 65536), height: Math.round(view.getUint32(at + 4) / 65536) };
 }
 
+/** A box found by its path of types below `parent`, or why not. */
+function descend(view: DataView, parent: Box, path: readonly string[]): Box {
+  let box = parent;
+  for (const type of path) {
+    const next = child(view, box, type);
+    if (!next) throw new Malformed(`no '${type}' box in the video track's '${box.type}'`);
+    box = next;
+  }
+  return box;
+}
+
+/** The track's timescale and duration from `mdhd` (same layout as mvhd up to the duration). */
+function mediaTime(view: DataView, mdhd: Box): { timescale: number; duration: number } {
+  const version = fullBoxVersion(view, mdhd, [20, 32]);
+  const timescale = view.getUint32(mdhd.body + (version === 0 ? 12 : 20));
+  const duration = version === 0 ? view.getUint32(mdhd.body + 16) : Number(view.getBigUint64(mdhd.body + 24));
+  if (timescale === 0) throw new Malformed(`'mdhd' box has a timescale of 0`);
+  return { timescale, duration };
+}
+
+/** The first sample entry's type in `stsd`: version+flags (4), entry count (4), then the entry box. */
+function codecOf(view: DataView, stsd: Box): string {
+  if (stsd.end - stsd.body < 8) throw new Malformed(`'stsd' box is too short`);
+  if (view.getUint32(stsd.body + 4) === 0) throw new Malformed(`'stsd' box lists no sample entry`);
+  const [entry] = readBoxes(view, stsd.body + 8, stsd.end);
+  if (!entry) throw new Malformed(`'stsd' box lists no sample entry`);
+  return entry.type;
+}
+
+/** Frames and their total duration (in the track's timescale) from `stts`: (count, delta) pairs. */
+function timeToSample(view: DataView, stts: Box): { frames: number; ticks: number } {
+  if (stts.end - stts.body < 8) throw new Malformed(`'stts' box is too short`);
+  const entries = view.getUint32(stts.body + 4);
+  if (entries > (stts.end - stts.body - 8) / 8) throw new Malformed(`'stts' box declares ${entries} entries but holds fewer`);
+  let frames = 0;
+  let ticks = 0;
+  for (let i = 0; i < entries; i++) {
+    const count = view.getUint32(stts.body + 8 + i * 8);
+    frames += count;
+    ticks += count * view.getUint32(stts.body + 12 + i * 8);
+  }
+  return { frames, ticks };
+}
+
+/** The sample count of `stsz` (version+flags, sample size, sample count). */
+function sampleCount(view: DataView, stsz: Box): number {
+  if (stsz.end - stsz.body < 12) throw new Malformed(`'stsz' box is too short`);
+  return view.getUint32(stsz.body + 8);
+}
+
+/** Codec, frame count and frame rate of a video track. */
+function trackInfo(view: DataView, trak: Box): Pick<Mp4Info, 'fps' | 'codec' | 'frames'> {
+  const mdia = descend(view, trak, ['mdia']);
+  const media = mediaTime(view, descend(view, mdia, ['mdhd']));
+  const stbl = descend(view, mdia, ['minf', 'stbl']);
+  const codec = codecOf(view, descend(view, stbl, ['stsd']));
+  const { frames, ticks } = timeToSample(view, descend(view, stbl, ['stts']));
+  const stsz = child(view, stbl, 'stsz');
+  if (stsz && sampleCount(view, stsz) !== frames) throw new Malformed(`the sample tables disagree: 'stts' counts ${frames} frames, 'stsz' ${sampleCount(view, stsz)}`);
+  if (frames === 0) throw new Malformed(`the video track has no frames`);
+  // mdhd's duration is the track's length; a muxer that left it 0 still wrote every frame's in stts.
+  const length = (media.duration > 0 && media.duration < 0xffffffff ? media.duration : ticks) / media.timescale;
+  if (length <= 0) throw new Malformed(`the video track has no duration`);
+  return { codec, frames, fps: Math.round((frames / length) * 1000) / 1000 };
+}
+
 function isVideoTrack(view: DataView, trak: Box): boolean {
   const mdia = child(view, trak, 'mdia');
   const hdlr = mdia && child(view, mdia, 'hdlr');
@@ -88,7 +165,7 @@ function isVideoTrack(view: DataView, trak: Box): boolean {
   return String.fromCharCode(...[8, 9, 10, 11].map((i) => view.getUint8(hdlr.body + i))) === 'vide';
 }
 
-/** Duration and frame size of an MP4, or why it could not be read. */
+/** Duration, frame size, codec, frame count and rate of an MP4, or why it could not be read. */
 export function probeMp4(bytes: Uint8Array): Mp4Probe {
   try {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -101,8 +178,8 @@ export function probeMp4(bytes: Uint8Array): Mp4Probe {
     const duration_s = movieDuration(view, mvhd);
     const video = inMoov.find((b) => b.type === 'trak' && isVideoTrack(view, b));
     const tkhd = video && child(view, video, 'tkhd');
-    if (!tkhd) return { ok: false, reason: `no video track (a 'trak' with a 'vide' handler and a 'tkhd' box)` };
-    return { ok: true, duration_s, ...frameSize(view, tkhd) };
+    if (!video || !tkhd) return { ok: false, reason: `no video track (a 'trak' with a 'vide' handler and a 'tkhd' box)` };
+    return { ok: true, duration_s, ...frameSize(view, tkhd), ...trackInfo(view, video) };
   } catch (error) {
     if (error instanceof Malformed) return { ok: false, reason: error.message };
     // DataView reads are bounds-checked above; a RangeError here would be a parser bug, still no crash.

@@ -1,7 +1,9 @@
-// Where a job's video lands: `videos/<model>_<mode>_<duration>s/<image-stem>__<job-id-12>[_r<k>].mp4`,
-// relative to the output folder, so the layout is predictable and stable across reruns.
+// Where a job's video lands: `videos/<variant folder>/<image-stem>__<job-id-12>[_r<k>].mp4`,
+// relative to the output folder. The variant folder (plan/variants.ts) depends on the job alone,
+// so the layout is the same in every shard and across reruns of a growing manifest.
 import { posix } from 'node:path';
-import { type PlannedJob, effectiveParams } from '../plan/schema.js';
+import type { PlannedJob } from '../plan/schema.js';
+import { variantOf } from '../plan/variants.js';
 
 const unsafe = /[^A-Za-z0-9._-]+/g;
 
@@ -13,13 +15,7 @@ function stemOf(job: PlannedJob): string {
   return (stem || 'image').replace(unsafe, '_').slice(0, 80);
 }
 
-/** The variant folder name, e.g. `kling-v2-6_pro_5s` (`default` for models with one quality level). */
-export function variantFolder(job: PlannedJob): string {
-  const { model_name, mode, duration } = effectiveParams(job.request);
-  return `${model_name}_${mode ?? 'default'}_${duration}s`.replace(unsafe, '_');
-}
-
 export function videoPath(job: PlannedJob): string {
   const repeat = job.repeats > 1 ? `_r${job.repeat}` : '';
-  return posix.join('videos', variantFolder(job), `${stemOf(job)}__${job.id.slice(0, 12)}${repeat}.mp4`);
+  return posix.join('videos', variantOf(job).folder, `${stemOf(job)}__${job.id.slice(0, 12)}${repeat}.mp4`);
 }

@@ -1,5 +1,11 @@
 // Choosing which jobs a run may submit: `--shard i/n` (a deterministic slice, so n machines split
 // one batch with no overlap and no coordination) and `--only failed|timed_out|<id prefix>`.
+//
+// Shards are contiguous ranges of the jobs in job-id order (ids are sha256: a random-looking but
+// fixed order), cut at i·N/n: sizes differ by at most one, whatever N. When the manifest gains
+// jobs, each cut moves by at most as many places as jobs were added, so only jobs next to a cut
+// change shard (at most n-1 per added job); a job that moves was already run, or not, by its old
+// shard: see README, "Sharding a batch across machines".
 import { UsageError } from '../errors.js';
 import type { PlannedJob } from '../plan/schema.js';
 import type { JobState } from './job-state.js';
@@ -19,7 +25,19 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
-/** Job ids are sha256 hex: their leading bits are uniform, so a modulo splits evenly. */
+/** The jobs of one shard of the whole plan, in plan order. */
+export function shardJobs<T extends Pick<PlannedJob, 'id'>>(jobs: readonly T[], shard: Shard): T[] {
+  const ranked = jobs.map((job) => job.id).sort();
+  const from = Math.floor(((shard.index - 1) * ranked.length) / shard.count);
+  const to = Math.floor((shard.index * ranked.length) / shard.count);
+  const members = new Set(ranked.slice(from, to));
+  return jobs.filter((job) => members.has(job.id));
+}
+
+/**
+ * @deprecated Uneven for small batches (a modulo of the id); use shardJobs on the whole plan.
+ * Kept only until `klingrun run` calls shardJobs.
+ */
 export function inShard(job: PlannedJob, shard: Shard): boolean {
   return Number.parseInt(job.id.slice(0, 12), 16) % shard.count === shard.index - 1;
 }

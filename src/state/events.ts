@@ -70,6 +70,10 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
     duration_s: z.number().optional(),
     width: z.number().int().optional(),
     height: z.number().int().optional(),
+    /** Read from the clip's header like the above; absent in journals written before they were recorded. */
+    fps: z.number().optional(),
+    codec: z.string().optional(),
+    frames: z.number().int().optional(),
     warnings: z.array(z.string()).optional(),
     /** The file is not a playable MP4 (the provider charged for it: the user must see it). */
     invalid: z.boolean().optional(),

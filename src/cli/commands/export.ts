@@ -1,19 +1,21 @@
 // `klingrun export`: one row per clip (JSON Lines or CSV) for a training pipeline or a dataset
-// loader; `--copy-to DIR` lays the clips out flat with the metadata file beside them.
+// loader, paths relative to the output folder (absolute with --absolute-paths); `--copy-to DIR`
+// lays the clips out flat, their source images under images/, and the metadata file beside them.
 import { mkdirSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { writeDatasetFolder } from '../../report/dataset-folder.js';
-import { EXPORT_FORMATS, type ExportFormat, exportRows, formatRows } from '../../report/export.js';
+import { withClipHeaders } from '../../report/clip-headers.js';
+import { IMAGES_FOLDER, writeDatasetFolder } from '../../report/dataset-folder.js';
+import { EXPORT_FORMATS, type ExportFormat, exportRows, formatRows, outputPaths } from '../../report/export.js';
 import { loadOutput } from '../../report/load-output.js';
 import { REPORT_STATUSES, type ReportStatus } from '../../report/schema.js';
 import { writeFileAtomic } from '../../report/write.js';
-import { positionals, stringOption } from '../args.js';
+import { booleanOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { Command } from '../io.js';
 import { cliLogger } from '../logger.js';
 
-const USAGE = 'klingrun export <manifest|output-folder> [--format jsonl|csv] [--status succeeded[,…]] [--out FILE] [--copy-to DIR] [--output DIR]';
+const USAGE = 'klingrun export <manifest|output-folder> [--format jsonl|csv] [--status succeeded[,…]] [--out FILE] [--absolute-paths] [--copy-to DIR] [--output DIR]';
 
 function formatOf(text: string | undefined): ExportFormat {
   if (text === undefined) return 'jsonl';
@@ -40,6 +42,7 @@ export const exportCommand: Command = {
     status: { type: 'string' },
     out: { type: 'string' },
     'copy-to': { type: 'string' },
+    'absolute-paths': { type: 'boolean' },
     output: { type: 'string' },
     prices: { type: 'string' },
     models: { type: 'string' },
@@ -49,22 +52,26 @@ export const exportCommand: Command = {
     const format = formatOf(stringOption(args, 'format'));
     const statuses = statusesOf(stringOption(args, 'status'));
     const flag = stringOption(args, 'output');
-    const { dir, report } = await loadOutput(target, {
+    const loaded = await loadOutput(target, {
       cwd: io.cwd,
       outputDir: flag,
       logger: cliLogger(io.stderr, false),
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
     });
+    const { dir } = loaded;
+    const report = withClipHeaders(loaded.report, dir);
 
     const copyTo = stringOption(args, 'copy-to');
     if (copyTo !== undefined) {
       const dest = resolve(io.cwd, copyTo);
-      const { metadata, rows } = writeDatasetFolder(report, dir, dest, format, statuses);
-      io.stderr(`Copied ${rows.length} clip(s) to ${relative(io.cwd, dest) || '.'}/ with ${relative(dest, metadata)} beside them.\n`);
+      const { metadata, rows, images } = writeDatasetFolder(report, dir, dest, format, statuses);
+      const sources = images ? ` (and ${images} source image(s) to ${IMAGES_FOLDER}/)` : '';
+      io.stderr(`Copied ${rows.length} clip(s) to ${relative(io.cwd, dest) || '.'}/${sources} with ${relative(dest, metadata)} beside them.\n`);
     }
     const out = stringOption(args, 'out');
     if (out === undefined && copyTo !== undefined) return EXIT.ok;
-    const text = formatRows(exportRows(report, { statuses }), format);
+    const paths = booleanOption(args, 'absolute-paths') ? outputPaths(report, dir) : undefined;
+    const text = formatRows(exportRows(report, { statuses, paths }), format);
     if (out === undefined) {
       io.stdout(text);
     } else {

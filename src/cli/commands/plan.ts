@@ -1,5 +1,6 @@
-// `klingrun plan <manifest>`: the jobs a manifest would run, grouped by model × mode × duration
-// with the estimated cost; `--json` prints the whole plan, byte-identical on any machine.
+// `klingrun plan <manifest>`: the jobs a manifest would run, grouped by variant (model, mode,
+// duration and whatever else the matrix varies) with the estimated cost; `--json` prints the whole
+// plan, byte-identical on any machine.
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadPlan, summarizePlan, type CostSummary } from '../../plan/index.js';
@@ -7,6 +8,7 @@ import { planJson } from '../../plan/json.js';
 import { checkAgainstReport } from './plan-check.js';
 import type { Plan } from '../../plan/schema.js';
 import { booleanOption, positionals, stringOption } from '../args.js';
+import { alignTable, variantColumns } from '../variant-table.js';
 import { EXIT } from '../exit-codes.js';
 import { JOURNAL_FILE, outputDirFor } from '../output-folder.js';
 import type { CliIO, Command } from '../io.js';
@@ -19,18 +21,18 @@ const usd = (value: number) => value.toFixed(2);
 export const SOUND_DEFAULT_NOTE =
   'sound default: these jobs leave `sound` out, so the provider\'s default applies; it is not documented, so they are priced as sound on. Set `sound: "off"` for the silent price.';
 
-/** The cost table as text lines (pure; the run command shows it too before asking to go on). */
+/** The cost table, one row per variant (pure; the run command shows it too before asking to go on). */
 export function formatCostTable(summary: CostSummary): string {
-  // The sound column only where sound changes a price.
-  const sound = summary.rows.some((r) => r.sound !== undefined);
-  const header = ['model', 'mode', 'duration', ...(sound ? ['sound'] : []), 'jobs', 'USD/job', 'USD'];
+  const columns = variantColumns(summary.rows.map((r) => r.variant));
+  // The sound a price assumes, where the variants do not say it already.
+  const sound = !columns.header.includes('sound') && summary.rows.some((r) => r.sound !== undefined);
+  const header = [...columns.header, ...(sound ? ['sound'] : []), 'jobs', 'USD/job', 'USD'];
   const rows = summary.rows.map((r) => [
-    r.model_name,
-    r.mode ?? '-',
-    `${r.duration} s`,
+    ...columns.cells(r.variant),
     ...(sound ? [r.sound ?? '-'] : []),
     String(r.jobs),
-    r.unit_usd === null ? 'unknown' : usd(r.unit_usd),
+    // A variant's jobs may differ in price outside its fields (a per-entry sound, say).
+    r.unit_usd !== null ? usd(r.unit_usd) : r.total_usd !== null ? 'mixed' : 'unknown',
     r.total_usd === null ? 'unknown' : usd(r.total_usd),
   ]);
   const total =
@@ -39,15 +41,11 @@ export function formatCostTable(summary: CostSummary): string {
       : summary.unknown_jobs === summary.jobs
         ? 'unknown'
         : `${usd(summary.known_usd)} + ${summary.unknown_jobs} job(s) at unknown price`;
-  const footer = ['total', '', '', ...(sound ? [''] : []), String(summary.jobs), '', total];
-  const all = [header, ...rows, footer];
-  const widths = header.map((_, c) => Math.max(...all.slice(0, -1).map((row) => (row[c] ?? '').length)));
-  const numbers = header.indexOf('jobs');
-  // Numbers right-aligned; the last cell of the total may be wider than the column.
-  const line = (row: string[]) =>
-    row.map((cell, c) => (c >= numbers && c < row.length - 1 ? cell.padStart(widths[c] ?? 0) : c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
-  const note = summary.rows.some((r) => r.sound === 'default') ? `\n\n${SOUND_DEFAULT_NOTE}` : '';
-  return all.map(line).join('\n') + note;
+  const footer = ['total', ...columns.header.slice(1).map(() => ''), ...(sound ? [''] : []), String(summary.jobs), '', total];
+  const note = summary.rows.some((r) => r.sound === 'default') ? `
+
+${SOUND_DEFAULT_NOTE}` : '';
+  return alignTable([header, ...rows, footer], { numericFrom: columns.header.length + (sound ? 1 : 0), footerRows: 1, looseLastColumn: true }) + note;
 }
 
 /** Warnings of a plan, one line each. */

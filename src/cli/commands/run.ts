@@ -102,7 +102,8 @@ export const runCommand: Command = {
         logger,
         command: ['run', ...(io.argv ?? [])],
         beforeRun: async (work) => {
-          io.stdout(formatSummary(work.plan, work.toSubmit, work.options, loaded, work.todo.length) + '\n');
+          const slice = shard ? { ...shard, batchJobs: loaded.plan.jobs.length } : undefined;
+          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, options: work.options, tables: loaded, shard: slice }) + '\n');
           for (const line of notices(work, resubmitUnconfirmed, facts)) io.stderr(`${line}\n`);
           await confirm(io, work.toSubmit, booleanOption(args, 'yes'), work.freshFolder);
           progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr });

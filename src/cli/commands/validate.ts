@@ -4,6 +4,7 @@ import { loadModelTable } from '../../data/tables.js';
 import { InputError, ManifestError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
 import type { Plan } from '../../plan/schema.js';
+import { variantKey } from '../../plan/variants.js';
 import { stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
@@ -17,7 +18,7 @@ const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? on
 /** `8 jobs from 2 entries (2 images, 4 variants)`. */
 export function describePlan(plan: Plan): string {
   const images = new Set(plan.jobs.map((j) => (j.request.image.kind === 'file' ? j.request.image.sha256 : j.request.image.url)));
-  const variants = new Set(plan.jobs.map((j) => JSON.stringify(j.variant)));
+  const variants = new Set(plan.jobs.map(variantKey));
   const entries = new Set(plan.jobs.map((j) => j.entry));
   return `${count(plan.jobs.length, 'job')} from ${count(entries.size, 'entry', 'entries')} (${count(images.size, 'image')}, ${count(variants.size, 'variant')})`;
 }
