@@ -21,7 +21,7 @@ import { type JobState, JournalState } from './runner/job-state.js';
 import { ConcurrencyGate, RequestLimiter } from './runner/limits.js';
 import { type RunOptionsInput, resolveRunOptions } from './runner/options.js';
 import { type RunInput, type RunResult, runJobs } from './runner/run.js';
-import { type Shard, inShard, selectOnly } from './runner/select.js';
+import { type Shard, selectOnly, shardJobs } from './runner/select.js';
 import { openJournal } from './state/journal.js';
 import { acquireLock } from './state/lock.js';
 import { defaultOutputDir } from './state/output-folder.js';
@@ -147,7 +147,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
       : options.manifest;
   const { shard } = options;
   // A shard is a smaller batch: its report, progress and exit code cover its slice only.
-  const plan = shard ? { ...loaded.plan, jobs: loaded.plan.jobs.filter((job) => inShard(job, shard)) } : loaded.plan;
+  const plan = shard ? { ...loaded.plan, jobs: shardJobs(loaded.plan.jobs, shard) } : loaded.plan;
   const runOptions = resolveRunOptions([options.defaults, loaded.manifest.limits, options.limits], {
     // `only` reruns a subset: failed jobs among it start a new attempt, as with retryFailed.
     retryFailed: !!options.retryFailed || options.only !== undefined,

@@ -34,13 +34,6 @@ export function shardJobs<T extends Pick<PlannedJob, 'id'>>(jobs: readonly T[], 
   return jobs.filter((job) => members.has(job.id));
 }
 
-/**
- * @deprecated Uneven for small batches (a modulo of the id); use shardJobs on the whole plan.
- * Kept only until `klingrun run` calls shardJobs.
- */
-export function inShard(job: PlannedJob, shard: Shard): boolean {
-  return Number.parseInt(job.id.slice(0, 12), 16) % shard.count === shard.index - 1;
-}
 
 /**
  * The jobs `--only` selects: `failed` and `timed_out` by their journal state, anything else as a
