@@ -68,14 +68,15 @@ matrix:
 jobs:
   - image: "*.png"
 `);
-    expect(summarizePlan(loaded.plan, loaded)).toEqual({
+    const summary = summarizePlan(loaded.plan, loaded);
+    expect({ ...summary, rows: summary.rows.map(({ variant, ...row }) => ({ variant: variant.label, ...row })) }).toEqual({
       rows: [
-        { model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '5', sound: undefined, jobs: 3, unit_usd: 0.35, total_usd: 1.05 },
-        { model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '10', sound: undefined, jobs: 3, unit_usd: 0.7, total_usd: 2.1 },
-        { model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'default', jobs: 3, unit_usd: 0.7, total_usd: 2.1 },
-        { model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'off', jobs: 3, unit_usd: 0.35, total_usd: 1.05 },
-        { model_name: 'kling-v2-6', mode: 'std', duration: '5', sound: undefined, jobs: 3, unit_usd: 0.21, total_usd: 0.63 },
-        { model_name: 'kling-v2-master', mode: undefined, duration: '5', sound: undefined, jobs: 3, unit_usd: null, total_usd: null },
+        { variant: 'kling-v2-5-turbo pro 5s', model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '5', sound: undefined, jobs: 3, unit_usd: 0.35, total_usd: 1.05 },
+        { variant: 'kling-v2-5-turbo pro 10s', model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '10', sound: undefined, jobs: 3, unit_usd: 0.7, total_usd: 2.1 },
+        { variant: 'kling-v2-6 pro 5s', model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'default', jobs: 3, unit_usd: 0.7, total_usd: 2.1 },
+        { variant: 'kling-v2-6 pro 5s sound=off', model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'off', jobs: 3, unit_usd: 0.35, total_usd: 1.05 },
+        { variant: 'kling-v2-6 std 5s', model_name: 'kling-v2-6', mode: 'std', duration: '5', sound: undefined, jobs: 3, unit_usd: 0.21, total_usd: 0.63 },
+        { variant: 'kling-v2-master 5s', model_name: 'kling-v2-master', mode: undefined, duration: '5', sound: undefined, jobs: 3, unit_usd: null, total_usd: null },
       ],
       jobs: 18,
       known_usd: 6.93,

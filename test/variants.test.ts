@@ -63,9 +63,9 @@ describe('a sweep over a field other than model, mode and duration', () => {
     expect(formatCostTable(summarizePlan(plan, tables))).toBe(
       [
         'model       mode  duration  sound  jobs  USD/job  USD',
-        'kling-v2-6  pro   5 s       off       2  unknown  unknown',
-        'kling-v2-6  pro   5 s       on        2  unknown  unknown',
-        'total                                 4           unknown',
+        'kling-v2-6  pro   5 s       off       2     0.35  0.70',
+        'kling-v2-6  pro   5 s       on        2     0.70  1.40',
+        'total                                 4           2.10',
       ].join('\n'),
     );
     const { by_variant } = report(plan);
@@ -75,9 +75,9 @@ describe('a sweep over a field other than model, mode and duration', () => {
     ]);
     expect(formatVariantTable(report(plan))).toBe(
       [
-        'model       mode  duration  sound  jobs  ok  failed  success    p50    p95      USD',
-        'kling-v2-6  pro   5 s       on        2   1       1      50%  1.0 s  1.0 s  unknown',
-        'kling-v2-6  pro   5 s       off       2   2       0     100%  2.0 s  4.0 s  unknown',
+        'model       mode  duration  sound  jobs  ok  failed  success    p50    p95   USD',
+        'kling-v2-6  pro   5 s       on        2   1       1      50%  1.0 s  1.0 s  0.70',
+        'kling-v2-6  pro   5 s       off       2   2       0     100%  2.0 s  4.0 s  0.70',
       ].join('\n'),
     );
     expect(plan.jobs.map(folderOf)).toEqual(['kling-v2-6_pro_5s_sound-on', 'kling-v2-6_pro_5s_sound-off', 'kling-v2-6_pro_5s_sound-on', 'kling-v2-6_pro_5s_sound-off']);

@@ -65,7 +65,7 @@ function timedCalls(client: ProviderClient, signal: AbortSignal) {
   };
 }
 
-const isTransport = (error: ProviderError): boolean => error.code === 'network' || error.code === 'timeout';
+const isTransport = (error: ProviderError): boolean => error.code === 'network' || error.code === 'timeout' || error.code === 'unreachable';
 const isUnfinished = (task: Task): boolean => task.task_status === 'submitted' || task.task_status === 'processing';
 
 function latencyOf(answeredMs: readonly number[]): { p50: number; max: number } {

@@ -27,8 +27,10 @@ export function formatCostTable(summary: CostSummary): string {
   // The sound a price assumes, where the variants do not say it already.
   const sound = !columns.header.includes('sound') && summary.rows.some((r) => r.sound !== undefined);
   const header = [...columns.header, ...(sound ? ['sound'] : []), 'jobs', 'USD/job', 'USD'];
+  const soundColumn = columns.header.indexOf('sound');
   const rows = summary.rows.map((r) => [
-    ...columns.cells(r.variant),
+    // A variant without a sound of its own is priced at the provider's default: say so.
+    ...columns.cells(r.variant).map((cell, c) => (c === soundColumn && r.sound === 'default' ? 'default' : cell)),
     ...(sound ? [r.sound ?? '-'] : []),
     String(r.jobs),
     // A variant's jobs may differ in price outside its fields (a per-entry sound, say).
