@@ -1,11 +1,10 @@
 // A whole batch, as `klingrun run` and library users run it: plan the manifest, lock its output
 // folder, replay the journal, run what is left against a provider, and write report.json and the
 // gallery. What to show, and whether to go ahead, is the caller's (the `beforeRun` hook).
-import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { createClient } from './api/client.js';
 import { type Clock, type Logger, type Random, silentLogger, systemClock } from './effects.js';
-import { InputError, StateError } from './errors.js';
+import { InputError } from './errors.js';
 import { type LoadedPlan, describeUnpriced, loadPlan } from './plan/index.js';
 import { planSha256 } from './plan/json.js';
 import type { Plan, PlannedJob } from './plan/schema.js';
@@ -24,7 +23,7 @@ import { type RunInput, type RunResult, runJobs } from './runner/run.js';
 import { type Shard, selectOnly, shardJobs } from './runner/select.js';
 import { openJournal } from './state/journal.js';
 import { acquireLock } from './state/lock.js';
-import { defaultOutputDir } from './state/output-folder.js';
+import { createOutputFolder, defaultOutputDir } from './state/output-folder.js';
 import { VERSION } from './version.js';
 
 export interface BatchOptions {
@@ -125,18 +124,6 @@ function workLeft(loaded: LoadedPlan, plan: Plan, options: ResolvedRunOptions, o
   return { loaded, plan, options, outputDir, states, todo, toSubmit, earlier, unconfirmed, freshFolder, selected };
 }
 
-function createFolder(outputDir: string): void {
-  try {
-    mkdirSync(outputDir, { recursive: true });
-  } catch (cause) {
-    throw new StateError(
-      'output_unwritable',
-      `Cannot create the output folder ${outputDir}: ${(cause as Error).message}. Choose a folder you can write to with --output DIR.`,
-      { cause },
-    );
-  }
-}
-
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? silentLogger;
@@ -165,7 +152,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   }
   const manifestAbsolute = join(loaded.manifestDir, loaded.plan.manifest);
   const outputDir = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, plan.name) : resolve(cwd, options.outputDir);
-  createFolder(outputDir);
+  createOutputFolder(outputDir);
 
   const lock = await acquireLock(outputDir, { logger });
   try {

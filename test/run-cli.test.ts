@@ -9,7 +9,7 @@ import { runBatch } from '../src/batch.js';
 import { writeProviderFacts } from '../src/cli/provider-facts.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { runInProcess } from './helpers/bad-input.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, spawnCli } from './helpers/cli.js';
 import { tempTree } from './helpers/manifest.js';
 import { ROOT } from './helpers/reports.js';
 
@@ -162,5 +162,25 @@ describe('what klingrun doctor learnt', () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+describe('run --emulator resumes', () => {
+  it('a demo killed mid-run resumes on rerun: the emulator kept its tasks beside the journal, none is sent twice', async () => {
+    const dir = exampleProject();
+    const cli = spawnCli(['run', 'jobs/example.yaml', '--emulator', '--yes', '--poll-interval', '2'], { cwd: dir });
+    expect(await cli.waitFor((lines) => lines.some((line) => line.includes(': submitted, task')))).toBe(true);
+    await cli.kill();
+    const tasksFile = join(dir, 'output', 'example', 'emulator-tasks.jsonl');
+    const before = readFileSync(tasksFile, 'utf8').trim().split('\n').length - 1;
+    expect(before).toBeGreaterThan(0);
+
+    const rerun = await runCli(['run', 'jobs/example.yaml', '--emulator', '--yes'], { cwd: dir });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain('8 succeeded');
+    const tasks = readFileSync(tasksFile, 'utf8').trim().split('\n').slice(1).map((line) => JSON.parse(line) as { externalTaskId: string });
+    // One task per job, across both runs: the rerun found the first run's tasks instead of paying again.
+    expect(tasks).toHaveLength(8);
+    expect(new Set(tasks.map((task) => task.externalTaskId)).size).toBe(8);
   });
 });

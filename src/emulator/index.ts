@@ -11,6 +11,7 @@ import { InFlight, RateLimiter } from './limits.js';
 import { resolveOptions, type EmulatorOptions, type EmulatorOptionsInput } from './options.js';
 import { requestListener } from './server.js';
 import { StatsCollector, type EmulatorStats } from './stats.js';
+import { loadTasks, saveTask, startTaskFile } from './persist.js';
 import { TaskStore } from './tasks.js';
 import { VideoLinks } from './videos.js';
 
@@ -38,7 +39,7 @@ function reconfigure(state: EmulatorState, patch: unknown): void {
   }
   // An explicit undefined means "leave as is", never "back to the default".
   const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
-  for (const fixed of ['port', 'host'] as const) {
+  for (const fixed of ['port', 'host', 'tasksFile'] as const) {
     if (fixed in given && given[fixed] !== state.options[fixed]) {
       throw new InputError('input_invalid', `The emulator option \`${fixed}\` cannot change while it runs`);
     }
@@ -51,12 +52,18 @@ function reconfigure(state: EmulatorState, patch: unknown): void {
 export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<EmulatorHandle> {
   const { clock = systemClock, models = loadModelTable(), prices = loadPriceTable(), ...rest } = input;
   const options = resolveOptions(rest);
+  const { tasksFile } = options;
+  const saved = tasksFile === undefined ? undefined : loadTasks(tasksFile);
+  const store = new TaskStore(saved, tasksFile === undefined ? undefined : (task) => saveTask(tasksFile, task));
+  if (tasksFile !== undefined && !saved) startTaskFile(tasksFile, store.prefix);
+  const inFlight = new InFlight();
+  for (const task of store.all()) inFlight.add(task.key, task.endAt, clock.now());
   const state: EmulatorState = {
     options,
     baseUrl: '',
     clock,
-    store: new TaskStore(),
-    inFlight: new InFlight(),
+    store,
+    inFlight,
     rate: new RateLimiter(),
     stats: new StatsCollector(),
     faults: new FaultInjector(options.faults, options.seed),

@@ -141,6 +141,8 @@ export const emulatorOptionsSchema = z.strictObject({
   faults: z.array(faultSchema).default([]),
   /** Seed of the fault PRNG. @default 1 */
   seed: z.number().int().default(1),
+  /** A file that keeps the tasks across restarts (created if missing). @default none: tasks live as long as the emulator */
+  tasksFile: z.string().min(1).optional(),
 });
 
 export type EmulatorOptions = z.output<typeof emulatorOptionsSchema>;

@@ -37,19 +37,44 @@ export class TaskStore {
   readonly #byKey = new Map<string, KeyTasks>();
   // 19 digits like Kling's ids, with a per-instance prefix: a journal written against an earlier
   // emulator must never find (and adopt) a different task under an old id.
-  readonly #prefix = String(randomInt(100_000, 1_000_000));
+  readonly prefix: string;
   #sequence = 0;
   /** Keys whose account has had its foreign tasks made. */
   readonly #seeded = new Set<string>();
+  readonly #onCreate: ((task: TaskRecord) => void) | undefined;
+
+  /**
+   * @param saved the tasks of an earlier emulator (persist.ts), under their own prefix.
+   * @param onCreate told about each new task before it is answered (to save it).
+   */
+  constructor(saved?: { readonly prefix: string; readonly tasks: readonly TaskRecord[] }, onCreate?: (task: TaskRecord) => void) {
+    this.prefix = saved?.prefix ?? String(randomInt(100_000, 1_000_000));
+    for (const task of saved?.tasks ?? []) {
+      this.#add(task);
+      this.#seeded.add(task.key); // an account seen before already had its foreign tasks made
+    }
+    this.#sequence = saved?.tasks.length ?? 0;
+    this.#onCreate = onCreate;
+  }
 
   create(init: NewTask): TaskRecord {
     this.#sequence += 1;
-    const task: TaskRecord = { ...init, taskId: `${this.#prefix}${String(this.#sequence).padStart(13, '0')}` };
+    const task: TaskRecord = { ...init, taskId: `${this.prefix}${String(this.#sequence).padStart(13, '0')}` };
+    this.#onCreate?.(task);
+    this.#add(task);
+    return task;
+  }
+
+  /** Every task, in creation order (to restore the limits of a restarted emulator). */
+  *all(): IterableIterator<TaskRecord> {
+    yield* this.#byId.values();
+  }
+
+  #add(task: TaskRecord): void {
     this.#byId.set(task.taskId, task);
-    const own = this.#own(init.key);
+    const own = this.#own(task.key);
     own.all.push(task);
     if (task.externalTaskId !== undefined) own.byExternalId.set(task.externalTaskId, task);
-    return task;
   }
 
   byTaskId(key: string, taskId: string): TaskRecord | undefined {

@@ -76,7 +76,9 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
       }
       last = message;
       context.logger.debug(`download of job ${jobId.slice(0, 12)} failed (try ${tries}): ${message}`);
-      if (error instanceof DownloadFailure && error.expired) {
+      // An expired URL, or one whose host no longer answers (a CDN moved, a provider restarted):
+      // the provider gives a fresh one.
+      if ((error instanceof DownloadFailure && error.expired) || isConnectionFailure(error)) {
         if (!(await refreshUrl(context, jobId, state.taskId))) return giveUp(`the video URL expired and no fresh one could be had (${message})`);
       } else {
         await context.clock.sleep(backoffMs(context, tries), context.hardSignal).catch(() => {});
@@ -103,6 +105,10 @@ async function refreshUrl(context: RunContext, jobId: string, taskId: string): P
     return !context.hardSignal.aborted;
   }
 }
+
+/** fetch could not reach the video's host at all. */
+const isConnectionFailure = (error: unknown): boolean =>
+  error instanceof TypeError && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)$/.test(String((error.cause as NodeJS.ErrnoException | undefined)?.code));
 
 function isDiskError(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -1,7 +1,8 @@
 // Where a manifest's run lives by default: `output/<name>/` in the manifest's project, found from
 // the manifest's own folder, so the same command gives the same folder from any working directory.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
+import { StateError } from '../errors.js';
 
 /** A folder that holds one of these is a project's top: its `output/` is the default root. */
 const PROJECT_MARKERS = ['output', 'package.json', '.git'] as const;
@@ -19,3 +20,16 @@ export function defaultOutputRoot(manifestAbsolutePath: string): string {
 }
 
 export const defaultOutputDir = (manifestAbsolutePath: string, name: string): string => join(defaultOutputRoot(manifestAbsolutePath), name);
+
+/** Creates the output folder (and its parents), or says plainly why it cannot. */
+export function createOutputFolder(outputDir: string): void {
+  try {
+    mkdirSync(outputDir, { recursive: true });
+  } catch (cause) {
+    throw new StateError(
+      'output_unwritable',
+      `Cannot create the output folder ${outputDir}: ${(cause as Error).message}. Choose a folder you can write to with --output DIR.`,
+      { cause },
+    );
+  }
+}

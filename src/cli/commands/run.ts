@@ -1,13 +1,13 @@
 // `klingrun run`: a whole batch (src/batch.ts) with what a person at a terminal needs around it:
 // flags, the key, the summary and the confirmation before anything is paid, progress, the final
 // summary, and the exit code.
-import { randomBytes } from 'node:crypto';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { ProviderError } from '../../api/errors.js';
 import { type WorkLeft, runBatch } from '../../batch.js';
 import { InputError, StateError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
 import { parseShard } from '../../runner/select.js';
+import { createOutputFolder } from '../../state/output-folder.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIO, Command } from '../io.js';
@@ -27,6 +27,13 @@ export const CONFIRM_THRESHOLD_USD = 1;
 /** With --emulator the provider is fast; these defaults (under manifest and flags) keep the demo quick. */
 const EMULATOR_DEFAULTS = { rpm: 6000, poll_interval_s: 0.25, absence_window_s: 1 } as const;
 const EMULATOR_TIME_SCALE = 0.01;
+const EMULATOR_KEY = 'emulator-key';
+
+/** Where `--emulator` keeps the built-in emulator's tasks: beside the journal. */
+function emulatorTasksFile(outputDir: string): string {
+  createOutputFolder(outputDir);
+  return join(outputDir, 'emulator-tasks.jsonl');
+}
 
 export const runCommand: Command = {
   name: 'run',
@@ -54,7 +61,8 @@ export const runCommand: Command = {
   async run(args, io) {
     const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
     const useEmulator = booleanOption(args, 'emulator');
-    const apiKey = useEmulator ? `emu-${randomBytes(12).toString('hex')}` : io.env.COMETAPI_KEY;
+    // The emulator's public fixture key: its tasks, kept in the output folder, belong to it across runs.
+    const apiKey = useEmulator ? EMULATOR_KEY : io.env.COMETAPI_KEY;
     if (!apiKey) {
       throw new UsageError('No API key: set COMETAPI_KEY (e.g. `export COMETAPI_KEY=sk-...`), or add --emulator to run against the built-in offline emulator.');
     }
@@ -74,7 +82,16 @@ export const runCommand: Command = {
     const loaded = await loadPlan(manifestPath, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const outputDir = outputDirFor(io, manifestPath, loaded.plan.name, stringOption(args, 'output'));
     const logger = cliLogger(io.stderr, io.env.KLINGRUN_DEBUG === '1');
-    const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE, models: loaded.models, prices: loaded.prices }) : undefined;
+    // The built-in emulator keeps its tasks beside the journal, so a rerun meets the tasks it left.
+    const emulator = useEmulator
+      ? await (await import('../../emulator/index.js')).startEmulator({
+          keys: [apiKey],
+          timeScale: EMULATOR_TIME_SCALE,
+          models: loaded.models,
+          prices: loaded.prices,
+          tasksFile: emulatorTasksFile(outputDir),
+        })
+      : undefined;
     const baseUrl = emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL;
     // What `klingrun doctor` found: a way of finding tasks known to be missing is not tried.
     const facts = emulator ? null : readProviderFacts(baseUrl, io.env);

@@ -1,0 +1,71 @@
+// The emulator's tasks kept in a file, one JSON line per created task (tasks never change once
+// created: their whole future is fixed then), so an emulator started again on the same file knows
+// the tasks of the one before. `run --emulator` keeps it in the output folder: an interrupted demo
+// resumes as it would against the real service, instead of polling tasks nobody has any more.
+import { appendFileSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import type { TaskRecord } from './tasks.js';
+
+const headerSchema = z.strictObject({ emulator_tasks: z.literal(1), prefix: z.string().regex(/^\d{6}$/) });
+const taskSchema = z.strictObject({
+  taskId: z.string(),
+  key: z.string(),
+  externalTaskId: z.string().optional(),
+  duration: z.string(),
+  createdAt: z.number(),
+  processingAt: z.number(),
+  endAt: z.number(),
+  failure: z.string().optional(),
+  priceMicroUsd: z.number(),
+});
+
+export interface SavedTasks {
+  /** The task id prefix of the emulator that made them: ids stay unique across restarts. */
+  readonly prefix: string;
+  readonly tasks: TaskRecord[];
+}
+
+/** The saved tasks, or undefined when the file does not exist yet. */
+export function loadTasks(file: string): SavedTasks | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InputError('input_invalid', `Cannot read the emulator's task file ${file}: ${(error as Error).message}.`, { cause: error });
+  }
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const bad = (line: number, why: string) =>
+    new InputError('input_invalid', `${file}, line ${line}: ${why}. It is the built-in emulator's record of its tasks; delete it to start the emulator afresh (its tasks are then gone).`);
+  const parse = <T>(schema: z.ZodType<T>, index: number): T => {
+    let value: unknown;
+    try {
+      value = JSON.parse(lines[index] as string);
+    } catch {
+      // A line cut by a crash mid-write: the task it named is lost, as a crashed provider would lose it.
+      if (index === lines.length - 1 && index > 0) return undefined as T;
+      throw bad(index + 1, 'it is not JSON');
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw bad(index + 1, 'it is not an emulator task record');
+    return parsed.data;
+  };
+  const header = parse(headerSchema, 0);
+  const tasks = lines.slice(1).flatMap((_, i) => {
+    const task = parse(taskSchema, i + 1);
+    return task ? [{ ...task, externalTaskId: task.externalTaskId, failure: task.failure }] : [];
+  });
+  return { prefix: header.prefix, tasks };
+}
+
+/** Starts a task file (its header) for an emulator whose ids start with `prefix`. */
+export function startTaskFile(file: string, prefix: string): void {
+  appendFileSync(file, `${JSON.stringify({ emulator_tasks: 1, prefix })}\n`);
+}
+
+/** Records one created task, before the create is answered: the file never lacks a task a client was told of. */
+export function saveTask(file: string, task: TaskRecord): void {
+  const { link: _link, ...record } = task;
+  appendFileSync(file, `${JSON.stringify(record)}\n`);
+}

@@ -1,0 +1,47 @@
+// The emulator's task file: an emulator started again on it knows the tasks of the one before.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../src/emulator/index.js';
+import { body, create, get } from './helpers/emulator.js';
+import { tempTree } from './helpers/manifest.js';
+
+describe('emulator tasksFile', () => {
+  it('keeps tasks across a restart: found by task id and external id, duplicates refused, new ids never reused', async () => {
+    const tasksFile = join(tempTree(), 'tasks.jsonl');
+    const first = await startEmulator({ tasksFile, timeScale: 0.001 });
+    const made = await create(first, body({ external_task_id: 'kept-1' }));
+    const taskId = made.json.data.task_id as string;
+    await first.close();
+
+    const second = await startEmulator({ tasksFile, timeScale: 0.001 });
+    try {
+      expect((await get(second, taskId)).json.data).toMatchObject({ task_id: taskId, task_info: { external_task_id: 'kept-1' } });
+      expect((await get(second, 'kept-1')).json.data.task_id).toBe(taskId);
+      // A duplicate of a task the first emulator made is refused like any duplicate.
+      expect((await create(second, body({ external_task_id: 'kept-1' }))).json.code).toBe(1201);
+      const next = await create(second, body({ external_task_id: 'kept-2' }));
+      expect(next.json.data.task_id).not.toBe(taskId);
+      expect(next.json.data.task_id.slice(0, 6)).toBe(taskId.slice(0, 6));
+    } finally {
+      await second.close();
+    }
+    expect(readFileSync(tasksFile, 'utf8').trim().split('\n')).toHaveLength(3); // header and two tasks
+  });
+
+  it('drops a last line cut by a crash, and refuses a damaged file with a message naming it', async () => {
+    const dir = tempTree();
+    const tasksFile = join(dir, 'tasks.jsonl');
+    const first = await startEmulator({ tasksFile });
+    await create(first, body({ external_task_id: 'a' }));
+    await first.close();
+    appendFileSync(tasksFile, '{"taskId":"12');
+    const second = await startEmulator({ tasksFile });
+    expect((await get(second, 'a')).json.code).toBe(0);
+    await second.close();
+
+    const broken = join(dir, 'broken.jsonl');
+    writeFileSync(broken, 'not json\n{"emulator_tasks":1,"prefix":"123456"}\n');
+    await expect(startEmulator({ tasksFile: broken })).rejects.toThrow(/broken\.jsonl, line 1: it is not JSON\. It is the built-in emulator's record of its tasks; delete it/);
+  });
+});
