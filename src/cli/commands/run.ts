@@ -3,11 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ProviderError } from '../../api/errors.js';
-import { createClient } from '../../api/client.js';
+import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, createClient } from '../../api/client.js';
 import { systemClock } from '../../effects.js';
 import { InputError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
-import { resolveRunOptions } from '../../runner/options.js';
+import { DEFAULT_RUN_OPTIONS, resolveRunOptions } from '../../runner/options.js';
 import { ConcurrencyGate, RequestLimiter } from '../../runner/limits.js';
 import { runBatch } from '../../runner/run.js';
 import { inShard, parseShard, selectOnly } from '../../runner/select.js';
@@ -22,15 +22,15 @@ import { writeGallery } from '../../report/gallery.js';
 import { VERSION } from '../../version.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import type { CliIO, Command } from '../io.js';
+import { type CliIO, defineCommand } from '../io.js';
+import { DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { Progress } from '../progress.js';
 import { formatSummary } from '../summary.js';
 import { JOURNAL_FILE, REPORT_FILE, outputDirFor } from '../output-folder.js';
 import { formatReportSummary } from '../report-summary.js';
 
-const USAGE =
-  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--only failed|timed_out|<id-prefix>] [--shard i/n] [--request-timeout S] [--yes]';
+const USAGE = 'klingrun run <manifest> [options]';
 
 /** Above this estimate (or with unknown prices), a run without a terminal needs --yes. */
 export const CONFIRM_THRESHOLD_USD = 1;
@@ -39,27 +39,31 @@ export const CONFIRM_THRESHOLD_USD = 1;
 const EMULATOR_DEFAULTS = { rpm: 6000, poll_interval_s: 0.25 } as const;
 const EMULATOR_TIME_SCALE = 0.01;
 
-export const runCommand: Command = {
-  name: 'run',
-  summary: 'Run a manifest: submit, poll, download, report. Rerun the same command to resume.',
+export const runCommand = defineCommand({
   usage: USAGE,
   options: {
-    concurrency: { type: 'string' },
-    rpm: { type: 'string' },
-    budget: { type: 'string' },
-    'base-url': { type: 'string' },
-    emulator: { type: 'boolean' },
-    output: { type: 'string' },
-    'poll-interval': { type: 'string' },
-    'task-timeout': { type: 'string' },
-    'retry-failed': { type: 'boolean' },
-    only: { type: 'string' },
-    shard: { type: 'string' },
-    'request-timeout': { type: 'string' },
-    yes: { type: 'boolean', short: 'y' },
-    prices: { type: 'string' },
-    models: { type: 'string' },
+    concurrency: { type: 'string', value: 'N', description: 'tasks in flight at the provider', defaultText: String(DEFAULT_RUN_OPTIONS.concurrency) },
+    rpm: { type: 'string', value: 'N', description: 'requests per minute, all calls together', defaultText: String(DEFAULT_RUN_OPTIONS.rpm) },
+    budget: { type: 'string', value: 'USD', description: 'hard cap on committed cost: a submit that would go over it is not sent', defaultText: 'no cap' },
+    'base-url': { type: 'string', value: 'URL', description: "the API's base URL", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL' },
+    emulator: { type: 'boolean', description: 'run against the built-in offline emulator (no key, no network, a fast clock)' },
+    output: { type: 'string', value: 'DIR', description: 'where the videos, state.jsonl, report.json and gallery.html go', defaultText: 'output/<name>/ in the current folder' },
+    'poll-interval': { type: 'string', value: 'S', description: 'poll every S seconds (± jitter) instead of adaptively', defaultText: 'adaptive' },
+    'task-timeout': { type: 'string', value: 'MIN', description: 'a task unfinished after MIN minutes becomes timed_out', defaultText: String(DEFAULT_RUN_OPTIONS.task_timeout_min) },
+    'retry-failed': { type: 'boolean', description: 'resubmit failed jobs as a new attempt with a new external_task_id' },
+    only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
+    shard: { type: 'string', value: 'i/n', description: 'run slice i of n (by job id): n machines split one batch with no overlap' },
+    'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000) },
+    yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown)' },
+    prices: PRICES_OPTION,
+    models: MODELS_OPTION,
   },
+  environment: [KEY_ENV, DEBUG_ENV],
+  examples: [
+    { command: 'klingrun run jobs/example.yaml --emulator --yes', description: 'the demo: 8 jobs against the built-in emulator, offline' },
+    { command: 'klingrun run jobs/sweep.yaml --concurrency 10 --rpm 60 --budget 25', description: 'a real run within limits and a $25 cap (rerun the same line to resume)' },
+    { command: 'klingrun run jobs/dataset.yaml --shard 2/4 --output out/shard-2 --yes', description: 'the second of four slices, e.g. on one CI machine' },
+  ],
   async run(args, io) {
     const [manifestPath] = positionals(args, ['manifest'], USAGE);
     const useEmulator = booleanOption(args, 'emulator');
@@ -113,7 +117,7 @@ export const runCommand: Command = {
       journal.append({ ev: 'run', t: Date.now(), pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: command });
 
       const client = createClient({
-        baseUrl: emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL,
+        baseUrl: emulator?.url ?? stringOption(args, 'base-url'),
         apiKey,
         ...(requestTimeoutS === undefined ? {} : { timeoutMs: requestTimeoutS * 1000 }),
       });
@@ -182,7 +186,7 @@ export const runCommand: Command = {
       lock.release();
     }
   },
-};
+});
 
 async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], yes: boolean): Promise<void> {
   if (yes || todo.length === 0) return;

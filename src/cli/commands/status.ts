@@ -6,17 +6,20 @@ import { readJournal } from '../../state/journal.js';
 import { VERSION } from '../../version.js';
 import { positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import type { Command } from '../io.js';
+import { defineCommand } from '../io.js';
+import { MODELS_OPTION, OUTPUT_FOLDER_OPTION, PRICES_OPTION } from '../common-options.js';
 import { JOURNAL_FILE, outputDirFor } from '../output-folder.js';
 import { formatReportSummary } from '../report-summary.js';
 
-const USAGE = 'klingrun status <manifest> [--output DIR]';
+const USAGE = 'klingrun status <manifest> [options]';
 
-export const statusCommand: Command = {
-  name: 'status',
-  summary: 'Summarize a batch from its journal, without any network call.',
+export const statusCommand = defineCommand({
   usage: USAGE,
-  options: { output: { type: 'string' }, prices: { type: 'string' }, models: { type: 'string' } },
+  options: { output: OUTPUT_FOLDER_OPTION, prices: PRICES_OPTION, models: MODELS_OPTION },
+  examples: [
+    { command: 'klingrun status jobs/example.yaml', description: 'where the example batch stands, from output/example/state.jsonl' },
+    { command: 'klingrun status jobs/dataset.yaml --output out/shard-2', description: 'a batch run with --output' },
+  ],
   async run(args, io) {
     const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
     const loaded = await loadPlan(manifestPath, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
@@ -31,4 +34,4 @@ export const statusCommand: Command = {
     io.stdout(`${loaded.plan.name} (${where}/)\n\n${formatReportSummary(report)}\n`);
     return EXIT.ok;
   },
-};
+});
