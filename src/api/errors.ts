@@ -62,7 +62,7 @@ export class ProviderError extends Error {
   }
 }
 
-/** Classify a provider body code (table in shared/kling-api.md). */
+/** Classify a provider body code (table in docs/api.md). */
 export function classifyCode(code: number): ErrorClass {
   if (code >= 1000 && code <= 1004) return 'fatal-run';
   if (code >= 1100 && code <= 1103) return 'fatal-run';

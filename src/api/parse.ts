@@ -1,5 +1,5 @@
 // Turning one HTTP answer into a Task, a Task[] or a classified ProviderError. Both envelope
-// shapes of shared/kling-api.md are accepted, anything else fails loudly with a short,
+// shapes of docs/api.md are accepted, anything else fails loudly with a short,
 // key-free excerpt of what came back. Pure: http.ts does the I/O.
 import { z } from 'zod';
 import { type ErrorClass, type ProviderErrorCode, ProviderError, classifyCode, classifyHttpStatus, parseRetryAfter } from './errors.js';

@@ -22,7 +22,7 @@ export const TASK_STATUSES = ['submitted', 'processing', 'succeed', 'failed'] as
 /** API defaults for fields a request leaves out (from the OpenAPI document). */
 export const API_DEFAULTS = { model_name: 'kling-v1', mode: 'std', duration: '5' } as const;
 
-/** Input limits from shared/kling-api.md. */
+/** Input limits (docs/api.md). */
 export const LIMITS = {
   promptMax: 500,
   negativePromptMax: 200,

@@ -1,5 +1,5 @@
-// What to do next with a job, decided from its replayed state alone. Every resume rule of
-// shared/design.md is a row here, and a row in test/actions.test.ts.
+// What to do next with a job, decided from its replayed state alone. Every resume rule (the table
+// in the README's "why reruns are safe") is a row here, and a row in test/actions.test.ts.
 import type { JobState } from './job-state.js';
 
 export type Action =

@@ -17,7 +17,7 @@ export interface RunOptionsInput {
   readonly download_concurrency?: number;
 }
 
-/** Safe for a new account (shared/kling-api.md: 1-5 minute tasks, 30-60 minute deadline). */
+/** Safe for a new account (docs/api.md: 1-5 minute tasks, 30-60 minute deadline). */
 export const DEFAULT_RUN_OPTIONS = {
   concurrency: 5,
   rpm: 30,
