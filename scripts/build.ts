@@ -7,7 +7,7 @@
 // `--js` builds the JavaScript and the data only (about a second): the test suite does that first,
 // so tests that start the CLI as a user would always run the current sources.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -59,6 +59,12 @@ function writeAtomic(path: string, contents: Uint8Array): void {
   renameSync(temp, path);
 }
 
+/** Copies a file, or a folder's files, with writeAtomic. */
+function copyAtomic(from: string, to: string): void {
+  if (statSync(from).isDirectory()) for (const name of readdirSync(from)) copyAtomic(join(from, name), join(to, name));
+  else writeAtomic(to, readFileSync(from));
+}
+
 /** The JavaScript and the data files. */
 export async function buildJs(): Promise<void> {
   const result = await build({
@@ -79,7 +85,7 @@ export async function buildJs(): Promise<void> {
     logLevel: 'warning',
   });
   for (const file of result.outputFiles) writeAtomic(file.path, file.contents);
-  for (const asset of ASSETS) cpSync(join(SRC, asset), join(DIST, asset), { recursive: true });
+  for (const asset of ASSETS) copyAtomic(join(SRC, asset), join(DIST, asset));
 }
 
 /** Type declarations for the library, laid out like src/ (dist/index.d.ts first). */
