@@ -88,7 +88,7 @@ export async function buildJs(): Promise<void> {
   for (const asset of ASSETS) copyAtomic(join(SRC, asset), join(DIST, asset));
 }
 
-/** Type declarations for the library, laid out like src/ (dist/index.d.ts first). */
+/** Type declarations, laid out like src/, so dist/index.d.ts describes dist/index.js. */
 function buildTypes(): void {
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
 }
