@@ -10,6 +10,7 @@ import { planCase } from './plan.js';
 import { pollCostCase } from './poll-cost.js';
 import { rateLimitCase } from './rate-limit.js';
 import { replayCase, scaleRunCase } from './scale.js';
+import { startupCase } from './startup.js';
 import { limitBelowCase, stormCase } from './storm.js';
 import { tableCase } from './table.js';
 import { throughputCase } from './throughput.js';
@@ -48,6 +49,7 @@ export const CASES: readonly BenchCase[] = [
   pollCostCase,
   replayCase,
   scaleRunCase,
+  startupCase,
 ];
 
 interface Measured {

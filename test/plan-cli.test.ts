@@ -42,7 +42,7 @@ describe('klingrun validate', () => {
 
   it('needs at least one manifest', async () => {
     const result = await runCommand(validateCommand, { positionals: [] }, ROOT);
-    expect(result).toMatchObject({ code: 2, stderr: 'error: Name at least one manifest. Usage: klingrun validate <manifest>… [--models <file>]\n' });
+    expect(result).toMatchObject({ code: 2, stderr: 'error: Name at least one manifest. Usage: klingrun validate <manifest>… [options]\n' });
   });
 });
 

@@ -1,20 +1,24 @@
 // Typed readers for parsed command-line options, with messages that echo the bad value.
 import { UsageError } from '../errors.js';
 import type { CommandArgs } from './io.js';
+import type { OptionName, OptionTable } from './options.js';
 
-export function stringOption(args: CommandArgs, name: string): string | undefined {
-  const value = args.values[name];
+// The name parameters are typed by the command's option table: reading an undeclared option is a
+// compile error, so every option the code reads is one its help documents.
+
+export function stringOption<O extends OptionTable>(args: CommandArgs<O>, name: OptionName<O, 'string'>): string | undefined {
+  const value: unknown = args.values[name];
   return typeof value === 'string' ? value : undefined;
 }
 
-export function booleanOption(args: CommandArgs, name: string): boolean {
+export function booleanOption<O extends OptionTable>(args: CommandArgs<O>, name: OptionName<O, 'boolean'>): boolean {
   return args.values[name] === true;
 }
 
 /** A numeric option, e.g. `--concurrency 5`; undefined when absent. */
-export function numberOption(
-  args: CommandArgs,
-  name: string,
+export function numberOption<O extends OptionTable>(
+  args: CommandArgs<O>,
+  name: OptionName<O, 'string'>,
   rule: { integer?: boolean; min?: number; max?: number } = {},
 ): number | undefined {
   const raw = stringOption(args, name);
@@ -33,7 +37,7 @@ export function numberOption(
 }
 
 /** Exactly `count` positional arguments, named for the message. */
-export function positionals(args: CommandArgs, names: readonly string[], usage: string): string[] {
+export function positionals(args: Pick<CommandArgs, 'positionals'>, names: readonly string[], usage: string): string[] {
   if (args.positionals.length !== names.length) {
     throw new UsageError(
       `Expected ${names.map((n) => `<${n}>`).join(' ')}, got ${args.positionals.length} argument(s). Usage: ${usage}`,

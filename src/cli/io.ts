@@ -1,4 +1,6 @@
 // What a command may touch of the outside world. main.ts builds the real one; tests build their own.
+import type { OptionTable, OptionValues } from './options.js';
+
 export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
@@ -14,18 +16,36 @@ export interface CliIO {
   readonly signal: AbortSignal;
 }
 
-export interface CommandArgs {
-  readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+/** A command's parsed arguments; `values` is typed by its option table. */
+export interface CommandArgs<O extends OptionTable = OptionTable> {
+  readonly values: OptionValues<O>;
   readonly positionals: readonly string[];
 }
 
-export interface Command {
-  readonly name: string;
-  readonly summary: string;
-  /** One-line synopsis, e.g. `klingrun plan <manifest> [--json]`. */
+/** One example for `--help` and the README: the command line and what it does. */
+export interface Example {
+  readonly command: string;
+  readonly description: string;
+}
+
+/**
+ * One command. Its name and one-line summary live in commands/index.ts, so `klingrun --help`
+ * lists every command without loading any of them.
+ */
+export interface Command<O extends OptionTable = OptionTable> {
+  /** The synopsis, e.g. `klingrun plan <manifest> [options]`. */
   readonly usage: string;
-  /** util.parseArgs option definitions. */
-  readonly options: Readonly<Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>;
+  /** Every option the command accepts: parsing and help are both generated from it (options.ts). */
+  readonly options: O;
+  /** Two or three, each a command line the parser accepts (checked by test/help.test.ts). */
+  readonly examples: readonly Example[];
+  /** Environment variables the command reads beyond its options' own, for help. */
+  readonly environment?: readonly { readonly name: string; readonly description: string }[];
   /** Resolves to the exit code. Throws KlingrunError / ProviderError for failures. */
-  run(args: CommandArgs, io: CliIO): Promise<number>;
+  run(args: CommandArgs<O>, io: CliIO): Promise<number>;
+}
+
+/** Declares a command, keeping its option table's literal type for typed option reading. */
+export function defineCommand<const O extends OptionTable>(command: Command<O>): Command<O> {
+  return command;
 }

@@ -1,12 +1,13 @@
 // The CLI entry: builds the real io and runs the CLI (run-cli.ts) on process.argv.
 // The only module that touches process.argv, process.env and process.exit.
-import { createInterface } from 'node:readline/promises';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { redactor } from './redact.js';
 import { main } from './run-cli.js';
 
 async function confirmOnTerminal(question: string): Promise<boolean> {
+  // Loaded on first use: most commands never ask, and start-up counts (npm run bench -- startup).
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`${question} [y/N] `);

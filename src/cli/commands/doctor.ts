@@ -4,17 +4,18 @@
 // and whether lookups by external_task_id work. One line per check; what it learnt is saved for `run`.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createClient } from '../../api/client.js';
+import { DEFAULT_BASE_URL, createClient } from '../../api/client.js';
 import { ProviderError } from '../../api/errors.js';
 import type { ProviderClient } from '../../api/provider.js';
 import type { Task } from '../../api/schemas.js';
 import { UsageError } from '../../errors.js';
 import { booleanOption, stringOption } from '../args.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
-import type { CliIO, Command } from '../io.js';
+import { CACHE_ENV, KEY_ENV } from '../common-options.js';
+import { type CliIO, defineCommand } from '../io.js';
 import { type ProviderFacts, normalizeBaseUrl, writeProviderFacts } from '../provider-facts.js';
 
-const USAGE = 'klingrun doctor [--base-url URL] [--emulator]';
+const USAGE = 'klingrun doctor [options]';
 
 /** A task id in Kling's format that no account holds: looking it up can only answer "not found" or refuse the key. */
 const NO_SUCH_TASK = '0000000000000000000';
@@ -178,11 +179,18 @@ function lookupLine(lookup: ProviderFacts['lookup_by_external_id'], list: Provid
 
 const format = (lines: readonly Line[]): string => lines.map((line) => `  ${line.check.padEnd(13)} ${line.verdict.padEnd(14)} ${line.meaning}`).join('\n');
 
-export const doctorCommand: Command = {
-  name: 'doctor',
-  summary: 'Check the key, the base URL and what the provider offers, with free requests only.',
+export const doctorCommand = defineCommand({
   usage: USAGE,
-  options: { 'base-url': { type: 'string' }, emulator: { type: 'boolean' } },
+  options: {
+    'base-url': { type: 'string', value: 'URL', description: "the API's base URL to check", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL' },
+    emulator: { type: 'boolean', description: 'check the built-in offline emulator instead (nothing is saved)' },
+  },
+  environment: [KEY_ENV, CACHE_ENV],
+  examples: [
+    { command: 'klingrun doctor', description: 'check the key and the service before a large batch; run uses what it learns' },
+    { command: 'klingrun doctor --base-url https://proxy.example.com', description: 'check a proxy or another gateway' },
+    { command: 'klingrun doctor --emulator', description: 'see what the checks look like, offline' },
+  ],
   async run(args, io: CliIO) {
     if (args.positionals.length > 0) throw new UsageError(`Unexpected argument \`${args.positionals[0]}\`. Usage: ${USAGE}`);
     const useEmulator = booleanOption(args, 'emulator');
@@ -216,4 +224,4 @@ export const doctorCommand: Command = {
       await emulator?.close();
     }
   },
-};
+});

@@ -2,30 +2,46 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { loadEmulatorConfig, startEmulator, type EmulatorOptionsInput } from '../../emulator/index.js';
-import { PROFILES } from '../../emulator/options.js';
+import { PROFILES, resolveOptions } from '../../emulator/options.js';
 import { booleanOption, numberOption, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import type { CliIO, Command, CommandArgs } from '../io.js';
+import { type CliIO, type CommandArgs, defineCommand } from '../io.js';
 
-const USAGE =
-  'klingrun emulate [--port N] [--config file.yaml] [--profile default|live] [--time-scale X] [--concurrency N] [--rpm N] [--balance USD] [--duplicate-external-id reject|return-existing|accept] [--no-external-id-lookup] [--key K]…';
+const USAGE = 'klingrun emulate [options]';
 const DUPLICATE_BEHAVIOURS = ['reject', 'return-existing', 'accept'] as const;
+/** The emulator's own defaults, shown in help. */
+const DEFAULTS = resolveOptions({});
+
+const OPTIONS = {
+  port: { type: 'string', value: 'N', description: 'the port to listen on, on 127.0.0.1', defaultText: `${DEFAULTS.port}, any free port` },
+  config: { type: 'string', value: 'FILE', description: 'a YAML file of emulator options, faults included; flags override it' },
+  profile: { type: 'string', value: PROFILES.join('|'), description: 'answer as the documents say (default) or as the live service does (nulls, 400/1201 "not found", final_unit_deduction)', defaultText: DEFAULTS.profile },
+  'tasks-file': { type: 'string', value: 'FILE', description: 'keep the tasks in FILE, so a restarted emulator knows them', defaultText: 'none: tasks live as long as the emulator' },
+  'time-scale': { type: 'string', value: 'X', description: 'real time per emulated time: 0.01 makes a 65-second task take 0.65 s', defaultText: String(DEFAULTS.timeScale) },
+  concurrency: { type: 'string', value: 'N', description: 'unfinished tasks per key; one more is refused with code 1303', defaultText: String(DEFAULTS.concurrency) },
+  rpm: { type: 'string', value: 'N', description: 'requests per minute per key; more are refused with code 1302', defaultText: String(DEFAULTS.rpm) },
+  balance: { type: 'string', value: 'USD', description: 'account balance; a create beyond it is refused with code 1102', defaultText: 'unlimited' },
+  'duplicate-external-id': { type: 'string', value: 'HOW', description: `what a create with a used external_task_id does: ${DUPLICATE_BEHAVIOURS.join(', ')}`, defaultText: DEFAULTS.duplicateExternalId },
+  'no-external-id-lookup': { type: 'boolean', description: 'find tasks by task_id only, like a provider without external-id lookups' },
+  key: { type: 'string', value: 'K', multiple: true, description: 'an API key the emulator accepts', defaultText: DEFAULTS.keys.join(', ') },
+} as const;
 
 /** A flag that takes one of a few words. */
-function choiceOption(args: CommandArgs, name: string, choices: readonly string[]): string | undefined {
+function choiceOption(args: CommandArgs<typeof OPTIONS>, name: 'duplicate-external-id' | 'profile', choices: readonly string[]): string | undefined {
   const value = stringOption(args, name);
   if (value !== undefined && !choices.includes(value)) throw new UsageError(`Expected \`--${name}\` to be one of ${choices.join(', ')}, got \`${value}\`.`);
   return value;
 }
 
 /** Flags given on the command line, as emulator options (absent flags leave the file's values). */
-function flagOptions(args: CommandArgs): EmulatorOptionsInput {
+function flagOptions(args: CommandArgs<typeof OPTIONS>): EmulatorOptionsInput {
   const options: Record<string, unknown> = {
     port: numberOption(args, 'port', { integer: true, min: 0, max: 65535 }),
     timeScale: numberOption(args, 'time-scale', { min: 0 }),
     concurrency: numberOption(args, 'concurrency', { integer: true, min: 1 }),
     rpm: numberOption(args, 'rpm', { integer: true, min: 1 }),
     balanceUsd: numberOption(args, 'balance', { min: 0 }),
+    tasksFile: stringOption(args, 'tasks-file'),
   };
   if (options.timeScale === 0) throw new UsageError('Expected `--time-scale` to be a number > 0 (e.g. 0.001: a 3-minute task takes 180 ms), got `0`.');
   options.duplicateExternalId = choiceOption(args, 'duplicate-external-id', DUPLICATE_BEHAVIOURS);
@@ -43,27 +59,21 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-export const emulateCommand: Command = {
-  name: 'emulate',
-  summary: 'Run the offline emulator of the CometAPI Kling API until Ctrl-C',
+export const emulateCommand = defineCommand({
   usage: USAGE,
-  options: {
-    port: { type: 'string' },
-    config: { type: 'string' },
-    profile: { type: 'string' },
-    'time-scale': { type: 'string' },
-    concurrency: { type: 'string' },
-    rpm: { type: 'string' },
-    balance: { type: 'string' },
-    'duplicate-external-id': { type: 'string' },
-    'no-external-id-lookup': { type: 'boolean' },
-    key: { type: 'string', multiple: true },
-  },
-  async run(args: CommandArgs, io: CliIO): Promise<number> {
+  options: OPTIONS,
+  examples: [
+    { command: 'klingrun emulate --port 8787 --time-scale 0.01', description: 'a local API at 100× speed, for curl or any client' },
+    { command: 'klingrun emulate --config faults.yaml --rpm 60', description: 'with injected faults from a file and a tight rate limit' },
+    { command: 'klingrun emulate --profile live --tasks-file tasks.jsonl', description: 'answering as the live service does, keeping its tasks across restarts' },
+  ],
+  async run(args, io: CliIO): Promise<number> {
     if (args.positionals.length > 0) throw new UsageError(`Unexpected argument \`${args.positionals[0]}\`. Usage: ${USAGE}`);
     const file = stringOption(args, 'config');
     const fromFile = file === undefined ? {} : loadEmulatorConfig(resolve(io.cwd, file), file);
-    const options = { ...fromFile, ...flagOptions(args) };
+    const given = { ...fromFile, ...flagOptions(args) };
+    // A relative task file is the command's (the config file's value too: it names a file of the user's).
+    const options = given.tasksFile === undefined ? given : { ...given, tasksFile: resolve(io.cwd, given.tasksFile) };
     const emulator = await startEmulator(options);
     // The default key is a public fixture; keys the user chose may be real ones, so they stay hidden.
     const key = options.keys === undefined ? 'COMETAPI_KEY=emulator-key' : `one of the ${options.keys.length} key(s) you configured (not shown)`;
@@ -83,4 +93,4 @@ export const emulateCommand: Command = {
     io.stdout(`Emulator stopped: ${stats.tasksCreated} task(s) created, $${stats.billedUsd.toFixed(2)} billed.\n`);
     return EXIT.ok;
   },
-};
+});

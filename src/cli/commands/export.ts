@@ -12,10 +12,11 @@ import { REPORT_STATUSES, type ReportStatus } from '../../report/schema.js';
 import { writeFileAtomic } from '../../report/write.js';
 import { booleanOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import type { Command } from '../io.js';
+import { defineCommand } from '../io.js';
+import { MODELS_OPTION, OUTPUT_FOLDER_OPTION, PRICES_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 
-const USAGE = 'klingrun export <manifest|output-folder> [--format jsonl|csv] [--status succeeded[,…]] [--out FILE] [--absolute-paths] [--copy-to DIR] [--output DIR]';
+const USAGE = 'klingrun export <manifest|output-folder> [options]';
 
 function formatOf(text: string | undefined): ExportFormat {
   if (text === undefined) return 'jsonl';
@@ -33,20 +34,22 @@ function statusesOf(text: string | undefined): ReadonlySet<ReportStatus> | undef
   return new Set(names as ReportStatus[]);
 }
 
-export const exportCommand: Command = {
-  name: 'export',
-  summary: 'Write one row per clip (JSONL or CSV) with its metadata; --copy-to makes a dataset folder.',
+export const exportCommand = defineCommand({
   usage: USAGE,
   options: {
-    format: { type: 'string' },
-    status: { type: 'string' },
-    out: { type: 'string' },
-    'copy-to': { type: 'string' },
-    'absolute-paths': { type: 'boolean' },
-    output: { type: 'string' },
-    prices: { type: 'string' },
-    models: { type: 'string' },
+    format: { type: 'string', value: EXPORT_FORMATS.join('|'), description: 'JSON Lines or CSV (RFC 4180)', defaultText: 'jsonl' },
+    status: { type: 'string', value: 'STATUS[,…]', description: 'only jobs in these states, e.g. succeeded or failed,timed_out', defaultText: 'every job' },
+    out: { type: 'string', value: 'FILE', description: 'write the rows to FILE instead of stdout' },
+    'copy-to': { type: 'string', value: 'DIR', description: 'copy the clips flat into DIR, their source images into DIR/images/, and metadata.jsonl beside them (a Hugging Face videofolder)' },
+    'absolute-paths': { type: 'boolean', description: 'give absolute paths in the rows instead of paths relative to the output folder' },
+    output: OUTPUT_FOLDER_OPTION,
+    prices: PRICES_OPTION,
+    models: MODELS_OPTION,
   },
+  examples: [
+    { command: 'klingrun export output/example --format csv --status succeeded > clips.csv', description: 'one CSV row per finished clip' },
+    { command: 'klingrun export output/example --copy-to dataset/', description: 'a dataset folder: the clips and metadata.jsonl' },
+  ],
   async run(args, io) {
     const [target] = positionals(args, ['manifest|output-folder'], USAGE) as [string];
     const format = formatOf(stringOption(args, 'format'));
@@ -81,4 +84,4 @@ export const exportCommand: Command = {
     }
     return EXIT.ok;
   },
-};
+});

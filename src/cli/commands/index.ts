@@ -1,12 +1,20 @@
-// Every command of the CLI, in the order `klingrun --help` lists them.
+// Every command of the CLI, in the order `klingrun --help` lists them. Each is loaded only when it
+// runs (or shows its help): `klingrun --version` and `klingrun validate` do not pay for the runner,
+// the emulator or the report. A new command is one entry here and one file beside this one.
+import type { CommandSummary } from '../help.js';
 import type { Command } from '../io.js';
-import { doctorCommand } from './doctor.js';
-import { emulateCommand } from './emulate.js';
-import { exportCommand } from './export.js';
-import { planCommand } from './plan.js';
-import { reportCommand } from './report.js';
-import { runCommand } from './run.js';
-import { statusCommand } from './status.js';
-import { validateCommand } from './validate.js';
 
-export const commands: readonly Command[] = [validateCommand, planCommand, runCommand, statusCommand, reportCommand, exportCommand, doctorCommand, emulateCommand];
+export interface CommandEntry extends CommandSummary {
+  load(): Promise<Command>;
+}
+
+export const commands: readonly CommandEntry[] = [
+  { name: 'validate', summary: 'Check manifests (fields, matrix, images, model rules) without calling the API.', load: async () => (await import('./validate.js')).validateCommand },
+  { name: 'plan', summary: 'Show the jobs a manifest would run and their estimated cost (--json: the whole plan).', load: async () => (await import('./plan.js')).planCommand },
+  { name: 'run', summary: 'Run a manifest: submit, poll, download, report. Rerun the same command to resume.', load: async () => (await import('./run.js')).runCommand },
+  { name: 'status', summary: 'Summarize a batch from its journal and the clips on disk, without any network call.', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'report', summary: 'Rebuild report.json from the journal; --html adds the comparison gallery; --merge joins shards.', load: async () => (await import('./report.js')).reportCommand },
+  { name: 'export', summary: 'Write one row per clip (JSONL or CSV) with its metadata; --copy-to makes a dataset folder.', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'doctor', summary: 'Check the key, the base URL and what the provider offers, with free requests only.', load: async () => (await import('./doctor.js')).doctorCommand },
+  { name: 'emulate', summary: 'Run the offline emulator of the CometAPI Kling API until Ctrl-C.', load: async () => (await import('./emulate.js')).emulateCommand },
+];

@@ -11,9 +11,10 @@ import { booleanOption, positionals, stringOption } from '../args.js';
 import { alignTable, variantColumns } from '../variant-table.js';
 import { EXIT } from '../exit-codes.js';
 import { JOURNAL_FILE, outputDirFor } from '../output-folder.js';
-import type { CliIO, Command } from '../io.js';
+import { type CliIO, defineCommand } from '../io.js';
+import { MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 
-const USAGE = 'klingrun plan <manifest> [--json] [--prices <file>] [--models <file>] | klingrun plan [<manifest>] --check <report.json>';
+const USAGE = 'klingrun plan <manifest> [options] | klingrun plan [<manifest>] --check <report.json>';
 
 const usd = (value: number) => value.toFixed(2);
 
@@ -55,11 +56,19 @@ export function reportWarnings(plan: Plan, file: string, io: CliIO): void {
   for (const warning of plan.warnings) io.stderr(`warning: ${file}: ${warning}\n`);
 }
 
-export const planCommand: Command = {
-  name: 'plan',
-  summary: 'Show the jobs a manifest would run and their estimated cost (--json: the whole plan).',
+export const planCommand = defineCommand({
   usage: USAGE,
-  options: { json: { type: 'boolean' }, prices: { type: 'string' }, models: { type: 'string' }, check: { type: 'string' } },
+  options: {
+    json: { type: 'boolean', description: 'print the whole plan as JSON (ids, requests, image references), the same bytes on any machine' },
+    check: { type: 'string', value: 'REPORT', description: "tell whether the manifest and today's images still make the plan of a run's report.json (exit 1: changed)" },
+    prices: PRICES_OPTION,
+    models: MODELS_OPTION,
+  },
+  examples: [
+    { command: 'klingrun plan jobs/example.yaml', description: 'jobs and estimated cost by model, mode and duration' },
+    { command: 'klingrun plan jobs/sweep.yaml --json > plan.json', description: 'the whole plan, for review or a diff' },
+    { command: 'klingrun plan --check output/example/report.json', description: 'has anything changed since that run?' },
+  ],
   async run(args, io) {
     const check = stringOption(args, 'check');
     if (check !== undefined) return checkAgainstReport(check, args.positionals[0], io, { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
@@ -84,4 +93,4 @@ export const planCommand: Command = {
     }
     return EXIT.ok;
   },
-};
+});

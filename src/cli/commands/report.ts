@@ -9,11 +9,20 @@ import type { Report } from '../../report/schema.js';
 import { writeFileAtomic } from '../../report/write.js';
 import { booleanOption, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import type { CliIO, Command, CommandArgs } from '../io.js';
+import { type CliIO, type CommandArgs, defineCommand } from '../io.js';
+import { MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { formatReportSummary } from '../report-summary.js';
 
-const USAGE = 'klingrun report <manifest|output-folder> [--html] [--output DIR] | --merge <folder>… --output DIR';
+const USAGE = 'klingrun report <manifest|output-folder> [options] | klingrun report --merge <folder>… --output DIR';
+
+const OPTIONS = {
+  html: { type: 'boolean', description: 'also write gallery.html, the side-by-side comparison page' },
+  output: { type: 'string', value: 'DIR', description: "the run's output folder when it is not the default; with --merge, where the merged folder goes", defaultText: 'output/<name>/ in the current folder' },
+  merge: { type: 'boolean', description: 'merge the output folders given as arguments (the shards of one batch) into --output' },
+  prices: PRICES_OPTION,
+  models: MODELS_OPTION,
+} as const;
 
 function done(io: CliIO, report: Report, dir: string, files: readonly string[]): number {
   const where = `${relative(io.cwd, dir) || '.'}/`;
@@ -22,7 +31,7 @@ function done(io: CliIO, report: Report, dir: string, files: readonly string[]):
   return EXIT.ok;
 }
 
-async function merge(args: CommandArgs, io: CliIO): Promise<number> {
+async function merge(args: CommandArgs<typeof OPTIONS>, io: CliIO): Promise<number> {
   const output = stringOption(args, 'output');
   if (args.positionals.length === 0 || output === undefined) throw new UsageError(`--merge needs the output folders to merge and --output DIR for the result. Usage: ${USAGE}`);
   const dest = resolve(io.cwd, output);
@@ -35,11 +44,13 @@ async function merge(args: CommandArgs, io: CliIO): Promise<number> {
   return done(io, merged.report, dest, [REPORT_FILE, GALLERY_FILE, `${merged.videos.length} video(s)`]);
 }
 
-export const reportCommand: Command = {
-  name: 'report',
-  summary: 'Rebuild report.json from the journal; --html adds the comparison gallery; --merge joins shards.',
+export const reportCommand = defineCommand({
   usage: USAGE,
-  options: { html: { type: 'boolean' }, output: { type: 'string' }, merge: { type: 'boolean' }, prices: { type: 'string' }, models: { type: 'string' } },
+  options: OPTIONS,
+  examples: [
+    { command: 'klingrun report output/example --html', description: 'rebuild report.json and the gallery of a finished or partial run' },
+    { command: 'klingrun report --merge out/shard-1 out/shard-2 --output out/merged', description: 'join the output folders of a sharded batch' },
+  ],
   async run(args, io) {
     if (booleanOption(args, 'merge')) return merge(args, io);
     if (args.positionals.length !== 1) throw new UsageError(`Expected one manifest or output folder, got ${args.positionals.length} argument(s). Usage: ${USAGE}`);
@@ -63,4 +74,4 @@ export const reportCommand: Command = {
     }
     return done(io, loaded.report, loaded.dir, files);
   },
-};
+});

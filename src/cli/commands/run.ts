@@ -2,15 +2,18 @@
 // flags, the key, the summary and the confirmation before anything is paid, progress, the final
 // summary, and the exit code.
 import { join, relative } from 'node:path';
+import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from '../../api/client.js';
 import { ProviderError } from '../../api/errors.js';
 import { type WorkLeft, runBatch } from '../../batch.js';
 import { InputError, StateError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
+import { DEFAULT_RUN_OPTIONS } from '../../runner/options.js';
 import { parseShard } from '../../runner/select.js';
 import { createOutputFolder } from '../../state/output-folder.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import type { CliIO, Command } from '../io.js';
+import { type CliIO, defineCommand } from '../io.js';
+import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { outputDirFor } from '../output-folder.js';
 import { Progress } from '../progress.js';
@@ -18,8 +21,7 @@ import { formatReportSummary } from '../report-summary.js';
 import { type ProviderFacts, readProviderFacts } from '../provider-facts.js';
 import { formatSummary } from '../summary.js';
 
-const USAGE =
-  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--resubmit-unconfirmed] [--absence-window S] [--only failed|timed_out|<id-prefix>] [--shard i/n] [--request-timeout S] [--yes]';
+const USAGE = 'klingrun run <manifest> [options]';
 
 /** Above this estimate (or with unknown prices), a run without a terminal needs --yes. */
 export const CONFIRM_THRESHOLD_USD = 1;
@@ -35,29 +37,43 @@ function emulatorTasksFile(outputDir: string): string {
   return join(outputDir, 'emulator-tasks.jsonl');
 }
 
-export const runCommand: Command = {
-  name: 'run',
-  summary: 'Run a manifest: submit, poll, download, report. Rerun the same command to resume.',
+export const runCommand = defineCommand({
   usage: USAGE,
   options: {
-    concurrency: { type: 'string' },
-    rpm: { type: 'string' },
-    budget: { type: 'string' },
-    'base-url': { type: 'string' },
-    emulator: { type: 'boolean' },
-    output: { type: 'string' },
-    'poll-interval': { type: 'string' },
-    'task-timeout': { type: 'string' },
-    'retry-failed': { type: 'boolean' },
-    'resubmit-unconfirmed': { type: 'boolean' },
-    'absence-window': { type: 'string' },
-    only: { type: 'string' },
-    shard: { type: 'string' },
-    'request-timeout': { type: 'string' },
-    yes: { type: 'boolean', short: 'y' },
-    prices: { type: 'string' },
-    models: { type: 'string' },
+    concurrency: { type: 'string', value: 'N', description: 'tasks in flight at the provider', defaultText: String(DEFAULT_RUN_OPTIONS.concurrency) },
+    rpm: { type: 'string', value: 'N', description: 'requests per minute, all calls together', defaultText: String(DEFAULT_RUN_OPTIONS.rpm) },
+    budget: {
+      type: 'string',
+      value: 'USD',
+      description: 'hard cap on what the folder may cost (succeeded tasks, and every task that may be billed): a submit that would go over it is not sent',
+      defaultText: 'no cap',
+    },
+    'base-url': { type: 'string', value: 'URL', description: "the API's base URL", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL' },
+    emulator: { type: 'boolean', description: 'run against the built-in offline emulator (no key, no network, a fast clock; its tasks are kept in the output folder)' },
+    output: { type: 'string', value: 'DIR', description: 'where the videos, state.jsonl, report.json and gallery.html go', defaultText: "output/<name>/ of the manifest's project" },
+    'poll-interval': { type: 'string', value: 'S', description: 'poll every S seconds (± jitter) instead of adaptively', defaultText: 'adaptive' },
+    'task-timeout': { type: 'string', value: 'MIN', description: 'a task unfinished MIN minutes after the provider accepted it becomes timed_out', defaultText: String(DEFAULT_RUN_OPTIONS.task_timeout_min) },
+    'retry-failed': { type: 'boolean', description: 'resubmit failed and lost jobs as a new attempt with a new external_task_id' },
+    'resubmit-unconfirmed': { type: 'boolean', description: 'send again jobs whose earlier submit may have created a task that could not be found (this may pay twice)' },
+    'absence-window': {
+      type: 'string',
+      value: 'S',
+      description: 'how long a task must stay unfound after its submit before it counts as absent and is sent again',
+      defaultText: String(DEFAULT_RUN_OPTIONS.absence_window_s),
+    },
+    only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
+    shard: { type: 'string', value: 'i/n', description: 'run slice i of n (by job id): n machines split one batch with no overlap' },
+    'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000) },
+    yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown)' },
+    prices: PRICES_OPTION,
+    models: MODELS_OPTION,
   },
+  environment: [KEY_ENV, DEBUG_ENV, CACHE_ENV],
+  examples: [
+    { command: 'klingrun run jobs/example.yaml --emulator --yes', description: 'the demo: 8 jobs against the built-in emulator, offline' },
+    { command: 'klingrun run jobs/sweep.yaml --concurrency 10 --rpm 60 --budget 25', description: 'a real run within limits and a $25 cap (rerun the same line to resume)' },
+    { command: 'klingrun run jobs/dataset.yaml --shard 2/4 --output out/shard-2 --yes', description: 'the second of four slices, e.g. on one CI machine' },
+  ],
   async run(args, io) {
     const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
     const useEmulator = booleanOption(args, 'emulator');
@@ -140,7 +156,7 @@ export const runCommand: Command = {
       await emulator?.close();
     }
   },
-};
+});
 
 /** What the user should know before anything is paid. */
 function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFacts | null): string[] {

@@ -4,17 +4,21 @@ import { relative } from 'node:path';
 import { loadOutput } from '../../report/load-output.js';
 import { positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import type { Command } from '../io.js';
+import { defineCommand } from '../io.js';
+import { MODELS_OPTION, OUTPUT_FOLDER_OPTION, PRICES_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { formatReportSummary } from '../report-summary.js';
 
-const USAGE = 'klingrun status <manifest|output-folder> [--output DIR]';
+const USAGE = 'klingrun status <manifest|output-folder> [options]';
 
-export const statusCommand: Command = {
-  name: 'status',
-  summary: 'Summarize a batch from its journal and the clips on disk, without any network call.',
+export const statusCommand = defineCommand({
   usage: USAGE,
-  options: { output: { type: 'string' }, prices: { type: 'string' }, models: { type: 'string' } },
+  options: { output: OUTPUT_FOLDER_OPTION, prices: PRICES_OPTION, models: MODELS_OPTION },
+  examples: [
+    { command: 'klingrun status jobs/example.yaml', description: "where the example batch stands, from its journal (from any folder)" },
+    { command: 'klingrun status output/example', description: 'the same, given the output folder' },
+    { command: 'klingrun status jobs/dataset.yaml --output out/shard-2', description: 'a batch run with --output' },
+  ],
   async run(args, io) {
     const [target] = positionals(args, ['manifest|output-folder'], USAGE) as [string];
     const loaded = await loadOutput(target, {
@@ -33,4 +37,4 @@ export const statusCommand: Command = {
     io.stdout(`${report.manifest.name} (${where}/)\n\n${formatReportSummary(report)}\n`);
     return EXIT.ok;
   },
-};
+});

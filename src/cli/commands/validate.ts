@@ -8,10 +8,11 @@ import { variantKey } from '../../plan/variants.js';
 import { stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
-import type { Command } from '../io.js';
+import { defineCommand } from '../io.js';
+import { MODELS_OPTION } from '../common-options.js';
 import { reportWarnings } from './plan.js';
 
-const USAGE = 'klingrun validate <manifest>… [--models <file>]';
+const USAGE = 'klingrun validate <manifest>… [options]';
 
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -23,11 +24,13 @@ export function describePlan(plan: Plan): string {
   return `${count(plan.jobs.length, 'job')} from ${count(entries.size, 'entry', 'entries')} (${count(images.size, 'image')}, ${count(variants.size, 'variant')})`;
 }
 
-export const validateCommand: Command = {
-  name: 'validate',
-  summary: 'Check manifests (fields, matrix, images, model rules) without calling the API.',
+export const validateCommand = defineCommand({
   usage: USAGE,
-  options: { models: { type: 'string' } },
+  options: { models: MODELS_OPTION },
+  examples: [
+    { command: 'klingrun validate jobs/*.yaml', description: 'check every manifest in jobs/' },
+    { command: 'klingrun validate jobs/sweep.yaml --models my-models.yaml', description: 'check against your own model capability table' },
+  ],
   async run(args, io) {
     if (args.positionals.length === 0) throw new UsageError(`Name at least one manifest. Usage: ${USAGE}`);
     const models = loadModelTable(stringOption(args, 'models'));
@@ -46,4 +49,4 @@ export const validateCommand: Command = {
     }
     return failed ? EXIT.badInput : EXIT.ok;
   },
-};
+});
