@@ -1,40 +1,32 @@
 // klingrun as a library: plan a manifest, run it against the offline emulator, read the report.
 // Plain Node, no TypeScript needed:  node library.mjs [manifest]   (default: jobs/example.yaml)
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ConcurrencyGate, JOURNAL_FILE, REPORT_FILE, RequestLimiter, VERSION, buildReport, createClient, loadPlan,
-  openJournal, readReport, resolveRunOptions, runBatch, silentLogger, startEmulator, systemClock,
-} from 'klingrun';
+import { loadPlan, readReport, runBatch, startEmulator } from 'klingrun';
 
 // 1. Plan: every check `klingrun validate` makes; a ManifestError lists every problem with its line.
 const manifest = process.argv[2] ?? 'jobs/example.yaml';
-const { plan, manifestDir, manifestSha256 } = await loadPlan(manifest);
-console.log(`${plan.name}: ${plan.jobs.length} jobs`);
+const loaded = await loadPlan(manifest);
+console.log(`${loaded.plan.name}: ${loaded.plan.jobs.length} jobs`);
 
-// 2. Run against the emulator on 127.0.0.1, 100× faster than real time (a real run: the CometAPI
-//    base URL and your key instead). The journal makes a rerun of this script resume, never repay.
+// 2. Run the batch as `klingrun run` does (lock, journal, submit, poll, download, report.json),
+//    against the emulator on 127.0.0.1, 100× faster than real time. A real run: leave out baseUrl
+//    and pass your CometAPI key. The journal makes a rerun of this script resume, never pay twice.
 const emulator = await startEmulator({ timeScale: 0.01 });
-const outputDir = join('output', `${plan.name}-library`);
-mkdirSync(outputDir, { recursive: true });
-const journal = openJournal(join(outputDir, JOURNAL_FILE), { name: plan.name, toolVersion: VERSION });
-const options = resolveRunOptions([{ rpm: 6000, poll_interval_s: 0.25 }], false);
+const outputDir = join('output', `${loaded.plan.name}-library`);
 try {
   const result = await runBatch({
-    plan, manifestDir, outputDir, journal, options,
-    client: createClient({ baseUrl: emulator.url, apiKey: 'emulator-key' }),
-    limiter: new RequestLimiter({ rpm: options.rpm, clock: systemClock }),
-    gate: new ConcurrencyGate({ max: options.concurrency }),
-    clock: systemClock, random: Math.random, logger: silentLogger,
+    manifest: loaded,
+    outputDir,
+    baseUrl: emulator.url,
+    apiKey: 'emulator-key',
+    limits: { rpm: 6000, poll_interval_s: 0.25, absence_window_s: 1 },
+    beforeRun: (work) => console.log(`${work.toSubmit.length} to submit, ${work.todo.length - work.toSubmit.length} under way`),
   });
-  if (result.stopReason) console.error('stopped early:', result.stopReason);
+  if (result.run.stopReason) console.error('stopped early:', result.run.stopReason);
 } finally {
-  journal.close();
   await emulator.close();
 }
 
-// 3. The report: a pure function of the plan and the journal, validated when read back.
-const report = buildReport({ plan, events: journal.events, manifest: { path: manifest, sha256: manifestSha256 }, toolVersion: VERSION });
-writeFileSync(join(outputDir, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
-const { totals, jobs } = readReport(outputDir);
-console.log(`${totals.succeeded} of ${totals.jobs} succeeded; first video: ${jobs[0]?.video?.path}`);
+// 3. The report, as written to the output folder and validated when read back.
+const { totals, cost, jobs } = readReport(outputDir);
+console.log(`${totals.succeeded} of ${totals.jobs} succeeded, $${cost.certain_usd.toFixed(2)}; first video: ${jobs[0]?.video?.path}`);

@@ -10,7 +10,6 @@ import { planSha256 } from './plan/json.js';
 import type { Plan, PlannedJob } from './plan/schema.js';
 import { buildReport } from './report/build.js';
 import { writeGallery } from './report/gallery.js';
-import { JOURNAL_FILE, REPORT_FILE } from './report/load-output.js';
 import type { Report, Reproduce } from './report/schema.js';
 import { writeFileAtomic } from './report/write.js';
 import { nextAction } from './runner/actions.js';
@@ -23,7 +22,7 @@ import { type RunInput, type RunResult, runJobs } from './runner/run.js';
 import { type Shard, selectOnly, shardJobs } from './runner/select.js';
 import { openJournal } from './state/journal.js';
 import { acquireLock } from './state/lock.js';
-import { createOutputFolder, defaultOutputDir } from './state/output-folder.js';
+import { JOURNAL_FILE, REPORT_FILE, createOutputFolder, defaultOutputDir } from './state/output-folder.js';
 import { VERSION } from './version.js';
 
 export interface BatchOptions {

@@ -17,7 +17,7 @@ export type { FolderGuard, RunnableJob } from './runner/context.js';
 export { DEFAULT_RUN_OPTIONS, resolveRunOptions, type RunOptionsInput } from './runner/options.js';
 export type { Gate, Limiter, ResolvedRunOptions } from './runner/context.js';
 export { ConcurrencyGate, RequestLimiter } from './runner/limits.js';
-export type { JobState, Phase } from './runner/job-state.js';
+export { JournalState, type JobState, type Phase } from './runner/job-state.js';
 export { openJournal, readJournal, type Journal, type JournalOptions, type ReplayedJournal } from './state/journal.js';
 export type { JournalEvent } from './state/events.js';
 export { acquireLock, type Lock, type LockOptions } from './state/lock.js';
@@ -30,7 +30,8 @@ export { startEmulator, loadEmulatorConfig, type EmulatorHandle, type EmulatorOp
 
 // Reports, galleries, exports.
 export { buildReport, type ReportInput } from './report/build.js';
-export { JOURNAL_FILE, REPORT_FILE, readReport } from './report/load-output.js';
+export { readReport } from './report/load-output.js';
+export { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from './state/output-folder.js';
 export { REPORT_STATUSES, reportSchema, type Report, type ReportJob, type ReportStatus, type VariantSummary } from './report/schema.js';
 export { GALLERY_FILE, renderGallery, writeGallery } from './report/gallery.js';
 export { EXPORT_FORMATS, exportRows, formatRows, type ExportFormat, type ExportRow } from './report/export.js';

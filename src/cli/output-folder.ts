@@ -7,4 +7,4 @@ import type { CliIO } from './io.js';
 export const outputDirFor = (io: Pick<CliIO, 'cwd'>, manifestPath: string, name: string, flag: string | undefined): string =>
   flag === undefined ? defaultOutputDir(resolve(io.cwd, manifestPath), name) : resolve(io.cwd, flag);
 
-export { JOURNAL_FILE, REPORT_FILE } from '../report/load-output.js';
+export { JOURNAL_FILE, REPORT_FILE } from '../state/output-folder.js';

@@ -11,13 +11,11 @@ import { sha256Hex } from '../plan/ids.js';
 import { checkDownloads } from '../runner/clip-check.js';
 import { type JobState, JournalState } from '../runner/job-state.js';
 import { readJournal } from '../state/journal.js';
-import { defaultOutputDir } from '../state/output-folder.js';
+import { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from '../state/output-folder.js';
 import { VERSION } from '../version.js';
 import { buildReport } from './build.js';
 import { type Report, reportSchema } from './schema.js';
 
-export const REPORT_FILE = 'report.json';
-export const JOURNAL_FILE = 'state.jsonl';
 
 export interface LoadOutputOptions {
   /** Folder relative paths are resolved against. */

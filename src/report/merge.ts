@@ -13,7 +13,7 @@ import { VERSION } from '../version.js';
 import { buildReport, statusOf } from './build.js';
 import { placeFile } from './copy-file.js';
 import { RERUN_HINT } from './dataset-folder.js';
-import { JOURNAL_FILE, REPORT_FILE } from './load-output.js';
+import { JOURNAL_FILE, REPORT_FILE } from '../state/output-folder.js';
 import type { Report, ReportStatus } from './schema.js';
 import { writeFileAtomic } from './write.js';
 

@@ -4,6 +4,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import { StateError } from '../errors.js';
 
+/** The journal: the run's only memory. */
+export const JOURNAL_FILE = 'state.jsonl';
+/** The report, rewritten at the end of every run. */
+export const REPORT_FILE = 'report.json';
+
 /** A folder that holds one of these is a project's top: its `output/` is the default root. */
 const PROJECT_MARKERS = ['output', 'package.json', '.git'] as const;
 

@@ -3,7 +3,8 @@
 import { relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { GALLERY_FILE, writeGallery } from '../../report/gallery.js';
-import { JOURNAL_FILE, REPORT_FILE, loadOutput } from '../../report/load-output.js';
+import { loadOutput } from '../../report/load-output.js';
+import { JOURNAL_FILE, REPORT_FILE } from '../../state/output-folder.js';
 import { mergeOutputs, writeMerged } from '../../report/merge.js';
 import type { Report } from '../../report/schema.js';
 import { writeFileAtomic } from '../../report/write.js';
