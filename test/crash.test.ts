@@ -1,6 +1,7 @@
 // The crash suite's short form: the real CLI, SIGKILLed at seeded moments against an emulator full
 // of faults, rerun until the batch finishes, under every duplicate-id behaviour with external-id
-// lookups on and off; then the other ways a run dies: a torn journal line, a deleted video, a full
+// lookups and the list on and off, in both emulator profiles, and with lagging lookups and a large
+// account; then the other ways a run dies: a torn journal line, a deleted video, a full
 // disk, a second runner. The long form is `npm run soak`. Set CRASH_SEED to explore other seeds.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { EmulatorOptionsInput } from '../src/emulator/index.js';
 import { type DownloadFs, nodeDownloadFs } from '../src/runner/download.js';
 import { replay } from '../src/runner/job-state.js';
-import { CRASH_FAULTS, BEHAVIOURS, cliBatch, crashBatch, describeBehaviour, filesUnder, readReport, removeOutput, runInProcess } from './helpers/crash.js';
+import { BEHAVIOURS, type Behaviour, CRASH_FAULTS, PROFILES, type Profile, SHAPES, type WorldShape, cliBatch, crashBatch, describeBehaviour, filesUnder, readReport, removeOutput, runInProcess } from './helpers/crash.js';
 import { emulator } from './helpers/emulator.js';
 import { makePlan } from './helpers/runner-harness.js';
 
@@ -28,12 +29,19 @@ const SHORT_FAULTS: NonNullable<EmulatorOptionsInput['faults']> = [
   ...CRASH_FAULTS.map((fault) => (fault.kind === 'truncated-download' || fault.kind === 'storm1303' ? { ...fault, p: 0.1 } : fault)),
 ];
 
+/** Every behaviour in both profiles; the other shapes of the world with the behaviours they matter to. */
+const BATCHES = [
+  ...PROFILES.flatMap((profile) => BEHAVIOURS.map((behaviour) => ({ behaviour, profile, shape: SHAPES[0]! }))),
+  { behaviour: { duplicateExternalId: 'accept', externalIdLookup: true, listSupported: true }, profile: 'live', shape: SHAPES[1]! },
+  { behaviour: { duplicateExternalId: 'accept', externalIdLookup: false, listSupported: true }, profile: 'default', shape: SHAPES[2]! },
+] as const satisfies readonly { behaviour: Behaviour; profile: Profile; shape: WorldShape }[];
+
 describe('SIGKILL at random moments, rerun until the batch finishes', () => {
-  it.each(BEHAVIOURS.map((behaviour, i) => [describeBehaviour(behaviour), behaviour, SEED + i] as const))(
-    '%s: every job paid once, every video on disk with its sha256, no key anywhere',
-    async (_, behaviour, seed) => {
-      const result = await crashBatch({ seed, manifest: BATCH, behaviour, kills: 1, faults: SHORT_FAULTS, firstKill: 'pending-submit' });
-      const context = `seed ${seed} (CRASH_SEED=${SEED}), ${describeBehaviour(behaviour)}, runs: ${JSON.stringify(result.runs)}, output kept in ${result.outputDir}`;
+  it.each(BATCHES.map(({ behaviour, profile, shape }, i) => [describeBehaviour(behaviour, profile, shape), behaviour, profile, shape, SEED + i] as const))(
+    '%s: every job paid at most once, every video on disk with its sha256, no key anywhere',
+    async (_, behaviour, profile, shape, seed) => {
+      const result = await crashBatch({ seed, manifest: BATCH, behaviour, profile, shape, kills: 1, faults: SHORT_FAULTS, firstKill: 'pending-submit' });
+      const context = `seed ${seed} (CRASH_SEED=${SEED}), ${describeBehaviour(behaviour, profile, shape)}, runs: ${JSON.stringify(result.runs)}, output kept in ${result.outputDir}`;
       expect(result.problems, context).toEqual([]);
       expect(result.kills, context).toBe(1);
       removeOutput(result.outputDir);

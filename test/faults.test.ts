@@ -14,7 +14,7 @@ import { systemClock } from '../src/effects.js';
 import type { Plan } from '../src/plan/schema.js';
 import { replay } from '../src/runner/job-state.js';
 import type { JournalEvent } from '../src/state/events.js';
-import { type Exchange, type InProcessRun, cliBatch, filesUnder, leaksKey, readReport, runInProcess, sha256 } from './helpers/crash.js';
+import { type Exchange, type InProcessRun, PROFILES, cliBatch, filesUnder, leaksKey, readReport, runInProcess, sha256 } from './helpers/crash.js';
 import { body, call, create, emulator, get } from './helpers/emulator.js';
 import { makePlan } from './helpers/runner-harness.js';
 
@@ -146,9 +146,9 @@ function checkJob(emu: EmulatorHandle, run: InProcessRun, job: Plan['jobs'][numb
   expect(filesUnder(run.outputDir).filter((f) => f.endsWith('.part'))).toEqual([]);
 }
 
-describe('fault matrix: one fault, one phase, one job', () => {
+describe.each(PROFILES)('fault matrix (%s profile): one fault, one phase, one job', (profile) => {
   it.each(ROWS.map((row) => [`${row.phase}: ${row.name} (${row.kind} ×${row.count})`, row] as const))('%s', async (_, row) => {
-    const emu = await emulator(FAST);
+    const emu = await emulator({ ...FAST, profile });
     if (row.seeded) await seedAccount(emu);
     emu.configure({ faults: [{ kind: row.kind, on: [ROUTE[row.phase]], count: row.count, p: 1 }] });
     const plan = planOf();
@@ -198,6 +198,20 @@ const SCENARIOS: readonly ScenarioRow[] = [
     }),
   ),
   {
+    name: 'lost create answer, lookups lagging 10 s behind creates, duplicates accepted: found once visible, not paid twice',
+    emulator: { duplicateExternalId: 'accept', lookupLagS: 10, faults: [{ kind: 'lost-response', on: ['create'], count: 1 }] },
+    story: ['submitting', 'adopted by lookup', ...FINISH],
+    end: 'downloaded',
+    tasks: 1,
+  },
+  {
+    name: 'lost create answer, lookups off, a large account whose list stops after two pages, duplicates accepted: found in the list',
+    emulator: { duplicateExternalId: 'accept', externalIdLookup: false, foreignTasks: 1_500, listMaxPages: 2, faults: [{ kind: 'lost-response', on: ['create'], count: 1 }] },
+    story: ['submitting', 'adopted by list', ...FINISH],
+    end: 'downloaded',
+    tasks: 1,
+  },
+  {
     name: 'lost create answer, duplicates accepted, lookups on: adopted, not paid twice',
     emulator: { duplicateExternalId: 'accept', faults: [{ kind: 'lost-response', on: ['create'], count: 1 }] },
     story: ['submitting', 'adopted by lookup', ...FINISH],
@@ -222,9 +236,9 @@ const SCENARIOS: readonly ScenarioRow[] = [
   },
 ];
 
-describe('fault matrix: reconciling and refusals', () => {
+describe.each(PROFILES)('fault matrix (%s profile): reconciling and refusals', (profile) => {
   it.each(SCENARIOS.map((row) => [row.name, row] as const))('%s', async (_, row) => {
-    const emu = await emulator({ ...FAST, ...row.emulator });
+    const emu = await emulator({ ...FAST, profile, ...row.emulator });
     const plan = planOf(1, row.prompt);
     const job = plan.jobs[0]!;
     const run = await runRow(emu, plan);

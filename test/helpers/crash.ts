@@ -34,6 +34,23 @@ export interface Behaviour {
   readonly listSupported: boolean;
 }
 
+/** How the emulator answers: as the documents say, or as the live service does (nulls, 400/1201 "not found"…). */
+export type Profile = 'default' | 'live';
+export const PROFILES: readonly Profile[] = ['default', 'live'];
+
+/** Shapes of the world a batch meets besides faults: lookups that lag behind creates, a large account. */
+export interface WorldShape {
+  readonly name: string;
+  readonly emulator: EmulatorOptionsInput;
+}
+export const SHAPES: readonly WorldShape[] = [
+  { name: 'plain', emulator: {} },
+  // 20 emulated seconds at the crash suite's time scale: 80 ms, well inside a 0.5 s absence window.
+  { name: 'lagging lookups', emulator: { lookupLagS: 20 } },
+  // Other tools' tasks fill the account; the list stops answering after two pages of them.
+  { name: 'large account', emulator: { foreignTasks: 1_500, listMaxPages: 2 } },
+];
+
 /**
  * Every combination of what the provider does with a repeated external_task_id and how a task can
  * be found again. In each, no job is ever paid twice. Where a task can be found (lookups or the
@@ -47,8 +64,9 @@ export const BEHAVIOURS: readonly Behaviour[] = (['reject', 'return-existing', '
 /** Whether a lost answer's task can be found again (so every job must end with its video). */
 export const canFind = (b: Behaviour): boolean => b.externalIdLookup || b.listSupported;
 
-export const describeBehaviour = (b: Behaviour): string =>
-  `duplicate=${b.duplicateExternalId}, lookup=${b.externalIdLookup ? 'on' : 'off'}, list=${b.listSupported ? 'on' : 'off'}`;
+export const describeBehaviour = (b: Behaviour, profile: Profile = 'default', shape: WorldShape = SHAPES[0] as WorldShape): string =>
+  `duplicate=${b.duplicateExternalId}, lookup=${b.externalIdLookup ? 'on' : 'off'}, list=${b.listSupported ? 'on' : 'off'}` +
+  `${profile === 'live' ? ', live profile' : ''}${shape.name === 'plain' ? '' : `, ${shape.name}`}`;
 
 type FaultList = NonNullable<EmulatorOptionsInput['faults']>;
 
@@ -75,6 +93,10 @@ export interface CrashBatchOptions {
   /** Absolute path of the manifest. */
   readonly manifest: string;
   readonly behaviour: Behaviour;
+  /** @default 'default' */
+  readonly profile?: Profile;
+  /** @default plain */
+  readonly shape?: WorldShape;
   /** SIGKILLs to deliver before letting the batch finish. */
   readonly kills: number;
   readonly faults?: FaultList;
@@ -100,6 +122,8 @@ export interface RunRecord {
 export interface CrashBatchResult {
   readonly seed: number;
   readonly behaviour: Behaviour;
+  readonly profile: Profile;
+  readonly shape: WorldShape;
   readonly kills: number;
   readonly runs: readonly RunRecord[];
   readonly stats: EmulatorStats;
@@ -215,6 +239,8 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
     queueS: 5,
     processingS: 45,
     faults,
+    profile: options.profile ?? 'default',
+    ...options.shape?.emulator,
     ...options.behaviour,
   });
   const args = runArgs(options.manifest, emulator.url, outputDir);
@@ -259,7 +285,7 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
       const last = results.at(-1);
       problems.push(`last run's stderr (tail): ${last?.stderr.slice(-1500) ?? ''}`);
     }
-    return { seed: options.seed, behaviour: options.behaviour, kills, runs, stats: emulator.stats(), problems, outputDir, ms: Date.now() - started };
+    return { seed: options.seed, behaviour: options.behaviour, profile: options.profile ?? 'default', shape: options.shape ?? (SHAPES[0] as WorldShape), kills, runs, stats: emulator.stats(), problems, outputDir, ms: Date.now() - started };
   } finally {
     await emulator.close();
   }

@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../../src/effects.js';
-import { type Behaviour, type CrashBatchResult, BEHAVIOURS, crashBatch, describeBehaviour, removeOutput } from '../helpers/crash.js';
+import { type Behaviour, type CrashBatchResult, BEHAVIOURS, PROFILES, type Profile, SHAPES, type WorldShape, crashBatch, describeBehaviour, removeOutput } from '../helpers/crash.js';
 
 const MANIFEST = fileURLToPath(new URL('../fixtures/crash/soak.yaml', import.meta.url));
 
@@ -38,10 +38,14 @@ let failed: CrashBatchResult | undefined;
 for (let batch = 0; (kills < cycles || results.length === 0) && batch < maxBatches; batch++) {
   // Each batch draws from its own seed, so one failing batch can be replayed alone.
   const batchSeed = seed + batch;
+  // Behaviours, profiles and shapes cycle at co-prime periods (12, 2, 3): every combination comes round.
   const behaviour = BEHAVIOURS[batchSeed % BEHAVIOURS.length] as Behaviour;
+  const profile = PROFILES[batchSeed % PROFILES.length] as Profile;
+  const shape = SHAPES[Math.floor(batchSeed / BEHAVIOURS.length) % SHAPES.length] as WorldShape;
   const wanted = 3 + Math.floor(seededRandom(batchSeed ^ 0x5eed)() * 3);
-  console.log(`batch ${batch + 1} (seed ${batchSeed}, ${describeBehaviour(behaviour)}, ${wanted} kills)`);
-  const result = await crashBatch({ seed: batchSeed, manifest: MANIFEST, behaviour, kills: wanted, killWithinLines: 30, log: (line) => console.log(line) });
+  const name = describeBehaviour(behaviour, profile, shape);
+  console.log(`batch ${batch + 1} (seed ${batchSeed}, ${name}, ${wanted} kills)`);
+  const result = await crashBatch({ seed: batchSeed, manifest: MANIFEST, behaviour, profile, shape, kills: wanted, killWithinLines: 30, log: (line) => console.log(line) });
   results.push(result);
   kills += result.kills;
   if (result.problems.length > 0) {
@@ -53,7 +57,7 @@ for (let batch = 0; (kills < cycles || results.length === 0) && batch < maxBatch
 
 const rows = results.map((r) => [
   String(r.seed),
-  describeBehaviour(r.behaviour),
+  describeBehaviour(r.behaviour, r.profile, r.shape),
   String(r.kills),
   String(r.runs.length),
   String(r.stats.tasksCreated),
@@ -67,7 +71,7 @@ for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEn
 console.log(`${results.length} batch(es), ${kills} kills, ${results.reduce((n, r) => n + r.runs.length, 0)} runs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 if (failed) {
-  console.error(`\nFAILED: batch seed ${failed.seed} (${describeBehaviour(failed.behaviour)}); output kept in ${failed.outputDir}`);
+  console.error(`\nFAILED: batch seed ${failed.seed} (${describeBehaviour(failed.behaviour, failed.profile, failed.shape)}); output kept in ${failed.outputDir}`);
   for (const problem of failed.problems) console.error(`  - ${problem}`);
   console.error(`replay it: npm run soak -- --seed ${failed.seed} --batches 1`);
   process.exit(1);
