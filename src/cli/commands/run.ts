@@ -30,7 +30,7 @@ import { JOURNAL_FILE, REPORT_FILE, outputDirFor } from '../output-folder.js';
 import { formatReportSummary } from '../report-summary.js';
 
 const USAGE =
-  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--only failed|timed_out|<id-prefix>] [--shard i/n] [--request-timeout S] [--yes]';
+  'klingrun run <manifest> [--concurrency N] [--rpm N] [--budget USD] [--base-url URL] [--emulator] [--output DIR] [--poll-interval S] [--task-timeout MIN] [--retry-failed] [--only failed|timed_out|<id-prefix>] [--shard i/n] [--request-timeout S] [--break-lock] [--yes]';
 
 /** Above this estimate (or with unknown prices), a run without a terminal needs --yes. */
 export const CONFIRM_THRESHOLD_USD = 1;
@@ -56,6 +56,7 @@ export const runCommand: Command = {
     only: { type: 'string' },
     shard: { type: 'string' },
     'request-timeout': { type: 'string' },
+    'break-lock': { type: 'boolean' },
     yes: { type: 'boolean', short: 'y' },
     prices: { type: 'string' },
     models: { type: 'string' },
@@ -96,7 +97,10 @@ export const runCommand: Command = {
     const outputDir = outputDirFor(io, plan.name, stringOption(args, 'output'));
     mkdirSync(outputDir, { recursive: true });
     const logger = cliLogger(io.stderr, io.env.KLINGRUN_DEBUG === '1');
-    const lock = acquireLock(outputDir, { logger });
+    const lock = await acquireLock(outputDir, { logger, force: booleanOption(args, 'break-lock') });
+    // 'exit' also comes after process.exit (Ctrl-C twice) and an uncaught error, which skip `finally`.
+    const releaseOnExit = (): void => lock.release();
+    process.once('exit', releaseOnExit);
     const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey], timeScale: EMULATOR_TIME_SCALE }) : undefined;
     try {
       const journal = openJournal(join(outputDir, JOURNAL_FILE), { name: plan.name, toolVersion: VERSION, logger });
@@ -180,6 +184,7 @@ export const runCommand: Command = {
     } finally {
       await emulator?.close();
       lock.release();
+      process.off('exit', releaseOnExit);
     }
   },
 };
