@@ -110,6 +110,14 @@ describe.skipIf(!linux)('a holder that died, on this machine (real /proc)', () =
   });
 });
 
+describe('a starter watching a lease', () => {
+  it('keeps its process alive until the verdict, though the lease timers are unref\'d', async () => {
+    writeGeneration(1, { pid: 4242, host: 'elsewhere', started_at: '2025-06-01T00:00:00.000Z', boot_id: 'another-boot' });
+    const starter = startHolder([...HOLD, dir, '100', '500']);
+    expect(await starter.next('held')).toMatchObject({ event: 'held' });
+  });
+});
+
 const noUnshare = unshareUnusable();
 describe('a live holder in another pid namespace (unshare --pid)', () => {
   it.skipIf(noUnshare !== undefined)(`is refused with how to check and override; --break-lock takes it and the holder learns it lost${noUnshare ? ` (skipped: ${noUnshare})` : ''}`, async () => {

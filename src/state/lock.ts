@@ -216,11 +216,17 @@ async function judge(c: Context, top: Extract<Top, { kind: 'held' }>): Promise<s
   // The lease: alive if its mtime moves while we watch. Only our own sleeps are timed, so clocks of
   // other hosts do not matter; counting sleeps keeps a clock jump from cutting the watch short.
   c.logger.info(say.waiting(seen, c.staleMs));
-  for (let slept = 0; slept < c.staleMs; slept += c.refreshMs) {
-    await c.clock.sleep(c.refreshMs);
-    const now = listTop(c);
-    if (now.kind !== 'held' || now.generation !== top.generation) return 'changed';
-    if (now.mtimeMs !== top.mtimeMs || now.text !== top.text) throw new StateError('state_locked', say.refusedLease(seen, top.file));
+  // The clock's sleeps are unref'd; a caller awaiting the verdict must not see its process exit meanwhile.
+  const keepAlive = setInterval(() => {}, 60_000);
+  try {
+    for (let slept = 0; slept < c.staleMs; slept += c.refreshMs) {
+      await c.clock.sleep(c.refreshMs);
+      const now = listTop(c);
+      if (now.kind !== 'held' || now.generation !== top.generation) return 'changed';
+      if (now.mtimeMs !== top.mtimeMs || now.text !== top.text) throw new StateError('state_locked', say.refusedLease(seen, top.file));
+    }
+  } finally {
+    clearInterval(keepAlive);
   }
   return say.tookOver(seen, 'stale', c.staleMs);
 }
