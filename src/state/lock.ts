@@ -141,7 +141,7 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
     await c.pause({ at: 'won', generation });
     const file = join(c.lockDir, generationName(generation));
     // A number below the highest can be free again (swept) and won by a starter that judged long ago.
-    if (listScan(c).highest !== generation) {
+    if (inFolder(c, () => scan(c.fs, c.lockDir)).highest !== generation) {
       removeQuietly(c.fs, file);
       continue;
     }
@@ -174,35 +174,24 @@ const identityFields = (me: ProcessIdentity | undefined): Pick<LockRecord, 'boot
 
 /** Creates `run.lock/`; a `run.lock` file is the single-file lock of klingrun before generations. */
 function prepareFolder(c: Context, force: boolean): void {
-  try {
-    if (c.fs.kind(c.lockDir) === 'file') {
-      if (!force) throw new StateError('state_locked', say.refusedOldFormat(c.dir, c.lockDir, readQuietly(c.fs, c.lockDir)));
-      c.fs.remove(c.lockDir);
-      c.logger.warn(say.broke(c.dir, 'a lock file of an older klingrun'));
-    }
-    c.fs.mkdir(c.lockDir);
-  } catch (error) {
-    if (error instanceof StateError) throw error;
-    throw new StateError('state_invalid', say.cannotUse(c.lockDir, error), { cause: error });
+  if (inFolder(c, () => c.fs.kind(c.lockDir)) === 'file') {
+    if (!force) throw new StateError('state_locked', say.refusedOldFormat(c.dir, c.lockDir, readQuietly(c.fs, c.lockDir)));
+    inFolder(c, () => c.fs.remove(c.lockDir));
+    c.logger.warn(say.broke(c.dir, 'a lock file of an older klingrun'));
   }
+  inFolder(c, () => c.fs.mkdir(c.lockDir));
 }
 
-/** A folder that cannot be listed is not a lock anyone can judge: say so, as a state error. */
-function listScan(c: Context): ReturnType<typeof scan> {
+/** A lock folder that cannot be listed or read is not one anyone can judge: say so, as a state error. */
+function inFolder<T>(c: Context, look: () => T): T {
   try {
-    return scan(c.fs, c.lockDir);
+    return look();
   } catch (error) {
     throw new StateError('state_invalid', say.cannotUse(c.lockDir, error), { cause: error });
   }
 }
 
-function listTop(c: Context): Top {
-  try {
-    return readTop(c.fs, c.lockDir);
-  } catch (error) {
-    throw new StateError('state_invalid', say.cannotUse(c.lockDir, error), { cause: error });
-  }
-}
+const listTop = (c: Context): Top => inFolder(c, () => readTop(c.fs, c.lockDir));
 
 /**
  * Whether a holder is dead: returns the takeover warning, or 'changed' when another generation or
@@ -234,7 +223,7 @@ async function judge(c: Context, top: Extract<Top, { kind: 'held' }>): Promise<s
 /** Creates generation n with its full content, or returns false when another starter has it. */
 function create(c: Context, generation: number, text: string): boolean {
   const file = join(c.lockDir, generationName(generation));
-  const temp = join(c.lockDir, `t.${c.pid}.${randomUUID()}`);
+  const temp = tempIn(c);
   try {
     c.fs.write(temp, text, false);
     try {
@@ -261,11 +250,16 @@ function create(c: Context, generation: number, text: string): boolean {
   }
 }
 
-/** Removes older generations and temp files; the new highest one stays, so no number comes back. */
+/** Removes older generations and temp files (best effort: the folder is ours either way). */
 function sweep(c: Context, generation: number): void {
-  const { generations, others } = scan(c.fs, c.lockDir);
-  for (const n of generations) if (n < generation) removeQuietly(c.fs, join(c.lockDir, generationName(n)));
-  for (const name of others) removeQuietly(c.fs, join(c.lockDir, name));
+  let found;
+  try {
+    found = scan(c.fs, c.lockDir);
+  } catch {
+    return;
+  }
+  for (const n of found.generations) if (n < generation) removeQuietly(c.fs, join(c.lockDir, generationName(n)));
+  for (const name of found.others) removeQuietly(c.fs, join(c.lockDir, name));
 }
 
 function hold(c: Context, generation: number, record: LockRecord): Lock {
@@ -329,7 +323,7 @@ function hold(c: Context, generation: number, record: LockRecord): Lock {
       stop.abort();
       if (lostController.signal.aborted) return;
       // Rewritten, not removed: the highest generation stays, marked free.
-      const temp = join(c.lockDir, `t.${c.pid}.${randomUUID()}`);
+      const temp = tempIn(c);
       try {
         if (scan(c.fs, c.lockDir).highest !== generation) return;
         c.fs.write(temp, recordText({ ...record, released_at: new Date(c.clock.now()).toISOString() }), false);
@@ -342,6 +336,9 @@ function hold(c: Context, generation: number, record: LockRecord): Lock {
     },
   };
 }
+
+/** A temp file's name: pids repeat across namespaces, so a random part keeps starters apart. */
+const tempIn = (c: Context): string => join(c.lockDir, `t.${c.pid}.${randomUUID()}`);
 
 function removeQuietly(fs: LockFs, path: string): void {
   try {
