@@ -6,22 +6,33 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { StateError } from '../src/errors.js';
 import { procProbe } from '../src/state/lock-probe.js';
 import { LOCK_DIR, acquireLock, lockHolder, nodeLockFs } from '../src/state/lock.js';
-import { ROOT, spawnCli } from './helpers/cli.js';
+import { runInProcess } from './helpers/bad-input.js';
+import { ROOT } from './helpers/cli.js';
 import { cliBatch } from './helpers/crash.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { promptly, track } from './helpers/lock-fakes.js';
-import { type Message, inboxOf, unshareUnusable } from './helpers/lock-race.js';
+import { type Message, UNSHARE, bundleWorker, inboxOf, unshareUnusable } from './helpers/lock-race.js';
 import { recordingLogger } from './helpers/state.js';
 
-const WORKER = fileURLToPath(new URL('fixtures/lock/worker.ts', import.meta.url));
+// Each test starts Node processes through tsx: seconds each on a loaded machine. No assertion here
+// depends on how long anything takes; this only bounds a test that would otherwise hang.
+const PROCESSES = { timeout: 90_000 };
+
 const PAIR = fileURLToPath(new URL('fixtures/crash/pair.yaml', import.meta.url));
-const HOLD = [process.execPath, '--import', 'tsx', WORKER, 'hold'];
 
 let dir: string;
+let scripts: string;
+/** `node <the worker> hold`. */
+let HOLD: string[];
+beforeAll(async () => {
+  scripts = mkdtempSync(join(tmpdir(), 'klingrun-lock-worker-'));
+  HOLD = [process.execPath, await bundleWorker(scripts), 'hold'];
+});
+afterAll(() => rmSync(scripts, { recursive: true, force: true }));
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'klingrun-lock-proc-'));
 });
@@ -32,7 +43,7 @@ function startHolder(command: readonly string[]): { child: ChildProcess; next: (
   const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   onTestFinished(() => void child.kill('SIGKILL'));
   const inbox = inboxOf(child, 'the holder');
-  return { child, next: (event) => inbox.next((m) => m.event === event, 20_000) };
+  return { child, next: (event) => inbox.next((m) => m.event === event) };
 }
 
 const pidOf = (message: Message): number => (message as { pid: number }).pid;
@@ -59,7 +70,7 @@ function writeGeneration(n: number, content: Record<string, unknown>): void {
 
 const linux = procProbe.self() !== undefined;
 
-describe.skipIf(!linux)('a holder that died, on this machine (real /proc)', () => {
+describe.skipIf(!linux)('a holder that died, on this machine (real /proc)', PROCESSES, () => {
   it('takes over at once from a holder killed by SIGKILL and reaped (pid gone)', async () => {
     const holder = startHolder([...HOLD, dir]);
     const pid = pidOf(await holder.next('held'));
@@ -110,7 +121,7 @@ describe.skipIf(!linux)('a holder that died, on this machine (real /proc)', () =
   });
 });
 
-describe('a starter watching a lease', () => {
+describe('a starter watching a lease', PROCESSES, () => {
   it('keeps its process alive until the verdict, though the lease timers are unref\'d', async () => {
     writeGeneration(1, { pid: 4242, host: 'elsewhere', started_at: '2025-06-01T00:00:00.000Z', boot_id: 'another-boot' });
     const starter = startHolder([...HOLD, dir, '100', '500']);
@@ -119,9 +130,9 @@ describe('a starter watching a lease', () => {
 });
 
 const noUnshare = unshareUnusable();
-describe('a live holder in another pid namespace (unshare --pid)', () => {
+describe('a live holder in another pid namespace (unshare --pid)', PROCESSES, () => {
   it.skipIf(noUnshare !== undefined)(`is refused with how to check and override; --break-lock takes it and the holder learns it lost${noUnshare ? ` (skipped: ${noUnshare})` : ''}`, async () => {
-    const holder = startHolder(['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...HOLD, dir, '100']);
+    const holder = startHolder([...UNSHARE, ...HOLD, dir, '100']);
     expect(pidOf(await holder.next('held'))).toBe(1); // pid 1 in its namespace: here that is init
     const error = await acquireLock(dir, { staleMs: 5000 }).then(
       () => undefined,
@@ -144,37 +155,38 @@ describe('a live holder in another pid namespace (unshare --pid)', () => {
   });
 });
 
-describe('the CLI', () => {
+describe('the CLI', PROCESSES, () => {
   const batchOf = (emulator = {}) => cliBatch(PAIR, { emulator, cleanup: (teardown) => onTestFinished(async () => void (await teardown())) });
 
   it('refuses a folder held by a live runner and submits nothing; --break-lock takes it over', async () => {
     const batch = await batchOf();
     const mine = await acquireLock(batch.outputDir);
     onTestFinished(() => mine.release());
-    const refused = await batch.run();
+    const refused = await runInProcess(batch.args, ROOT, batch.env);
     expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stderr).toContain(`Another klingrun (pid ${process.pid} on host`);
     expect(batch.emu.stats().tasksCreated).toBe(0);
 
-    const broken = await spawnCli([...batch.args, '--break-lock'], { env: batch.env }).done;
+    const broken = await runInProcess([...batch.args, '--break-lock'], ROOT, batch.env);
     expect(broken.code, broken.stderr).toBe(0);
     expect(broken.stderr).toContain('warning: Broke the lock');
     expect(() => mine.assertHeld()).toThrow(/lost the lock/);
     expect(lockHolder(batch.outputDir)).toEqual({ state: 'free' });
-  }, 60_000);
+  });
 
   it('Ctrl-C twice (process.exit) leaves the folder free: the next run starts without taking anything over', async () => {
     const batch = await batchOf({ processingS: 100 });
     const cli = batch.spawn();
-    expect(await cli.waitFor((lines) => lines.some((line) => line.includes(': submitted, task')))).toBe(true);
+    const noLimit = 2 ** 31 - 1; // a slow start on a loaded machine is fine; the test's timeout bounds it
+    expect(await cli.waitFor((lines) => lines.some((line) => line.includes(': submitted, task')), noLimit)).toBe(true);
     cli.child.kill('SIGINT');
-    expect(await cli.waitFor((lines) => lines.some((line) => line.includes('Press Ctrl-C again')))).toBe(true);
+    expect(await cli.waitFor((lines) => lines.some((line) => line.includes('Press Ctrl-C again')), noLimit)).toBe(true);
     cli.child.kill('SIGINT');
     const first = await cli.done;
     expect(first.code, first.stderr).toBe(130);
     expect(lockHolder(batch.outputDir)).toEqual({ state: 'free' });
-    const second = await batch.run();
+    const second = await runInProcess(batch.args, ROOT, batch.env);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toContain('Took over');
-  }, 60_000);
+  });
 });

@@ -7,13 +7,25 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { procProbe } from '../../src/state/lock-probe.js';
 import { scan } from '../../src/state/lock-record.js';
 import { LOCK_DIR, nodeLockFs } from '../../src/state/lock.js';
 import { ROOT } from './cli.js';
 
 const WORKER = fileURLToPath(new URL('../fixtures/lock/worker.ts', import.meta.url));
-const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'];
+export const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'];
+
+/**
+ * test/fixtures/lock/worker.ts and the lock's sources bundled into one plain script in `dir`:
+ * starting it costs a third of `node --import tsx` (which compiles on every start), so eight
+ * workers start in reasonable time on a loaded machine. (esbuild is what tsx itself runs on.)
+ */
+export async function bundleWorker(dir: string): Promise<string> {
+  const outfile = join(dir, 'lock-worker.mjs');
+  await build({ entryPoints: [WORKER], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error' });
+  return outfile;
+}
 
 /** Why starters cannot run in their own pid namespace here, or undefined when they can. */
 export function unshareUnusable(): string | undefined {
@@ -49,8 +61,11 @@ export interface TrialResult {
 }
 
 export interface Inbox {
-  /** The first message (one JSON line on stdout) that passes `test`, waiting for it if need be; rejects when the process exits first or `timeoutMs` passes. */
-  next(test: (message: Message) => boolean, timeoutMs: number): Promise<Message>;
+  /**
+   * The first message (one JSON line on stdout) that passes `test`, waiting for it if need be;
+   * rejects when the process exits first or `timeoutMs` passes (by default, only the test's own timeout bounds the wait).
+   */
+  next(test: (message: Message) => boolean, timeoutMs?: number): Promise<Message>;
 }
 
 /** Collects a lock worker's messages. */
@@ -73,7 +88,7 @@ export function inboxOf(child: ChildProcess, name: string): Inbox {
           waiters.delete(check);
           settle();
         };
-        const timer = setTimeout(() => finish(() => reject(new Error(`${name} did not answer within ${timeoutMs} ms`))), timeoutMs);
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(() => reject(new Error(`${name} did not answer within ${timeoutMs} ms`))), timeoutMs);
         function check(): void {
           const index = inbox.findIndex(test);
           if (index >= 0) finish(() => resolve(inbox.splice(index, 1)[0]!));
@@ -90,8 +105,8 @@ interface Worker extends Inbox {
   readonly child: ChildProcess;
 }
 
-function startWorker(id: string, namespaced: boolean): Worker {
-  const command = [...(namespaced ? UNSHARE : []), process.execPath, '--import', 'tsx', WORKER, 'race', id];
+function startWorker(script: string, id: string, namespaced: boolean): Worker {
+  const command = [...(namespaced ? UNSHARE : []), process.execPath, script, 'race', id];
   const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   return { id, child, ...inboxOf(child, `worker ${id}`) };
 }
@@ -117,10 +132,23 @@ export class RacePool {
     writeFileSync(this.#log, '');
   }
 
+  /** Starts the workers; how long they take to start depends on the machine's load, so only the caller's timeout bounds it. */
   static async start(options: RaceOptions): Promise<RacePool> {
-    const workers = Array.from({ length: options.workers }, (_, i) => startWorker(`w${i}${i < options.namespaced ? 'ns' : ''}`, i < options.namespaced));
-    await Promise.all(workers.map((worker) => worker.next((m) => m.event === 'ready', 60_000)));
-    return new RacePool(workers, options);
+    const script = await bundleWorker(options.dir);
+    const workers = Array.from({ length: options.workers }, (_, i) => startWorker(script, `w${i}${i < options.namespaced ? 'ns' : ''}`, i < options.namespaced));
+    const pool = new RacePool(workers, options);
+    try {
+      await Promise.all(workers.map((worker) => worker.next((m) => m.event === 'ready')));
+    } catch (error) {
+      pool.kill();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Ends every worker at once (a test that failed or timed out). */
+  kill(): void {
+    for (const worker of this.#workers) worker.child.kill('SIGKILL');
   }
 
   /** All workers race for the folder at once; the winner releases it once every starter has answered. */
