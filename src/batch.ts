@@ -46,8 +46,13 @@ export interface BatchOptions {
   /** `failed`, `timed_out`, or the start of a job id or external_task_id. */
   readonly only?: string;
   readonly shard?: Shard;
-  /** Take the folder even from a runner that seems alive. */
+  /** Take the folder even from a runner that seems alive (`--break-lock`). */
   readonly breakLock?: boolean;
+  /**
+   * Called with the lock's release once the folder is held: register it where an abrupt exit
+   * still runs it (a process 'exit' handler); returns the unregistering function.
+   */
+  readonly holdOnExit?: (release: () => void) => () => void;
   /** Model and price table files, read when `manifest` is a path; the price file is named in budget messages. */
   readonly modelsFile?: string;
   readonly pricesFile?: string;
@@ -153,7 +158,9 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const outputDir = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, plan.name) : resolve(cwd, options.outputDir);
   createOutputFolder(outputDir);
 
-  const lock = await acquireLock(outputDir, { logger });
+  const lock = await acquireLock(outputDir, { logger, force: options.breakLock });
+  // A process that exits at once (a second Ctrl-C) still frees the folder.
+  const unhold = options.holdOnExit?.(() => lock.release());
   try {
     const planned = new Map(loaded.plan.jobs.map((job) => [job.id, job]));
     const folded = new JournalState((id) => planned.get(id)?.request);
@@ -179,6 +186,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
         clock,
         random: options.random ?? Math.random,
         logger,
+        guard: lock,
         ...(options.provider ? { provider: options.provider } : {}),
         ...(options.fetch ? { fetch: options.fetch } : {}),
         ...(options.signal ? { softSignal: options.signal } : {}),
@@ -215,5 +223,6 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     return { ...work, report, run, wanted };
   } finally {
     lock.release();
+    unhold?.();
   }
 }

@@ -21,10 +21,12 @@ export interface Gate {
   onAccepted(): void;
 }
 
-/** Proof that this process still owns the output folder, asked before every paid step. */
+/** Proof that this process still owns the output folder (state/lock.ts), asked before every paid step. */
 export interface FolderGuard {
   /** Throws when another runner has taken the folder over. */
   assertHeld(): void;
+  /** Aborted as soon as the folder is found lost: everything stops. */
+  readonly lost?: AbortSignal;
 }
 
 /**

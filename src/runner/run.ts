@@ -129,6 +129,8 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
     }
   };
   const health = new ProviderHealth(clock, (error) => context.abortRun(error));
+  const lost = input.guard?.lost;
+  lost?.addEventListener('abort', () => context.abortRun(lost.reason), { once: true });
 
   const context: RunContext = {
     client: monitored(input.client, health),

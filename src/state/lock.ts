@@ -1,181 +1,365 @@
-// One runner per output folder: `run.lock` names the process that holds it. Two runners on one
-// journal could both submit the same job and pay twice, so a live holder is always refused; a
-// holder that died (kill -9, power loss) must not block the rerun, so its lock is taken over at once.
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// One runner per output folder. Two runners on one journal could both submit the same job and pay
+// twice, so a live holder is never taken over; a dead one must not block the rerun.
+//
+// `run.lock/` holds generation files `g<n>`; the holder is whoever won the highest n, unless it
+// released it. A starter that judged generation n free or dead creates n+1 exclusively (link of a
+// complete temp file: exactly one of any number of racers wins a number) and needs no other step,
+// so no gap exists in which a third runner could slip in. The holder refreshes its file's mtime
+// (the lease) and checks that no higher generation exists; starters that cannot check the holder's
+// pid for certain (lock-probe.ts) watch the lease instead. docs/lock.md explains the choice.
+import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import { type Clock, type Logger, silentLogger, systemClock } from '../effects.js';
 import { StateError } from '../errors.js';
+import * as say from './lock-messages.js';
+import { type ProcessIdentity, type ProcessProbe, checkHolder, procProbe } from './lock-probe.js';
+import { type LockFs, type LockRecord, errnoCode, generationName, nodeLockFs, readTop, recordText, scan, type Top } from './lock-record.js';
 
-export const LOCK_FILE = 'run.lock';
+export const LOCK_DIR = 'run.lock';
+export { nodeLockFs, type LockFs, type LockRecord } from './lock-record.js';
+export type { ProcessIdentity, ProcessProbe } from './lock-probe.js';
 
-const holderSchema = z.object({ pid: z.number().int().positive(), host: z.string(), started_at: z.string() });
-type Holder = z.infer<typeof holderSchema>;
+/** A point between the steps of an acquisition, where `LockOptions.pause` is called. */
+export interface LockStep {
+  /** `judged`: about to create `generation`; `won`: created it, not yet checked for a higher one. */
+  readonly at: 'judged' | 'won';
+  readonly generation: number;
+}
 
 export interface LockOptions {
   /** @default process.pid */
   readonly pid?: number;
   /** @default os.hostname() */
   readonly hostname?: string;
-  /** Whether a process of this host is running. @default signal 0: alive unless ESRCH */
-  readonly isAlive?: (pid: number) => boolean;
-  /** @default systemClock */
+  /** Sleeps (lease watch, refresh) and the times written in the lock. @default systemClock */
   readonly clock?: Clock;
-  /** Told when a dead runner's or an unreadable lock is taken over. @default silentLogger */
+  /** @default silentLogger */
   readonly logger?: Logger;
+  /** @default procProbe (Linux /proc) */
+  readonly probe?: ProcessProbe;
+  /** @default nodeLockFs */
+  readonly fs?: LockFs;
+  /** Take the folder whatever state its holder is in (`--break-lock`). @default false */
+  readonly force?: boolean;
+  /** A holder whose lease has not moved for this long is dead. @default 10_000 */
+  readonly staleMs?: number;
+  /** How often the holder refreshes its lease and checks it still holds the folder. @default 1_000 */
+  readonly refreshMs?: number;
+  /** Awaited between the steps of an acquisition, so a test can force an interleaving. */
+  readonly pause?: (step: LockStep) => void | Promise<void>;
 }
 
 export interface Lock {
-  /** Removes the lock if it is still ours; safe to call twice. */
+  /** Throws StateError('state_locked', …) if this runner no longer holds the folder. Synchronous and cheap: one readdir. */
+  assertHeld(): void;
+  /** Aborted, with that StateError as reason, as soon as the refresher notices the lock was lost. */
+  readonly lost: AbortSignal;
+  /** Idempotent and synchronous (safe in a process 'exit' handler); after it, the folder is free at once. */
   release(): void;
 }
 
-/** Lock files this process holds: a second acquire from the same process must fail, not take over. */
-const heldHere = new Set<string>();
+/** What `status` can show, without waiting. */
+export type LockStatus =
+  | { readonly state: 'free' }
+  | {
+      readonly state: 'held';
+      readonly file: string;
+      readonly holder: LockRecord;
+      /** Known only on the holder's own machine and pid namespace; undefined elsewhere (the lease decides). */
+      readonly running: boolean | undefined;
+      /** The lease's last refresh (the lock file's mtime). */
+      readonly refreshedAt: string;
+    }
+  | { readonly state: 'unreadable'; readonly file: string; readonly reason: string };
 
-export function isProcessAlive(pid: number): boolean {
+interface Context {
+  readonly dir: string;
+  readonly lockDir: string;
+  readonly pid: number;
+  readonly host: string;
+  readonly me: ProcessIdentity | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly probe: ProcessProbe;
+  readonly fs: LockFs;
+  readonly staleMs: number;
+  readonly refreshMs: number;
+  readonly pause: (step: LockStep) => void | Promise<void>;
+}
+
+/** Rounds lost to other starters (each one a generation someone else won) before giving up. */
+const MAX_ROUNDS = 20;
+/** Each refresh moves the mtime by at least this much, so file systems with 1 s timestamps see it move. */
+const MTIME_STEP_MS = 1000;
+
+function contextFor(dir: string, options: LockOptions): Context {
+  const probe = options.probe ?? procProbe;
+  const absolute = resolve(dir);
+  return {
+    dir: absolute,
+    lockDir: join(absolute, LOCK_DIR),
+    pid: options.pid ?? process.pid,
+    host: options.hostname ?? osHostname(),
+    me: probe.self(),
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger,
+    probe,
+    fs: options.fs ?? nodeLockFs,
+    staleMs: options.staleMs ?? 10_000,
+    refreshMs: options.refreshMs ?? 1_000,
+    pause: options.pause ?? (() => {}),
+  };
+}
+
+/** Takes the output folder `dir` (created if missing), waiting up to the stale window to judge a holder; throws StateError('state_locked') while another runner holds it. */
+export async function acquireLock(dir: string, options: LockOptions = {}): Promise<Lock> {
+  const c = contextFor(dir, options);
+  // --break-lock breaks the holder seen first; a runner that wins the folder meanwhile is judged as usual.
+  let force = options.force ?? false;
+  prepareFolder(c, force);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const top = listTop(c);
+    let takeover: string | undefined;
+    if (top.kind === 'vanished') continue;
+    if (top.kind === 'unreadable') {
+      if (!force) throw new StateError('state_locked', say.refusedUnreadable(c.dir, top.file, top.reason));
+      takeover = say.broke(c.dir, top.reason);
+    } else if (top.kind === 'held') {
+      if (force) takeover = say.broke(c.dir, top.record);
+      else {
+        const judged = await judge(c, top);
+        if (judged === 'changed') continue;
+        takeover = judged;
+      }
+    }
+    force = false;
+    const generation = top.generation + 1;
+    const record: LockRecord = { pid: c.pid, host: c.host, started_at: new Date(c.clock.now()).toISOString(), ...identityFields(c.me) };
+    await c.pause({ at: 'judged', generation });
+    if (!create(c, generation, recordText(record))) continue;
+    await c.pause({ at: 'won', generation });
+    const file = join(c.lockDir, generationName(generation));
+    // A number below the highest can be free again (swept) and won by a starter that judged long ago.
+    if (inFolder(c, () => scan(c.fs, c.lockDir)).highest !== generation) {
+      removeQuietly(c.fs, file);
+      continue;
+    }
+    sweep(c, generation);
+    if (takeover) c.logger.warn(takeover);
+    return hold(c, generation, record);
+  }
+  throw new StateError('state_locked', say.busy(c.dir));
+}
+
+/** The lock's state, without waiting: `running` comes from /proc only, never from the lease. */
+export function lockHolder(dir: string, options: Pick<LockOptions, 'probe' | 'fs'> = {}): LockStatus {
+  const fs = options.fs ?? nodeLockFs;
+  const probe = options.probe ?? procProbe;
+  const lockDir = join(resolve(dir), LOCK_DIR);
+  const kind = fs.kind(lockDir);
+  if (kind === undefined) return { state: 'free' };
+  if (kind === 'file') return { state: 'unreadable', file: lockDir, reason: 'a lock file of an older klingrun' };
+  let top = readTop(fs, lockDir);
+  // Vanished: a higher generation appeared between listing and reading; it is there now.
+  while (top.kind === 'vanished') top = readTop(fs, lockDir);
+  if (top.kind === 'free') return { state: 'free' };
+  if (top.kind === 'unreadable') return { state: 'unreadable', file: top.file, reason: top.reason };
+  const verdict = checkHolder(top.record, probe.self(), probe);
+  return { state: 'held', file: top.file, holder: top.record, running: verdict?.alive, refreshedAt: new Date(top.mtimeMs).toISOString() };
+}
+
+const identityFields = (me: ProcessIdentity | undefined): Pick<LockRecord, 'boot_id' | 'pid_ns' | 'start_ticks'> =>
+  me ? { boot_id: me.bootId, pid_ns: me.pidNamespace, start_ticks: me.startTicks } : {};
+
+/** Creates `run.lock/`; a `run.lock` file is the single-file lock of klingrun before generations. */
+function prepareFolder(c: Context, force: boolean): void {
+  if (inFolder(c, () => c.fs.kind(c.lockDir)) === 'file') {
+    if (!force) throw new StateError('state_locked', say.refusedOldFormat(c.dir, c.lockDir, readQuietly(c.fs, c.lockDir)));
+    inFolder(c, () => c.fs.remove(c.lockDir));
+    c.logger.warn(say.broke(c.dir, 'a lock file of an older klingrun'));
+  }
+  inFolder(c, () => c.fs.mkdir(c.lockDir));
+}
+
+/** A lock folder that cannot be listed or read is not one anyone can judge: say so, as a state error. */
+function inFolder<T>(c: Context, look: () => T): T {
   try {
-    process.kill(pid, 0);
-    return true;
+    return look();
   } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+    throw new StateError('state_invalid', say.cannotUse(c.lockDir, error), { cause: error });
   }
 }
 
-const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
+const listTop = (c: Context): Top => inFolder(c, () => readTop(c.fs, c.lockDir));
 
-/** The lock file's text, or undefined when it is gone. */
-function readText(file: string): string | undefined {
+/**
+ * Whether a holder is dead: returns the takeover warning, or 'changed' when another generation or
+ * a release appeared while watching; throws the refusal when the holder is alive.
+ */
+async function judge(c: Context, top: Extract<Top, { kind: 'held' }>): Promise<string | 'changed'> {
+  const seen: say.Seen = { dir: c.dir, record: top.record, me: c.me, host: c.host };
+  const verdict = checkHolder(top.record, c.me, c.probe);
+  if (verdict?.alive) throw new StateError('state_locked', say.refusedAlive(seen));
+  if (verdict) return say.tookOver(seen, verdict.death, c.staleMs);
+  // The lease: alive if its mtime moves while we watch. Only our own sleeps are timed, so clocks of
+  // other hosts do not matter; counting sleeps keeps a clock jump from cutting the watch short.
+  c.logger.info(say.waiting(seen, c.staleMs));
+  // The clock's sleeps are unref'd; a caller awaiting the verdict must not see its process exit meanwhile.
+  const keepAlive = setInterval(() => {}, 60_000);
   try {
-    return readFileSync(file, 'utf8');
+    for (let slept = 0; slept < c.staleMs; slept += c.refreshMs) {
+      await c.clock.sleep(c.refreshMs);
+      const now = listTop(c);
+      if (now.kind !== 'held' || now.generation !== top.generation) return 'changed';
+      if (now.mtimeMs !== top.mtimeMs || now.text !== top.text) throw new StateError('state_locked', say.refusedLease(seen, top.file));
+    }
+  } finally {
+    clearInterval(keepAlive);
+  }
+  return say.tookOver(seen, 'stale', c.staleMs);
+}
+
+/** Creates generation n with its full content, or returns false when another starter has it. */
+function create(c: Context, generation: number, text: string): boolean {
+  const file = join(c.lockDir, generationName(generation));
+  const temp = tempIn(c);
+  try {
+    c.fs.write(temp, text, false);
+    try {
+      c.fs.link(temp, file);
+      return true;
+    } catch (error) {
+      // ENOENT: our temp file was swept by a runner that won meanwhile.
+      if (errnoCode(error) === 'EEXIST' || errnoCode(error) === 'ENOENT') return false;
+      if (!['EPERM', 'ENOTSUP', 'ENOSYS'].includes(errnoCode(error) ?? '')) throw error;
+    }
+    // No hard links (FAT, some network mounts): exclusive creation. A reader may then see the file
+    // half-written and refuse it as unreadable, which is safe.
+    try {
+      c.fs.write(file, text, true);
+      return true;
+    } catch (error) {
+      if (errnoCode(error) === 'EEXIST') return false;
+      throw error;
+    }
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    return ''; // unreadable counts as garbled
+    throw new StateError('state_invalid', say.cannotUse(file, error), { cause: error });
+  } finally {
+    removeQuietly(c.fs, temp);
   }
 }
 
-function parseHolder(text: string): Holder | undefined {
+/** Removes older generations and temp files (best effort: the folder is ours either way). */
+function sweep(c: Context, generation: number): void {
+  let found;
   try {
-    return holderSchema.parse(JSON.parse(text));
+    found = scan(c.fs, c.lockDir);
+  } catch {
+    return;
+  }
+  for (const n of found.generations) if (n < generation) removeQuietly(c.fs, join(c.lockDir, generationName(n)));
+  for (const name of found.others) removeQuietly(c.fs, join(c.lockDir, name));
+}
+
+function hold(c: Context, generation: number, record: LockRecord): Lock {
+  const file = join(c.lockDir, generationName(generation));
+  const stop = new AbortController();
+  const lostController = new AbortController();
+  let released = false;
+  let mtimeMs = c.clock.now();
+
+  const lose = (): StateError => {
+    if (!lostController.signal.aborted) {
+      stop.abort();
+      const top = readTopQuietly(c);
+      const error = new StateError('state_locked', say.lost(c.dir, top?.kind === 'held' ? top.record : undefined));
+      lostController.abort(error);
+      c.logger.warn(error.message);
+    }
+    return lostController.signal.reason as StateError;
+  };
+  const stillHeld = (): boolean => {
+    if (lostController.signal.aborted) return false;
+    let current;
+    try {
+      current = scan(c.fs, c.lockDir);
+    } catch (error) {
+      // A folder that is gone says nobody holds it; any other error proves nothing, the next check decides.
+      if (errnoCode(error) !== 'ENOENT') return true;
+    }
+    if (current?.highest === generation) return true;
+    lose();
+    return false;
+  };
+
+  void (async () => {
+    for (;;) {
+      try {
+        await c.clock.sleep(c.refreshMs, stop.signal);
+      } catch {
+        return;
+      }
+      if (stop.signal.aborted || !stillHeld()) return;
+      mtimeMs = Math.max(c.clock.now(), mtimeMs + MTIME_STEP_MS);
+      try {
+        c.fs.touch(file, mtimeMs);
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT') lose(); // removed by a runner that took over
+        else c.logger.debug(`Could not refresh the lock ${file}: ${(error as Error).message}`);
+      }
+    }
+  })();
+
+  return {
+    lost: lostController.signal,
+    assertHeld() {
+      if (released) throw new StateError('state_locked', `This run already released the lock on ${c.dir}.`);
+      if (!stillHeld()) throw lose();
+    },
+    release() {
+      if (released) return;
+      released = true;
+      stop.abort();
+      if (lostController.signal.aborted) return;
+      // Rewritten, not removed: the highest generation stays, marked free.
+      const temp = tempIn(c);
+      try {
+        if (scan(c.fs, c.lockDir).highest !== generation) return;
+        c.fs.write(temp, recordText({ ...record, released_at: new Date(c.clock.now()).toISOString() }), false);
+        c.fs.rename(temp, file);
+      } catch (error) {
+        removeQuietly(c.fs, temp);
+        // The next run on this machine sees this process gone and takes over at once.
+        c.logger.warn(`Could not release the lock ${file}: ${(error as Error).message}.`);
+      }
+    },
+  };
+}
+
+/** A temp file's name: pids repeat across namespaces, so a random part keeps starters apart. */
+const tempIn = (c: Context): string => join(c.lockDir, `t.${c.pid}.${randomUUID()}`);
+
+function removeQuietly(fs: LockFs, path: string): void {
+  try {
+    fs.remove(path);
+  } catch {
+    // already gone, or someone else's to clean up
+  }
+}
+
+function readQuietly(fs: LockFs, path: string): string | undefined {
+  try {
+    return fs.read(path).text;
   } catch {
     return undefined;
   }
 }
 
-/** Creates the lock with its full content in one step, or returns false if it exists. */
-function create(file: string, content: string, pid: number): boolean {
-  // Linking a complete temp file means no reader ever sees a half-written lock and takes it for garbage.
-  const temp = `${file}.${pid}.${Math.random().toString(36).slice(2)}.tmp`;
+function readTopQuietly(c: Context): Top | undefined {
   try {
-    writeFileSync(temp, content);
-    try {
-      linkSync(temp, file);
-    } finally {
-      unlinkSync(temp);
-    }
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'EEXIST') return false;
-    if (errnoCode(error) !== 'EPERM' && errnoCode(error) !== 'ENOTSUP') throw cannotWrite(file, error);
-  }
-  // File systems without hard links (FAT, some network mounts): exclusive create instead.
-  try {
-    writeFileSync(file, content, { flag: 'wx' });
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'EEXIST') return false;
-    throw cannotWrite(file, error);
-  }
-}
-
-const cannotWrite = (file: string, error: unknown): StateError =>
-  new StateError('state_invalid', `Cannot create the lock ${file}: ${(error as Error).message}. Check that the output folder is writable, or choose another with --output.`, { cause: error });
-
-/**
- * Moves a stale lock out of the way, but only if it still has the content we judged stale: a
- * runner that took it over a moment ago must keep its lock. False when the lock changed meanwhile.
- */
-function removeStale(file: string, staleText: string, pid: number): boolean {
-  const aside = `${file}.${pid}.stale`;
-  try {
-    renameSync(file, aside);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw cannotWrite(file, error);
-  }
-  if (readText(aside) === staleText) {
-    unlinkSync(aside);
-    return true;
-  }
-  // Someone else's fresh lock: put it back unless yet another runner has created one meanwhile.
-  try {
-    linkSync(aside, file);
+    return readTop(c.fs, c.lockDir);
   } catch {
-    // That other runner now holds the folder; the moved-aside one is lost either way.
+    return undefined;
   }
-  unlinkSync(aside);
-  return false;
-}
-
-export function acquireLock(dir: string, options: LockOptions = {}): Lock {
-  const pid = options.pid ?? process.pid;
-  const host = options.hostname ?? osHostname();
-  const isAlive = options.isAlive ?? isProcessAlive;
-  const logger = options.logger ?? silentLogger;
-  const file = resolve(join(dir, LOCK_FILE));
-  const started_at = new Date((options.clock ?? systemClock).now()).toISOString();
-  const mine = `${JSON.stringify({ pid, host, started_at } satisfies Holder)}\n`;
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    throw cannotWrite(file, error);
-  }
-
-  for (let tries = 0; tries < 5; tries++) {
-    if (create(file, mine, pid)) {
-      heldHere.add(file);
-      return { release: () => release(file, mine) };
-    }
-    const text = readText(file);
-    if (text === undefined) continue; // released between our two steps: try again
-    const holder = parseHolder(text);
-    if (holder) refuseIfHeld(file, holder, { pid, host, isAlive });
-    if (!removeStale(file, text, pid)) continue;
-    logger.warn(
-      holder
-        ? `Took over ${file}: the runner that held it (pid ${holder.pid}, started ${holder.started_at}) is no longer running.`
-        : `Took over ${file}: it could not be read as a lock (${JSON.stringify(text.slice(0, 60))}).`,
-    );
-  }
-  throw new StateError('state_locked', `Could not lock ${file}: other runners keep taking it. Make sure only one klingrun uses ${dir}, then rerun.`);
-}
-
-/** Throws when the holder may still be running; returns when its lock is stale. */
-function refuseIfHeld(file: string, holder: Holder, me: { pid: number; host: string; isAlive: (pid: number) => boolean }): void {
-  const who = `pid ${holder.pid} on host ${holder.host}, started ${holder.started_at}`;
-  if (holder.host !== me.host) {
-    throw new StateError(
-      'state_locked',
-      `${file} says this output folder is in use by another klingrun (${who}). klingrun cannot check a process on another machine: ` +
-        `delete ${file} only if you are sure no run is active there, then rerun (two runners on one folder could pay for the same jobs twice).`,
-    );
-  }
-  // Our own pid in the file is a previous process that had the same pid (containers often restart
-  // as the same pid), unless this very process holds the lock.
-  const alive = holder.pid === me.pid ? heldHere.has(file) : me.isAlive(holder.pid);
-  if (alive) {
-    throw new StateError(
-      'state_locked',
-      `Another klingrun (${who}) is already running in this output folder (${file}). Wait for it to finish or stop it ` +
-        `(kill ${holder.pid}), or give this run another --output folder.`,
-    );
-  }
-}
-
-function release(file: string, mine: string): void {
-  if (!heldHere.delete(file)) return;
-  // Only our own lock: a runner that took over (after judging us dead) keeps its lock.
-  if (readText(file) === mine) unlinkSync(file);
 }

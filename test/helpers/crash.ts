@@ -19,6 +19,7 @@ import { resolveRunOptions, type RunOptionsInput } from '../../src/runner/option
 import { type RunInput, type RunResult, runJobs } from '../../src/runner/run.js';
 import type { JournalEvent } from '../../src/state/events.js';
 import { openJournal } from '../../src/state/journal.js';
+import { lockHolder } from '../../src/state/lock.js';
 import { replay } from '../../src/runner/job-state.js';
 import { journalEvents } from './state.js';
 import { type CliProcess, type CliResult, spawnCli } from './cli.js';
@@ -369,9 +370,11 @@ export function verifyBatch({ plan, outputDir, stats, key, outputs, owners, unco
     const relative = file.slice(outputDir.length + 1);
     // A download's `.part` is reused by the next try of the same job, so one left after a finished
     // batch is a leak. (A `<file>.<pid>.tmp` of an atomic write cut by a kill is inert: not checked.)
-    if (/\.part$|\.stale$/.test(relative) || relative === 'run.lock') problems.push(`left behind: ${relative}`);
+    if (/\.part$|\.stale$/.test(relative)) problems.push(`left behind: ${relative}`);
     if (leaksKey(readFileSync(file), key)) problems.push(`the API key (or 12 characters of it) appears in ${relative}`);
   }
+  const lock = lockHolder(outputDir);
+  if (lock.state !== 'free') problems.push(`the folder is still locked after the last run: ${JSON.stringify(lock)}`);
   outputs.forEach((output, i) => {
     if (leaksKey(output.stdout + output.stderr, key)) problems.push(`the API key (or 12 characters of it) appears in the output of run ${i + 1}`);
   });

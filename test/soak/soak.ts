@@ -1,16 +1,24 @@
-// `npm run soak`: the long crash suite. Batches of 12 jobs run through the real CLI against a
-// faulty emulator, each killed (SIGKILL) 3-5 times at seeded moments and rerun until it finishes,
-// cycling through every duplicate-id behaviour with external-id lookups and the list on and off, until at least
-// `--cycles` kills (default 50) were delivered. Each batch is checked like test/crash.test.ts
-// does (one task per external_task_id, videos and sha256, report, no key anywhere).
+// `npm run soak`: the long suites. First the folder lock: `--race-trials` trials (default 200) of
+// `--race-workers` processes (default 8, some in their own pid namespace when `unshare` works)
+// racing for one folder, with and without a stale lock in place; each trial must have exactly one
+// winner and the holders' log no overlap (test/soak/race.ts). Then the crash suite: batches of 12
+// jobs run through the real CLI against a faulty emulator, each killed (SIGKILL) 3-5 times at
+// seeded moments and rerun until it finishes, cycling through every duplicate-id behaviour with
+// external-id lookups and the list on and off, both emulator profiles, and the shapes of the world
+// (lagging lookups, a large account), until at least `--cycles` kills (default 50) were delivered.
+// Each batch is checked like test/crash.test.ts does (no task paid twice, videos and sha256, report,
+// no key anywhere, the folder not left locked).
 //
 //   npm run soak                           # a fresh seed, printed first
 //   npm run soak -- --seed 42 --cycles 80  # the same decisions again, more of them
 //   npm run soak -- --seed 1234 --batches 1  # replay one batch (its seed is printed on failure)
+//   npm run soak -- --race-only --race-trials 500   # only the lock race, longer
+//   npm run soak -- --skip-race            # only the crash suite
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../../src/effects.js';
 import { type Behaviour, type CrashBatchResult, BEHAVIOURS, PROFILES, type Profile, SHAPES, type WorldShape, crashBatch, describeBehaviour, removeOutput } from '../helpers/crash.js';
+import { racePhase } from './race.js';
 
 const MANIFEST = fileURLToPath(new URL('../fixtures/crash/soak.yaml', import.meta.url));
 
@@ -20,14 +28,33 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     cycles: { type: 'string', default: '50' },
     batches: { type: 'string' },
+    'race-trials': { type: 'string', default: '200' },
+    'race-workers': { type: 'string', default: '8' },
+    'race-only': { type: 'boolean', default: false },
+    'skip-race': { type: 'boolean', default: false },
   },
 });
 const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : Number(values.seed);
 const cycles = Number(values.cycles);
 const maxBatches = values.batches === undefined ? Infinity : Number(values.batches);
-if (!Number.isInteger(seed) || !Number.isInteger(cycles) || cycles < 1 || !(maxBatches >= 1)) {
-  console.error('usage: npm run soak -- [--seed N] [--cycles N] [--batches N]');
+const raceTrials = Number(values['race-trials']);
+const raceWorkers = Number(values['race-workers']);
+if (!Number.isInteger(seed) || !Number.isInteger(cycles) || cycles < 1 || !(maxBatches >= 1) || !(raceTrials >= 1) || !(raceWorkers >= 2) || (values['race-only'] && values['skip-race'])) {
+  console.error('usage: npm run soak -- [--seed N] [--cycles N] [--batches N] [--race-trials N] [--race-workers N] [--race-only | --skip-race]');
   process.exit(2);
+}
+
+if (!values['skip-race']) {
+  const problems = await racePhase({ trials: raceTrials, workers: raceWorkers, log: (line) => console.log(line) });
+  if (problems.length > 0) {
+    console.error('\nFAILED: the lock admitted more or fewer than one runner');
+    for (const problem of problems) console.error(`  - ${problem}`);
+    process.exit(1);
+  }
+  if (values['race-only']) {
+    console.log('soak passed (race only)');
+    process.exit(0);
+  }
 }
 
 console.log(`soak: seed ${seed}, at least ${cycles} kill/rerun cycles`);

@@ -64,6 +64,7 @@ export const runCommand = defineCommand({
     only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
     shard: { type: 'string', value: 'i/n', description: 'run slice i of n (by job id): n machines split one batch with no overlap' },
     'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000) },
+    'break-lock': { type: 'boolean', description: "take the output folder over although its lock says another runner holds it (that runner stops before its next paid step)" },
     yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown)' },
     prices: PRICES_OPTION,
     models: MODELS_OPTION,
@@ -128,6 +129,11 @@ export const runCommand = defineCommand({
         limits,
         retryFailed: booleanOption(args, 'retry-failed'),
         resubmitUnconfirmed,
+        breakLock: booleanOption(args, 'break-lock'),
+        holdOnExit: (release) => {
+          process.once('exit', release);
+          return () => void process.off('exit', release);
+        },
         pricesFile: stringOption(args, 'prices'),
         only: stringOption(args, 'only'),
         shard,
