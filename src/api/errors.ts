@@ -63,7 +63,7 @@ export class ProviderError extends Error {
   }
 }
 
-/** Classify a provider body code (docs/provider-answers.md, "Error codes"). */
+/** Classify a provider body code (docs/api.md, "Error codes"). */
 export function classifyCode(code: number): ErrorClass {
   if (code >= 1000 && code <= 1004) return 'fatal-run';
   if (code >= 1100 && code <= 1103) return 'fatal-run';

@@ -94,7 +94,7 @@ export const emulatorOptionsSchema = z.strictObject({
   /**
    * `live`: nulls where the OpenAPI allows them, numbers and strings swapped on every other task,
    * extra fields, `final_unit_deduction`, "not found" as HTTP 400 code 1201, a switched-off list
-   * as a JSON 400 (docs/provider-answers.md). @default 'default'
+   * as a JSON 400 (docs/api.md). @default 'default'
    */
   profile: z.enum(PROFILES).default('default'),
   /** @default 0 (any free port) */
