@@ -19,7 +19,7 @@ const USAGE = 'klingrun report <manifest|output-folder> [options] | klingrun rep
 
 const OPTIONS = {
   html: { type: 'boolean', description: 'also write gallery.html, the side-by-side comparison page' },
-  output: { type: 'string', value: 'DIR', description: "the run's output folder when it is not the default; with --merge, where the merged folder goes", defaultText: 'output/<name>/ in the current folder' },
+  output: { type: 'string', value: 'DIR', description: "the run's output folder when it is not the default; with --merge, where the merged folder goes", defaultText: "output/<name>/ of the manifest's project" },
   merge: { type: 'boolean', description: 'merge the output folders given as arguments (the shards of one batch) into --output' },
   prices: PRICES_OPTION,
   models: MODELS_OPTION,
