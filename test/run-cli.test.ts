@@ -119,7 +119,7 @@ describe('a folder with no record of earlier runs', () => {
     const dir = exampleProject();
     const first = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stderr).toMatch(/note: .*out has no record of earlier runs\. Before its first submit, each job is looked up at the provider/);
+    expect(first.stderr).toMatch(/note: out\/ has no record of earlier runs\. Before its first submit, each job is looked up at the provider/);
     const again = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir);
     expect(again.stderr).not.toContain('no record of earlier runs');
     expect(existsSync(join(dir, 'out', 'report.json'))).toBe(true);

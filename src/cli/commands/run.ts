@@ -143,7 +143,7 @@ export const runCommand = defineCommand({
         beforeRun: async (work) => {
           const slice = shard ? { ...shard, batchJobs: loaded.plan.jobs.length } : undefined;
           io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, options: work.options, tables: loaded, shard: slice }) + '\n');
-          for (const line of notices(work, resubmitUnconfirmed, facts)) io.stderr(`${line}\n`);
+          for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
           await confirm(io, work.toSubmit, booleanOption(args, 'yes'), work.freshFolder);
           progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr });
           progress.start();
@@ -165,14 +165,15 @@ export const runCommand = defineCommand({
 });
 
 /** What the user should know before anything is paid. */
-function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFacts | null): string[] {
+function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFacts | null, cwd: string): string[] {
   const lines: string[] = [];
+  const folder = `${relative(cwd, work.outputDir) || '.'}/`;
   if (facts && (facts.lookup_by_external_id === 'not_available' || facts.list === 'not_available')) {
     const missing = [facts.lookup_by_external_id === 'not_available' ? 'lookups by external_task_id' : '', facts.list === 'not_available' ? 'the task list' : ''].filter(Boolean).join(' and ');
     lines.push(`note: \`klingrun doctor\` found ${missing} not available at this base URL (${facts.checked_at}): they are not tried, and a submit whose answer is lost may end unconfirmed (never resent automatically).`);
   }
   if (work.earlier > 0) {
-    lines.push(`note: ${work.earlier} job(s) came from an earlier version of the manifest and are still under way in ${work.outputDir}: they were paid for, so they are finished (polled, downloaded) and count against --budget.`);
+    lines.push(`note: ${work.earlier} job(s) came from an earlier version of the manifest and are still under way in ${folder}: they were paid for, so they are finished (polled, downloaded) and count against --budget.`);
   }
   if (work.unconfirmed > 0) {
     lines.push(
@@ -182,7 +183,7 @@ function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFa
     );
   }
   if (work.freshFolder && work.toSubmit.length > 0) {
-    lines.push(`note: ${work.outputDir} has no record of earlier runs. Before its first submit, each job is looked up at the provider by its external_task_id, so a task made by a run from another folder or machine is adopted, not paid again (where the provider offers such lookups).`);
+    lines.push(`note: ${folder} has no record of earlier runs. Before its first submit, each job is looked up at the provider by its external_task_id, so a task made by a run from another folder or machine is adopted, not paid again (where the provider offers such lookups).`);
   }
   return lines;
 }
