@@ -270,6 +270,17 @@ describe('smaller defects', () => {
   });
 });
 
+describe('stopping', () => {
+  it('Ctrl-C while a refused submit waits to try again leaves the job pending, not failed', async () => {
+    harness = createHarness(makePlan(1));
+    harness.provider.createScript = ['reject-1303', 'reject-1303', 'reject-1303'];
+    const ctrlC = new AbortController();
+    await harness.run({ overrides: { softSignal: ctrlC.signal, onEvent: (event) => void (event.ev === 'rejected' && ctrlC.abort()) } });
+    expect(phases(harness)).toEqual(['pending']);
+    expect(eventsOf(harness.events, 'failed')).toEqual([]);
+  });
+});
+
 describe('a run that cannot make progress says so', () => {
   it('a provider that cannot be reached: a few quick tries, then the run stops with the reason; nothing is in flight', async () => {
     harness = createHarness(makePlan(5));

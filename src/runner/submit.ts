@@ -138,7 +138,9 @@ export async function submitJob(context: RunContext, job: RunnableJob, attempt: 
     // Out of retries. After an ambiguous last answer the job stays in `submitting`, so the
     // next run reconciles it instead of risking a second paid task.
     if (context.state(job.id).phase === 'submitting') return 'unconfirmed';
-    if (error.code === 'unreachable') return 'stopped'; // nothing was created; the job stays pending
+    // Stopped while waiting to try again (Ctrl-C, a run-stopping refusal), or a provider that
+    // cannot be reached: nothing was created, the job stays pending for the next run.
+    if (context.softSignal.aborted || error.code === 'unreachable') return 'stopped';
     context.record({ ev: 'failed', job: job.id, attempt, code: error.code, message: error.message, retriable: true });
     return 'failed';
   }
