@@ -26,7 +26,25 @@ describe('emulator tasksFile', () => {
     } finally {
       await second.close();
     }
-    expect(readFileSync(tasksFile, 'utf8').trim().split('\n')).toHaveLength(3); // header and two tasks
+    const lines = readFileSync(tasksFile, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(3); // header and two tasks
+    expect(lines.join('\n')).not.toContain('emulator-key'); // an account is kept as a hash of its key
+  });
+
+  it("keeps each account's tasks to its own key, across a restart with other keys too", async () => {
+    const tasksFile = join(tempTree(), 'tasks.jsonl');
+    const first = await startEmulator({ tasksFile, keys: ['key-a', 'key-b'] });
+    const a = await create(first, body({ external_task_id: 'of-a' }), 'key-a');
+    await first.close();
+    const second = await startEmulator({ tasksFile, keys: ['key-b'] });
+    try {
+      expect((await get(second, 'of-a', 'key-b')).json.code).not.toBe(0);
+      // Numbering goes on after every task of the file, the unreachable account's included.
+      const b = await create(second, body({ external_task_id: 'of-b' }), 'key-b');
+      expect(b.json.data.task_id).not.toBe(a.json.data.task_id);
+    } finally {
+      await second.close();
+    }
   });
 
   it('drops a last line cut by a crash, and refuses a damaged file with a message naming it', async () => {

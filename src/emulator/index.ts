@@ -53,7 +53,7 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
   const { clock = systemClock, models = loadModelTable(), prices = loadPriceTable(), ...rest } = input;
   const options = resolveOptions(rest);
   const { tasksFile } = options;
-  const saved = tasksFile === undefined ? undefined : loadTasks(tasksFile);
+  const saved = tasksFile === undefined ? undefined : loadTasks(tasksFile, options.keys);
   const store = new TaskStore(saved, tasksFile === undefined ? undefined : (task) => saveTask(tasksFile, task));
   if (tasksFile !== undefined && !saved) startTaskFile(tasksFile, store.prefix);
   const inFlight = new InFlight();

@@ -2,6 +2,8 @@
 // created: their whole future is fixed then), so an emulator started again on the same file knows
 // the tasks of the one before. `run --emulator` keeps it in the output folder: an interrupted demo
 // resumes as it would against the real service, instead of polling tasks nobody has any more.
+// A task's account is kept as a hash of its key: a key someone gave the emulator may be a real one.
+import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
@@ -10,7 +12,7 @@ import type { TaskRecord } from './tasks.js';
 const headerSchema = z.strictObject({ emulator_tasks: z.literal(1), prefix: z.string().regex(/^\d{6}$/) });
 const taskSchema = z.strictObject({
   taskId: z.string(),
-  key: z.string(),
+  key_sha256: z.string(),
   externalTaskId: z.string().optional(),
   duration: z.string(),
   createdAt: z.number(),
@@ -23,11 +25,16 @@ const taskSchema = z.strictObject({
 export interface SavedTasks {
   /** The task id prefix of the emulator that made them: ids stay unique across restarts. */
   readonly prefix: string;
+  /** Tasks ever created under that prefix (the next one's number follows), other accounts' included. */
+  readonly created: number;
   readonly tasks: TaskRecord[];
 }
 
-/** The saved tasks, or undefined when the file does not exist yet. */
-export function loadTasks(file: string): SavedTasks | undefined {
+const keyHash = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+/** The saved tasks of the accounts of `keys` (others cannot be reached), or undefined when the file does not exist yet. */
+export function loadTasks(file: string, keys: readonly string[]): SavedTasks | undefined {
+  const byHash = new Map(keys.map((key) => [keyHash(key), key]));
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -53,10 +60,13 @@ export function loadTasks(file: string): SavedTasks | undefined {
   };
   const header = parse(headerSchema, 0);
   const tasks = lines.slice(1).flatMap((_, i) => {
-    const task = parse(taskSchema, i + 1);
-    return task ? [{ ...task, externalTaskId: task.externalTaskId, failure: task.failure }] : [];
+    const saved = parse(taskSchema, i + 1);
+    const key = saved && byHash.get(saved.key_sha256);
+    if (!saved || key === undefined) return [];
+    const { key_sha256: _hash, ...task } = saved;
+    return [{ ...task, key, externalTaskId: task.externalTaskId, failure: task.failure }];
   });
-  return { prefix: header.prefix, tasks };
+  return { prefix: header.prefix, created: lines.length - 1, tasks };
 }
 
 /** Starts a task file (its header) for an emulator whose ids start with `prefix`. */
@@ -66,6 +76,6 @@ export function startTaskFile(file: string, prefix: string): void {
 
 /** Records one created task, before the create is answered: the file never lacks a task a client was told of. */
 export function saveTask(file: string, task: TaskRecord): void {
-  const { link: _link, ...record } = task;
-  appendFileSync(file, `${JSON.stringify(record)}\n`);
+  const { link: _link, key, ...record } = task;
+  appendFileSync(file, `${JSON.stringify({ ...record, key_sha256: keyHash(key) })}\n`);
 }

@@ -47,13 +47,13 @@ export class TaskStore {
    * @param saved the tasks of an earlier emulator (persist.ts), under their own prefix.
    * @param onCreate told about each new task before it is answered (to save it).
    */
-  constructor(saved?: { readonly prefix: string; readonly tasks: readonly TaskRecord[] }, onCreate?: (task: TaskRecord) => void) {
+  constructor(saved?: { readonly prefix: string; readonly created: number; readonly tasks: readonly TaskRecord[] }, onCreate?: (task: TaskRecord) => void) {
     this.prefix = saved?.prefix ?? String(randomInt(100_000, 1_000_000));
     for (const task of saved?.tasks ?? []) {
       this.#add(task);
       this.#seeded.add(task.key); // an account seen before already had its foreign tasks made
     }
-    this.#sequence = saved?.tasks.length ?? 0;
+    this.#sequence = saved?.created ?? 0;
     this.#onCreate = onCreate;
   }
 
