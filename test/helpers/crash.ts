@@ -62,8 +62,18 @@ export const BEHAVIOURS: readonly Behaviour[] = (['reject', 'return-existing', '
   [true, false].flatMap((externalIdLookup) => [true, false].map((listSupported) => ({ duplicateExternalId, externalIdLookup, listSupported }))),
 );
 
-/** Whether a lost answer's task can be found again (so every job must end with its video). */
-export const canFind = (b: Behaviour): boolean => b.externalIdLookup || b.listSupported;
+/**
+ * Which jobs a world may leave `unconfirmed`: none where lookups or a whole list can find any task;
+ * with neither, any (a lost answer cannot be checked, its task may exist); with lookups off and a
+ * list that stops early, only jobs that have no task (a task that exists is on the list's first page,
+ * so missing it would lose a paid clip).
+ */
+export type UnconfirmedPolicy = 'none' | 'only-without-task' | 'any';
+export function unconfirmedPolicy(b: Behaviour, shape: WorldShape = SHAPES[0] as WorldShape): UnconfirmedPolicy {
+  if (b.externalIdLookup) return 'none';
+  if (!b.listSupported) return 'any';
+  return shape.emulator.listMaxPages !== undefined ? 'only-without-task' : 'none';
+}
 
 export const describeBehaviour = (b: Behaviour, profile: Profile = 'default', shape: WorldShape = SHAPES[0] as WorldShape): string =>
   `duplicate=${b.duplicateExternalId}, lookup=${b.externalIdLookup ? 'on' : 'off'}, list=${b.listSupported ? 'on' : 'off'}` +
@@ -252,6 +262,7 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
   const log = options.log ?? (() => {});
   let kills = 0;
   let finished = false;
+  const policy = unconfirmedPolicy(options.behaviour, options.shape);
   try {
     while (kills < options.kills && !finished) {
       // Drawn even when overridden, so the rest of the batch sees the same random sequence.
@@ -266,7 +277,7 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
       if (killed) kills += 1;
       runs.push({ killed, moment: label, code: result.code, ms: result.ms });
       log(`  run ${runs.length}: ${killed ? `killed at ${label}` : `exit ${result.code}`} (${result.ms} ms)`);
-      finished = settled(result, outputDir, options.behaviour);
+      finished = settled(result, outputDir, policy);
       if (!killed && result.code !== 0 && result.code !== 1) break; // a refusal or a crash: stop and report it
     }
     for (let extra = 0; !finished && extra < (options.maxFinishRuns ?? 6); extra++) {
@@ -274,13 +285,13 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
       results.push(result);
       runs.push({ killed: false, code: result.code, ms: result.ms });
       log(`  run ${runs.length}: exit ${result.code} (${result.ms} ms)`);
-      finished = settled(result, outputDir, options.behaviour);
+      finished = settled(result, outputDir, policy);
       if (result.code !== 0 && result.code !== 1) break;
     }
     emulator.configure({ faults: [] }); // the ownership check below asks the provider
     const owners = finished ? await taskOwners(emulator, key, reportedTaskIds(outputDir)) : undefined;
     const problems = finished
-      ? verifyBatch({ plan, outputDir, stats: emulator.stats(), key, outputs: results, owners, unconfirmedAllowed: !canFind(options.behaviour) })
+      ? verifyBatch({ plan, outputDir, stats: emulator.stats(), key, outputs: results, owners, unconfirmed: policy })
       : [`the batch did not finish: exit codes ${runs.map((r) => r.code ?? 'SIGKILL').join(', ')}`];
     if (problems.length > 0) {
       const last = results.at(-1);
@@ -296,9 +307,9 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
  * Whether a run left the batch where reruns change nothing: every job succeeded, or (where lost
  * answers cannot be checked) the only others are unconfirmed, which no rerun resends.
  */
-function settled(result: CliResult, outputDir: string, behaviour: Behaviour): boolean {
+function settled(result: CliResult, outputDir: string, policy: UnconfirmedPolicy): boolean {
   if (result.code === 0) return true;
-  if (result.code !== 1 || canFind(behaviour) || !existsSync(join(outputDir, 'report.json'))) return false;
+  if (result.code !== 1 || policy === 'none' || !existsSync(join(outputDir, 'report.json'))) return false;
   return readReport(outputDir).jobs.every((job) => job.status === 'succeeded' || job.status === 'unconfirmed');
 }
 
@@ -310,8 +321,8 @@ export interface VerifyInput {
   readonly outputs: readonly CliResult[];
   /** task_id → the external_task_id the provider created it with (see taskOwners). */
   readonly owners?: ReadonlyMap<string, string | undefined>;
-  /** Where lost answers cannot be checked: a job may end unconfirmed, with at most one task. */
-  readonly unconfirmedAllowed?: boolean;
+  /** Which jobs may end unconfirmed (never with more than one task). @default 'none' */
+  readonly unconfirmed?: UnconfirmedPolicy;
 }
 
 /**
@@ -319,17 +330,18 @@ export interface VerifyInput {
  * job paid exactly once, its video on disk with the sha256 the report gives (and that video being
  * its own task's), the report listing every job once, no leftovers, and no trace of the key.
  */
-export function verifyBatch({ plan, outputDir, stats, key, outputs, owners, unconfirmedAllowed = false }: VerifyInput): string[] {
+export function verifyBatch({ plan, outputDir, stats, key, outputs, owners, unconfirmed: policy = 'none' }: VerifyInput): string[] {
   const problems: string[] = [];
   const planned = new Set(plan.jobs.map((job) => job.external_task_id));
   const reportFile = join(outputDir, 'report.json');
   const report = existsSync(reportFile) ? readReport(outputDir) : undefined;
-  const unconfirmed = new Set(report?.jobs.filter((job) => unconfirmedAllowed && job.status === 'unconfirmed').map((job) => job.external_task_id) ?? []);
+  const unconfirmed = new Set(report?.jobs.filter((job) => policy !== 'none' && job.status === 'unconfirmed').map((job) => job.external_task_id) ?? []);
   for (const job of plan.jobs) {
     const created = stats.tasksByExternalId[job.external_task_id] ?? 0;
     // Never two; an unconfirmed job's one POST may or may not have made its task.
-    if (unconfirmed.has(job.external_task_id) ? created > 1 : created !== 1) {
-      problems.push(`${job.external_task_id}: ${created} task(s) created at the provider, expected ${unconfirmed.has(job.external_task_id) ? 'at most' : 'exactly'} 1`);
+    const allowed = !unconfirmed.has(job.external_task_id) ? [1] : policy === 'any' ? [0, 1] : [0];
+    if (!allowed.includes(created)) {
+      problems.push(`${job.external_task_id}: ${created} task(s) created at the provider, expected ${allowed.join(' or ')}${unconfirmed.has(job.external_task_id) ? ' (the job ended unconfirmed)' : ''}`);
     }
   }
   for (const id of Object.keys(stats.tasksByExternalId)) if (!planned.has(id)) problems.push(`a task was created for an unplanned external id ${id}`);
