@@ -5,11 +5,14 @@
 // not a run's, an emulator option misspelt). The terminal ones run in a real pseudo-terminal
 // (helpers/pty.ts); the runs they interrupt talk to an emulator in this process whose tasks take
 // about two seconds, so a signal sent on seeing a submit always lands before the next one.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCostTable } from '../src/cli/commands/plan.js';
+import type { CliIO } from '../src/cli/io.js';
 import { formatVariantTable } from '../src/cli/report-summary.js';
+import { main } from '../src/cli/run-cli.js';
 import { loadModelTable, loadPriceTable } from '../src/data/tables.js';
 import { type EmulatorHandle, startEmulator } from '../src/emulator/index.js';
 import { summarizePlan } from '../src/plan/cost.js';
@@ -78,7 +81,7 @@ describe('the confirmation prompt, in a terminal', () => {
     expect(result.submitted).toEqual([]);
   });
 
-  it('SIGTERM while it waits: exit 130, the terminal left as it was', async () => {
+  it('SIGTERM while it waits: exit 130 with the same line', async () => {
     const result = await atPrompt([{ signal: 'SIGTERM' }]);
     expect(result.code).toBe(130);
     expect(result.after).toEqual(['error: Not confirmed: interrupted; nothing was submitted.']);
@@ -165,6 +168,18 @@ describe('signals during a run', () => {
   }, 90_000);
 });
 
+describe('the summary of an interrupted run', () => {
+  it('says when nothing is left to resume', async () => {
+    const dir = project();
+    const args = ['run', 'batch.yaml', '--emulator', '--yes', '--output', 'out'];
+    expect((await runInProcess(args, dir)).code).toBe(0);
+    let stdout = '';
+    const io: CliIO = { stdout: (text) => void (stdout += text), stderr: () => {}, env: {}, cwd: dir, isTTY: false, confirm: async () => false, signal: AbortSignal.abort() };
+    expect(await main(args, io)).toBe(130);
+    expect(stdout).toMatch(/\nThe run was interrupted after its last job had finished: nothing is left to resume\.\n$/);
+  });
+});
+
 describe('output closed early (`| head`)', () => {
   it('`run … 2>&1 | head -1`: no crash, report.json written, the exit code of the run; the next run is not refused', async () => {
     const dir = project();
@@ -192,6 +207,22 @@ describe('output closed early (`| head`)', () => {
     expect(result.stderr).not.toMatch(STACK_FRAME);
     expect(result.stderr).not.toMatch(/EPIPE|internal error/);
     expect(existsSync(join(dir, 'out', 'report.json'))).toBe(true);
+  });
+
+  it('output that cannot be written for another reason (a full disk: /dev/full) is one line and exit 2, not a crash', async () => {
+    const dir = project();
+    const full = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, [BIN, 'plan', 'batch.yaml'], { cwd: dir, stdio: ['ignore', full, 'pipe'] });
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')));
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      expect(code).toBe(2);
+      expect(stderr.split('\n').filter((line) => line.startsWith('error'))).toEqual(['error: not all output could be written: ENOSPC: no space left on device, write.']);
+      expect(stderr).not.toMatch(STACK_FRAME);
+    } finally {
+      closeSync(full);
+    }
   });
 
   it('`plan … --json | head`: exit 0, nothing on stderr', async () => {

@@ -125,11 +125,14 @@ const io: CliIO = {
   argv: [],
 };
 
-let code = await main(args, io);
-if (stdout.failure) {
+const code = await main(args, io);
+/** Exits with the command's code, unless its output was lost for a reason of ours to tell (a full disk). */
+const finish = (): void => {
+  if (!stdout.failure) return exit(code);
   stderr.write(`error: not all output could be written: ${stdout.failure.message}.\n`);
-  if (code === EXIT.ok) code = EXIT.badInput;
-}
-// Let stdout drain before exiting (a piped `plan --json` can be large).
-if (stdout.open) process.stdout.write('', () => exit(code));
-else exit(code);
+  exit(code === EXIT.ok ? EXIT.badInput : code);
+};
+// Let stdout drain before exiting (a piped `plan --json` can be large); a failed write reports
+// its error on a later turn of the event loop.
+if (stdout.open) process.stdout.write('', () => setImmediate(finish));
+else finish();

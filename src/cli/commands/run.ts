@@ -171,8 +171,9 @@ function interruptedNote(report: Report, wanted: readonly { readonly id: string 
   const ids = new Set(wanted.map((job) => job.id));
   const left = new Map<string, number>();
   for (const job of report.jobs) if (ids.has(job.id) && UNFINISHED_STATUSES.has(job.status)) left.set(job.status, (left.get(job.status) ?? 0) + 1);
+  if (left.size === 0) return 'The run was interrupted after its last job had finished: nothing is left to resume.\n';
   const parts = [...left].map(([status, n]) => `${n} ${status === 'pending' ? 'not submitted yet' : status.replaceAll('_', ' ')}`);
-  return `The run was interrupted${parts.length ? `: ${parts.join(', ')}` : ''}. To resume, run the same command again: ${resume}\n`;
+  return `The run was interrupted: ${parts.join(', ')}. To resume, run the same command again: ${resume}\n`;
 }
 
 /** Statuses a rerun takes further. */
