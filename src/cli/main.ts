@@ -98,7 +98,10 @@ function onSignal(signal: NodeJS.Signals): void {
     controller.abort(new KlingrunError('interrupted', `interrupted (${signal})`));
     return;
   }
-  if (interrupts > 1) stderr.write(`\nStopped at once (${signal}). Nothing is lost: the journal records every paid step; \`${commandLine(args, process.env)}\` resumes.\n`);
+  if (interrupts > 1) {
+    const resume = args[0] === 'run' ? ` Nothing is lost: the journal records every paid step; \`${commandLine(args, process.env)}\` resumes.` : '';
+    stderr.write(`\nStopped at once (${signal}).${resume}\n`);
+  }
   exit(EXIT.interrupted);
 }
 
