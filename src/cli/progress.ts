@@ -253,9 +253,8 @@ export class Progress {
 
   /** The heartbeat's line (non-TTY): every count, and what the run waits for when nothing finished for a while. */
   heartbeatLine(): string {
-    const c = this.#overall;
     const waiting = this.#waiting();
-    return `progress: ${c.succeeded + c.failed + c.skipped}/${c.total} done | ${[...activityParts(c), `ok ${c.succeeded}`, `failed ${c.failed}`].join(' | ')}${c.skipped ? ` | skipped ${c.skipped}` : ''} | spent ~$${this.#spentUsd.toFixed(2)} | ETA ${this.#eta()}${waiting ? ` | ${waiting}` : ''}`;
+    return `progress: ${this.#statsOf('', true).replace(' | ', ' done | ')}${waiting ? ` | ${waiting}` : ''}`;
   }
 
   #waiting(): string {
