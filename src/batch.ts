@@ -72,6 +72,8 @@ export interface BatchOptions {
   readonly beforeRun?: (work: WorkLeft) => Promise<void> | void;
   /** Told about every journal event (progress). */
   readonly onEvent?: RunInput['onEvent'];
+  /** Given, as the run starts, a reading of what it is waiting on (progress). */
+  readonly watch?: RunInput['watch'];
 }
 
 export interface WorkLeft {
@@ -192,6 +194,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
         ...(options.signal ? { softSignal: options.signal } : {}),
         ...(work.selected ? { selected: work.selected } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(options.watch ? { watch: options.watch } : {}),
       });
     } finally {
       journal.close();

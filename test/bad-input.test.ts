@@ -135,6 +135,21 @@ describe('duplicate names in one output folder', () => {
   });
 });
 
+describe('one pass (issue "never silent, never lost", point 4)', () => {
+  it('reports a schema error, a missing image, model rules and a bad table row together, sorted by file and line', async () => {
+    const result = await runCase(byName('one-pass-every-kind'));
+    expect(result.code).toBe(2);
+    const located = [...result.stderr.matchAll(/^error: (\S+?:\d+:\d+) at `([^`]+)`/gm)].map(([, where, field]) => `${where} ${field}`);
+    expect(located).toEqual([
+      'manifest.yaml:7:5 jobs[0].promt', // schema: a misspelt key
+      'manifest.yaml:8:12 jobs[1].image', // a missing file…
+      'manifest.yaml:10:11 jobs[1].mode', // …does not hide its entry's model rule
+      'manifest.yaml:13:11 jobs[2].mode', // a valid entry beside a broken one is checked whole
+      'rows.csv:2:27 row 1, column cfg_scale', // a table row
+    ]);
+  });
+});
+
 describe('the real binary', () => {
   it('refuses a damaged journal with exit 2, one error paragraph and no stack trace', async () => {
     const badCase = byName('state-no-header');

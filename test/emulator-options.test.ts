@@ -64,7 +64,7 @@ describe('emulator options', () => {
     const bad = await file('bad.yaml', 'rpm: [1,\n');
     expect(() => loadEmulatorConfig(bad, 'bad.yaml')).toThrow(/bad\.yaml is not valid YAML/);
     const typo = await file('typo.yaml', 'concurency: 3\n');
-    expect(() => loadEmulatorConfig(typo, 'typo.yaml')).toThrow(/Unknown emulator option\(s\) in typo\.yaml: `concurency`/);
+    expect(() => loadEmulatorConfig(typo, 'typo.yaml')).toThrow('Unknown emulator option `concurency` in typo.yaml. Did you mean `concurrency`?');
     const wrong = await file('wrong.yaml', 'rpm: fast\n');
     expect(() => loadEmulatorConfig(wrong, 'wrong.yaml')).toThrow(/`rpm` in wrong\.yaml/);
   });

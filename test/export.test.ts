@@ -232,6 +232,6 @@ describe('klingrun export', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^error: No run of jobs\/example\.yaml found in .*: it has no state\.jsonl\. Run the manifest first/);
     const empty = await runCommand(exportCommand, { positionals: [tempTree()] }, ROOT);
-    expect(empty.stderr).toMatch(/has no report\.json\. If it is the output folder of a run that was stopped before writing one, build it from the manifest/);
+    expect(empty.stderr).toMatch(/is not the output folder of a run: it has neither report\.json nor state\.jsonl\. Give a manifest/);
   });
 });

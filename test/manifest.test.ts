@@ -2,8 +2,9 @@
 // shown exactly as the CLI prints it (file, line, column, field, fix).
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../src/errors.js';
-import { MAX_ISSUES, parseManifest } from '../src/manifest/load.js';
-import { parseErrors } from './helpers/manifest.js';
+import { MAX_ISSUES, checkManifest, parseManifest } from '../src/manifest/load.js';
+import { loadPlan } from '../src/plan/index.js';
+import { parseErrors, png, tempTree } from './helpers/manifest.js';
 
 const HEAD = 'version: 1\nname: test\n';
 
@@ -214,5 +215,61 @@ jobs:
     expect(out.split('\n\n')[1]).toContain('jobs/m.yaml:4:638 at `jobs[0].sound`');
     expect(excerpt?.length).toBeLessThan(110);
     expect(excerpt?.slice(caret?.indexOf('^'))).toBe('fast }');
+  });
+});
+
+describe('checkManifest: what a failed schema check leaves to check', () => {
+  it('keeps every entry that passed, at its own index, and marks the ones that failed', () => {
+    const checked = checkManifest(`${HEAD}jobs:\n  - { image: a.png, promt: p }\n  - { image: b.png, mode: pro }\n  - { image: c.png, cfg_scale: 3 }\n`, 'm.yaml');
+    expect(checked.issues.map((i) => i.path)).toEqual(['jobs[0].promt', 'jobs[2].cfg_scale']);
+    expect([...checked.badEntries]).toEqual([0, 2]);
+    expect(checked.manifest?.jobs).toEqual([{}, { image: 'b.png', mode: 'pro' }, {}]);
+    expect(checked.rulesCheckable).toBe(true);
+  });
+
+  it('repairs the top-level fields that need no guess (version, name, limits, unknown keys) and keeps checking', () => {
+    const checked = checkManifest('version: 2\nname: Bad Name\nlimits: { rpm: 0 }\nowner: me\njobs:\n  - image: a.png\n', 'm.yaml');
+    expect(checked.issues.map((i) => i.path)).toEqual(['version', 'name', 'limits.rpm', 'owner']);
+    expect(checked.manifest?.jobs).toEqual([{ image: 'a.png' }]);
+    expect(checked.rulesCheckable).toBe(true);
+  });
+
+  it('does not check model rules when defaults or the matrix are broken: every request would repeat the mistake', () => {
+    expect(checkManifest(`${HEAD}defaults: { modle_name: kling-v3 }\njobs:\n  - image: a.png\n`, 'm.yaml').rulesCheckable).toBe(false);
+    expect(checkManifest(`${HEAD}matrix: { mode: pro }\njobs:\n  - image: a.png\n`, 'm.yaml').rulesCheckable).toBe(false);
+  });
+
+  it('has nothing more to check without a list of jobs, or after a YAML error', () => {
+    expect(checkManifest(`${HEAD}jobs: []\n`, 'm.yaml').manifest).toBeUndefined();
+    expect(checkManifest(`${HEAD}jobs: {image: a.png}\n`, 'm.yaml').manifest).toBeUndefined();
+    expect(checkManifest(`${HEAD}jobs:\n\t- image: a.png\n`, 'm.yaml').manifest).toBeUndefined();
+  });
+});
+
+describe('loadPlan reports every problem in one pass', () => {
+  const plan = async (manifest: string, files: Record<string, string | Uint8Array> = {}): Promise<string[]> => {
+    const dir = tempTree({ 'm.yaml': manifest, 'a.png': png(1), ...files });
+    const error = await loadPlan('m.yaml', { cwd: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ManifestError);
+    return (error as ManifestError).issues.map((i) => `${i.line} ${i.path} ${i.message}`);
+  };
+
+  it('a schema error in one entry does not stop the image and rule checks of the others', async () => {
+    const issues = await plan(`${HEAD}jobs:\n  - { image: a.png, sound: loud }\n  - { image: gone.png }\n  - { image: a.png, model_name: kling-v2-6, mode: 4k }\n`);
+    expect(issues).toEqual([
+      expect.stringMatching(/^4 jobs\[0\]\.sound /),
+      expect.stringMatching(/^5 jobs\[1\]\.image `gone\.png` does not exist/),
+      expect.stringMatching(/^6 jobs\[2\]\.mode kling-v2-6 takes mode std or pro, not 4k/),
+    ]);
+  });
+
+  it('a broken `defaults` is reported with the images, without rule errors that would only echo it', async () => {
+    const issues = await plan(`${HEAD}defaults: { modle_name: kling-v2-6, sound: "on" }\njobs:\n  - { image: gone.png }\n`);
+    expect(issues).toEqual([expect.stringMatching(/^3 defaults\.modle_name unknown key/), expect.stringMatching(/^5 jobs\[0\]\.image `gone\.png` does not exist/)]);
+  });
+
+  it('reads the tables of valid entries beside a broken one', async () => {
+    const issues = await plan(`${HEAD}jobs:\n  - { image: a.png, repeat: 0 }\n  - { from: rows.csv }\n`, { 'rows.csv': 'image,cfg_scale\na.png,9\n' });
+    expect(issues).toEqual([expect.stringMatching(/^4 jobs\[0\]\.repeat /), expect.stringMatching(/^2 row 1, column cfg_scale /)]);
   });
 });

@@ -8,12 +8,33 @@ export interface CliIO {
   readonly cwd: string;
   /** Whether stdout is an interactive terminal (progress bars, confirmation prompts). */
   readonly isTTY: boolean;
-  /** Asks a yes/no question on the terminal; only called when isTTY. */
+  /** The terminal's width when stdout is one: tables and bars fit it. Absent for pipes and files. */
+  readonly columns?: number;
+  /**
+   * Asks a yes/no question on the terminal; only called when isTTY. No answer (Ctrl-D) is no;
+   * Ctrl-C or a signal rejects with a KlingrunError of code `interrupted`.
+   */
   readonly confirm: (question: string) => Promise<boolean>;
   /** The command's own arguments (after the command name), for the report's reproduce block. */
   readonly argv?: readonly string[];
-  /** Aborted on the first Ctrl-C; a second one exits at once (main.ts). */
+  /**
+   * Aborted on the first Ctrl-C, SIGTERM or SIGHUP, when the command listens to it (it then ends
+   * in its own time); a second Ctrl-C or SIGTERM exits at once, as does the first when nothing listens (main.ts).
+   */
   readonly signal: AbortSignal;
+}
+
+/** An argument as a POSIX shell reads it back. */
+const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+
+/**
+ * The command line that runs klingrun with `args` again, the way the user started it: `npm start`
+ * for the demo script, `npx klingrun …` from any other npm script or npx, else `klingrun …`.
+ */
+export function commandLine(args: readonly string[], env: CliIO['env']): string {
+  if (env.npm_lifecycle_event === 'start') return 'npm start';
+  const program = env.npm_lifecycle_event ? 'npx klingrun' : 'klingrun';
+  return [program, ...args.map(shellWord)].join(' ');
 }
 
 /** A command's parsed arguments; `values` is typed by its option table. */

@@ -1,42 +1,77 @@
 // Showing a run as it goes. On a terminal: a cli-progress multibar (overall + one line per
-// variant). Elsewhere (CI, pipes): one log line per state change and a periodic heartbeat.
+// variant + a status line), fitted to the terminal's width. Elsewhere (CI, pipes): one log line
+// per state change and a periodic heartbeat. Both say what the run is waiting for when nothing
+// has finished for a while.
 import cliProgress from 'cli-progress';
 import type { Plan, PlannedJob } from '../plan/schema.js';
 import { groupByVariant } from '../plan/variants.js';
-import { statusOf } from '../report/build.js';
-import type { ReportStatus } from '../report/schema.js';
 import type { JobState } from '../runner/job-state.js';
+import type { WaitSnapshot } from '../runner/run.js';
 import type { JournalEvent } from '../state/events.js';
+import { cutText } from './variant-table.js';
 
+/**
+ * Where each job stands, counted so that "in flight" is the truth: tasks holding an account slot
+ * (being submitted, or at the provider), never more than the concurrency. A finished task waiting
+ * for its download, and a job whose task may exist but could not be found, are counted apart.
+ */
 interface Counts {
   total: number;
   queued: number;
   inFlight: number;
+  downloading: number;
+  unconfirmed: number;
   succeeded: number;
   failed: number;
+  skipped: number;
 }
+type Bucket = keyof Omit<Counts, 'total'>;
 
-const bucketOf = (status: ReportStatus): keyof Omit<Counts, 'total'> => {
-  switch (status) {
+const emptyCounts = (total: number): Counts => ({ total, queued: 0, inFlight: 0, downloading: 0, unconfirmed: 0, succeeded: 0, failed: 0, skipped: 0 });
+
+function bucketOf(state: JobState | undefined): Bucket {
+  switch (state?.phase) {
+    case undefined:
     case 'pending':
-    case 'skipped_budget':
       return 'queued';
-    case 'in_flight':
-    case 'unconfirmed':
-    case 'not_downloaded':
+    case 'submitting':
+      // Left by an earlier try: its task may exist, it is only looked for, never sent again.
+      return state.unconfirmed ? 'unconfirmed' : 'inFlight';
+    case 'submitted':
       return 'inFlight';
     case 'succeeded':
-      return 'succeeded';
+      return 'downloading';
+    case 'downloaded':
+      return state.download?.invalid ? 'failed' : 'succeeded';
+    case 'skipped_budget':
+      return 'skipped';
     default:
       return 'failed';
   }
-};
+}
+
+const isDone = (bucket: Bucket): boolean => bucket === 'succeeded' || bucket === 'failed' || bucket === 'skipped';
 
 /** What progress needs of a job (planned, or one from an earlier manifest). */
 type ShownJob = Pick<PlannedJob, 'id' | 'external_task_id' | 'request' | 'cost_usd'>;
 
-/** Bar labels are cut to this width (a prompt sweep makes long ones). */
+/** Bar labels are cut to this width (a prompt sweep makes long ones), and to less on a narrow terminal. */
 const MAX_LABEL = 40;
+const MIN_LABEL = 8;
+const MIN_BAR = 10;
+const MAX_BAR = 24;
+
+interface Layout {
+  readonly at: number;
+  readonly width: number;
+  /** Every count on the bars, or only the finished ones (the rest on the status line). */
+  readonly wide: boolean;
+  readonly labelWidth: number;
+  readonly bar: number;
+}
+
+/** After this long without a job finishing, the display says what the run is waiting for. */
+export const QUIET_MS = 10_000;
 
 /** One plain log line per meaningful event (non-TTY output); status polls that change nothing stay quiet. */
 function describe(event: JournalEvent, state: JobState): string | undefined {
@@ -68,6 +103,39 @@ function describe(event: JournalEvent, state: JobState): string | undefined {
   }
 }
 
+/** The counts a line shows: all of them, or (narrow terminal) the finished ones, the rest moving to the status line. */
+function statsText(c: Counts, wide: boolean): string {
+  const done = `${c.succeeded + c.failed + c.skipped}/${c.total}`;
+  if (!wide) return `${done} ok ${c.succeeded} failed ${c.failed}${c.skipped ? ` skipped ${c.skipped}` : ''}`;
+  return [done, ...activityParts(c), `ok ${c.succeeded}`, `failed ${c.failed}`, ...(c.skipped ? [`skipped ${c.skipped}`] : [])].join(' | ');
+}
+
+/** Jobs not finished, by where they stand; the optional ones only when there are any. */
+function activityParts(c: Counts): string[] {
+  return [`queued ${c.queued}`, `in flight ${c.inFlight}`, ...(c.downloading ? [`downloading ${c.downloading}`] : []), ...(c.unconfirmed ? [`unconfirmed ${c.unconfirmed}`] : [])];
+}
+
+/**
+ * What the run is waiting for, most binding first, from the runner's snapshot (when there is one),
+ * the counts and the provider's refusals since a job last finished.
+ */
+export function waitingFor(counts: Counts, snapshot: WaitSnapshot | undefined, refusals: { readonly slots: number; readonly rate: number }): string[] {
+  const parts: string[] = [];
+  const refused = (n: number, code: number) => (n ? `; ${n} refused with ${code}` : '');
+  if ((snapshot?.waitingForRate ?? 0) > 0 || refusals.rate > 0) {
+    const queued = snapshot?.waitingForRate ? `${snapshot.waitingForRate} request(s) queued` : 'backing off';
+    parts.push(`the rate limit (${queued}${refused(refusals.rate, 1302)})`);
+  }
+  if ((snapshot?.waitingForSlot ?? 0) > 0 || refusals.slots > 0) {
+    const held = snapshot ? `${snapshot.slotsHeld} of ${snapshot.slotsUsable} in use` : `${counts.inFlight} in use`;
+    parts.push(`account slots (${held}${refused(refusals.slots, 1303)})`);
+  }
+  if (counts.inFlight > 0) parts.push(`the provider's answer on ${counts.inFlight} task(s) in flight`);
+  const downloads = snapshot?.downloads ?? counts.downloading;
+  if (downloads > 0) parts.push(`${downloads} download(s)`);
+  return parts;
+}
+
 export interface ProgressOptions {
   readonly plan: Plan;
   readonly states: ReadonlyMap<string, JobState>;
@@ -81,68 +149,88 @@ export interface ProgressOptions {
 }
 
 export class Progress {
-  readonly #overall: Counts = { total: 0, queued: 0, inFlight: 0, succeeded: 0, failed: 0 };
+  readonly #overall: Counts = emptyCounts(0);
   /** Bar label and counts by variant key, and each job's variant key. */
   readonly #groups = new Map<string, { readonly label: string; readonly counts: Counts }>();
   readonly #groupOf = new Map<string, string>();
-  readonly #labelWidth: number;
-  readonly #status = new Map<string, ReportStatus>();
+  readonly #bucket = new Map<string, Bucket>();
   readonly #options: ProgressOptions;
+  readonly #now: () => number;
   readonly #startedAt: number;
   #spentUsd = 0;
   #finishedThisRun = 0;
+  #lastFinishAt: number;
+  /** Provider refusals since a job last finished: 1303 (account slots) and 1302 (rate). */
+  #refusals = { slots: 0, rate: 0 };
+  #snapshot: (() => WaitSnapshot) | undefined;
   #bars: cliProgress.MultiBar | undefined;
   readonly #barOf = new Map<string, cliProgress.SingleBar>();
   #heartbeat: NodeJS.Timeout | undefined;
+  #layoutCache: Layout | undefined;
 
   constructor(options: ProgressOptions) {
     this.#options = options;
-    this.#startedAt = (options.now ?? Date.now)();
+    this.#now = options.now ?? Date.now;
+    this.#startedAt = this.#now();
+    this.#lastFinishAt = this.#startedAt;
     for (const { variant, items } of groupByVariant(options.plan.jobs, (job) => job)) {
-      const label = variant.label.length > MAX_LABEL ? `${variant.label.slice(0, MAX_LABEL - 1)}…` : variant.label;
-      this.#groups.set(variant.key, { label, counts: { total: items.length, queued: 0, inFlight: 0, succeeded: 0, failed: 0 } });
+      this.#groups.set(variant.key, { label: cutText(variant.label, MAX_LABEL), counts: emptyCounts(items.length) });
       for (const job of items) this.#groupOf.set(job.id, variant.key);
     }
-    this.#labelWidth = Math.max(3, ...[...this.#groups.values()].map((group) => group.label.length));
     for (const job of options.plan.jobs) {
       this.#overall.total += 1;
-      const status = statusOf(options.states.get(job.id));
-      this.#move(job, status);
-      if (status === 'succeeded' || status === 'not_downloaded') this.#spentUsd += job.cost_usd ?? 0;
+      const bucket = bucketOf(options.states.get(job.id));
+      this.#move(job, bucket);
+      if (bucket === 'succeeded' || bucket === 'downloading') this.#spentUsd += job.cost_usd ?? 0;
     }
+  }
+
+  /** The runner's reading of what it waits on (RunInput.watch). */
+  watch(snapshot: () => WaitSnapshot): void {
+    this.#snapshot = snapshot;
   }
 
   start(): void {
     if (this.#options.isTTY) {
+      const columns = this.#options.columns ?? process.stderr.columns ?? 100;
       this.#bars = new cliProgress.MultiBar(
         {
-          format: '{label} [{bar}] {value}/{total} | queued {queued} | in flight {inFlight} | ok {succeeded} | failed {failed}{extra}',
+          // Each line is laid out here, to the width: cli-progress only draws it.
+          format: (_options, params, payload: { key: string }) => this.#lineOf(payload.key, params.progress, columns),
           hideCursor: true,
           clearOnComplete: false,
-          barsize: 24,
           // Through `write` like every other line (and its redaction); cli-progress needs only these.
-          stream: { isTTY: true, columns: this.#options.columns ?? process.stderr.columns ?? 100, write: (text: string) => (this.#options.write(text), true) } as unknown as NodeJS.WritableStream,
+          stream: { isTTY: true, columns, write: (text: string) => (this.#options.write(text), true) } as unknown as NodeJS.WritableStream,
         },
         cliProgress.Presets.shades_classic,
       );
-      this.#barOf.set('', this.#bars.create(this.#overall.total, 0, this.#payload('all', this.#overall)));
-      for (const [key, { label, counts }] of this.#groups) this.#barOf.set(key, this.#bars.create(counts.total, 0, this.#payload(label, counts)));
+      this.#barOf.set('', this.#bars.create(this.#overall.total, 0, { key: '' }));
+      for (const [key, { counts }] of this.#groups) this.#barOf.set(key, this.#bars.create(counts.total, 0, { key }));
+      this.#bars.create(1, 0, { key: STATUS });
       this.#render();
     } else {
-      this.#heartbeat = setInterval(() => this.#options.write(`${this.#line()}\n`), this.#options.heartbeatMs ?? 30_000);
+      this.#heartbeat = setInterval(() => this.#options.write(`${this.heartbeatLine()}\n`), this.#options.heartbeatMs ?? 30_000);
       this.#heartbeat.unref();
     }
   }
 
   onEvent(event: JournalEvent, state: JobState, job: ShownJob | undefined): void {
+    if (event.ev === 'rejected' && event.retryable) {
+      if (event.code === 1303) this.#refusals.slots += 1;
+      if (event.code === 1302) this.#refusals.rate += 1;
+    }
     // Jobs from an earlier version of the manifest are finished quietly: the bars count the plan's.
-    if (!job || event.ev === 'header' || event.ev === 'run' || !this.#status.has(job.id)) return;
-    const before = this.#status.get(job.id);
-    const after = statusOf(state);
-    if (event.ev === 'succeeded' && before !== 'not_downloaded') this.#spentUsd += job.cost_usd ?? 0;
+    if (!job || event.ev === 'header' || event.ev === 'run' || !this.#bucket.has(job.id)) return;
+    const before = this.#bucket.get(job.id);
+    const after = bucketOf(state);
+    if (event.ev === 'succeeded' && before !== 'downloading') this.#spentUsd += job.cost_usd ?? 0;
     if (before !== after) {
       this.#move(job, after);
-      if (after === 'succeeded' || after === 'failed' || after === 'timed_out' || after === 'orphaned') this.#finishedThisRun += 1;
+      if (isDone(after)) {
+        this.#finishedThisRun += 1;
+        this.#lastFinishAt = this.#now();
+        this.#refusals = { slots: 0, rate: 0 };
+      }
     }
     if (this.#bars) {
       if (before !== after) this.#render();
@@ -152,44 +240,101 @@ export class Progress {
     if (line) this.#options.write(`${job.external_task_id} ${this.#groups.get(this.#groupOf.get(job.id) ?? '')?.label ?? ''}: ${line}\n`);
   }
 
+  /** A line of its own (e.g. "Interrupted: …"): above the bars on a terminal. */
+  note(text: string): void {
+    if (this.#bars) this.#bars.log(`${text}\n`);
+    else this.#options.write(`${text}\n`);
+  }
+
   stop(): void {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#bars?.stop();
   }
 
-  #move(job: ShownJob, status: ReportStatus): void {
-    const group = this.#groups.get(this.#groupOf.get(job.id) ?? '')?.counts;
-    const previous = this.#status.get(job.id);
-    for (const counts of [this.#overall, group]) {
-      if (!counts) continue;
-      const from = previous && bucketOf(previous);
-      const to = bucketOf(status);
-      if (from) counts[from] -= 1;
-      if (to) counts[to] += 1;
-    }
-    this.#status.set(job.id, status);
+  /** The heartbeat's line (non-TTY): every count, and what the run waits for when nothing finished for a while. */
+  heartbeatLine(): string {
+    const waiting = this.#waiting();
+    return `progress: ${this.#statsOf('', true).replace(' | ', ' done | ')}${waiting ? ` | ${waiting}` : ''}`;
   }
 
-  #payload(label: string, counts: Counts): Record<string, string | number> {
-    return { label: label.padEnd(this.#labelWidth), ...counts, extra: '' };
+  #waiting(): string {
+    if (this.#now() - this.#lastFinishAt < QUIET_MS) return '';
+    const parts = waitingFor(this.#overall, this.#snapshot?.(), this.#refusals);
+    return parts.length ? `waiting for ${parts.join('; ')}` : '';
+  }
+
+  #move(job: ShownJob, bucket: Bucket): void {
+    const group = this.#groups.get(this.#groupOf.get(job.id) ?? '')?.counts;
+    const previous = this.#bucket.get(job.id);
+    for (const counts of [this.#overall, group]) {
+      if (!counts) continue;
+      if (previous) counts[previous] -= 1;
+      counts[bucket] += 1;
+    }
+    this.#bucket.set(job.id, bucket);
   }
 
   #render(): void {
-    const overall = this.#barOf.get('');
-    overall?.update(this.#overall.succeeded + this.#overall.failed, { ...this.#payload('all', this.#overall), extra: ` | spent ~$${this.#spentUsd.toFixed(2)} | ETA ${this.#eta()}` });
-    for (const [key, { label, counts }] of this.#groups) this.#barOf.get(key)?.update(counts.succeeded + counts.failed, this.#payload(label, counts));
+    this.#barOf.get('')?.update(this.#overall.succeeded + this.#overall.failed + this.#overall.skipped);
+    for (const [key, { counts }] of this.#groups) this.#barOf.get(key)?.update(counts.succeeded + counts.failed + counts.skipped);
+  }
+
+  /** The counts and label of a line, by its bar's key. */
+  #lineParts(key: string): { label: string; counts: Counts; extra: string } {
+    if (key === '') return { label: 'all', counts: this.#overall, extra: ` | spent ~$${this.#spentUsd.toFixed(2)} | ETA ${this.#eta()}` };
+    const group = this.#groups.get(key);
+    return { label: group?.label ?? '', counts: group?.counts ?? emptyCounts(0), extra: '' };
+  }
+
+  /** The stats of a line: wide (every count) or narrow (the finished ones, spend and ETA). */
+  #statsOf(key: string, wide: boolean): string {
+    const { counts, extra } = this.#lineParts(key);
+    return `${statsText(counts, wide)}${wide ? extra : extra.replaceAll(' | ', ' ').replace('spent ', '')}`;
+  }
+
+  /**
+   * How lines share the width, computed once per moment (cli-progress draws the lines one by one):
+   * every count if they fit beside a bar of MIN_BAR, else the narrow stats; labels are shortened
+   * before the bar shrinks, and the numbers are never cut.
+   */
+  #layout(width: number): Layout {
+    const at = this.#now();
+    if (this.#layoutCache?.at === at && this.#layoutCache.width === width) return this.#layoutCache;
+    const keys = ['', ...this.#groups.keys()];
+    const longest = (wide: boolean) => Math.max(...keys.map((k) => this.#statsOf(k, wide).length));
+    const fullLabel = Math.max(3, ...keys.map((k) => this.#lineParts(k).label.length));
+    const wide = fullLabel + 4 + MIN_BAR + longest(true) <= width;
+    const stats = longest(wide);
+    const labelWidth = Math.min(fullLabel, Math.max(MIN_LABEL, width - 4 - MIN_BAR - stats));
+    this.#layoutCache = { at, width, wide, labelWidth, bar: Math.max(0, Math.min(MAX_BAR, width - labelWidth - 4 - stats)) };
+    return this.#layoutCache;
+  }
+
+  /** One line of the display at `columns`. */
+  #lineOf(key: string, progress: number, columns: number): string {
+    const width = columns - 1; // writing the last column makes some terminals wrap
+    const layout = this.#layout(width);
+    if (key === STATUS) {
+      // On a narrow terminal the bars leave out the unfinished jobs: they are told here.
+      const parts = [...(layout.wide ? [] : [activityParts(this.#overall).join(' · ')]), this.#waiting()].filter(Boolean);
+      return cutText(parts.join(' · '), width);
+    }
+    const stats = this.#statsOf(key, layout.wide);
+    const bar = Math.max(0, Math.min(layout.bar, width - layout.labelWidth - 4 - stats.length));
+    const labelRoom = Math.min(layout.labelWidth, width - 4 - bar - stats.length);
+    if (labelRoom < 1) return stats;
+    const filled = Math.round(progress * bar);
+    return `${cutText(this.#lineParts(key).label, labelRoom).padEnd(labelRoom)} [${'█'.repeat(filled)}${'░'.repeat(bar - filled)}] ${stats}`;
   }
 
   #eta(): string {
-    const elapsed = (this.#options.now ?? Date.now)() - this.#startedAt;
-    const left = this.#overall.total - this.#overall.succeeded - this.#overall.failed;
+    const elapsed = this.#now() - this.#startedAt;
+    const left = this.#overall.total - this.#overall.succeeded - this.#overall.failed - this.#overall.skipped;
     if (this.#finishedThisRun === 0 || left <= 0) return left <= 0 ? 'done' : '…';
     const seconds = Math.round(((elapsed / this.#finishedThisRun) * left) / 1000);
     return seconds >= 90 ? `${Math.round(seconds / 60)} min` : `${seconds} s`;
   }
-
-  #line(): string {
-    const c = this.#overall;
-    return `progress: ${c.succeeded + c.failed}/${c.total} done | queued ${c.queued} | in flight ${c.inFlight} | ok ${c.succeeded} | failed ${c.failed} | spent ~$${this.#spentUsd.toFixed(2)} | ETA ${this.#eta()}`;
-  }
 }
+
+/** The key of the status line under the bars. */
+const STATUS = '\0status';

@@ -6,7 +6,8 @@ import { alignTable, variantColumns } from './variant-table.js';
 
 const cell = (value: number | null, unit = '', digits = 1): string => (value === null ? '-' : `${value.toFixed(digits)}${unit}`);
 
-export function formatVariantTable(report: Report): string {
+/** The per-variant table; `width` (a terminal's) is what its lines must fit. */
+export function formatVariantTable(report: Report, width?: number): string {
   // Reports written before variants had fields name model, mode and duration only.
   const variants = report.by_variant.map((v) => variantOfFields(v.fields ?? { model_name: v.model_name, mode: v.mode, duration: v.duration }));
   const columns = variantColumns(variants);
@@ -21,7 +22,7 @@ export function formatVariantTable(report: Report): string {
     cell(v.latency_s.p95, ' s'),
     v.cost_usd === null ? 'unknown' : v.cost_usd.toFixed(2),
   ]);
-  return alignTable([header, ...rows], { numericFrom: columns.header.length });
+  return alignTable([header, ...rows], { numericFrom: columns.header.length, ...(width === undefined ? {} : { width }) });
 }
 
 export function formatTotals(report: Report): string {
@@ -53,6 +54,7 @@ export function formatProblems(report: Report, max = 10): string {
   return `Needs attention:\n${lines.slice(0, max).join('\n')}${more}`;
 }
 
-export function formatReportSummary(report: Report): string {
-  return [formatVariantTable(report), '', formatTotals(report), formatProblems(report)].filter((part, i) => i < 3 || part).join('\n');
+/** The summary of `run` and `status`; on a terminal, `columns` is its width. */
+export function formatReportSummary(report: Report, columns?: number): string {
+  return [formatVariantTable(report, columns), '', formatTotals(report), formatProblems(report)].filter((part, i) => i < 3 || part).join('\n');
 }

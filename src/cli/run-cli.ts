@@ -8,7 +8,7 @@ import { formatError } from './format-error.js';
 import { commandHelp, topHelp } from './help.js';
 import type { CliIO, Command } from './io.js';
 import { type CommandEntry, commands } from './commands/index.js';
-import { parseOptions } from './options.js';
+import { type OptionTable, parseOptions } from './options.js';
 
 const HELP_FLAGS = ['--help', '-h'];
 
@@ -18,6 +18,32 @@ function argsProblem(error: Error & { code?: string }, entry: CommandEntry, comm
   if (unknown === undefined) return `${error.message}.`;
   const hint = didYouMean(unknown.replace(/^-+/, '').replace(/=.*$/, ''), Object.keys(command.options));
   return `Unknown option \`${unknown}\` for \`klingrun ${entry.name}\`.${hint ? ` ${hint.replace(/`([^`]+)`/, '`--$1`')}` : ''}`;
+}
+
+/**
+ * `--budget -1`: util.parseArgs reads `-1` as an option and refuses the line as ambiguous. A value
+ * that reads as a negative number is given to the option before it stands, so the option's own
+ * check says what is wrong with it (`Expected \`--budget\` to be a number >= 0, got \`-1\`.`).
+ */
+function withNegativeValues(options: OptionTable, args: readonly string[]): string[] {
+  const takesValue = (arg: string): string | undefined => {
+    const name = arg.startsWith('--') ? arg.slice(2) : Object.keys(options).find((key) => arg === `-${options[key]?.short ?? ''}`);
+    return name !== undefined && options[name]?.type === 'string' ? name : undefined;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') return [...out, ...args.slice(i)];
+    const name = takesValue(arg);
+    const next = args[i + 1];
+    if (name !== undefined && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 function findCommand(name: string): CommandEntry {
@@ -56,7 +82,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     }
     let parsed;
     try {
-      parsed = parseOptions(command.options, rest, io.env);
+      parsed = parseOptions(command.options, withNegativeValues(command.options, rest), io.env);
     } catch (error) {
       throw new UsageError(`${argsProblem(error as Error & { code?: string }, entry, command)} Usage: ${command.usage}. Run \`klingrun ${entry.name} --help\` for every option.`);
     }

@@ -19,9 +19,11 @@ export interface SummaryInput {
   readonly options: ResolvedRunOptions;
   readonly tables: Tables;
   readonly shard?: ShardInfo | undefined;
+  /** The terminal's width, which the cost table fits. */
+  readonly columns?: number | undefined;
 }
 
-export function formatSummary({ plan, toSubmit, todo = toSubmit.length, options, tables, shard }: SummaryInput): string {
+export function formatSummary({ plan, toSubmit, todo = toSubmit.length, options, tables, shard, columns }: SummaryInput): string {
   const done = plan.jobs.length - todo;
   const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${todo} to run${done ? ` (${done} already finished: resuming)` : ''}.`;
   // Each machine of a split batch says which slice it runs, so its log can be matched to its folder.
@@ -34,6 +36,6 @@ export function formatSummary({ plan, toSubmit, todo = toSubmit.length, options,
     `task timeout ${options.taskTimeoutMs / 60_000} min`,
     options.pollIntervalMs === undefined ? 'adaptive polling' : `poll every ${options.pollIntervalMs / 1000} s`,
   ].join(', ');
-  const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : formatCostTable(summarizePlan({ ...plan, jobs: [...toSubmit] }, tables));
+  const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : formatCostTable(summarizePlan({ ...plan, jobs: [...toSubmit] }, tables), columns);
   return `${head}${slice}\n\n${submits}\n\nlimits: ${limits}`;
 }

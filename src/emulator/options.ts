@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { Clock } from '../effects.js';
 import { InputError } from '../errors.js';
+import { didYouMean } from '../manifest/suggest.js';
 import { echo, valueAt } from './value-at.js';
 
 /** The routes a fault can target. */
@@ -152,13 +153,21 @@ export type EmulatorOptions = z.output<typeof emulatorOptionsSchema>;
  */
 export type EmulatorOptionsInput = z.input<typeof emulatorOptionsSchema> & { readonly clock?: Clock; readonly models?: ModelTable; readonly prices?: PriceTable };
 
+/** The option names a map at `path` takes: the top level's, or a fault's. */
+const namesAt = (path: readonly PropertyKey[]): string[] => Object.keys(path[0] === 'faults' ? faultSchema.shape : emulatorOptionsSchema.shape);
+
 /** A zod failure as one sentence naming the option (and the file, when there is one). */
 function describeIssues(input: unknown, error: z.ZodError, source: string): string {
   const issue = error.issues[0];
   if (!issue) return `Invalid emulator options in ${source}.`;
   if (issue.code === 'unrecognized_keys') {
-    const at = issue.path.length ? ` in \`${issue.path.join('.')}\`` : '';
-    return `Unknown emulator option(s)${at} in ${source}: ${issue.keys.map((k) => `\`${k}\``).join(', ')}.`;
+    // A typo (`time_scale`) gets the name it meant; names are camelCase, as in the API of startEmulator.
+    return issue.keys
+      .map((key) => {
+        const hint = didYouMean(key, namesAt(issue.path));
+        return `Unknown emulator option \`${[...issue.path, key].join('.')}\` in ${source}.${hint ? ` ${hint}` : ''}`;
+      })
+      .join(' ');
   }
   const value = valueAt(input, issue.path);
   // Keys may be real API keys: never echoed.

@@ -1,5 +1,6 @@
 // Manifest text → a validated Manifest plus its Source (for locating later problems).
 // Every problem found is reported at once, each at its file, line and column.
+import type { z } from 'zod';
 import { ManifestError, type InputIssue } from '../errors.js';
 import { toInputIssues } from './issues.js';
 import { manifestSchema, type Manifest, type Matrix } from './schema.js';
@@ -53,8 +54,87 @@ export function manifestError(issues: readonly InputIssue[]): ManifestError {
   return new ManifestError(sorted.slice(0, MAX_ISSUES));
 }
 
-function fail(issues: InputIssue[]): never {
-  throw manifestError(issues);
+/** What the schema check leaves for the later checks (tables, images, model rules). */
+export interface CheckedManifest {
+  readonly source: Source;
+  /** Every problem of the YAML and the schema, located. */
+  readonly issues: readonly InputIssue[];
+  /**
+   * What can be checked further, when the manifest is a map with a list of jobs: the entries that
+   * passed the schema as they are, each one that did not as an empty entry (`{}`: no images, no
+   * table) at its own index, so problems found later keep their `jobs[i]`.
+   */
+  readonly manifest?: Manifest;
+  /** Indexes of the job entries that failed the schema. */
+  readonly badEntries: ReadonlySet<number>;
+  /**
+   * Whether the model rules can be checked: not when `defaults` or the top-level `matrix` failed,
+   * since every request is made from them and each would repeat the same mistake.
+   */
+  readonly rulesCheckable: boolean;
+}
+
+/**
+ * The manifest as far as it is sound, after a failed schema check: the parts with problems left
+ * out, so a user fixes every problem in one round (issue "one pass"). Undefined when no job list
+ * is left to check.
+ */
+function salvage(raw: Record<string, unknown>, problems: readonly z.core.$ZodIssue[]): Pick<CheckedManifest, 'manifest' | 'badEntries' | 'rulesCheckable'> | undefined {
+  const badKeys = new Set<string>();
+  const badEntries = new Set<number>();
+  for (const { path } of problems) {
+    const [key, index] = path;
+    if (key === 'jobs' && typeof index === 'number') badEntries.add(index);
+    // An issue at the top (unknown keys) needs no repair: only known keys are copied below.
+    else if (key !== undefined) badKeys.add(String(key));
+  }
+  if (badKeys.has('jobs')) return undefined;
+  // Any valid entry stands in for a bad one during this check; it becomes `{}` right after.
+  const standIn = { image: '-' };
+  const kept: Record<string, unknown> = {
+    version: 1,
+    name: badKeys.has('name') ? 'manifest' : raw['name'],
+    jobs: (raw['jobs'] as unknown[]).map((entry, i) => (badEntries.has(i) ? standIn : entry)),
+  };
+  for (const key of ['id_salt', 'defaults', 'matrix', 'limits']) if (!badKeys.has(key) && raw[key] !== undefined) kept[key] = raw[key];
+  const result = manifestSchema.safeParse(kept);
+  if (!result.success) return undefined;
+  const manifest = withWrittenOrder(result.data as Manifest, kept as Parameters<typeof withWrittenOrder>[1]);
+  return {
+    manifest: { ...manifest, jobs: manifest.jobs.map((entry, i) => (badEntries.has(i) ? {} : entry)) },
+    badEntries,
+    rulesCheckable: !badKeys.has('defaults') && !badKeys.has('matrix'),
+  };
+}
+
+/**
+ * Parses manifest text and checks it against the schema, collecting every problem instead of
+ * stopping at the first part that fails. `file` is how the user named the manifest; it is only
+ * used in messages.
+ */
+export function checkManifest(text: string, file: string): CheckedManifest {
+  const source = new Source(file, text);
+  const stop = (issues: InputIssue[]): CheckedManifest => ({ source, issues, badEntries: new Set(), rulesCheckable: false });
+  if (source.doc.errors.length) return stop(yamlIssues(source));
+  if (source.doc.contents === null) {
+    return stop([{ file, message: 'the manifest is empty.', hint: 'Start it with `version: 1`, a `name` and a `jobs` list.' }]);
+  }
+  let raw: unknown;
+  try {
+    raw = source.doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    return stop([{ file, message: `cannot read the YAML: ${(error as Error).message}.` }]);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return stop([source.issue([], 'the manifest must be a map of keys (version, name, jobs, …), not a list or a single value.')]);
+  }
+  const result = manifestSchema.safeParse(raw);
+  if (result.success) {
+    const manifest = withWrittenOrder(result.data as Manifest, raw as Parameters<typeof withWrittenOrder>[1]);
+    return { source, issues: [], manifest, badEntries: new Set(), rulesCheckable: true };
+  }
+  const issues = result.error.issues.flatMap((issue) => toInputIssues(issue, source, raw, manifestSchema));
+  return { source, issues, ...(salvage(raw as Record<string, unknown>, result.error.issues) ?? { badEntries: new Set(), rulesCheckable: false }) };
 }
 
 /**
@@ -62,23 +142,7 @@ function fail(issues: InputIssue[]): never {
  * used in messages. Throws ManifestError with every problem found.
  */
 export function parseManifest(text: string, file: string): ParsedManifest {
-  const source = new Source(file, text);
-  if (source.doc.errors.length) fail(yamlIssues(source));
-  if (source.doc.contents === null) {
-    fail([{ file, message: 'the manifest is empty.', hint: 'Start it with `version: 1`, a `name` and a `jobs` list.' }]);
-  }
-  let raw: unknown;
-  try {
-    raw = source.doc.toJS({ maxAliasCount: 1000 });
-  } catch (error) {
-    fail([{ file, message: `cannot read the YAML: ${(error as Error).message}.` }]);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    fail([source.issue([], 'the manifest must be a map of keys (version, name, jobs, …), not a list or a single value.')]);
-  }
-  const result = manifestSchema.safeParse(raw);
-  if (!result.success) {
-    fail(result.error.issues.flatMap((issue) => toInputIssues(issue, source, raw, manifestSchema)));
-  }
-  return { manifest: withWrittenOrder(result.data as Manifest, raw as Parameters<typeof withWrittenOrder>[1]), source };
+  const { source, issues, manifest } = checkManifest(text, file);
+  if (issues.length || !manifest) throw manifestError([...issues]);
+  return { manifest, source };
 }

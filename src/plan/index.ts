@@ -6,7 +6,7 @@ import { loadModelTable, loadPriceTable, type ModelTable, type PriceTable } from
 import { InputError } from '../errors.js';
 import { nodeFs, type ManifestFs } from '../manifest/fs.js';
 import { imageSpecsOf, resolveImages } from '../manifest/images.js';
-import { manifestError, parseManifest } from '../manifest/load.js';
+import { checkManifest, manifestError } from '../manifest/load.js';
 import type { Manifest } from '../manifest/schema.js';
 import { loadTables, tableImageSpecs } from '../manifest/table-rows.js';
 import { expandManifest } from './expand.js';
@@ -14,7 +14,7 @@ import { sha256Hex } from './ids.js';
 import type { Plan } from './schema.js';
 
 export { expandManifest, type ExpandContext } from './expand.js';
-export { parseManifest, type ParsedManifest } from '../manifest/load.js';
+export { checkManifest, parseManifest, type CheckedManifest, type ParsedManifest } from '../manifest/load.js';
 export { imageSpecsOf, resolveImages, type ResolvedImages } from '../manifest/images.js';
 export { loadTables, type TableEntry } from '../manifest/table-rows.js';
 export { summarizePlan, priceJob, describeUnpriced, type CostRow, type CostSummary, type Tables } from './cost.js';
@@ -48,6 +48,16 @@ export interface LoadedPlan {
 }
 
 /**
+ * The manifest with each entry that failed the schema made one that plans nothing and breaks no
+ * rule: a `from:` entry without a read table (ExpandContext.tables: "an entry missing here had
+ * problems, reported already"). Its own problems are reported; guesses about the rest are not.
+ */
+function withoutEntries(manifest: Manifest, bad: ReadonlySet<number>): Manifest {
+  if (bad.size === 0) return manifest;
+  return { ...manifest, jobs: manifest.jobs.map((entry, i) => (bad.has(i) ? { from: '', matrix: {} } : entry)) };
+}
+
+/**
  * Plans a manifest file. Throws ManifestError with every problem (schema, matrix, tables,
  * images, model rules) located in the manifest or its table, InputError when a file cannot be read.
  */
@@ -64,14 +74,19 @@ export async function loadPlan(manifestPath: string, options: LoadPlanOptions = 
   const inCwd = (file: string | undefined) => (file === undefined ? undefined : resolve(options.cwd ?? process.cwd(), file));
   const models = options.models ?? loadModelTable(inCwd(options.modelsFile));
   const prices = options.prices ?? loadPriceTable(inCwd(options.pricesFile));
-  const { manifest, source } = parseManifest(Buffer.from(bytes).toString('utf8'), manifestPath);
+  const checked = checkManifest(Buffer.from(bytes).toString('utf8'), manifestPath);
+  const { manifest, source } = checked;
+  if (!manifest) throw manifestError([...checked.issues]);
+  // Everything that can be checked is, whatever else failed: a user fixes a manifest in one round.
   const manifestDir = dirname(absolute);
   const { tables, issues: tableIssues } = await loadTables(manifest, source, { dir: manifestDir, fs, manifestFile: manifestPath });
   const specs = [...imageSpecsOf(manifest, source), ...[...tables.values()].flatMap(tableImageSpecs)];
   const { images, issues: imageIssues } = await resolveImages(specs, { dir: manifestDir, fs });
-  const { plan, issues } = expandManifest(manifest, { source, images, models, prices, manifestName: basename(absolute), tables });
-  const all = [...tableIssues, ...imageIssues, ...issues];
+  const { plan, issues } = checked.rulesCheckable
+    ? expandManifest(withoutEntries(manifest, checked.badEntries), { source, images, models, prices, manifestName: basename(absolute), tables })
+    : { plan: undefined, issues: [] };
+  const all = [...checked.issues, ...tableIssues, ...imageIssues, ...issues];
   // The manifest's own problems first, then each table's; nothing is planned while any row is bad.
-  if (all.length) throw manifestError([...all.filter((i) => i.file === manifestPath), ...all.filter((i) => i.file !== manifestPath)]);
+  if (all.length || !plan) throw manifestError([...all.filter((i) => i.file === manifestPath), ...all.filter((i) => i.file !== manifestPath)]);
   return { manifest, plan, manifestDir, manifestSha256: sha256Hex(bytes), models, prices };
 }

@@ -133,7 +133,9 @@ export async function loadOutput(target: string, options: LoadOutputOptions): Pr
   if (!previous) {
     throw new InputError(
       'input_missing',
-      `${target} has no ${REPORT_FILE}. If it is the output folder of a run that was stopped before writing one, build it from the manifest: \`klingrun report <manifest> --output ${target}\`.`,
+      existsSync(join(path, JOURNAL_FILE))
+        ? `${target} has no ${REPORT_FILE}. If it is the output folder of a run that was stopped before writing one, build it from the manifest: \`klingrun report <manifest> --output ${target}\`.`
+        : `${target} is not the output folder of a run: it has neither ${REPORT_FILE} nor ${JOURNAL_FILE}. Give a manifest (e.g. jobs/example.yaml) or the folder a run wrote (e.g. output/example).`,
     );
   }
   const manifest = resolve(path, previous.manifest.path);

@@ -11,6 +11,8 @@ export type EventInput = JobEvent extends infer E ? (E extends JobEvent ? Omit<E
 
 export interface Limiter {
   take(signal?: AbortSignal): Promise<void>;
+  /** Takes waiting for a grant (read by progress displays). */
+  readonly waiting?: number;
 }
 
 export interface Gate {
@@ -19,6 +21,10 @@ export interface Gate {
   hold(): void;
   onRejected(): void;
   onAccepted(): void;
+  /** Slots held, the limit acquisitions wait for now, and acquisitions waiting (read by progress displays). */
+  readonly inFlight?: number;
+  readonly effectiveLimit?: number;
+  readonly waiting?: number;
 }
 
 /** Proof that this process still owns the output folder (state/lock.ts), asked before every paid step. */

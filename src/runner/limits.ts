@@ -75,6 +75,11 @@ export class RequestLimiter implements Limiter {
     this.#spanMs = (options.windowMs ?? 60_000) + (options.marginMs ?? 1_000);
   }
 
+  /** Requests waiting for their turn. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
   take(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiters.size === 0 && this.#freeAt() <= this.#clock.now()) {
@@ -150,6 +155,11 @@ export class ConcurrencyGate implements Gate {
   /** The limit new acquisitions currently wait for (between 1 and `limit`). */
   get effectiveLimit(): number {
     return this.#effective;
+  }
+
+  /** Acquisitions waiting for a slot. */
+  get waiting(): number {
+    return this.#waiters.size;
   }
 
   acquire(signal?: AbortSignal): Promise<void> {

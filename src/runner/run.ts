@@ -21,6 +21,20 @@ import { BodyBuilder, type ReadFile } from './request-body.js';
 import { holdsTask, tasksOf } from './spend.js';
 import { findOrphan, resumeSubmitting, submitJob } from './submit.js';
 
+/** What a run is waiting on at one moment (RunInput.watch), for a progress display to say. */
+export interface WaitSnapshot {
+  /** Tasks holding an account slot: being submitted, or at the provider and not finished. */
+  readonly slotsHeld: number;
+  /** Slots new submits may use now: the concurrency, lowered after 1303 answers until submits are accepted again. */
+  readonly slotsUsable: number;
+  /** Submits waiting for a slot. */
+  readonly waitingForSlot: number;
+  /** Requests (submits, polls, lookups) waiting for the request limiter (rpm). */
+  readonly waitingForRate: number;
+  /** Videos downloading, or waiting for a download slot. */
+  readonly downloads: number;
+}
+
 export interface RunInput {
   readonly plan: Plan;
   readonly manifestDir: string;
@@ -52,6 +66,8 @@ export interface RunInput {
   readonly selected?: ReadonlySet<string>;
   /** Told about every event after it is in the journal (progress display). */
   readonly onEvent?: (event: JournalEvent, state: JobState, job: RunnableJob | undefined) => void;
+  /** Given once, as the run starts, a reading of what it is waiting on (progress display). */
+  readonly watch?: (snapshot: () => WaitSnapshot) => void;
 }
 
 export interface RunResult {
@@ -168,6 +184,13 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
 
   const bodies = new BodyBuilder(input.manifestDir, input.readImage);
   const downloads = new PQueue({ concurrency: options.downloadConcurrency });
+  input.watch?.(() => ({
+    slotsHeld: input.gate.inFlight ?? 0,
+    slotsUsable: input.gate.effectiveLimit ?? options.concurrency,
+    waitingForSlot: input.gate.waiting ?? 0,
+    waitingForRate: input.limiter.waiting ?? 0,
+    downloads: downloads.size + downloads.pending,
+  }));
   const downloader = {
     fetch: input.fetch ?? globalThis.fetch,
     fs: input.fs ?? nodeDownloadFs,

@@ -22,8 +22,8 @@ const usd = (value: number) => value.toFixed(2);
 export const SOUND_DEFAULT_NOTE =
   'sound default: these jobs leave `sound` out, so the provider\'s default applies; it is not documented, so they are priced as sound on. Set `sound: "off"` for the silent price.';
 
-/** The cost table, one row per variant (pure; the run command shows it too before asking to go on). */
-export function formatCostTable(summary: CostSummary): string {
+/** The cost table, one row per variant (pure; the run command shows it too before asking to go on); its lines fit `width` when given. */
+export function formatCostTable(summary: CostSummary, width?: number): string {
   const columns = variantColumns(summary.rows.map((r) => r.variant));
   // The sound a price assumes, where the variants do not say it already.
   const sound = !columns.header.includes('sound') && summary.rows.some((r) => r.sound !== undefined);
@@ -48,7 +48,7 @@ export function formatCostTable(summary: CostSummary): string {
   const note = summary.rows.some((r) => r.sound === 'default') ? `
 
 ${SOUND_DEFAULT_NOTE}` : '';
-  return alignTable([header, ...rows, footer], { numericFrom: columns.header.length + (sound ? 1 : 0), footerRows: 1, looseLastColumn: true }) + note;
+  return alignTable([header, ...rows, footer], { numericFrom: columns.header.length + (sound ? 1 : 0), footerRows: 1, looseLastColumn: true, ...(width === undefined ? {} : { width }) }) + note;
 }
 
 /** Warnings of a plan, one line each. */
@@ -84,7 +84,7 @@ export const planCommand = defineCommand({
       io.stdout(planJson(plan));
       return EXIT.ok;
     }
-    io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, loaded))}\n`);
+    io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, loaded), io.columns)}\n`);
     const outputDir = outputDirFor(io, manifestPath, plan.name, undefined);
     if (!existsSync(join(outputDir, JOURNAL_FILE))) {
       io.stderr(

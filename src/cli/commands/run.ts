@@ -12,7 +12,7 @@ import { parseShard } from '../../runner/select.js';
 import { createOutputFolder } from '../../state/output-folder.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import { type CliIO, defineCommand } from '../io.js';
+import { type CliIO, commandLine, defineCommand } from '../io.js';
 import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { outputDirFor } from '../output-folder.js';
@@ -20,6 +20,7 @@ import { Progress } from '../progress.js';
 import { formatReportSummary } from '../report-summary.js';
 import { type ProviderFacts, readProviderFacts } from '../provider-facts.js';
 import { formatSummary } from '../summary.js';
+import type { Report, ReportStatus } from '../../report/schema.js';
 
 const USAGE = 'klingrun run <manifest> [options]';
 
@@ -113,6 +114,9 @@ export const runCommand = defineCommand({
     // What `klingrun doctor` found: a way of finding tasks known to be missing is not tried.
     const facts = emulator ? null : readProviderFacts(baseUrl, io.env);
     let progress: Progress | undefined;
+    // Said once the run follows the signal (main.ts); before that, a Ctrl-C stops at once.
+    const onInterrupt = (): void =>
+      progress?.note('Interrupted: no new submits; the tasks in flight are followed to their end and downloaded. Press Ctrl-C again to stop at once (nothing is lost).');
     // The clock's timers are unref'd (a stray backoff must not hold a library user's process),
     // so between polls nothing else may keep the event loop alive: against a provider in
     // another process Node would end the run with exit 13 mid-batch. The command holds it.
@@ -142,27 +146,44 @@ export const runCommand = defineCommand({
         command: ['run', ...(io.argv ?? [])],
         beforeRun: async (work) => {
           const slice = shard ? { ...shard, batchJobs: loaded.plan.jobs.length } : undefined;
-          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, options: work.options, tables: loaded, shard: slice }) + '\n');
+          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, options: work.options, tables: loaded, shard: slice, columns: io.columns }) + '\n');
           for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
           await confirm(io, work.toSubmit, booleanOption(args, 'yes'), work.freshFolder);
-          progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr });
+          progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, ...(io.columns ? { columns: io.columns } : {}) });
           progress.start();
+          io.signal.addEventListener('abort', onInterrupt, { once: true });
         },
         onEvent: (event, state, job) => progress?.onEvent(event, state, job),
+        watch: (snapshot) => progress?.watch(snapshot),
       });
       progress?.stop();
       const { report, run } = result;
       const earlier = run.fromJournal.length ? `${run.fromJournal.length} job(s) came from an earlier version of the manifest (in report.json with in_manifest: false).\n` : '';
-      io.stdout(`\n${formatReportSummary(report)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
+      io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
+      if (run.interrupted) io.stdout(interruptedNote(report, result.wanted, commandLine(['run', ...(io.argv ?? [])], io.env)));
       const succeeded = new Set(report.jobs.filter((job) => job.status === 'succeeded').map((job) => job.id));
       return exitCode(io, run.stopReason, run.interrupted, result.wanted.every((job) => succeeded.has(job.id)));
     } finally {
       progress?.stop();
+      io.signal.removeEventListener('abort', onInterrupt);
       clearInterval(keepAlive);
       await emulator?.close();
     }
   },
 });
+
+/** The end of an interrupted run's summary: what is left, and the exact command that resumes it. */
+function interruptedNote(report: Report, wanted: readonly { readonly id: string }[], resume: string): string {
+  const ids = new Set(wanted.map((job) => job.id));
+  const left = new Map<string, number>();
+  for (const job of report.jobs) if (ids.has(job.id) && UNFINISHED_STATUSES.has(job.status)) left.set(job.status, (left.get(job.status) ?? 0) + 1);
+  if (left.size === 0) return 'The run was interrupted after its last job had finished: nothing is left to resume.\n';
+  const parts = [...left].map(([status, n]) => `${n} ${status === 'pending' ? 'not submitted yet' : status.replaceAll('_', ' ')}`);
+  return `The run was interrupted: ${parts.join(', ')}. To resume, run the same command again: ${resume}\n`;
+}
+
+/** Statuses a rerun takes further. */
+const UNFINISHED_STATUSES: ReadonlySet<ReportStatus> = new Set(['pending', 'in_flight', 'unconfirmed', 'not_downloaded', 'orphaned']);
 
 /** What the user should know before anything is paid. */
 function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFacts | null, cwd: string): string[] {

@@ -34,7 +34,7 @@ export const statusCommand = defineCommand({
       io.stdout(`${report.manifest.name}: nothing has run yet (no journal in ${where}/). ${report.totals.jobs} job(s) planned.\n`);
       return EXIT.ok;
     }
-    io.stdout(`${report.manifest.name} (${where}/)\n\n${formatReportSummary(report)}\n`);
+    io.stdout(`${report.manifest.name} (${where}/)\n\n${formatReportSummary(report, io.columns)}\n`);
     return EXIT.ok;
   },
 });
