@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runBatch } from '../src/batch.js';
 import { writeProviderFacts } from '../src/cli/provider-facts.js';
 import { startEmulator } from '../src/emulator/index.js';
+import { acquireLock } from '../src/state/lock.js';
 import { runInProcess } from './helpers/bad-input.js';
 import { runCli, spawnCli } from './helpers/cli.js';
 import { tempTree } from './helpers/manifest.js';
@@ -100,6 +101,31 @@ describe('the report states what is on disk', () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+describe('status says whether a runner holds the folder', () => {
+  it('a live holder: the numbers are still moving; a released or dead one: no such line, or that the next run takes over', async () => {
+    const dir = exampleProject();
+    expect((await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir)).code).toBe(0);
+    expect((await runInProcess(['status', 'out'], dir)).stdout).not.toMatch(/runner/i);
+
+    const lock = await acquireLock(join(dir, 'out'));
+    try {
+      const held = await runInProcess(['status', 'out'], dir);
+      expect(held.code).toBe(0);
+      expect(held.stdout).toContain(`A runner is working in this folder now (pid ${process.pid} on `);
+    } finally {
+      lock.release();
+    }
+    expect((await runInProcess(['status', 'out'], dir)).stdout).not.toMatch(/runner/i);
+
+    // A holder that died without releasing: a pid that is not running, on this machine.
+    const dead = await acquireLock(join(dir, 'out'), { pid: 2 ** 22 + 17, refreshMs: 3_600_000 });
+    const gone = await runInProcess(['status', 'out'], dir);
+    expect(gone.stdout).toContain(`The runner that last held this folder (pid ${2 ** 22 + 17} on `);
+    expect(gone.stdout).toContain('is no longer running: the next run takes over.');
+    dead.release();
   });
 });
 

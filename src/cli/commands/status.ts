@@ -2,6 +2,7 @@
 // on disk alone (no network call), from any folder.
 import { relative } from 'node:path';
 import { loadOutput } from '../../report/load-output.js';
+import { type LockStatus, lockHolder } from '../../state/lock.js';
 import { positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { defineCommand } from '../io.js';
@@ -34,7 +35,25 @@ export const statusCommand = defineCommand({
       io.stdout(`${report.manifest.name}: nothing has run yet (no journal in ${where}/). ${report.totals.jobs} job(s) planned.\n`);
       return EXIT.ok;
     }
-    io.stdout(`${report.manifest.name} (${where}/)\n\n${formatReportSummary(report, io.columns)}\n`);
+    const held = lockLine(loaded.dir);
+    io.stdout(`${report.manifest.name} (${where}/)\n${held ? `${held}\n` : ''}\n${formatReportSummary(report, io.columns)}\n`);
     return EXIT.ok;
   },
 });
+
+/** Whether a runner holds the folder now, so a summary that is still moving is not read as final. */
+function lockLine(dir: string): string | undefined {
+  let lock: LockStatus;
+  try {
+    lock = lockHolder(dir);
+  } catch {
+    return undefined; // a lock folder we cannot read: the next run says why
+  }
+  if (lock.state === 'free') return undefined;
+  if (lock.state === 'unreadable') return `The folder's lock (${lock.file}) cannot be read (${lock.reason}); the next run will say what to do.`;
+  const { pid, host, started_at } = lock.holder;
+  const who = `pid ${pid} on ${host}, started ${started_at}`;
+  if (lock.running === false) return `The runner that last held this folder (${who}) is no longer running: the next run takes over.`;
+  if (lock.running === true) return `A runner is working in this folder now (${who}): these numbers are still moving.`;
+  return `A runner on another machine or container may be working in this folder (${who}; its lease was last refreshed ${lock.refreshedAt}).`;
+}
