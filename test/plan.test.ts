@@ -3,10 +3,14 @@
 import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { planCommand } from '../src/cli/commands/plan.js';
+import type { CliIO } from '../src/cli/io.js';
 import { InputError } from '../src/errors.js';
 import { canonicalJson, externalTaskId, jobId, loadPlan } from '../src/plan/index.js';
 import { identityOf, sha256Hex } from '../src/plan/ids.js';
-import { planSchema, type JobRequest } from '../src/plan/schema.js';
+import { planJsonChunks, planSha256 } from '../src/plan/json.js';
+import { planSchema, type JobRequest, type Plan } from '../src/plan/schema.js';
+import { makePlan } from './helpers/runner-harness.js';
 import { planErrorsIn, planIn, png, tempTree } from './helpers/manifest.js';
 
 const HEAD = 'version: 1\nname: test\n';
@@ -180,5 +184,43 @@ describe('loadPlan', () => {
     expect(b).toBe(a);
     expect(a).not.toContain(source);
     expect(a).not.toMatch(/base64|"\/|\\\\/);
+  });
+});
+
+describe('plan --json', () => {
+  const whole = (plan: Plan) => `${JSON.stringify(plan, null, 2)}\n`;
+
+  it('is written in pieces whose bytes are exactly JSON.stringify(plan, null, 2), and plan_sha256 hashes those bytes', () => {
+    const big = makePlan(700);
+    const odd: Plan = {
+      ...makePlan(3),
+      name: 'näme "quoted"\nline',
+      warnings: ['two\nlines', 'ünïcode ✓ \u2028'],
+    };
+    const named: Plan = { ...odd, jobs: odd.jobs.map((job, i) => ({ ...job, name: `clip_${i}`, extra: { split: 'train', note: 'a "b"\tc' }, variant: { mode: 'pro', x: null, on: true } })) };
+    for (const plan of [big, odd, named, makePlan(0), makePlan(1), makePlan(256), makePlan(257)]) {
+      const text = [...planJsonChunks(plan)].join('');
+      expect(text).toBe(whole(plan));
+      expect(planSha256(plan)).toBe(sha256Hex(whole(plan)));
+    }
+    // 700 jobs in pieces of at most 256 jobs each.
+    expect([...planJsonChunks(big)].length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('streams from the command: many writes, none of them the whole plan, adding up to the hashed bytes', async () => {
+    const prompts = Array.from({ length: 25 }, (_, i) => `"move ${i}"`).join(', ');
+    const dir = tempTree({
+      'm.yaml': `${HEAD}matrix: { prompt: [${prompts}], mode: [std, pro], duration: [5, 10] }\njobs:\n  - image: "*.png"\n`,
+      ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`${i}.png`, png(i)])),
+    });
+    const writes: string[] = [];
+    const io: CliIO = { stdout: (text) => void writes.push(text), stderr: () => {}, env: {}, cwd: dir, isTTY: false, confirm: async () => false, signal: new AbortController().signal };
+    expect(await planCommand.run({ values: { json: true }, positionals: ['m.yaml'] }, io)).toBe(0);
+    const text = writes.join('');
+    const { plan: p } = await loadPlan('m.yaml', { cwd: dir });
+    expect(p.jobs).toHaveLength(600);
+    expect(text).toBe(whole(p));
+    expect(sha256Hex(text)).toBe(planSha256(p));
+    expect(Math.max(...writes.map((w) => w.length))).toBeLessThan(text.length / 2);
   });
 });
