@@ -7,7 +7,7 @@ import { planCommand } from '../src/cli/commands/plan.js';
 import type { CliIO } from '../src/cli/io.js';
 import { InputError } from '../src/errors.js';
 import { canonicalJson, externalTaskId, jobId, loadPlan } from '../src/plan/index.js';
-import { identityOf, sha256Hex } from '../src/plan/ids.js';
+import { identityAround, identityOf, sha256Hex } from '../src/plan/ids.js';
 import { planJsonChunks, planSha256 } from '../src/plan/json.js';
 import { planSchema, type JobRequest, type Plan } from '../src/plan/schema.js';
 import { makePlan } from './helpers/runner-harness.js';
@@ -138,6 +138,22 @@ describe('job ids', () => {
     };
     expect(jobId(request, 2, 'salt')).toBe('d7d3527a5d8fd8dccbd5efdcf22c782c949f3943f58cdde20f04756b7de6b46b');
     expect(jobId(request, 2, 'salt')).toBe(sha256Hex(canonicalJson({ request: identityOf(request), repeat: 2, id_salt: 'salt' })));
+  });
+
+  it('are built around the image: one text for the other fields, the same bytes as the canonical request', () => {
+    const image = { kind: 'file', path: 'a.png', sha256: 'a'.repeat(64), bytes: 1, width: 512, height: 384 } as const;
+    const other = { kind: 'url', url: 'https://x/b.png' } as const;
+    const requests: Omit<JobRequest, 'image'>[] = [
+      {},
+      { cfg_scale: 0 }, // before `image` only
+      { prompt: 'p' }, // after `image` only
+      { callback_url: 'https://cb', cfg_scale: 0.5, duration: '10', dynamic_masks: [{ mask: image, trajectories: [{ x: 1, y: 2 }] }], image_tail: other, mode: 'pro', model_name: 'kling-v1', negative_prompt: 'n', prompt: '"é"', sound: 'off', static_mask: image },
+      { model_name: 'kling-v1', prompt: undefined, duration: undefined },
+    ];
+    for (const fields of requests) {
+      const around = identityAround(fields);
+      for (const ref of [image, other]) expect(around(ref)).toBe(canonicalJson(identityOf({ ...fields, image: ref })));
+    }
   });
 
   it('canonical JSON sorts keys at every depth and drops undefined', () => {

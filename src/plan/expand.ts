@@ -14,7 +14,7 @@ import { formatPath, type FieldPath, type Source } from '../manifest/source.js';
 import { rowIssues, type TableEntry } from '../manifest/table-rows.js';
 import type { TableRow } from '../manifest/table.js';
 import { priceJob } from './cost.js';
-import { externalTaskId, jobId, requestIdentity } from './ids.js';
+import { externalTaskId, identityAround, jobId } from './ids.js';
 import { IssueCollector } from './issue-collector.js';
 import type { ImageRef, JobRequest, Plan, PlannedJob } from './schema.js';
 
@@ -245,13 +245,13 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
           }
         }
         const base = problems.length ? undefined : withImages(withApiDefaults(fields, models), images);
-        return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices) }] : [];
+        return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices), identity: identityAround(base) }] : [];
       });
       const named = { ...(unit.name !== undefined ? { name: unit.name } : {}), ...(unit.extra !== undefined ? { extra: unit.extra } : {}) };
       for (const ref of unit.images) {
-        for (const { base, variant, cost } of variants) {
+        for (const { base, variant, cost, identity: identityWith } of variants) {
           const request = withImage(base, ref);
-          const identity = requestIdentity(request);
+          const identity = identityWith(ref);
           for (let r = 1; r <= repeat; r++) {
             const id = jobId(request, r, manifest.id_salt, identity);
             if (!collapser.keep(id, i, unit.origin, ref)) continue;

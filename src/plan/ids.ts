@@ -35,20 +35,48 @@ export function imageIdentity(ref: ImageRef): { sha256: string } | { url: string
   return ref.kind === 'file' ? { sha256: ref.sha256 } : { url: ref.url };
 }
 
+/** The fields besides `image` as they identify a job: image references reduced to their identity. */
+function othersIdentity(fields: Omit<JobRequest, 'image'>): Record<string, unknown> {
+  return {
+    ...fields,
+    image_tail: fields.image_tail && imageIdentity(fields.image_tail),
+    static_mask: fields.static_mask && imageIdentity(fields.static_mask),
+    dynamic_masks: fields.dynamic_masks?.map((m) => ({ ...m, mask: imageIdentity(m.mask) })),
+  };
+}
+
 /** The request as it identifies a job: image references reduced to their identity. */
 export function identityOf(request: JobRequest): unknown {
-  return {
-    ...request,
-    image: imageIdentity(request.image),
-    image_tail: request.image_tail && imageIdentity(request.image_tail),
-    static_mask: request.static_mask && imageIdentity(request.static_mask),
-    dynamic_masks: request.dynamic_masks?.map((m) => ({ ...m, mask: imageIdentity(m.mask) })),
-  };
+  return { ...othersIdentity(request), image: imageIdentity(request.image) };
+}
+
+/** Canonical text of an image's identity; an image is one object however many jobs use it. */
+const imageTexts = new WeakMap<ImageRef, string>();
+function imageText(image: ImageRef): string {
+  let text = imageTexts.get(image);
+  if (text === undefined) imageTexts.set(image, (text = canonicalJson(imageIdentity(image))));
+  return text;
+}
+
+/**
+ * canonicalJson(identityOf(request)) for every `image` with the same other fields: their text is
+ * made once, and each image's slotted into its sorted place. One matrix combination over a
+ * folder of 1,000 images is one text and 1,000 joins, not 1,000 canonicalisations.
+ */
+export function identityAround(fields: Omit<JobRequest, 'image'>): (image: ImageRef) => string {
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(othersIdentity(fields))) if (key !== 'image') (key < 'image' ? before : after)[key] = value;
+  const head = canonicalJson(before).slice(0, -1); // `{…` without its `}`
+  const tail = canonicalJson(after).slice(1); // `…}` without its `{`
+  const open = `${head}${head.length > 1 ? ',' : ''}"image":`;
+  const close = `${tail.length > 1 ? ',' : ''}${tail}`;
+  return (image) => `${open}${imageText(image)}${close}`;
 }
 
 /** canonicalJson(identityOf(request)), computed once per request: repeats of it share the text. */
 export function requestIdentity(request: JobRequest): string {
-  return canonicalJson(identityOf(request));
+  return identityAround(request)(request.image);
 }
 
 /**

@@ -13,12 +13,15 @@ const JOBS_PER_CHUNK = 256;
  */
 const nested = (text: string, pad: string): string => text.replaceAll('\n', `\n${pad}`);
 
+/** What JSON.stringify puts around the jobs of `{ jobs }`, which sit as deep as in the plan. */
+const OPEN = '{\n  "jobs": [\n';
+const CLOSE = '\n  ]\n}';
+
 /** The jobs array's inside, a slice at a time: each job four spaces in, as in the whole text. */
 function* jobsText(jobs: Plan['jobs']): Generator<string> {
   for (let start = 0; start < jobs.length; start += JOBS_PER_CHUNK) {
-    // `[\n  {…},\n  {…}\n]`: the elements without the brackets, two spaces further in.
-    const array = JSON.stringify(jobs.slice(start, start + JOBS_PER_CHUNK), null, 2);
-    yield `${start === 0 ? '' : ',\n'}  ${nested(array.slice(2, -2), '  ')}`;
+    const wrapped = JSON.stringify({ jobs: jobs.slice(start, start + JOBS_PER_CHUNK) }, null, 2);
+    yield `${start === 0 ? '' : ',\n'}${wrapped.slice(OPEN.length, -CLOSE.length)}`;
   }
 }
 
