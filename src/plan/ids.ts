@@ -15,14 +15,19 @@ export function canonicalJson(value: unknown): string {
   }
   if (value !== null && typeof value === 'object') {
     const object = value as Record<string, unknown>;
-    let out = '{';
-    for (const key of Object.keys(object).sort()) {
-      if (object[key] === undefined) continue;
-      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(object[key])}`;
-    }
-    return `${out}}`;
+    return `{${members(object, Object.keys(object).sort())}}`;
   }
   return JSON.stringify(value);
+}
+
+/** The canonical `"key":value` members of `object` for `keys` (already sorted), comma-separated. */
+function members(object: Readonly<Record<string, unknown>>, keys: readonly string[]): string {
+  let out = '';
+  for (const key of keys) {
+    if (object[key] === undefined) continue;
+    out += `${out ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(object[key])}`;
+  }
+  return out;
 }
 
 /** One-shot hashing: no Hash object per call, which a 100,000-job plan notices. */
@@ -36,7 +41,8 @@ export function imageIdentity(ref: ImageRef): { sha256: string } | { url: string
 }
 
 /** The fields besides `image` as they identify a job: image references reduced to their identity. */
-function othersIdentity(fields: Omit<JobRequest, 'image'>): Record<string, unknown> {
+function othersIdentity(fields: Omit<JobRequest, 'image'>): Readonly<Record<string, unknown>> {
+  if (!fields.image_tail && !fields.static_mask && !fields.dynamic_masks) return fields;
   return {
     ...fields,
     image_tail: fields.image_tail && imageIdentity(fields.image_tail),
@@ -64,13 +70,12 @@ function imageText(image: ImageRef): string {
  * folder of 1,000 images is one text and 1,000 joins, not 1,000 canonicalisations.
  */
 export function identityAround(fields: Omit<JobRequest, 'image'>): (image: ImageRef) => string {
-  const before: Record<string, unknown> = {};
-  const after: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(othersIdentity(fields))) if (key !== 'image') (key < 'image' ? before : after)[key] = value;
-  const head = canonicalJson(before).slice(0, -1); // `{…` without its `}`
-  const tail = canonicalJson(after).slice(1); // `…}` without its `{`
-  const open = `${head}${head.length > 1 ? ',' : ''}"image":`;
-  const close = `${tail.length > 1 ? ',' : ''}${tail}`;
+  const identity = othersIdentity(fields);
+  const keys = Object.keys(identity).sort();
+  const head = members(identity, keys.filter((key) => key < 'image'));
+  const tail = members(identity, keys.filter((key) => key > 'image'));
+  const open = `{${head}${head ? ',' : ''}"image":`;
+  const close = `${tail ? ',' : ''}${tail}}`;
   return (image) => `${open}${imageText(image)}${close}`;
 }
 

@@ -67,8 +67,8 @@ export async function loadPlan(manifestPath: string, options: LoadPlanOptions = 
   const { manifest, source } = parseManifest(Buffer.from(bytes).toString('utf8'), manifestPath);
   const manifestDir = dirname(absolute);
   const { tables, issues: tableIssues } = await loadTables(manifest, source, { dir: manifestDir, fs, manifestFile: manifestPath });
-  const specs = [...imageSpecsOf(manifest, source), ...[...tables.values()].flatMap(tableImageSpecs)];
-  const { images, issues: imageIssues } = await resolveImages(specs, { dir: manifestDir, fs });
+  // The specs are not kept past this call: a table holds one per row, with a closure each.
+  const { images, issues: imageIssues } = await resolveImages([...imageSpecsOf(manifest, source), ...[...tables.values()].flatMap(tableImageSpecs)], { dir: manifestDir, fs });
   const { plan, issues } = expandManifest(manifest, { source, images, models, prices, manifestName: basename(absolute), tables });
   const all = [...tableIssues, ...imageIssues, ...issues];
   // The manifest's own problems first, then each table's; nothing is planned while any row is bad.
