@@ -77,10 +77,17 @@ export function buildGrid(reportJobs: readonly ReportJob[]): GalleryGrid {
   const repeats = jobs.some((j) => (j.repeat ?? 1) > 1);
 
   const byRow = new Map<string, GridJob[]>();
-  for (const job of jobs) byRow.set(rowKey(job, repeats), [...(byRow.get(rowKey(job, repeats)) ?? []), job]);
+  for (const job of jobs) {
+    const key = rowKey(job, repeats);
+    const group = byRow.get(key);
+    if (group) group.push(job);
+    else byRow.set(key, [job]);
+  }
   const varied = VARIANT_FIELDS.filter((field) => [...byRow.values()].some((group) => new Set(group.map((j) => fieldText(j.params, field))).size > 1));
   const steady = VARIANT_FIELDS.filter((field) => !varied.includes(field));
-  const constant = (field: VariantField) => new Set(jobs.map((j) => fieldText(j.params, field))).size <= 1;
+  // Decided once, not once per row: a 100,000-job batch has tens of thousands of rows.
+  const constants = steady.filter((field) => new Set(jobs.map((j) => fieldText(j.params, field))).size <= 1);
+  const rowFields = steady.filter((field) => !constants.includes(field));
   const valuesOf = (job: GridJob, fields: readonly VariantField[]) =>
     fields.map((field) => [field, fieldText(job.params, field)] as const).filter(([, value]) => value !== '–');
 
@@ -94,7 +101,9 @@ export function buildGrid(reportJobs: readonly ReportJob[]): GalleryGrid {
     columnJobs.set(column, entry);
     const key = rowKey(job, repeats);
     const row = rows.get(key) ?? { first: job, cells: new Map() };
-    row.cells.set(column, [...(row.cells.get(column) ?? []), job]);
+    const cell = row.cells.get(column);
+    if (cell) cell.push(job);
+    else row.cells.set(column, [job]);
     rows.set(key, row);
   }
 
@@ -105,10 +114,10 @@ export function buildGrid(reportJobs: readonly ReportJob[]): GalleryGrid {
       image: first.params.image,
       prompt: first.params.prompt ?? null,
       repeat: repeats ? first.repeat : null,
-      details: valuesOf(first, steady.filter((field) => !constant(field))),
+      details: valuesOf(first, rowFields),
       cells,
     })),
-    constants: jobs[0] ? valuesOf(jobs[0], steady.filter(constant)) : [],
+    constants: jobs[0] ? valuesOf(jobs[0], constants) : [],
   };
 }
 
