@@ -5,9 +5,9 @@
 // and gallery against an in-memory provider. Through HTTP to `klingrun emulate` a run costs ~9 ms
 // of CPU a job (400,000 localhost round trips, base64 images, a fsync per file): 10,000 jobs took
 // 3 minutes, 100,000 would take half an hour, measuring Node's HTTP stack rather than the runner.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { seededRandom, silentLogger } from '../src/effects.js';
@@ -37,8 +37,14 @@ import { type CliInput, measureCli } from './plan.js';
 export const SCALE_SIZES = [10_000, 100_000] as const;
 const MB = 1024 * 1024;
 
+/** What the journal records of a downloaded clip, beyond its path and hash. */
+interface ClipRecord {
+  readonly bytes: number;
+  readonly mtime_ms?: number;
+}
+
 /** The six events a finished job leaves: submitting, submitted, two status changes, succeeded, downloaded. */
-function finishedJobEvents(job: PlannedJob, index: number, t: number): JournalEvent[] {
+function finishedJobEvents(job: PlannedJob, index: number, t: number, clip: ClipRecord): JournalEvent[] {
   const task_id = `7${String(index).padStart(18, '0')}`;
   const base = { job: job.id };
   return [
@@ -47,12 +53,12 @@ function finishedJobEvents(job: PlannedJob, index: number, t: number): JournalEv
     { ev: 'status', t: t + 20_000, ...base, task_id, task_status: 'processing' },
     { ev: 'status', t: t + 95_000, ...base, task_id, task_status: 'succeed' },
     { ev: 'succeeded', t: t + 95_000, ...base, task_id, videos: [{ id: `video-${task_id}`, url: `https://cdn.example/videos/${task_id}.mp4?token=${job.id.slice(0, 32)}`, duration: '5' }], finished_at: t + 93_000 },
-    { ev: 'downloaded', t: t + 96_000, ...base, path: videoPath(job), sha256: job.id, bytes: 4_812_345, duration_s: 5.04, width: 1280, height: 720 },
+    { ev: 'downloaded', t: t + 96_000, ...base, path: videoPath(job), sha256: job.id, ...clip, duration_s: 5.04, width: 1280, height: 720 },
   ];
 }
 
 /** Writes the journal of a finished batch; jobs interleave in groups of 100, as a run's do. */
-function writeFinishedJournal(file: string, plan: Plan): { lines: number; bytes: number } {
+function writeFinishedJournal(file: string, plan: Plan, clip: ClipRecord = { bytes: 4_812_345 }): { lines: number; bytes: number } {
   const fd = openSync(file, 'w');
   let lines = 0;
   let bytes = 0;
@@ -65,7 +71,7 @@ function writeFinishedJournal(file: string, plan: Plan): { lines: number; bytes:
     const start = Date.UTC(2025, 0, 1);
     write([{ ev: 'header', t: start, version: 1, name: plan.name, tool_version: 'bench' }]);
     for (let group = 0; group < plan.jobs.length; group += 100) {
-      const perJob = plan.jobs.slice(group, group + 100).map((job, i) => finishedJobEvents(job, group + i, start + (group + i) * 1000));
+      const perJob = plan.jobs.slice(group, group + 100).map((job, i) => finishedJobEvents(job, group + i, start + (group + i) * 1000, clip));
       for (let step = 0; step < 6; step++) write(perJob.map((events) => events[step] as JournalEvent));
     }
   } finally {
@@ -119,18 +125,28 @@ export const replayCase: BenchCase = {
   run: (input) => measureReplay(input as ReplayInput),
 };
 
-/** Untimed: the matrix manifest of `jobs` jobs and, in `dir`/out, the journal of its finished run (no clips, no report.json). */
+/** A stand-in clip, dated as the journal records it: a stat finds it untouched, as after a real run. */
+const CLIP = Buffer.from('clip');
+const CLIP_MTIME_S = 1_735_689_600;
+
+/** Untimed: the matrix manifest of `jobs` jobs and, in `dir`/out, its finished run: journal and clips, no report.json. */
 export async function prepareStatus(dir: string, jobs: number): Promise<CliInput> {
   const manifest = writeMatrixManifest(dir, jobs);
   const { plan } = await loadPlan(manifest, { cwd: dir });
-  mkdirSync(join(dir, 'out'));
-  writeFinishedJournal(join(dir, 'out', 'state.jsonl'), plan);
+  const out = join(dir, 'out');
+  for (const job of plan.jobs) {
+    const file = join(out, videoPath(job));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, CLIP);
+    utimesSync(file, CLIP_MTIME_S, CLIP_MTIME_S);
+  }
+  writeFinishedJournal(join(out, 'state.jsonl'), plan, { bytes: CLIP.length, mtime_ms: CLIP_MTIME_S * 1000 });
   return { dir, args: ['status', manifest, '--output', 'out'], jobs };
 }
 
 export const statusCase: BenchCase = {
   name: 'status',
-  description: 'klingrun status on a finished run: plan the manifest, replay its journal, check the clips (absent here), summarize (whole process)',
+  description: 'klingrun status on a finished run: plan the manifest, replay its journal, check every clip on disk, summarize (whole process)',
   targets: { ms: 3_000, rssMb: 300 },
   sizes: SCALE_SIZES,
   prepare: (dir, jobs) => prepareStatus(dir, jobs),
