@@ -79,6 +79,8 @@ function variantText(values: Combination['values']): string {
 
 /** Image specs → references; undefined when an image failed to resolve (reported where it is named). */
 function withImages(fields: MergedFields, images: ResolvedImages): Omit<JobRequest, 'image'> | undefined {
+  // Most requests have no image besides `image`: nothing to resolve, nothing to copy.
+  if (fields.image_tail === undefined && fields.static_mask === undefined && fields.dynamic_masks === undefined) return fields as Omit<JobRequest, 'image'>;
   const out: Record<string, unknown> = { ...fields };
   for (const key of ['image_tail', 'static_mask'] as const) {
     const spec = fields[key];
