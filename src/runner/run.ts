@@ -166,6 +166,10 @@ export async function runBatch(input: RunInput): Promise<RunResult> {
 
   const bodies = new BodyBuilder(input.manifestDir, input.readImage);
   const downloads = new PQueue({ concurrency: options.downloadConcurrency });
+  // Videos waiting for a download slot each hold their job's pending work: past this many, no new
+  // task is paid for until they drain, so downloads that fall behind (a slow link, a busy disk)
+  // cannot pile up by the tens of thousands in a 100,000-job run.
+  const downloadBacklog = Math.max(options.concurrency, options.downloadConcurrency);
   const downloader = {
     fetch: input.fetch ?? globalThis.fetch,
     fs: input.fs ?? nodeDownloadFs,
@@ -229,6 +233,7 @@ export async function runBatch(input: RunInput): Promise<RunResult> {
 
   for (const { job, action } of toSubmit) {
     if (softSignal.aborted) break;
+    if (downloads.size >= downloadBacklog) await downloads.onSizeLessThan(downloadBacklog);
     try {
       await input.gate.acquire(softSignal);
     } catch {
