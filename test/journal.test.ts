@@ -277,6 +277,13 @@ describe('replayJournal', () => {
     expect(replayAll(chunks).events).toEqual(whole.events);
     const tiny = Array.from(bytes.subarray(0, 3_000), (byte) => Uint8Array.of(byte));
     expect(replayAll(tiny).events).toEqual(replayAll([bytes.subarray(0, 3_000)]).events);
+
+    // One buffer refilled for every chunk, as the file reader does: nothing may point into an old chunk.
+    const refilled = function* (): Generator<Uint8Array> {
+      const buffer = Buffer.alloc(4_099);
+      for (let at = 0; at < bytes.length; at += buffer.length) yield buffer.subarray(0, bytes.copy(buffer, 0, at, at + buffer.length));
+    };
+    expect(replayAll(refilled()).events).toEqual(whole.events);
   });
 
   it('keeps no events of its own: each is handed over as it is read', () => {

@@ -102,7 +102,7 @@ function eventOf(value: unknown, file: string, line: number): JournalEvent {
 
 /**
  * Parses a journal from its bytes, given in chunks of any size (so a huge file is never one
- * buffer or one string), handing each event to `onEvent`. Pure but for `onEvent`; throws
+ * buffer or one string; the caller may refill one buffer for every chunk), handing each event to `onEvent`. Pure but for `onEvent`; throws
  * StateError on any damage other than a torn last line.
  */
 export function replayJournal(chunks: Iterable<Uint8Array>, file: string, onEvent: (event: JournalEvent) => void = () => {}): ReplayedJournal {
@@ -144,7 +144,8 @@ export function replayJournal(chunks: Iterable<Uint8Array>, file: string, onEven
       pending = [];
       start = newline + 1;
     }
-    if (start < buffer.length) pending.push(buffer.subarray(start));
+    // A copy: the reader may reuse its buffer for the next chunk.
+    if (start < buffer.length) pending.push(Buffer.from(buffer.subarray(start)));
     size += buffer.length;
   }
   const unterminated = pending.length > 0 && take(Buffer.concat(pending).toString('utf8'), size);
@@ -166,10 +167,10 @@ function checkHeader(first: JournalEvent | undefined, file: string, name: string
   }
 }
 
-function* chunksOf(fs: JournalFs, fd: number, chunkSize = 4 << 20): Generator<Uint8Array> {
+function* chunksOf(fs: JournalFs, fd: number, chunkSize = 1 << 20): Generator<Uint8Array> {
+  // One buffer for the whole file: replay copies what it keeps of a chunk (the start of a split line).
+  const buffer = Buffer.allocUnsafe(chunkSize);
   for (let position = 0; ; ) {
-    // A fresh buffer each time: replay keeps slices of the previous chunk for a line split across two.
-    const buffer = Buffer.allocUnsafe(chunkSize);
     const read = fs.readSync(fd, buffer, 0, chunkSize, position);
     if (read === 0) return;
     position += read;
