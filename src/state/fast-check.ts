@@ -68,19 +68,22 @@ const all = (base: FastCheck, checks: readonly FastCheck[]): FastCheck => (check
 function compileObject(def: Def): FastCheck {
   // A strict object only: a plain one strips unknown keys, so the value would not come back as it is.
   if (def.catchall?._zod.def.type !== 'never' || !def.shape) throw new Unsupported('non-strict object');
-  const fields = new Map<string, FastCheck>();
-  const required: string[] = [];
+  const fields = new Map<string, { readonly check: FastCheck; readonly required: boolean }>();
+  let required = 0;
   for (const [key, schema] of Object.entries(def.shape)) {
-    fields.set(key, compile(schema));
-    if (schema._zod.def.type !== 'optional') required.push(key);
+    const isRequired = schema._zod.def.type !== 'optional';
+    fields.set(key, { check: compile(schema), required: isRequired });
+    if (isRequired) required += 1;
   }
   return (value) => {
     if (!isObject(value)) return false;
+    let present = 0; // required keys seen: each key appears once, so all are there when the count is reached
     for (const key in value) {
       const field = fields.get(key);
-      if (!field || !Object.hasOwn(value, key) || !field(value[key])) return false;
+      if (!field || !Object.hasOwn(value, key) || !field.check(value[key])) return false;
+      if (field.required) present += 1;
     }
-    return required.every((key) => Object.hasOwn(value, key));
+    return present === required;
   };
 }
 
