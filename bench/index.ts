@@ -1,6 +1,8 @@
 // `npm run bench`: runs each bench case in a fresh child process (so its time and peak RSS are
-// its own), prints a table and writes output/bench.json. To add a case, write a module exporting
-// a BenchCase and append it to CASES. `npm run bench -- <name>...` runs only the named cases.
+// its own), prints a table and writes output/bench.json. A case with `sizes` runs once per size,
+// each in its own child, and the table adds how the figures grew from the smallest size to the
+// largest: the cost should stay linear. To add a case, write a module exporting a BenchCase and
+// append it to CASES. `npm run bench -- <name>...` runs only the named cases.
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -9,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { planCase } from './plan.js';
 import { pollCostCase } from './poll-cost.js';
 import { rateLimitCase } from './rate-limit.js';
-import { replayCase, scaleRunCase } from './scale.js';
+import { replayCase, scaleRunCase, statusCase } from './scale.js';
 import { startupCase } from './startup.js';
 import { limitBelowCase, stormCase } from './storm.js';
 import { tableCase } from './table.js';
@@ -18,10 +20,12 @@ import { throughputCase } from './throughput.js';
 export interface BenchCase {
   readonly name: string;
   readonly description: string;
-  /** What "fast enough" means; each is reported as met or missed. */
+  /** What "fast enough" means, at the largest size; each is reported as met or missed. */
   readonly targets: { readonly ms?: number; readonly rssMb?: number };
+  /** Jobs per run, smallest first: one child each, and the growth from first to last is reported. */
+  readonly sizes?: readonly number[];
   /** Untimed preparation in the parent, in a temp folder removed afterwards; returns the input of `run`. */
-  prepare(dir: string): Promise<unknown>;
+  prepare(dir: string, size: number): Promise<unknown>;
   /** The measured work, in a child process; resolves to a one-line detail, or a detail and measured ratios. */
   run(input: unknown): Promise<string | BenchResult>;
 }
@@ -36,6 +40,8 @@ export interface Metric {
 export interface BenchResult {
   readonly detail: string;
   readonly metrics: readonly Metric[];
+  /** Time and peak RSS of a process the case started (the CLI), shown instead of the child's own. */
+  readonly process?: { readonly ms: number; readonly cpuMs?: number; readonly rssMb: number };
 }
 
 export const CASES: readonly BenchCase[] = [
@@ -48,6 +54,7 @@ export const CASES: readonly BenchCase[] = [
   limitBelowCase,
   pollCostCase,
   replayCase,
+  statusCase,
   scaleRunCase,
   startupCase,
 ];
@@ -55,6 +62,8 @@ export const CASES: readonly BenchCase[] = [
 interface Measured {
   readonly ms: number;
   readonly rssMb: number;
+  /** User + system CPU time of the measured process. */
+  readonly cpuMs?: number;
   readonly detail: string;
   readonly metrics: readonly Metric[];
 }
@@ -65,12 +74,14 @@ const SELF = fileURLToPath(import.meta.url);
 async function runChild(name: string, input: unknown): Promise<void> {
   const bench = CASES.find((c) => c.name === name);
   if (!bench) throw new Error(`no bench case ${name}`);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const result = await bench.run(input);
   const ms = performance.now() - start;
+  const { user, system } = process.cpuUsage(cpu);
   const rssMb = process.resourceUsage().maxRSS / 1024;
-  const { detail, metrics } = typeof result === 'string' ? { detail: result, metrics: [] } : result;
-  process.send?.({ ms, rssMb, detail, metrics } satisfies Measured);
+  const { detail, metrics, process: started } = typeof result === 'string' ? { detail: result, metrics: [], process: undefined } : result;
+  process.send?.({ ms, cpuMs: (user + system) / 1000, rssMb, detail, metrics, ...started } satisfies Measured);
 }
 
 function measure(bench: BenchCase, input: unknown): Promise<Measured> {
@@ -87,29 +98,64 @@ function measure(bench: BenchCase, input: unknown): Promise<Measured> {
 
 const verdict = (value: number, target: number | undefined) => (target === undefined ? '' : value <= target ? ' ok' : ' MISSED');
 const shown = (value: number): string => (Number.isInteger(value) ? String(value) : value.toPrecision(4));
+const sizeLabel = (size: number): string => (size % 1000 === 0 ? `${size / 1000}k` : String(size));
+
+function printRow(label: string, m: Measured, targets: BenchCase['targets']): void {
+  const cpu = m.cpuMs === undefined ? '' : ` (CPU ${(m.cpuMs / 1000).toFixed(1)} s)`;
+  console.log(
+    `${label.padEnd(16)} ${`${m.ms.toFixed(0)} ms`.padStart(9)}${verdict(m.ms, targets.ms).padEnd(7)} ` +
+      `${`${m.rssMb.toFixed(0)} MB`.padStart(8)}${verdict(m.rssMb, targets.rssMb).padEnd(6)}  ${m.detail}${cpu}`,
+  );
+  printMetrics(m.metrics);
+}
+
+function printMetrics(metrics: readonly Metric[]): void {
+  for (const metric of metrics) {
+    const target = metric.target === undefined ? '' : `<= ${shown(metric.target)}`;
+    console.log(`${''.padEnd(18)}${metric.name.padEnd(36)} ${shown(metric.value).padStart(9)} ${target.padEnd(10)}${verdict(metric.value, metric.target)}`);
+  }
+}
+
+/** How the figures grew from the smallest size to the largest. */
+function growthOf(sizes: readonly number[], runs: readonly Measured[]): Metric[] {
+  const [first, last] = [runs[0], runs.at(-1)];
+  if (!first || !last || runs.length < 2) return [];
+  const factor = (sizes.at(-1) ?? 1) / (sizes[0] ?? 1);
+  // Linear, with 10% to spare: ≤ 11× for ten times the jobs.
+  const target = 1.1 * factor;
+  const label = `${sizeLabel(sizes.at(-1) ?? 0)} ÷ ${sizeLabel(sizes[0] ?? 0)}`;
+  return [
+    { name: `time, ${label}`, value: last.ms / first.ms, target },
+    ...(first.cpuMs && last.cpuMs ? [{ name: `CPU time, ${label}`, value: last.cpuMs / first.cpuMs, target }] : []),
+    { name: `peak RSS, ${label}`, value: last.rssMb / first.rssMb, target },
+  ];
+}
 
 async function main(): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
   const unknown = only.filter((name) => !CASES.some((c) => c.name === name));
   if (unknown.length) throw new Error(`no bench case ${unknown.join(', ')} (cases: ${CASES.map((c) => c.name).join(', ')})`);
-  console.log(`${'case'.padEnd(12)} ${'time'.padStart(9)}${''.padEnd(7)} ${'peak RSS'.padStart(8)}${''.padEnd(6)}  detail`);
+  console.log(`${'case'.padEnd(16)} ${'time'.padStart(9)}${''.padEnd(7)} ${'peak RSS'.padStart(8)}${''.padEnd(6)}  detail`);
   for (const bench of CASES.filter((c) => only.length === 0 || only.includes(c.name))) {
-    const dir = mkdtempSync(join(tmpdir(), `klingrun-bench-${bench.name}-`));
-    try {
-      const m = await measure(bench, await bench.prepare(dir));
-      rows.push({ name: bench.name, description: bench.description, ms: Math.round(m.ms), rss_mb: Math.round(m.rssMb), detail: m.detail, targets: bench.targets, metrics: m.metrics });
-      console.log(
-        `${bench.name.padEnd(12)} ${`${m.ms.toFixed(0)} ms`.padStart(9)}${verdict(m.ms, bench.targets.ms).padEnd(7)} ` +
-          `${`${m.rssMb.toFixed(0)} MB`.padStart(8)}${verdict(m.rssMb, bench.targets.rssMb).padEnd(6)}  ${m.detail}`,
-      );
-      for (const metric of m.metrics) {
-        const target = metric.target === undefined ? '' : `<= ${shown(metric.target)}`;
-        console.log(`${''.padEnd(14)}${metric.name.padEnd(36)} ${shown(metric.value).padStart(9)} ${target.padEnd(10)}${verdict(metric.value, metric.target)}`);
+    const sizes = bench.sizes ?? [0];
+    const runs: Measured[] = [];
+    for (const [k, size] of sizes.entries()) {
+      const dir = mkdtempSync(join(tmpdir(), `klingrun-bench-${bench.name}-`));
+      try {
+        const m = await measure(bench, await bench.prepare(dir, size));
+        runs.push(m);
+        const largest = k === sizes.length - 1;
+        const label = bench.sizes ? `${bench.name} ${sizeLabel(size)}` : bench.name;
+        printRow(label, m, largest ? bench.targets : {});
+        rows.push({ name: bench.name, ...(bench.sizes ? { size } : {}), description: bench.description, ms: Math.round(m.ms), rss_mb: Math.round(m.rssMb), ...(m.cpuMs === undefined ? {} : { cpu_ms: Math.round(m.cpuMs) }), detail: m.detail, targets: largest ? bench.targets : {}, metrics: m.metrics });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
+    const growth = growthOf(sizes, runs);
+    printMetrics(growth);
+    if (growth.length) rows.push({ name: bench.name, growth });
   }
   const out = fileURLToPath(new URL('../output/', import.meta.url));
   mkdirSync(out, { recursive: true });

@@ -1,38 +1,27 @@
-// Bench: planning 100,000 jobs, a 100-combination matrix over a folder of 1,000 local images.
-// Targets from the foundation issue: under 3 s and 300 MB peak RSS on a 2-core machine.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { nodeFs, type ManifestFs } from '../src/manifest/fs.js';
-import { loadPlan, summarizePlan } from '../src/plan/index.js';
-import { makePng } from '../test/helpers/images.js';
+// Bench: `klingrun plan bench.yaml --json > /dev/null` as a whole process, for 10,000 and 100,000
+// jobs (100 and 1,000 local images × 100 matrix combinations, each image hashed once). Targets from
+// the scale issue: at 100,000 jobs under 3 s and 300 MB peak RSS, growing at most 11× from 10,000.
+import { runCli } from './cli.js';
+import { writeMatrixManifest } from './fixtures.js';
 import type { BenchCase } from './index.js';
 
-const IMAGES = 1_000;
-const PROMPTS = 25; // × mode 2 × duration 2 = 100 combinations
+export interface CliInput {
+  readonly dir: string;
+  readonly args: readonly string[];
+  readonly jobs: number;
+}
+
+/** Runs the CLI once and reports it as the case's figures. */
+export function measureCli({ dir, args, jobs }: CliInput) {
+  const figures = runCli(args, dir);
+  return { detail: `klingrun ${args.join(' ')}: ${jobs} jobs`, metrics: [], process: figures };
+}
 
 export const planCase: BenchCase = {
-  name: 'plan-100k',
-  description: 'loadPlan: 1,000 local images × 100 matrix combinations = 100,000 jobs (images hashed once)',
+  name: 'plan-json',
+  description: 'klingrun plan bench.yaml --json > /dev/null: local images × 100 matrix combinations (whole process)',
   targets: { ms: 3_000, rssMb: 300 },
-  async prepare(dir) {
-    mkdirSync(join(dir, 'images'));
-    for (let i = 0; i < IMAGES; i++) {
-      writeFileSync(join(dir, 'images', `img-${String(i).padStart(4, '0')}.png`), makePng({ width: 320, height: 320, seed: i, level: 1 }));
-    }
-    const prompts = Array.from({ length: PROMPTS }, (_, i) => `"camera move ${i}: slow push-in"`).join(', ');
-    const manifest = join(dir, 'bench.yaml');
-    writeFileSync(
-      manifest,
-      `version: 1\nname: bench\ndefaults: { model_name: kling-v2-6 }\nmatrix:\n  prompt: [${prompts}]\n  mode: [std, pro]\n  duration: [5, 10]\njobs:\n  - image: images/*.png\n`,
-    );
-    return manifest;
-  },
-  async run(input) {
-    let reads = 0;
-    const fs: ManifestFs = { ...nodeFs, readFile: (path) => (reads++, nodeFs.readFile(path)) };
-    const loaded = await loadPlan(input as string, { fs });
-    const { plan } = loaded;
-    const summary = summarizePlan(plan, loaded);
-    return `${plan.jobs.length} jobs, ${summary.rows.length} cost groups, ${reads - 1} image reads`;
-  },
+  sizes: [10_000, 100_000],
+  prepare: async (dir, jobs) => ({ dir, args: ['plan', writeMatrixManifest(dir, jobs), '--json'], jobs }) satisfies CliInput,
+  run: async (input) => measureCli(input as CliInput),
 };

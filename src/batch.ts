@@ -11,7 +11,7 @@ import type { Plan, PlannedJob } from './plan/schema.js';
 import { buildReport } from './report/build.js';
 import { writeGallery } from './report/gallery.js';
 import type { Report, Reproduce } from './report/schema.js';
-import { writeFileAtomic } from './report/write.js';
+import { writeReportJson } from './report/stream.js';
 import { nextAction } from './runner/actions.js';
 import { checkDownloads } from './runner/clip-check.js';
 import type { ResolvedRunOptions } from './runner/context.js';
@@ -22,7 +22,7 @@ import { type RunInput, type RunResult, runJobs } from './runner/run.js';
 import { type Shard, selectOnly, shardJobs } from './runner/select.js';
 import { openJournal } from './state/journal.js';
 import { acquireLock } from './state/lock.js';
-import { JOURNAL_FILE, REPORT_FILE, createOutputFolder, defaultOutputDir } from './state/output-folder.js';
+import { JOURNAL_FILE, createOutputFolder, defaultOutputDir } from './state/output-folder.js';
 import { VERSION } from './version.js';
 
 export interface BatchOptions {
@@ -220,7 +220,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     const downloaded = [...run.states].flatMap(([id, state]) => (state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
     const clips = await checkDownloads(outputDir, downloaded);
     const report = buildReport({ plan, states: run.states, clips, manifest: { path: relative(outputDir, manifestAbsolute), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: clock.now(), reproduce });
-    writeFileAtomic(join(outputDir, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
+    writeReportJson(outputDir, report);
     writeGallery(outputDir, report);
     const wanted = work.selected ? plan.jobs.filter((job) => work.selected?.has(job.id)) : plan.jobs;
     return { ...work, report, run, wanted };

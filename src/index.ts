@@ -5,7 +5,7 @@ export { VERSION } from './version.js';
 
 // Manifests → plans.
 export { loadPlan, summarizePlan, type CostRow, type CostSummary, type LoadPlanOptions, type LoadedPlan, type Manifest, type ManifestFs } from './plan/index.js';
-export { planJson, planSha256 } from './plan/json.js';
+export { planJson, planJsonChunks, planSha256 } from './plan/json.js';
 export { planSchema, type ImageRef, type JobRequest, type Plan, type PlannedJob } from './plan/schema.js';
 export { loadModelTable, loadPriceTable, type ModelCapability, type ModelTable, type PriceRow, type PriceTable } from './data/tables.js';
 

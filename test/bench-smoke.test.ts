@@ -1,13 +1,15 @@
 // Each benchmark case, run tiny and fast, produces its numbers. No timing is asserted: the real
 // measurements are `npm run bench`, on a quiet machine, at full size.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeMatrixManifest, writeTableManifest } from '../bench/fixtures.js';
 import type { BenchResult } from '../bench/index.js';
+import { measureCli } from '../bench/plan.js';
 import { measurePollCost } from '../bench/poll-cost.js';
 import { measureRateLimit } from '../bench/rate-limit.js';
-import { measureReplay, measureScaleRun, prepareReplay } from '../bench/scale.js';
+import { measureReplay, measureScaleRun, prepareReplay, prepareStatus, scaleRunSetup } from '../bench/scale.js';
 import { measureLimitBelow, measureStorm } from '../bench/storm.js';
 import { measureThroughput } from '../bench/throughput.js';
 
@@ -16,6 +18,11 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'klingrun-bench-smoke-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The figures of a process the case measured: positive, finite. */
+function expectProcess(result: BenchResult): void {
+  for (const value of [result.process?.ms, result.process?.cpuMs, result.process?.rssMb]) expect(value).toBeGreaterThan(0);
+}
 
 function expectNumbers(result: BenchResult, names: number): void {
   expect(result.detail.length).toBeGreaterThan(0);
@@ -48,9 +55,19 @@ describe('bench cases, tiny', () => {
     const result = await measureReplay(prepareReplay(dir, 50));
     expectNumbers(result, 1);
     expect(result.detail).toContain('301 lines');
+    expectProcess(result);
   });
 
-  it('a whole run against the in-memory provider, with its memory', async () => {
-    expectNumbers(await measureScaleRun({ jobs: 300, concurrency: 20, scale: 1e-3, pollS: 30, downloadConcurrency: 4 }, dir), 2);
+  it('a whole run against the in-memory provider, with its memory, report.json and gallery', async () => {
+    const result = await measureScaleRun({ ...scaleRunSetup(300), concurrency: 20 }, dir);
+    expectNumbers(result, 1);
+    expect(existsSync(join(dir, 'report.json')) && existsSync(join(dir, 'gallery.html'))).toBe(true);
+  });
+
+  it('the CLI as a whole process: plan --json, a table plan, status of a finished run', async () => {
+    const plan = measureCli({ dir, args: ['plan', writeMatrixManifest(dir, 100), '--json'], jobs: 100 });
+    const table = measureCli({ dir, args: ['plan', writeTableManifest(dir, 30)], jobs: 30 });
+    const status = measureCli(await prepareStatus(mkdtempSync(join(dir, 'status-')), 100));
+    for (const result of [plan, table, status]) expectProcess(result);
   });
 });

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../src/effects.js';
 import { KlingrunError } from '../src/errors.js';
-import type { JournalEvent } from '../src/state/events.js';
+import { JournalState } from '../src/runner/job-state.js';
+import { type JournalEvent, journalEventSchema } from '../src/state/events.js';
 import { type JournalFs, type JournalInput, nodeJournalFs, openJournal, readJournal, replayJournal } from '../src/state/journal.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { recordingLogger, stateErrorOf } from './helpers/state.js';
@@ -276,6 +277,13 @@ describe('replayJournal', () => {
     expect(replayAll(chunks).events).toEqual(whole.events);
     const tiny = Array.from(bytes.subarray(0, 3_000), (byte) => Uint8Array.of(byte));
     expect(replayAll(tiny).events).toEqual(replayAll([bytes.subarray(0, 3_000)]).events);
+
+    // One buffer refilled for every chunk, as the file reader does: nothing may point into an old chunk.
+    const refilled = function* (): Generator<Uint8Array> {
+      const buffer = Buffer.alloc(4_099);
+      for (let at = 0; at < bytes.length; at += buffer.length) yield buffer.subarray(0, bytes.copy(buffer, 0, at, at + buffer.length));
+    };
+    expect(replayAll(refilled()).events).toEqual(whole.events);
   });
 
   it('keeps no events of its own: each is handed over as it is read', () => {
@@ -284,6 +292,29 @@ describe('replayJournal', () => {
     expect(seen).toEqual(['header', 'submitting', 'submitted']);
     expect(replayed).not.toHaveProperty('events');
     expect(replayed).toMatchObject({ records: 3, first: header });
+  });
+
+  it('checks well-formed lines without a zod parse, and sends any other line to zod for its message', () => {
+    const { text } = bigJournal();
+    const parse = vi.spyOn(journalEventSchema, 'safeParse');
+    try {
+      expect(replayAll([Buffer.from(text)]).events).toHaveLength(20_001);
+      expect(parse).not.toHaveBeenCalled();
+      const bad = { ...submitted(1, 5), attempt: 0 };
+      const error = stateErrorOf(() => replayAll([Buffer.from(text + lines(bad, submitted(2)))]));
+      expect(parse).toHaveBeenCalledTimes(1);
+      expect(error.message).toContain('line 20002: the "submitted" event is invalid (`attempt`: Too small');
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('folds into job states that all have the same fields in the same order, whatever happened to each job', () => {
+    const { text } = bigJournal();
+    const folded = new JournalState();
+    replayJournal([Buffer.from(text)], file, folded.add);
+    const shapes = new Set([...folded.states.values()].map((state) => Object.keys(state).join()));
+    expect(shapes.size).toBe(1);
   });
 
   it('reports the torn line and the bytes to keep', () => {

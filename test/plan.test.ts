@@ -3,10 +3,14 @@
 import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { planCommand } from '../src/cli/commands/plan.js';
+import type { CliIO } from '../src/cli/io.js';
 import { InputError } from '../src/errors.js';
 import { canonicalJson, externalTaskId, jobId, loadPlan } from '../src/plan/index.js';
-import { identityOf, sha256Hex } from '../src/plan/ids.js';
-import { planSchema, type JobRequest } from '../src/plan/schema.js';
+import { identityAround, identityOf, sha256Hex } from '../src/plan/ids.js';
+import { planJsonChunks, planSha256 } from '../src/plan/json.js';
+import { planSchema, type JobRequest, type Plan } from '../src/plan/schema.js';
+import { makePlan } from './helpers/runner-harness.js';
 import { planErrorsIn, planIn, png, tempTree } from './helpers/manifest.js';
 
 const HEAD = 'version: 1\nname: test\n';
@@ -136,6 +140,22 @@ describe('job ids', () => {
     expect(jobId(request, 2, 'salt')).toBe(sha256Hex(canonicalJson({ request: identityOf(request), repeat: 2, id_salt: 'salt' })));
   });
 
+  it('are built around the image: one text for the other fields, the same bytes as the canonical request', () => {
+    const image = { kind: 'file', path: 'a.png', sha256: 'a'.repeat(64), bytes: 1, width: 512, height: 384 } as const;
+    const other = { kind: 'url', url: 'https://x/b.png' } as const;
+    const requests: Omit<JobRequest, 'image'>[] = [
+      {},
+      { cfg_scale: 0 }, // before `image` only
+      { prompt: 'p' }, // after `image` only
+      { callback_url: 'https://cb', cfg_scale: 0.5, duration: '10', dynamic_masks: [{ mask: image, trajectories: [{ x: 1, y: 2 }] }], image_tail: other, mode: 'pro', model_name: 'kling-v1', negative_prompt: 'n', prompt: '"é"', sound: 'off', static_mask: image },
+      { model_name: 'kling-v1', prompt: undefined, duration: undefined },
+    ];
+    for (const fields of requests) {
+      const around = identityAround(fields);
+      for (const ref of [image, other]) expect(around(ref)).toBe(canonicalJson(identityOf({ ...fields, image: ref })));
+    }
+  });
+
   it('canonical JSON sorts keys at every depth and drops undefined', () => {
     expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[{"y":2,"z":1}]},"b":1}');
     expect(canonicalJson({ b: [1, { z: undefined, é: 1, A: null, a: true }], '': 'x', '\u{1F600}': 1, ﬀ: 2 })).toBe('{"":"x","b":[1,{"A":null,"a":true,"é":1}],"😀":1,"ﬀ":2}');
@@ -180,5 +200,43 @@ describe('loadPlan', () => {
     expect(b).toBe(a);
     expect(a).not.toContain(source);
     expect(a).not.toMatch(/base64|"\/|\\\\/);
+  });
+});
+
+describe('plan --json', () => {
+  const whole = (plan: Plan) => `${JSON.stringify(plan, null, 2)}\n`;
+
+  it('is written in pieces whose bytes are exactly JSON.stringify(plan, null, 2), and plan_sha256 hashes those bytes', () => {
+    const big = makePlan(700);
+    const odd: Plan = {
+      ...makePlan(3),
+      name: 'näme "quoted"\nline',
+      warnings: ['two\nlines', 'ünïcode ✓ \u2028'],
+    };
+    const named: Plan = { ...odd, jobs: odd.jobs.map((job, i) => ({ ...job, name: `clip_${i}`, extra: { split: 'train', note: 'a "b"\tc' }, variant: { mode: 'pro', x: null, on: true } })) };
+    for (const plan of [big, odd, named, makePlan(0), makePlan(1), makePlan(256), makePlan(257)]) {
+      const text = [...planJsonChunks(plan)].join('');
+      expect(text).toBe(whole(plan));
+      expect(planSha256(plan)).toBe(sha256Hex(whole(plan)));
+    }
+    // 700 jobs in pieces of at most 256 jobs each.
+    expect([...planJsonChunks(big)].length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('streams from the command: many writes, none of them the whole plan, adding up to the hashed bytes', async () => {
+    const prompts = Array.from({ length: 25 }, (_, i) => `"move ${i}"`).join(', ');
+    const dir = tempTree({
+      'm.yaml': `${HEAD}matrix: { prompt: [${prompts}], mode: [std, pro], duration: [5, 10] }\njobs:\n  - image: "*.png"\n`,
+      ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`${i}.png`, png(i)])),
+    });
+    const writes: string[] = [];
+    const io: CliIO = { stdout: (text) => void writes.push(text), stderr: () => {}, env: {}, cwd: dir, isTTY: false, confirm: async () => false, signal: new AbortController().signal };
+    expect(await planCommand.run({ values: { json: true }, positionals: ['m.yaml'] }, io)).toBe(0);
+    const text = writes.join('');
+    const { plan: p } = await loadPlan('m.yaml', { cwd: dir });
+    expect(p.jobs).toHaveLength(600);
+    expect(text).toBe(whole(p));
+    expect(sha256Hex(text)).toBe(planSha256(p));
+    expect(Math.max(...writes.map((w) => w.length))).toBeLessThan(text.length / 2);
   });
 });

@@ -169,6 +169,33 @@ describe('runJobs', () => {
   });
 });
 
+describe('downloads that fall behind', () => {
+  it('hold back new submits: the videos waiting for a download slot stay a bounded few, and every job still finishes', async () => {
+    harness = createHarness(makePlan(40));
+    // Tasks finish at once on the virtual clock; each download takes a few real milliseconds.
+    const slowFetch = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return new Response(FAKE_MP4, { status: 200, headers: { 'content-length': String(FAKE_MP4.length) } });
+    }) as typeof fetch;
+    let waiting = 0;
+    let most = 0;
+    const result = await harness.run({
+      limits: { concurrency: 4, download_concurrency: 1 },
+      overrides: {
+        fetch: slowFetch,
+        onEvent: (event) => {
+          if (event.ev === 'succeeded') most = Math.max(most, ++waiting);
+          if (event.ev === 'downloaded') waiting -= 1;
+        },
+      },
+    });
+    expect(phases(harness).filter((phase) => phase === 'downloaded')).toHaveLength(40);
+    expect(result.stopReason).toBeUndefined();
+    // At most the backlog (4) queued, one downloading, and the tasks in flight (4) finishing meanwhile.
+    expect(most).toBeLessThanOrEqual(9);
+  });
+});
+
 describe('clip checks', () => {
   const served = (h: Harness, bytes: Buffer) => ({
     fetch: (async () => new Response(bytes, { status: 200, headers: { 'content-length': String(bytes.length) } })) as typeof fetch,

@@ -6,6 +6,7 @@
 import { parse } from 'csv-parse/sync';
 import type { CsvError } from 'csv-parse/sync';
 import type { InputIssue } from '../errors.js';
+import { readSimpleCsv } from './table-csv.js';
 import type { TableFormat } from './schema.js';
 import type { Position } from './source.js';
 
@@ -203,6 +204,7 @@ function columnCountProblem(error: CsvError, header: number): { message: string;
 }
 
 /**
+ * A well-formed table is read by readSimpleCsv; csv-parse reads any other, and says what is wrong.
  * csv-parse's `info` option is left off on purpose: building its info object for every record
  * makes a 100,000-row parse four times slower, and its line count goes wrong after a quoted field
  * holding a CRLF. Row numbers come from the parser's own record counts, positions from
@@ -215,17 +217,20 @@ function readCsv(bytes: Buffer, file: string): { table?: Table; issues: InputIss
   let columns: string[];
   const skipped: CsvError[] = [];
   let records: Record<string, string>[];
+  const simple = readSimpleCsv(bytes.toString('utf8', bomLength(bytes)));
   try {
-    columns = parse(bytes.subarray(headerStart, header.end))[0] ?? [];
-    records = parse<Record<string, string>>(bytes, {
-      bom: true,
-      columns: true,
-      relax_column_count: false,
-      skip_empty_lines: true,
-      // Bad records are collected, not thrown, so every bad row can be listed at once.
-      skip_records_with_error: true,
-      on_skip: (error) => void (error && skipped.push(error)),
-    });
+    columns = simple?.columns ?? parse(bytes.subarray(headerStart, header.end))[0] ?? [];
+    records =
+      simple?.records ??
+      parse<Record<string, string>>(bytes, {
+        bom: true,
+        columns: true,
+        relax_column_count: false,
+        skip_empty_lines: true,
+        // Bad records are collected, not thrown, so every bad row can be listed at once.
+        skip_records_with_error: true,
+        on_skip: (error) => void (error && skipped.push(error)),
+      });
   } catch (error) {
     return { issues: [{ file, line: lines.position(headerStart).line, message: `cannot be read as CSV: ${(error as Error).message}.` }] };
   }

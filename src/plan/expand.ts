@@ -14,7 +14,7 @@ import { formatPath, type FieldPath, type Source } from '../manifest/source.js';
 import { rowIssues, type TableEntry } from '../manifest/table-rows.js';
 import type { TableRow } from '../manifest/table.js';
 import { priceJob } from './cost.js';
-import { externalTaskId, jobId, requestIdentity } from './ids.js';
+import { externalTaskId, identityAround, jobId } from './ids.js';
 import { IssueCollector } from './issue-collector.js';
 import type { ImageRef, JobRequest, Plan, PlannedJob } from './schema.js';
 
@@ -79,6 +79,8 @@ function variantText(values: Combination['values']): string {
 
 /** Image specs → references; undefined when an image failed to resolve (reported where it is named). */
 function withImages(fields: MergedFields, images: ResolvedImages): Omit<JobRequest, 'image'> | undefined {
+  // Most requests have no image besides `image`: nothing to resolve, nothing to copy.
+  if (fields.image_tail === undefined && fields.static_mask === undefined && fields.dynamic_masks === undefined) return fields as Omit<JobRequest, 'image'>;
   const out: Record<string, unknown> = { ...fields };
   for (const key of ['image_tail', 'static_mask'] as const) {
     const spec = fields[key];
@@ -245,13 +247,13 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
           }
         }
         const base = problems.length ? undefined : withImages(withApiDefaults(fields, models), images);
-        return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices) }] : [];
+        return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices), identity: identityAround(base) }] : [];
       });
       const named = { ...(unit.name !== undefined ? { name: unit.name } : {}), ...(unit.extra !== undefined ? { extra: unit.extra } : {}) };
       for (const ref of unit.images) {
-        for (const { base, variant, cost } of variants) {
+        for (const { base, variant, cost, identity: identityWith } of variants) {
           const request = withImage(base, ref);
-          const identity = requestIdentity(request);
+          const identity = identityWith(ref);
           for (let r = 1; r <= repeat; r++) {
             const id = jobId(request, r, manifest.id_salt, identity);
             if (!collapser.keep(id, i, unit.origin, ref)) continue;

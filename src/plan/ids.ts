@@ -15,14 +15,19 @@ export function canonicalJson(value: unknown): string {
   }
   if (value !== null && typeof value === 'object') {
     const object = value as Record<string, unknown>;
-    let out = '{';
-    for (const key of Object.keys(object).sort()) {
-      if (object[key] === undefined) continue;
-      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(object[key])}`;
-    }
-    return `${out}}`;
+    return `{${members(object, Object.keys(object).sort())}}`;
   }
   return JSON.stringify(value);
+}
+
+/** The canonical `"key":value` members of `object` for `keys` (already sorted), comma-separated. */
+function members(object: Readonly<Record<string, unknown>>, keys: readonly string[]): string {
+  let out = '';
+  for (const key of keys) {
+    if (object[key] === undefined) continue;
+    out += `${out ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(object[key])}`;
+  }
+  return out;
 }
 
 /** One-shot hashing: no Hash object per call, which a 100,000-job plan notices. */
@@ -35,20 +40,48 @@ export function imageIdentity(ref: ImageRef): { sha256: string } | { url: string
   return ref.kind === 'file' ? { sha256: ref.sha256 } : { url: ref.url };
 }
 
+/** The fields besides `image` as they identify a job: image references reduced to their identity. */
+function othersIdentity(fields: Omit<JobRequest, 'image'>): Readonly<Record<string, unknown>> {
+  if (!fields.image_tail && !fields.static_mask && !fields.dynamic_masks) return fields;
+  return {
+    ...fields,
+    image_tail: fields.image_tail && imageIdentity(fields.image_tail),
+    static_mask: fields.static_mask && imageIdentity(fields.static_mask),
+    dynamic_masks: fields.dynamic_masks?.map((m) => ({ ...m, mask: imageIdentity(m.mask) })),
+  };
+}
+
 /** The request as it identifies a job: image references reduced to their identity. */
 export function identityOf(request: JobRequest): unknown {
-  return {
-    ...request,
-    image: imageIdentity(request.image),
-    image_tail: request.image_tail && imageIdentity(request.image_tail),
-    static_mask: request.static_mask && imageIdentity(request.static_mask),
-    dynamic_masks: request.dynamic_masks?.map((m) => ({ ...m, mask: imageIdentity(m.mask) })),
-  };
+  return { ...othersIdentity(request), image: imageIdentity(request.image) };
+}
+
+/** Canonical text of an image's identity; an image is one object however many jobs use it. */
+const imageTexts = new WeakMap<ImageRef, string>();
+function imageText(image: ImageRef): string {
+  let text = imageTexts.get(image);
+  if (text === undefined) imageTexts.set(image, (text = canonicalJson(imageIdentity(image))));
+  return text;
+}
+
+/**
+ * canonicalJson(identityOf(request)) for every `image` with the same other fields: their text is
+ * made once, and each image's slotted into its sorted place. One matrix combination over a
+ * folder of 1,000 images is one text and 1,000 joins, not 1,000 canonicalisations.
+ */
+export function identityAround(fields: Omit<JobRequest, 'image'>): (image: ImageRef) => string {
+  const identity = othersIdentity(fields);
+  const keys = Object.keys(identity).sort();
+  const head = members(identity, keys.filter((key) => key < 'image'));
+  const tail = members(identity, keys.filter((key) => key > 'image'));
+  const open = `{${head}${head ? ',' : ''}"image":`;
+  const close = `${tail ? ',' : ''}${tail}}`;
+  return (image) => `${open}${imageText(image)}${close}`;
 }
 
 /** canonicalJson(identityOf(request)), computed once per request: repeats of it share the text. */
 export function requestIdentity(request: JobRequest): string {
-  return canonicalJson(identityOf(request));
+  return identityAround(request)(request.image);
 }
 
 /**

@@ -80,8 +80,8 @@ export async function loadPlan(manifestPath: string, options: LoadPlanOptions = 
   // Everything that can be checked is, whatever else failed: a user fixes a manifest in one round.
   const manifestDir = dirname(absolute);
   const { tables, issues: tableIssues } = await loadTables(manifest, source, { dir: manifestDir, fs, manifestFile: manifestPath });
-  const specs = [...imageSpecsOf(manifest, source), ...[...tables.values()].flatMap(tableImageSpecs)];
-  const { images, issues: imageIssues } = await resolveImages(specs, { dir: manifestDir, fs });
+  // The specs are not kept past this call: a table holds one per row, with a closure each.
+  const { images, issues: imageIssues } = await resolveImages([...imageSpecsOf(manifest, source), ...[...tables.values()].flatMap(tableImageSpecs)], { dir: manifestDir, fs });
   const { plan, issues } = checked.rulesCheckable
     ? expandManifest(withoutEntries(manifest, checked.badEntries), { source, images, models, prices, manifestName: basename(absolute), tables })
     : { plan: undefined, issues: [] };

@@ -102,8 +102,21 @@ function header(report: Report): SafeHtml {
 <ul class="totals"><li><b>${t.jobs}</b>jobs</li>${counts}<li><b>${usd(cost.certain_usd)}</b>certain${unknown}</li>${possible}${measured}</ul>`;
 }
 
+/**
+ * Rows of clips on one page: a browser shows a few thousand videos, not 100,000. The variants
+ * table still counts every job, and report.json lists them all.
+ */
+export const GALLERY_MAX_ROWS = 2_000;
+
+/** Says how much of the grid a capped page shows; null when it shows all of it. */
+function capNote(rows: readonly GalleryRow[], shown: number): SafeHtml | null {
+  if (rows.length <= shown) return null;
+  const clips = (part: readonly GalleryRow[]) => part.reduce((sum, r) => sum + [...r.cells.values()].reduce((n, jobs) => n + jobs.length, 0), 0);
+  return html`<p class="muted">Showing the first ${shown} of ${rows.length} rows (${clips(rows.slice(0, shown))} of ${clips(rows)} clips): a page of every clip would be too big for a browser. The variants table counts every job, and report.json lists them all.</p>`;
+}
+
 /** The whole page. Every text from the report is escaped (see html.ts). */
-export function renderGallery(report: Report): string {
+export function renderGallery(report: Report, maxRows = GALLERY_MAX_ROWS): string {
   const grid = buildGrid(report.jobs);
   const constants = labels(grid.constants, true);
   const page = html`<!doctype html>
@@ -123,9 +136,10 @@ ${constants.length ? html`<p class="muted constants">Same for every job: ${const
 <tbody>${grid.columns.map((c) => statsRow(c, c.stats))}</tbody>
 </table>
 <h2>Clips</h2>
+${capNote(grid.rows, maxRows)}
 <div class="scroll"><table class="grid">
 <thead><tr><th class="source">source image · prompt</th>${grid.columns.map((c) => html`<th>${labelOf(c)}</th>`)}</tr></thead>
-<tbody>${grid.rows.map((r) => row(report, grid.columns, r))}</tbody>
+<tbody>${grid.rows.slice(0, maxRows).map((r) => row(report, grid.columns, r))}</tbody>
 </table></div>
 <footer>Latency: submit to finish. Estimated costs come from the price table. Generated from report.json by klingrun ${report.tool.version}.</footer>
 <script>${trusted(GALLERY_SCRIPT)}</script>

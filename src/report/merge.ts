@@ -13,9 +13,9 @@ import { VERSION } from '../version.js';
 import { buildReport, statusOf } from './build.js';
 import { placeFile } from './copy-file.js';
 import { RERUN_HINT } from './dataset-folder.js';
-import { JOURNAL_FILE, REPORT_FILE } from '../state/output-folder.js';
+import { JOURNAL_FILE } from '../state/output-folder.js';
 import type { Report, ReportStatus } from './schema.js';
-import { writeFileAtomic } from './write.js';
+import { writeReportJson } from './stream.js';
 
 export interface MergeSource {
   /** Absolute output folder. */
@@ -143,5 +143,5 @@ export function writeMerged(merged: MergedOutput, sources: readonly MergeSource[
   }
   mkdirSync(destDir, { recursive: true });
   for (const video of merged.videos) placeFile(video.from, join(destDir, video.path), { what: 'video', sha256: video.sha256, hint: RERUN_HINT });
-  writeFileAtomic(join(destDir, REPORT_FILE), JSON.stringify(merged.report, null, 2) + '\n');
+  writeReportJson(destDir, merged.report);
 }

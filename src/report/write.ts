@@ -1,12 +1,27 @@
 // Writing output files atomically: a reader (or a crash) never sees half a report, and a failed
 // write leaves neither half a file nor a stray temp file behind.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { StateError } from '../errors.js';
 
-export function writeFileAtomic(path: string, content: string): void {
+/** Writes pieces one after another: a 100,000-job report is never one string. */
+function writeChunks(path: string, chunks: Iterable<string>): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const chunk of chunks) {
+      const bytes = Buffer.from(chunk);
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `content`: the file's text, or its pieces in order. */
+export function writeFileAtomic(path: string, content: string | Iterable<string>): void {
   const temp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(temp, content);
+    if (typeof content === 'string') writeFileSync(temp, content);
+    else writeChunks(temp, content);
     renameSync(temp, path);
   } catch (cause) {
     rmSync(temp, { force: true });

@@ -72,7 +72,34 @@ export interface JobState {
   readonly estimateUsd?: number | null;
 }
 
-export const initialState = (job: string): JobState => ({ job, phase: 'pending', attempt: 0, earlierTasks: 0 });
+/**
+ * Every state has every field, in this order (unset ones undefined): states then share one shape,
+ * and the fold's copies stay on V8's fast path, which a 600,000-event replay feels.
+ */
+export const initialState = (job: string): JobState => ({
+  job,
+  phase: 'pending',
+  attempt: 0,
+  externalTaskId: undefined,
+  taskId: undefined,
+  taskStatus: undefined,
+  submittedAt: undefined,
+  sentAt: undefined,
+  acceptedAt: undefined,
+  finishedAt: undefined,
+  videos: undefined,
+  download: undefined,
+  error: undefined,
+  adoptedVia: undefined,
+  unconfirmed: undefined,
+  downloadError: undefined,
+  units: undefined,
+  earlierTasks: 0,
+  nextAttempt: undefined,
+  request: undefined,
+  path: undefined,
+  estimateUsd: undefined,
+});
 
 /** A task of this attempt exists (or may): a new attempt leaves it behind, possibly billed. */
 const heldTask = (state: JobState): boolean => state.taskId !== undefined || state.phase === 'submitting' || state.phase === 'orphaned';
@@ -85,7 +112,7 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
       if (event.attempt !== state.attempt) {
         // A new attempt starts clean; only what earlier attempts may have cost is carried on.
         return {
-          job: state.job,
+          ...initialState(state.job),
           phase: 'submitting',
           attempt: event.attempt,
           externalTaskId: event.external_task_id,

@@ -191,6 +191,10 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
     waitingForRate: input.limiter.waiting ?? 0,
     downloads: downloads.size + downloads.pending,
   }));
+  // Videos waiting for a download slot each hold their job's pending work: past this many, no new
+  // task is paid for until they drain, so downloads that fall behind (a slow link, a busy disk)
+  // cannot pile up by the tens of thousands in a 100,000-job run.
+  const downloadBacklog = Math.max(options.concurrency, options.downloadConcurrency);
   const downloader = {
     fetch: input.fetch ?? globalThis.fetch,
     fs: input.fs ?? nodeDownloadFs,
@@ -254,6 +258,7 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
 
   for (const { job, action } of toSubmit) {
     if (softSignal.aborted) break;
+    if (downloads.size >= downloadBacklog) await downloads.onSizeLessThan(downloadBacklog);
     try {
       await input.gate.acquire(softSignal);
     } catch {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadPlan, summarizePlan, type CostSummary } from '../../plan/index.js';
-import { planJson } from '../../plan/json.js';
+import { planJsonChunks } from '../../plan/json.js';
 import { checkAgainstReport } from './plan-check.js';
 import type { Plan } from '../../plan/schema.js';
 import { booleanOption, positionals, stringOption } from '../args.js';
@@ -81,7 +81,8 @@ export const planCommand = defineCommand({
     const { plan } = loaded;
     reportWarnings(plan, manifestPath, io);
     if (booleanOption(args, 'json')) {
-      io.stdout(planJson(plan));
+      // A piece at a time: a 100,000-job plan is ~100 MB of text.
+      for (const chunk of planJsonChunks(plan)) io.stdout(chunk);
       return EXIT.ok;
     }
     io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, loaded), io.columns)}\n`);

@@ -7,7 +7,7 @@ import { loadOutput } from '../../report/load-output.js';
 import { JOURNAL_FILE, REPORT_FILE } from '../../state/output-folder.js';
 import { mergeOutputs, writeMerged } from '../../report/merge.js';
 import type { Report } from '../../report/schema.js';
-import { writeFileAtomic } from '../../report/write.js';
+import { writeReportJson } from '../../report/stream.js';
 import { booleanOption, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { type CliIO, type CommandArgs, defineCommand } from '../io.js';
@@ -64,7 +64,7 @@ export const reportCommand = defineCommand({
     });
     const files: string[] = [];
     if (loaded.rebuilt) {
-      writeFileAtomic(resolve(loaded.dir, REPORT_FILE), JSON.stringify(loaded.report, null, 2) + '\n');
+      writeReportJson(loaded.dir, loaded.report);
       files.push(REPORT_FILE);
     } else {
       io.stderr(`note: ${REPORT_FILE} is used as written: the manifest it names is gone or changed (or there is no ${JOURNAL_FILE}), so it cannot be rebuilt.\n`);
