@@ -157,7 +157,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     }
   }
   const manifestAbsolute = join(loaded.manifestDir, loaded.plan.manifest);
-  const outputDir = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, plan.name) : resolve(cwd, options.outputDir);
+  const outputDir = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, plan.name, cwd) : resolve(cwd, options.outputDir);
   createOutputFolder(outputDir);
 
   const lock = await acquireLock(outputDir, { logger, force: options.breakLock });

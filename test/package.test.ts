@@ -118,7 +118,7 @@ describe('the packed tarball', () => {
     cpSync(join(shipped, 'examples/library.mjs'), join(consumer, 'library.mjs'));
     cpSync(join(shipped, 'jobs'), join(consumer, 'jobs'), { recursive: true });
     const { stdout } = sh(process.execPath, ['library.mjs'], consumer);
-    expect(stdout).toMatch(/^example: 8 jobs\n8 of 8 succeeded; first video: videos\/\S+\.mp4\n$/);
+    expect(stdout).toMatch(/^example: 8 jobs\n8 to submit, 0 under way\n8 of 8 succeeded, \$\d+\.\d\d; first video: videos\/\S+\.mp4\n$/);
   });
 
   it('gives a TypeScript user the types', () => {

@@ -141,6 +141,17 @@ describe('a folder with no record of earlier runs', () => {
     expect(after.stderr).not.toContain('no record of earlier runs');
   });
 
+  it('a manifest shipped inside node_modules runs into output/ of the working folder, not the installation', async () => {
+    const installed = join(tempTree(), 'node_modules', 'klingrun');
+    mkdirSync(installed, { recursive: true });
+    cpSync(join(ROOT, 'jobs'), join(installed, 'jobs'), { recursive: true });
+    writeFileSync(join(installed, 'package.json'), '{"name":"klingrun"}');
+    const here = tempTree();
+    const plan = await runInProcess(['plan', join(installed, 'jobs/example.yaml')], here);
+    expect(plan.stderr).toMatch(/^note: output\/example\/ has no record of earlier runs/m);
+    expect(plan.stderr).not.toContain('node_modules');
+  });
+
   it('says that each job is looked up before its first submit; a rerun does not', async () => {
     const dir = exampleProject();
     const first = await runInProcess(['run', 'jobs/example.yaml', '--emulator', '--yes', '--output', 'out'], dir);

@@ -5,6 +5,6 @@ import { defaultOutputDir } from '../state/output-folder.js';
 import type { CliIO } from './io.js';
 
 export const outputDirFor = (io: Pick<CliIO, 'cwd'>, manifestPath: string, name: string, flag: string | undefined): string =>
-  flag === undefined ? defaultOutputDir(resolve(io.cwd, manifestPath), name) : resolve(io.cwd, flag);
+  flag === undefined ? defaultOutputDir(resolve(io.cwd, manifestPath), name, io.cwd) : resolve(io.cwd, flag);
 
 export { JOURNAL_FILE, REPORT_FILE } from '../state/output-folder.js';

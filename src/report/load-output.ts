@@ -85,7 +85,7 @@ async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?:
   const ids = scope && new Set(scope.jobs.filter((job) => job.entry !== null).map((job) => job.id));
   const plan = ids ? { ...loaded.plan, jobs: loaded.plan.jobs.filter((job) => ids.has(job.id)) } : loaded.plan;
   const manifestAbsolute = resolve(options.cwd, manifestPath);
-  const dirAbs = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, loaded.plan.name) : resolve(options.cwd, options.outputDir);
+  const dirAbs = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, loaded.plan.name, options.cwd) : resolve(options.cwd, options.outputDir);
   const planned = new Map(loaded.plan.jobs.map((job) => [job.id, job.request]));
   const journal = foldJournal(dirAbs, loaded.plan.name, options.logger, (id) => planned.get(id));
   if (!journal.exists && options.notRunYet !== 'report') {
