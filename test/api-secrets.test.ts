@@ -89,6 +89,16 @@ describe('no error carries the API key', () => {
     }
   });
 
+  it("a failed task's message that echoes the key: the task comes back without it", async () => {
+    const failed = taskJson({ task_status: 'failed', task_status_msg: `request with Authorization: Bearer ${KEY} and key=${KEY} was rejected` });
+    current = { status: 200, body: envelope(failed) };
+    const task = await client.getTask('t-1');
+    expect(task.task_status_msg).toBe('request with Authorization: Bearer *** and key=*** was rejected');
+    current = { status: 200, body: envelope([failed]) };
+    const [listed] = await client.listTasks({ pageNum: 1, pageSize: 1 });
+    expect(JSON.stringify(listed)).not.toContain('9f8e7d6c5b4a');
+  });
+
   it('excerpts really do quote the reflected answers (the search above can fail)', async () => {
     current = htmlReply;
     const error = await client.getTask('t-1').then(() => undefined, (reason: unknown) => reason);

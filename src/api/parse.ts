@@ -43,6 +43,14 @@ export function excerptOf(text: string, secret: string, max = EXCERPT_MAX): stri
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }
 
+/**
+ * A task's message is the provider's free text, which the runner records (a failed job's reason):
+ * a provider that echoes the request back must not get the key into the journal or the report.
+ */
+function keyFree(task: Task, secret: string): Task {
+  return task.task_status_msg ? { ...task, task_status_msg: scrub(task.task_status_msg, secret) } : task;
+}
+
 export function parseResponse(raw: RawResponse, expect: 'task', context: ParseContext): Task | ProviderError;
 export function parseResponse(raw: RawResponse, expect: 'list', context: ParseContext): Task[] | ProviderError;
 export function parseResponse(raw: RawResponse, expect: 'task' | 'list', context: ParseContext): Task | Task[] | ProviderError {
@@ -63,7 +71,7 @@ export function parseResponse(raw: RawResponse, expect: 'task' | 'list', context
       error = fail(`HTTP ${raw.status} with a success envelope`, 'http', classifyHttpStatus(raw.status), 'unknown', requestId);
     } else {
       const data = expect === 'task' ? unwrap(envelope.data.data, taskSchema) : unwrap(envelope.data.data, taskListSchema);
-      if (data.result.success) return data.result.data;
+      if (data.result.success) return expect === 'task' ? keyFree(data.result.data as Task, context.secret) : (data.result.data as Task[]).map((task) => keyFree(task, context.secret));
       const what = expect === 'task' ? 'task' : 'task list';
       return fail(`the answer's data is not a ${what} (${firstIssue(data.result.error, data.at)})`, 'bad_response', 'retryable-server', 'unknown', requestId);
     }
