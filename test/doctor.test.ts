@@ -102,12 +102,12 @@ describe('klingrun doctor', () => {
     expect(readProviderFacts(emu.url, env())).toBeNull();
   });
 
-  it('exits 1 when the base URL does not answer, or does not answer as the API does', async () => {
+  it('exits 4 when the base URL does not answer, 1 when it does not answer as the API does', async () => {
     const gone = await emulator();
     const url = gone.url;
     await gone.close();
     const silent = await runInProcess(['doctor', '--base-url', url], dir, env());
-    expect(silent.code).toBe(1);
+    expect(silent.code).toBe(4);
     expect(silent.stdout).toMatch(/base URL +no answer +cannot connect to .*ECONNREFUSED.*check --base-url/);
 
     const other = await emulator({ keys: [KEY] });

@@ -17,8 +17,11 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** No answer at all: nothing reached the provider, or it stopped answering. */
+const NO_ANSWER: ReadonlySet<unknown> = new Set(['unreachable', 'network', 'timeout']);
+
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof ProviderError) return error.errorClass === 'fatal-run' ? EXIT.providerRefused : EXIT.jobsFailed;
+  if (error instanceof ProviderError) return error.errorClass === 'fatal-run' ? EXIT.providerRefused : NO_ANSWER.has(error.code) ? EXIT.unreachable : EXIT.jobsFailed;
   if (error instanceof KlingrunError) {
     switch (error.code) {
       case 'interrupted':

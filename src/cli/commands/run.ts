@@ -5,13 +5,14 @@ import { join, relative } from 'node:path';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from '../../api/client.js';
 import { ProviderError } from '../../api/errors.js';
 import { type WorkLeft, runBatch } from '../../batch.js';
-import { InputError, StateError, UsageError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
 import { DEFAULT_RUN_OPTIONS } from '../../runner/options.js';
 import { parseShard } from '../../runner/select.js';
 import { createOutputFolder } from '../../state/output-folder.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { formatError } from '../format-error.js';
 import { type CliIO, commandLine, defineCommand } from '../io.js';
 import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
@@ -162,7 +163,7 @@ export const runCommand = defineCommand({
       io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
       if (run.interrupted) io.stdout(interruptedNote(report, result.wanted, commandLine(['run', ...(io.argv ?? [])], io.env)));
       const succeeded = new Set(report.jobs.filter((job) => job.status === 'succeeded').map((job) => job.id));
-      return exitCode(io, run.stopReason, run.interrupted, result.wanted.every((job) => succeeded.has(job.id)));
+      return runExitCode(io, run.stopReason, run.interrupted, result.wanted.every((job) => succeeded.has(job.id)));
     } finally {
       progress?.stop();
       io.signal.removeEventListener('abort', onInterrupt);
@@ -209,21 +210,20 @@ function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFa
   return lines;
 }
 
-function exitCode(io: CliIO, stopReason: unknown, interrupted: boolean, allSucceeded: boolean): number {
-  if (stopReason instanceof ProviderError && stopReason.code === 'unreachable') {
-    io.stderr(`error: ${stopReason.message}. Nothing more was sent; jobs in flight stay in the journal. Check --base-url (or COMETAPI_BASE_URL) and the network, then rerun the same command to resume.\n`);
-    return EXIT.unreachable;
-  }
-  if (interrupted) return EXIT.interrupted;
-  if (stopReason instanceof ProviderError && stopReason.errorClass === 'fatal-run') {
+/** Why the run stopped early, said once, and the exit code it maps to (exit-codes.ts decides). */
+export function runExitCode(io: Pick<CliIO, 'stderr'>, stopReason: unknown, interrupted: boolean, allSucceeded: boolean): number {
+  if (stopReason === undefined) return interrupted ? EXIT.interrupted : allSucceeded ? EXIT.ok : EXIT.jobsFailed;
+  const code = exitCodeFor(stopReason);
+  // A Ctrl-C says enough, unless the provider could not be reached at all: that is the news.
+  if (interrupted && code !== EXIT.unreachable) return EXIT.interrupted;
+  if (code === EXIT.unreachable) {
+    io.stderr(`error: ${(stopReason as ProviderError).message}. Nothing more was sent; jobs in flight stay in the journal. Check --base-url (or COMETAPI_BASE_URL) and the network, then rerun the same command to resume.\n`);
+  } else if (stopReason instanceof ProviderError && code === EXIT.providerRefused) {
     io.stderr(`error: the provider refused the run (${String(stopReason.code)}): ${stopReason.message}. Nothing more was submitted; tasks already in flight were followed as far as possible. Fix the key or the account, then rerun the same command to resume.\n`);
-    return EXIT.providerRefused;
+  } else {
+    io.stderr(`${formatError(stopReason)}\n`);
   }
-  if (stopReason instanceof StateError) {
-    io.stderr(`error: ${stopReason.message}\n`);
-    return EXIT.badInput;
-  }
-  return allSucceeded ? EXIT.ok : EXIT.jobsFailed;
+  return code;
 }
 
 async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], yes: boolean, freshFolder: boolean): Promise<void> {
