@@ -149,6 +149,12 @@ describe('provider facts', () => {
     expect(readProviderFacts(undefined, where)).toBeNull();
   });
 
+  it('a cache folder that cannot be written: a StateError saying to set KLINGRUN_CACHE_DIR', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    expect(() => writeProviderFacts(facts, { KLINGRUN_CACHE_DIR: join(file, 'cache') })).toThrow(/^Cannot write .*a-file\/cache\/provider-facts\/.*ENOTDIR.*Set KLINGRUN_CACHE_DIR to a folder you can write to/);
+  });
+
   it('reads a broken or foreign file as "never checked"', () => {
     const where = { KLINGRUN_CACHE_DIR: dir };
     const path = providerFactsPath(facts.base_url, where);

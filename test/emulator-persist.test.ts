@@ -56,7 +56,15 @@ describe('emulator tasksFile', () => {
     appendFileSync(tasksFile, '{"taskId":"12');
     const second = await startEmulator({ tasksFile });
     expect((await get(second, 'a')).json.code).toBe(0);
+    // The next task's line starts a line of its own: a third start reads the file whole.
+    await create(second, body({ external_task_id: 'b' }));
     await second.close();
+    const third = await startEmulator({ tasksFile });
+    expect((await get(third, 'a')).json.code).toBe(0);
+    expect((await get(third, 'b')).json.code).toBe(0);
+    await third.close();
+
+    await expect(startEmulator({ tasksFile: join(dir, 'no-such-folder', 'tasks.jsonl') })).rejects.toThrow(/^Cannot write the emulator's task file .*no-such-folder\/tasks\.jsonl: ENOENT.*Check that its folder exists/);
 
     const broken = join(dir, 'broken.jsonl');
     writeFileSync(broken, 'not json\n{"emulator_tasks":1,"prefix":"123456"}\n');

@@ -170,6 +170,10 @@ describe('klingrun export', () => {
     const jsonl = await runCommand(exportCommand, { positionals: [dir], values: { out } }, ROOT);
     expect(jsonl).toMatchObject({ code: 0, stdout: '' });
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(8);
+    // Under a file: exit 2 naming it, no stack trace.
+    const blocked = await runCommand(exportCommand, { positionals: [dir], values: { out: join(out, 'x.csv') } }, ROOT);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toMatch(/^error: Cannot write .*clips\.jsonl\/x\.csv: E[A-Z]+: .*Choose a file you can write to with --out FILE\.\n$/);
   });
 
   it('rebuilds the rows from plan + journal when given the manifest and the folder its run wrote', async () => {

@@ -2,9 +2,9 @@
 // user's cache folder so `klingrun run` can plan around it (skip a lookup or a list the provider
 // does not offer). It holds the base URL and the findings, never the key.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_BASE_URL } from '../api/client.js';
 import { writeFileAtomic } from '../report/write.js';
@@ -47,8 +47,7 @@ export function providerFactsPath(baseUrl: string | undefined, env: Env): string
 /** Writes the facts (atomically); returns the file's path. */
 export function writeProviderFacts(facts: ProviderFacts, env: Env): string {
   const path = providerFactsPath(facts.base_url, env);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, `${JSON.stringify(providerFactsSchema.parse(facts), null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(providerFactsSchema.parse(facts), null, 2)}\n`, `Set KLINGRUN_CACHE_DIR to a folder you can write to, then run \`klingrun doctor\` again.`);
   return path;
 }
 

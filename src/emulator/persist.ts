@@ -4,9 +4,9 @@
 // resumes as it would against the real service, instead of polling tasks nobody has any more.
 // A task's account is kept as a hash of its key: a key someone gave the emulator may be a real one.
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, truncateSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, StateError } from '../errors.js';
 import type { TaskRecord } from './tasks.js';
 
 const headerSchema = z.strictObject({ emulator_tasks: z.literal(1), prefix: z.string().regex(/^\d{6}$/) });
@@ -50,8 +50,12 @@ export function loadTasks(file: string, keys: readonly string[]): SavedTasks | u
     try {
       value = JSON.parse(lines[index] as string);
     } catch {
-      // A line cut by a crash mid-write: the task it named is lost, as a crashed provider would lose it.
-      if (index === lines.length - 1 && index > 0) return undefined as T;
+      // A line cut by a crash mid-write: the task it named is lost, as a crashed provider would
+      // lose it. Cut off the file too, so the next task's line does not land after it.
+      if (index === lines.length - 1 && index > 0) {
+        truncateSync(file, Buffer.byteLength(text.slice(0, text.lastIndexOf(lines[index] as string))));
+        return undefined as T;
+      }
       throw bad(index + 1, 'it is not JSON');
     }
     const parsed = schema.safeParse(value);
@@ -69,13 +73,21 @@ export function loadTasks(file: string, keys: readonly string[]): SavedTasks | u
   return { prefix: header.prefix, created: lines.length - 1, tasks };
 }
 
+function appendRecord(file: string, record: object): void {
+  try {
+    appendFileSync(file, `${JSON.stringify(record)}\n`);
+  } catch (cause) {
+    throw new StateError('output_unwritable', `Cannot write the emulator's task file ${file}: ${(cause as Error).message}. Check that its folder exists and can be written to.`, { cause });
+  }
+}
+
 /** Starts a task file (its header) for an emulator whose ids start with `prefix`. */
 export function startTaskFile(file: string, prefix: string): void {
-  appendFileSync(file, `${JSON.stringify({ emulator_tasks: 1, prefix })}\n`);
+  appendRecord(file, { emulator_tasks: 1, prefix });
 }
 
 /** Records one created task, before the create is answered: the file never lacks a task a client was told of. */
 export function saveTask(file: string, task: TaskRecord): void {
   const { link: _link, key, ...record } = task;
-  appendFileSync(file, `${JSON.stringify({ ...record, key_sha256: keyHash(key) })}\n`);
+  appendRecord(file, { ...record, key_sha256: keyHash(key) });
 }

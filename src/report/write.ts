@@ -1,6 +1,7 @@
 // Writing output files atomically: a reader (or a crash) never sees half a report, and a failed
 // write leaves neither half a file nor a stray temp file behind.
-import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { StateError } from '../errors.js';
 
 /** Writes pieces one after another: a 100,000-job report is never one string. */
@@ -16,19 +17,31 @@ function writeChunks(path: string, chunks: Iterable<string>): void {
   }
 }
 
-/** `content`: the file's text, or its pieces in order. */
-export function writeFileAtomic(path: string, content: string | Iterable<string>): void {
+function removeTemp(temp: string): void {
+  try {
+    rmSync(temp, { force: true });
+  } catch {
+    // Its folder is missing or a file (ENOTDIR): no temp file could have been made.
+  }
+}
+
+/** What every output file can say when it cannot be written: the journal is separate, and intact. */
+const RERUN = 'Nothing recorded in the journal is lost: free some disk space or fix the folder\'s permissions, then rerun the command';
+
+/**
+ * `content`: the file's text, or its pieces in order. Its folder is created when missing. `hint`
+ * ends the message when it cannot be written (how to get this file back).
+ */
+export function writeFileAtomic(path: string, content: string | Iterable<string>, hint = `${RERUN} (\`klingrun report <manifest>\` rewrites the report alone).`): void {
   const temp = `${path}.${process.pid}.tmp`;
   try {
+    mkdirSync(dirname(path), { recursive: true });
     if (typeof content === 'string') writeFileSync(temp, content);
     else writeChunks(temp, content);
     renameSync(temp, path);
   } catch (cause) {
-    rmSync(temp, { force: true });
-    throw new StateError(
-      'output_unwritable',
-      `Cannot write ${path}: ${(cause as Error).message}. Nothing recorded in the journal is lost: free some disk space or fix the folder's permissions, then rerun the command (\`klingrun report <manifest>\` rewrites the report alone).`,
-      { cause },
-    );
+    removeTemp(temp);
+    throw new StateError('output_unwritable', `Cannot write ${path}: ${(cause as Error).message}. ${hint}`, { cause });
   }
 }
+

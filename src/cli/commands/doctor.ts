@@ -198,7 +198,7 @@ export const doctorCommand = defineCommand({
     if (!apiKey) throw new UsageError('No API key: set COMETAPI_KEY (e.g. `export COMETAPI_KEY=sk-...`), or add --emulator to check the built-in offline emulator.');
     const emulator = useEmulator ? await (await import('../../emulator/index.js')).startEmulator({ keys: [apiKey] }) : undefined;
     try {
-      const baseUrl = normalizeBaseUrl(emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL);
+      const baseUrl = normalizeBaseUrl(emulator?.url ?? stringOption(args, 'base-url'));
       const client = createClient({ baseUrl, apiKey, timeoutMs: REQUEST_TIMEOUT_MS });
       io.stdout(`klingrun doctor: ${baseUrl} (GET requests only: nothing is created or paid for)\n`);
       let diagnosis: Diagnosis;

@@ -1,8 +1,7 @@
 // `klingrun export`: one row per clip (JSON Lines or CSV) for a training pipeline or a dataset
 // loader, paths relative to the output folder (absolute with --absolute-paths); `--copy-to DIR`
 // lays the clips out flat, their source images under images/, and the metadata file beside them.
-import { mkdirSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { withClipHeaders } from '../../report/clip-headers.js';
 import { IMAGES_FOLDER, writeDatasetFolder } from '../../report/dataset-folder.js';
@@ -79,8 +78,7 @@ export const exportCommand = defineCommand({
       io.stdout(text);
     } else {
       const file = resolve(io.cwd, out);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileAtomic(file, text);
+      writeFileAtomic(file, text, 'Choose a file you can write to with --out FILE.');
     }
     return EXIT.ok;
   },

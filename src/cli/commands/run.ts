@@ -111,7 +111,7 @@ export const runCommand = defineCommand({
           tasksFile: emulatorTasksFile(outputDir),
         })
       : undefined;
-    const baseUrl = emulator?.url ?? stringOption(args, 'base-url') ?? io.env.COMETAPI_BASE_URL;
+    const baseUrl = emulator?.url ?? stringOption(args, 'base-url');
     // What `klingrun doctor` found: a way of finding tasks known to be missing is not tried.
     const facts = emulator ? null : readProviderFacts(baseUrl, io.env);
     let progress: Progress | undefined;
