@@ -8,7 +8,10 @@ import type { DownloadFs } from '../src/runner/download.js';
 import { nodeDownloadFs } from '../src/runner/download.js';
 import { replay } from '../src/runner/job-state.js';
 import { videoPath } from '../src/runner/paths.js';
-import { type Harness, createHarness, eventsOf, makePlan } from './helpers/runner-harness.js';
+import type { PlannedJob } from '../src/plan/schema.js';
+import type { Limiter } from '../src/runner/context.js';
+import type { JournalEvent } from '../src/state/events.js';
+import { type Harness, TestGate, createHarness, eventsOf, makePlan } from './helpers/runner-harness.js';
 
 let harness: Harness;
 afterEach(() => harness?.cleanup());
@@ -81,6 +84,41 @@ describe('"not found" is not proof of absence', () => {
     // The looks were spread over the window and more than one was made.
     expect(harness.provider.calls.filter((c) => c === 'lookup').length).toBeGreaterThanOrEqual(3);
     expect(phases(harness)).toEqual(['downloaded', 'downloaded']);
+  });
+
+  it('a resumed job proven absent keeps its place in the budget until it is sent again', async () => {
+    const plan = makePlan(3, 0.5);
+    const [done, resumed, fresh] = plan.jobs as [PlannedJob, PlannedJob, PlannedJob];
+    harness = createHarness(plan);
+    Object.assign(harness.provider, { duplicates: 'accept' });
+    await harness.run({ plan: { ...plan, jobs: [done] } }); // proves that lookups find this account's tasks
+    harness.events.push({ ev: 'submitting', t: harness.clock.now(), job: resumed.id, attempt: 1, external_task_id: resumed.external_task_id, request: resumed.request });
+    harness.clock.advance(10 * 60_000);
+    // The worst interleaving, forced: the fresh job's budget check comes between the resumed job's
+    // proof of absence and its resend.
+    let proven = false;
+    let absent = (): void => {};
+    let decided = (): void => {};
+    const absentSeen = new Promise<void>((resolve) => (absent = resolve));
+    const freshDecided = new Promise<void>((resolve) => (decided = resolve));
+    const gate = new TestGate(5);
+    const acquire = gate.acquire.bind(gate);
+    gate.acquire = async (signal) => {
+      await absentSeen;
+      await acquire(signal);
+      setImmediate(decided); // after the check that follows the slot, and the launch
+    };
+    const limiter: Limiter = { take: async () => (proven ? freshDecided : undefined) };
+    const onEvent = (event: JournalEvent): void => {
+      if (event.ev === 'rejected' && event.job === resumed.id) {
+        proven = true;
+        absent();
+      }
+    };
+    await harness.run({ limits: { budget_usd: 1.1 }, overrides: { gate, limiter, onEvent } });
+    // $0.50 done + $0.50 resent = $1.00: the fresh job's $0.50 would go over $1.10.
+    expect(sent(harness)).toEqual([done.external_task_id, resumed.external_task_id]);
+    expect(stateOf(harness, fresh.id)?.phase).toBe('skipped_budget');
   });
 
   it('a list scan that stops before reaching tasks older than the submit says "unknown", not "not found"', async () => {

@@ -253,6 +253,9 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
       continue;
     }
     if (action.kind === 'reconcile' || action.kind === 'poll') input.gate.hold();
+    // A job resumed in `submitting` may be sent again once its task is proven absent: it keeps
+    // its reservation across that gap, or another job could take its place in the budget.
+    if (action.kind === 'reconcile') account(job.id, () => reserved.set(job.id, context.state(job.id).attempt));
     launch(job, action);
   }
 
