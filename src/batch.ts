@@ -169,12 +169,17 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     const journal = openJournal(join(outputDir, JOURNAL_FILE), { name: plan.name, toolVersion: VERSION, logger, clock, onEvent: folded.add });
     let run: RunResult;
     let work: WorkLeft;
+    let keepAlive: ReturnType<typeof setInterval> | undefined;
     const startedAt = clock.now();
     try {
       work = workLeft(loaded, plan, runOptions, outputDir, folded.states, options.only);
       await options.beforeRun?.(work);
       const command = [...(options.command ?? [])];
       journal.append({ ev: 'run', pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: command });
+      // The clock's timers are unref'd (a stray backoff must not hold a caller's process), so
+      // between polls nothing else may keep the event loop alive: against a provider in another
+      // process Node would end a script mid-batch (exit 13). The batch holds it while it runs.
+      keepAlive = setInterval(() => {}, 60_000);
       run = await runJobs({
         plan,
         manifestDir: loaded.manifestDir,
@@ -197,6 +202,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
         ...(options.watch ? { watch: options.watch } : {}),
       });
     } finally {
+      clearInterval(keepAlive);
       journal.close();
     }
 

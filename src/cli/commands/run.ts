@@ -118,10 +118,6 @@ export const runCommand = defineCommand({
     // Said once the run follows the signal (main.ts); before that, a Ctrl-C stops at once.
     const onInterrupt = (): void =>
       progress?.note('Interrupted: no new submits; the tasks in flight are followed to their end and downloaded. Press Ctrl-C again to stop at once (nothing is lost).');
-    // The clock's timers are unref'd (a stray backoff must not hold a library user's process),
-    // so between polls nothing else may keep the event loop alive: against a provider in
-    // another process Node would end the run with exit 13 mid-batch. The command holds it.
-    const keepAlive = setInterval(() => {}, 60_000);
     try {
       const result = await runBatch({
         manifest: loaded,
@@ -167,7 +163,6 @@ export const runCommand = defineCommand({
     } finally {
       progress?.stop();
       io.signal.removeEventListener('abort', onInterrupt);
-      clearInterval(keepAlive);
       await emulator?.close();
     }
   },
