@@ -74,6 +74,13 @@ describe('replay', () => {
     expect(stateOf([ev.submitting(1, 100), ev.submitting(1, 200)]).submittedAt).toBe(100);
   });
 
+  it("a task adopted for a new attempt carries nothing of the last attempt's task", () => {
+    const adoptedAgain: JobEvent = { ev: 'adopted', t: 20, job: JOB, attempt: 2, task_id: 'T2', via: 'lookup', created_at: 15 };
+    const s = stateOf([ev.submitting(), ev.submitted(), ev.succeeded(), ev.downloaded(), adoptedAgain]);
+    expect(s).toMatchObject({ phase: 'submitted', attempt: 2, taskId: 'T2', acceptedAt: 15, earlierTasks: 1, request });
+    expect([s.finishedAt, s.taskStatus, s.videos, s.download]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
   it('derives short, distinct external ids per attempt', () => {
     const base = 'kr-' + '0123456789abcdef01234567';
     expect(externalIdFor(base, 1)).toBe(base);

@@ -130,8 +130,10 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
     case 'adopted': {
       const created = event.created_at ?? event.t;
       const newAttempt = event.attempt !== state.attempt;
+      // A new attempt's task owes nothing to the last one's (its finish, status, video, units).
+      const base = newAttempt ? { ...initialState(state.job), request: state.request, path: state.path, estimateUsd: state.estimateUsd } : state;
       return {
-        ...state,
+        ...base,
         phase: 'submitted',
         attempt: event.attempt,
         externalTaskId: event.external_task_id ?? state.externalTaskId,
