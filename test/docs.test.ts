@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BEGIN, END, cliReference } from '../scripts/readme.js';
 import * as library from '../src/index.js';
+import { REPORT_STATUSES } from '../src/report/schema.js';
 import { runInProcess } from './helpers/bad-input.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -24,7 +25,7 @@ function filesUnder(dir: string): string[] {
 const OUTSIDE = /(^|[^\w-])(\.\.\/)?shared\/|kling-api\.md|seeds\/000_/;
 
 describe('no reference outside the repository', () => {
-  const texts = ['README.md', 'CHANGELOG.md', ...filesUnder('docs'), ...filesUnder('src'), ...filesUnder('examples')].filter((path) => !/\.(png|jpe?g|mp4)$/.test(path));
+  const texts = ['README.md', 'CHANGELOG.md', 'package.json', 'output/README.md', ...filesUnder('docs'), ...filesUnder('src'), ...filesUnder('examples'), ...filesUnder('jobs')].filter((path) => !/\.(png|jpe?g|mp4)$/.test(path));
 
   it.each(texts)('%s', (path) => {
     const hits = read(path)
@@ -38,8 +39,6 @@ describe('no reference outside the repository', () => {
     for (const path of ['README.md', ...filesUnder('docs').filter((p) => p.endsWith('.md'))]) {
       for (const [, target] of read(path).matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
         if (!target || /^[a-z]+:/.test(target)) continue;
-        // docs/models-and-prices.md comes with the price table's own change.
-        if (target.endsWith('models-and-prices.md')) continue;
         const file = relative(ROOT, join(ROOT, path, '..', target));
         expect(() => statSync(join(ROOT, file)), `${path} → ${target}`).not.toThrow();
       }
@@ -48,6 +47,11 @@ describe('no reference outside the repository', () => {
 });
 
 describe('what the README shows is what the code does', () => {
+  it("docs/export-columns.md lists exactly the report's statuses for --status", () => {
+    const listed = /`--status` keeps only jobs in the given states \(comma-separated\): ([^.]+)\./.exec(read('docs/export-columns.md').replace(/\n\s*/g, ' '))?.[1];
+    expect([...(listed ?? '').matchAll(/`(\w+)`/g)].map(([, status]) => status).sort()).toEqual([...REPORT_STATUSES].sort());
+  });
+
   it('the command-line reference is generated from the option tables (`npm run readme`)', async () => {
     const block = README.slice(README.indexOf(BEGIN) + BEGIN.length + 1, README.indexOf(END) - 1);
     expect(block).toBe(await cliReference());
