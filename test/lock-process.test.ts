@@ -18,7 +18,7 @@ import { promptly, track } from './helpers/lock-fakes.js';
 import { type Message, UNSHARE, bundleWorker, inboxOf, unshareUnusable } from './helpers/lock-race.js';
 import { recordingLogger } from './helpers/state.js';
 
-// Each test starts Node processes through tsx: seconds each on a loaded machine. No assertion here
+// Each test starts Node processes (workers bundled by esbuild): seconds each on a loaded machine. No assertion here
 // depends on how long anything takes; this only bounds a test that would otherwise hang.
 const PROCESSES = { timeout: 90_000 };
 

@@ -1,6 +1,7 @@
 // Rules across fields: the API's mutual exclusions and the model capability table. Each error
 // names the model, the field and what would work, at the line where the field was written.
 import { describe, expect, it } from 'vitest';
+import { runInProcess } from './helpers/bad-input.js';
 import { formatError } from '../src/cli/format-error.js';
 import { loadModelTable, type ModelCapability, type ModelTable } from '../src/data/tables.js';
 import { ManifestError } from '../src/errors.js';
@@ -198,6 +199,15 @@ jobs:
       ['std', '15', 'off', 1.26], // 0.084 USD/s without sound
       ['4k', '10', undefined, 4.2], // 0.42 USD/s, whatever the sound
     ]);
+  });
+
+  it('validate and plan read a relative --models from the folder they run in', async () => {
+    const manifest = 'version: 1\nname: test\ndefaults: { model_name: kling-v3 }\njobs:\n  - { image: a.png, duration: "15" }\n';
+    const dir = tempTree({ 'm.yaml': manifest, 'a.png': png(1), 'kling.yaml': KLING_V3 });
+    for (const command of ['validate', 'plan']) {
+      const result = await runInProcess([command, 'm.yaml', '--models', 'kling.yaml'], dir);
+      expect(result.code, `${command}: ${result.stderr}`).toBe(0);
+    }
   });
 
   it('names the --models file when a model is not in it', async () => {

@@ -203,7 +203,7 @@ describe('an edited manifest keeps its paid work', () => {
       expect(readFileSync(join(harness.outputDir, `videos/old/${i}.mp4`)).length).toBeGreaterThan(0);
     }
     expect(result.fromJournal.map((job) => job.id).sort()).toEqual(before.jobs.map((job) => job.id).sort());
-    // $1.32 already paid under the earlier manifest: only one new job ($0.33) fits under $1.40… none: 1.32 + 0.33 > 1.40.
+    // $1.32 already paid under the earlier manifest: no new job fits under $1.40 (1.32 + 0.33 > 1.40).
     expect(harness.provider.created).toHaveLength(4);
     expect(after.jobs.map((job) => stateOf(harness, job.id)?.phase)).toEqual(['skipped_budget', 'skipped_budget', 'skipped_budget', 'skipped_budget']);
   });

@@ -1,6 +1,6 @@
 // `klingrun --help` and `klingrun <command> --help`, rendered from the command list and each
 // command's option table (pure: text in, text out).
-import { DEBUG_ENV, KEY_ENV } from './common-options.js';
+import { CACHE_ENV, DEBUG_ENV, KEY_ENV } from './common-options.js';
 import type { Command, Example } from './io.js';
 import { HELP_OPTION, type OptionSpec, type OptionTable } from './options.js';
 
@@ -13,7 +13,8 @@ export interface CommandSummary {
 /** Variables klingrun reads, for the top-level help. */
 export const ENVIRONMENT = [
   KEY_ENV,
-  { name: 'COMETAPI_BASE_URL', description: 'the API base URL when `run --base-url` is not given' },
+  { name: 'COMETAPI_BASE_URL', description: 'the API base URL when `--base-url` (of `run` and `doctor`) is not given' },
+  CACHE_ENV,
   DEBUG_ENV,
 ] as const;
 

@@ -1,5 +1,6 @@
 // `klingrun validate <manifest>…`: every check `plan` makes (schema, matrix, images, model rules),
 // for several manifests at once; one summary line per valid manifest, the errors of the others.
+import { resolve } from 'node:path';
 import { loadModelTable } from '../../data/tables.js';
 import { InputError, ManifestError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
@@ -33,7 +34,8 @@ export const validateCommand = defineCommand({
   ],
   async run(args, io) {
     if (args.positionals.length === 0) throw new UsageError(`Name at least one manifest. Usage: ${USAGE}`);
-    const models = loadModelTable(stringOption(args, 'models'));
+    const modelsFile = stringOption(args, 'models');
+    const models = loadModelTable(modelsFile === undefined ? undefined : resolve(io.cwd, modelsFile));
     let failed = 0;
     for (const manifestPath of args.positionals) {
       try {
