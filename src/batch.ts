@@ -3,6 +3,7 @@
 // gallery. What to show, and whether to go ahead, is the caller's (the `beforeRun` hook).
 import { join, relative, resolve } from 'node:path';
 import { createClient } from './api/client.js';
+import { DEFAULT_PRICES_FILE, shippedName } from './data/tables.js';
 import { type Clock, type Logger, type Random, silentLogger, systemClock } from './effects.js';
 import { InputError } from './errors.js';
 import { type LoadedPlan, describeUnpriced, loadPlan } from './plan/index.js';
@@ -149,7 +150,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   if (runOptions.budgetUsd !== undefined) {
     const unpriced = plan.jobs.filter((job) => job.cost_usd === null).length;
     if (unpriced > 0) {
-      const table = options.pricesFile ?? 'src/data/prices.yaml';
+      const table = options.pricesFile ?? shippedName(DEFAULT_PRICES_FILE);
       throw new InputError(
         'budget',
         `--budget needs a price for every job, but ${unpriced} job(s) have no row in the price table ${table}: ${describeUnpriced(plan.jobs, loaded.models)}. Use a model the table prices, add rows to ${options.pricesFile === undefined ? 'a copy of it passed with --prices <file>' : 'it'} (see docs/models-and-prices.md), or drop --budget.`,

@@ -74,3 +74,6 @@ export class StateError extends KlingrunError {
     super(code, message, options);
   }
 }
+
+/** The errno code of a failed file-system call (`ENOENT`, `EACCES`…), if it is one. */
+export const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;

@@ -99,6 +99,9 @@ function checkUnique(rows: PriceRow[], ctx: z.RefinementCtx<PriceRow[]>): void {
 export const priceTableSchema = z.array(priceRowSchema).superRefine(checkUnique);
 export type PriceTable = z.infer<typeof priceTableSchema>;
 
+/** USD per unit of a task's `final_unit_deduction` (what the provider says it charged): $0.14 on Kling's list. */
+export const USD_PER_UNIT = 0.14;
+
 export const DEFAULT_MODELS_FILE = fileURLToPath(new URL('./models.yaml', import.meta.url));
 export const DEFAULT_PRICES_FILE = fileURLToPath(new URL('./prices.yaml', import.meta.url));
 /** How messages name the shipped tables: the path in the repository. */

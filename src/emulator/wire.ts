@@ -3,6 +3,7 @@
 // for unknown paths and upstream failures.
 import { randomUUID } from 'node:crypto';
 import type { TaskStatus } from '../api/schemas.js';
+import { USD_PER_UNIT } from '../data/tables.js';
 
 export interface WireEnvelope {
   readonly code: number;
@@ -25,9 +26,6 @@ export function success(data: unknown): Answer {
 export function failure(status: number, code: number, message: string, headers?: Record<string, string>): Answer {
   return { status, body: { code, message, request_id: randomUUID() }, ...(headers ? { headers } : {}) };
 }
-
-/** Dollars per unit on Kling's price list; `final_unit_deduction` counts units. */
-export const USD_PER_UNIT = 0.14;
 
 /** One task at one moment, before it is shaped for the wire. */
 export interface TaskFacts {

@@ -40,11 +40,6 @@ async function checkByHash(path: string, download: Download): Promise<ClipCheck>
   }
 }
 
-export async function checkDownload(outputDir: string, download: Download): Promise<ClipCheck> {
-  const path = join(outputDir, download.path);
-  return checkByStat(path, download) ?? checkByHash(path, download);
-}
-
 /** Checks many clips: each with a stat, and those a stat cannot vouch for read and hashed several at a time. */
 export async function checkDownloads(outputDir: string, downloads: Iterable<readonly [id: string, download: Download]>, concurrency = 8): Promise<Map<string, ClipCheck>> {
   const queue = new PQueue({ concurrency });

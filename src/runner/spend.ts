@@ -1,10 +1,9 @@
 // What a job may have cost at the provider, read off its replayed state. Whether the provider bills
 // failed tasks is not documented, so a hard budget must be safe either way: only a task that
 // succeeded is a certain cost; every other task that exists, or may exist, is a possible one.
+import { USD_PER_UNIT } from '../data/tables.js';
 import type { JobState, Phase } from './job-state.js';
 
-/** USD per unit of `final_unit_deduction` (Kling's price list: 1 unit = $0.14). */
-export const USD_PER_UNIT = 0.14;
 
 export interface TaskCount {
   /** 1 when the current attempt's task succeeded. */

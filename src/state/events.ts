@@ -98,5 +98,4 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
   z.strictObject({ ...jobBase, ev: z.literal('skipped_budget'), cost_usd: z.number().nullable(), attempt: attempt.optional() }),
 ]);
 export type JournalEvent = z.infer<typeof journalEventSchema>;
-export type JournalEventType = JournalEvent['ev'];
 export type JobEvent = Exclude<JournalEvent, { ev: 'header' } | { ev: 'run' }>;

@@ -6,7 +6,7 @@ import * as nodeFs from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { type Clock, type Logger, silentLogger, systemClock } from '../effects.js';
-import { KlingrunError, StateError } from '../errors.js';
+import { KlingrunError, StateError, errnoCode } from '../errors.js';
 import { type JournalEvent, journalEventSchema } from './events.js';
 import { compileFastCheck } from './fast-check.js';
 
@@ -177,8 +177,6 @@ function* chunksOf(fs: JournalFs, fd: number, chunkSize = 1 << 20): Generator<Ui
     yield buffer.subarray(0, read);
   }
 }
-
-const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
 
 /** Replays the file open at `fd` and checks it belongs to `name`. */
 function replayFile(fs: JournalFs, fd: number, file: string, options: Pick<JournalOptions, 'name' | 'logger' | 'onEvent'>): ReplayedJournal {

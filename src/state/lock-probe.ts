@@ -4,7 +4,7 @@
 // Anywhere else (another host, boot or container, no /proc) the lock's lease decides.
 import { readFileSync, readlinkSync } from 'node:fs';
 import type { LockRecord } from './lock-record.js';
-import { errnoCode } from './lock-record.js';
+import { errnoCode } from '../errors.js';
 
 export interface ProcessIdentity {
   /** /proc/sys/kernel/random/boot_id: new at every boot. */

@@ -4,6 +4,7 @@
 import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { errnoCode } from '../errors.js';
 
 export const recordSchema = z.object({
   pid: z.number().int().positive(),
@@ -60,8 +61,6 @@ export const nodeLockFs: LockFs = {
     }
   },
 };
-
-export const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
 
 export const generationName = (n: number): string => `g${n}`;
 const GENERATION = /^g([1-9][0-9]*)$/;

@@ -11,10 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Clock, type Logger, silentLogger, systemClock } from '../effects.js';
-import { StateError } from '../errors.js';
+import { StateError, errnoCode } from '../errors.js';
 import * as say from './lock-messages.js';
 import { type ProcessIdentity, type ProcessProbe, checkHolder, procProbe } from './lock-probe.js';
-import { type LockFs, type LockRecord, errnoCode, generationName, nodeLockFs, readTop, recordText, scan, type Top } from './lock-record.js';
+import { type LockFs, type LockRecord, generationName, nodeLockFs, readTop, recordText, scan, type Top } from './lock-record.js';
 
 export const LOCK_DIR = 'run.lock';
 export { nodeLockFs, type LockFs, type LockRecord } from './lock-record.js';
