@@ -61,9 +61,10 @@ export interface BatchOptions {
   readonly signal?: AbortSignal;
   /** @default silent */
   readonly logger?: Logger;
-  /** @default the system clock, Math.random, globalThis.fetch */
+  /** @default the system clock, Math.random */
   readonly clock?: Clock;
   readonly random?: Random;
+  /** How videos are downloaded (the API client uses its own). @default globalThis.fetch */
   readonly fetch?: typeof fetch;
   /** What is already known of the provider (`klingrun doctor`). */
   readonly provider?: RunInput['provider'];

@@ -21,8 +21,9 @@ export interface Exchange {
 
 /**
  * Sends one request and reads the whole answer. A caller's abort rethrows the caller's reason
- * unchanged; every other failure is a ProviderError with outcome 'unknown' (the request may
- * have arrived). Redirects are not followed: to this API, a redirect means "no such route".
+ * unchanged; every other failure is a ProviderError: 'unreachable' (outcome 'rejected') when no
+ * connection was made, else outcome 'unknown' (the request may have arrived). Redirects are not
+ * followed: to this API, a redirect means "no such route".
  */
 export async function send(config: HttpConfig, exchange: Exchange): Promise<RawResponse> {
   const { method, path, body, signal: callerSignal } = exchange;

@@ -64,7 +64,7 @@ export type CreateTaskBody = z.infer<typeof createTaskBodySchema>;
 // Answers are read leniently wherever klingrun can do without a value: the live service sends
 // `null` for every field its OpenAPI marks nullable, adds fields of its own, and sends ids,
 // durations and timestamps as numbers or strings. Strict only where a decision rests on the
-// value (task id, status, a finished task's video URL), and then the message names the field.
+// value (task id, status, the URL of any video a task lists), and then the message names the field.
 
 /** `` `done` (string) ``: the value that did not fit, short, for a message that names its field. */
 function got(value: unknown): string {

@@ -62,7 +62,11 @@ export interface GalleryGrid {
   readonly constants: Labels;
 }
 
-/** Finished tasks the provider charges for (failed tasks are not charged). */
+/**
+ * The tasks a column's cost per second counts: those that made a video, or may have (timed out).
+ * Failed ones are left out here, as the price of what a variant delivers; whether the provider
+ * bills them is not documented, and the report's cost counts them as possible.
+ */
 const CHARGED: ReadonlySet<ReportStatus> = new Set(['succeeded', 'not_downloaded', 'timed_out', 'invalid_output']);
 
 const imageText = (ref: ImageRef): string => (ref.kind === 'file' ? ref.path : ref.url);

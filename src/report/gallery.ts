@@ -132,7 +132,7 @@ ${header(report)}
 <h2>Variants</h2>
 ${constants.length ? html`<p class="muted constants">Same for every job: ${constants}</p>` : null}
 <table class="variants">
-<thead><tr><th>variant</th><th>jobs</th><th>succeeded</th><th>failed</th><th>success rate</th><th>latency p50</th><th>latency p95</th><th title="estimated spend on finished tasks ÷ seconds of succeeded video">cost / s of video</th></tr></thead>
+<thead><tr><th>variant</th><th>jobs</th><th>succeeded</th><th>failed</th><th>success rate</th><th>latency p50</th><th>latency p95</th><th title="estimated spend on tasks that succeeded or timed out ÷ seconds of succeeded video (failed tasks are in the cost above)">cost / s of video</th></tr></thead>
 <tbody>${grid.columns.map((c) => statsRow(c, c.stats))}</tbody>
 </table>
 <h2>Clips</h2>

@@ -212,7 +212,8 @@ export class JournalState {
 
   /**
    * @param requestOf the planned request of a job, when the plan has it: a job id is the hash of its
-   * request, so the journal's copy is the same value and the plan's object is kept instead.
+   * request (an image by its content), so the journal's copy asks for the same video, and the
+   * plan's object is kept instead, one copy in memory (its image path is the manifest's now).
    */
   constructor(requestOf: (jobId: string) => JobRequest | undefined = () => undefined) {
     this.#requestOf = requestOf;

@@ -2,7 +2,8 @@
 // ~600,000 events, and the copy it makes of each, are much of a 100,000-job resume's time. The
 // rules are read from the schema itself, so they cannot drift from it. Only the constructs below
 // are compiled; a schema holding anything else (a refinement, a transform, a length limit, a
-// non-strict object) compiles to undefined, and zod stays the judge. A compiled check says yes
+// non-strict object) compiles to undefined, and zod stays the judge (in a discriminated union, only
+// the options that do not compile are left to zod). A compiled check says yes
 // only when zod would accept the value and return it unchanged; on a no, zod decides and explains.
 import type { z } from 'zod';
 

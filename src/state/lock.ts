@@ -3,8 +3,10 @@
 //
 // `run.lock/` holds generation files `g<n>`; the holder is whoever won the highest n, unless it
 // released it. A starter that judged generation n free or dead creates n+1 exclusively (link of a
-// complete temp file: exactly one of any number of racers wins a number) and needs no other step,
-// so no gap exists in which a third runner could slip in. The holder refreshes its file's mtime
+// complete temp file: exactly one of any number of racers wins a number), then checks that no
+// higher number exists (a number below the highest can be swept free and won by a starter that
+// judged long ago; that starter backs out). Nothing is moved aside, so no gap exists in which a
+// third runner could slip in. The holder refreshes its file's mtime
 // (the lease) and checks that no higher generation exists; starters that cannot check the holder's
 // pid for certain (lock-probe.ts) watch the lease instead. docs/lock.md explains the choice.
 import { randomUUID } from 'node:crypto';
