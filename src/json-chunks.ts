@@ -9,11 +9,11 @@ const PER_CHUNK = 256;
 const around = (key: string) => ({ open: `{\n  ${JSON.stringify(key)}: [\n`.length, close: '\n  ]\n}'.length });
 
 /**
- * The text of `value` (a plain object) in pieces, `value[arrayKey]` (an array) a slice at a time;
- * every other member as JSON.stringify writes it. A raw newline only ever separates tokens (in
- * strings it is escaped), so indenting a member's text is prefixing its lines.
+ * A JSON file's text, `JSON.stringify(value, null, 2)` and a newline, in pieces: `value[arrayKey]`
+ * (an array) a slice at a time, every other member as JSON.stringify writes it. A raw newline only
+ * ever separates tokens (in strings it is escaped), so indenting a member's text is prefixing its lines.
  */
-export function* jsonChunks(value: object, arrayKey: string): Generator<string> {
+export function* jsonFileChunks(value: object, arrayKey: string): Generator<string> {
   // JSON.stringify leaves out undefined members and keeps the object's own key order.
   const entries = Object.entries(value).filter(([, member]) => member !== undefined);
   yield '{\n';
@@ -31,5 +31,5 @@ export function* jsonChunks(value: object, arrayKey: string): Generator<string> 
     }
     yield '\n  ]';
   }
-  yield '\n}';
+  yield '\n}\n';
 }

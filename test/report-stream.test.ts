@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonChunks } from '../src/json-chunks.js';
+import { jsonFileChunks } from '../src/json-chunks.js';
 import { reportJsonChunks, writeReportJson } from '../src/report/stream.js';
 import { renderGallery } from '../src/report/gallery.js';
 import { tempTree } from './helpers/manifest.js';
@@ -27,7 +27,7 @@ describe('report.json', () => {
   });
 });
 
-describe('jsonChunks', () => {
+describe('jsonFileChunks', () => {
   it('gives JSON.stringify(value, null, 2) for any object: key order, undefined and empty members, text with line breaks', () => {
     const item = (i: number) => ({ i, text: `line ${i}\nnext "q" \u2028 é`, nested: { list: [i, null, { deep: [] }], empty: {} }, gone: undefined });
     const values = [
@@ -37,7 +37,7 @@ describe('jsonChunks', () => {
       { jobs: 'not an array' },
       { other: [1] },
     ];
-    for (const value of values) expect([...jsonChunks(value, 'jobs')].join('')).toBe(JSON.stringify(value, null, 2));
+    for (const value of values) expect([...jsonFileChunks(value, 'jobs')].join('')).toBe(`${JSON.stringify(value, null, 2)}\n`);
   });
 });
 
