@@ -14,7 +14,8 @@ import { readJournal } from '../state/journal.js';
 import { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from '../state/output-folder.js';
 import { VERSION } from '../version.js';
 import { buildReport } from './build.js';
-import { type Report, reportSchema } from './schema.js';
+import { readReportFile } from './read.js';
+import type { Report } from './schema.js';
 
 
 export interface LoadOutputOptions {
@@ -45,21 +46,7 @@ export interface LoadedOutput {
 export function readReport(dir: string): Report | undefined {
   const file = join(dir, REPORT_FILE);
   if (!existsSync(file)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new InputError('input_invalid', `Cannot read ${file}: ${(cause as Error).message}. Rebuild it with \`klingrun report <manifest> --output ${dir}\`.`, { cause });
-  }
-  const parsed = reportSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(
-      'input_invalid',
-      `${file} is not a klingrun report (at \`${issue?.path.join('.') ?? ''}\`: ${issue?.message ?? 'invalid'}); it may come from another version. Rebuild it from the manifest with \`klingrun report <manifest> --output ${dir}\`.`,
-    );
-  }
-  return parsed.data;
+  return readReportFile(file, `Rebuild it from the manifest with \`klingrun report <manifest> --output ${dir}\`.`);
 }
 
 /** A folder's journal folded into job states; empty when there is none. */

@@ -1,32 +1,22 @@
 // `klingrun plan --check <report.json>`: do the manifest and today's images still produce the plan
 // a report was made from? Lists every job whose request changed, and why.
-import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { comparePlans } from '../../plan/check.js';
 import { loadPlan } from '../../plan/index.js';
 import { planSha256 } from '../../plan/json.js';
 import { canonicalJson } from '../../plan/ids.js';
-import { type Report, reportSchema } from '../../report/schema.js';
+import { readReportFile } from '../../report/read.js';
+import type { Report } from '../../report/schema.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 
 const MAX_LISTED = 50;
 
 function readReport(path: string): Report {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (cause) {
-    throw new InputError('input_invalid', `Cannot read the report ${path}: ${(cause as Error).message}. Give the report.json of a finished run.`, { cause });
-  }
-  const parsed = reportSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError('input_invalid', `${path} is not a klingrun report (at \`${issue?.path.join('.') || '(top level)'}\`: ${issue?.message}). Give the report.json a \`run\` wrote.`);
-  }
-  if (!parsed.data.reproduce) throw new InputError('input_invalid', `${path} has no reproduce block (it was not written by \`klingrun run\`); nothing to check against.`);
-  return parsed.data;
+  const report = readReportFile(path, 'Give the report.json a `run` wrote.');
+  if (!report.reproduce) throw new InputError('input_invalid', `${path} has no reproduce block (it was not written by \`klingrun run\`); nothing to check against.`);
+  return report;
 }
 
 export async function checkAgainstReport(
