@@ -56,6 +56,12 @@ describe('summarizePlan', () => {
     return loadPlan('m.yaml', { cwd: dir, pricesFile });
   }
 
+  it('says `mixed` when the jobs of one variant differ in sound (set per job entry, not by the matrix)', async () => {
+    const loaded = await planOf('version: 1\nname: t\ndefaults: { model_name: kling-v2-6, mode: pro }\njobs:\n  - { image: a.png, sound: "on" }\n  - { image: b.png, sound: "off" }\n');
+    const [row] = summarizePlan(loaded.plan, loaded).rows;
+    expect(row).toMatchObject({ jobs: 2, sound: 'mixed', unit_usd: null });
+  });
+
   it('groups by model × mode × duration, and by sound where it changes the price; unknown stays null, never 0', async () => {
     const loaded = await planOf(`version: 1
 name: t

@@ -14,9 +14,10 @@ export interface CostRow {
   readonly duration: string;
   /**
    * Only where sound changes the price: `on`, `off`, or `default` when the jobs leave `sound` out
-   * (priced as `on`, since the provider's default is not documented).
+   * (priced as `on`, since the provider's default is not documented); `mixed` when the variant's
+   * jobs differ in it (set per job entry or table row, not by the matrix).
    */
-  readonly sound: 'on' | 'off' | 'default' | undefined;
+  readonly sound: 'on' | 'off' | 'default' | 'mixed' | undefined;
   readonly jobs: number;
   /** USD per video; null when the price table has no row, or when the jobs' prices differ. */
   readonly unit_usd: number | null;
@@ -62,7 +63,11 @@ const sortKey = (row: Omit<CostRow, 'total_usd'>): string => `${row.model_name}\
 export function summarizePlan(plan: Plan, { models, prices }: Tables): CostSummary {
   const rows = groupByVariant(plan.jobs, (job) => job)
     .map(({ variant, items }) => {
-      const p = priceParams((items[0] as PlannedJob).request, models);
+      const first = items[0] as PlannedJob;
+      const p = priceParams(first.request, models);
+      const sound = shownSound(p, prices);
+      // A variant fixes model, mode and duration: only `sound` itself can differ in what is shown.
+      const mixed = sound !== undefined && items.some((job) => job.request.sound !== first.request.sound);
       const costs = items.map((job) => job.cost_usd);
       const known = costs.every((cost) => cost !== null);
       return {
@@ -70,7 +75,7 @@ export function summarizePlan(plan: Plan, { models, prices }: Tables): CostSumma
         model_name: p.model_name,
         mode: p.mode,
         duration: p.duration,
-        sound: shownSound(p, prices),
+        sound: mixed ? 'mixed' : sound,
         jobs: items.length,
         unit_usd: known && new Set(costs).size === 1 ? (costs[0] ?? null) : null,
         total_usd: known ? round(costs.reduce<number>((sum, cost) => sum + (cost ?? 0), 0)) : null,
