@@ -2,12 +2,13 @@
 // folders (flat clips, their source images, metadata with file_name as Hugging Face's loaders read
 // it, every path relative to the folder), paths from the output folder, the clip's fps, codec and
 // frame count, and the `klingrun export` command on an output folder and on a manifest.
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportCommand } from '../src/cli/commands/export.js';
 import type { ImageRef, Plan } from '../src/plan/schema.js';
 import { buildReport } from '../src/report/build.js';
+import { withClipHeaders } from '../src/report/clip-headers.js';
 import { imageNames, writeDatasetFolder } from '../src/report/dataset-folder.js';
 import { replay } from '../src/runner/job-state.js';
 import { BASE_COLUMNS, columnsOf, csvField, exportRows, toCsv, toJsonl } from '../src/report/export.js';
@@ -149,6 +150,21 @@ describe('dataset folder (--copy-to)', () => {
     const folder = folderWithImages(plan, ['succeeded']);
     const stale = { ...folder.report, jobs: folder.report.jobs.map((job, i) => ({ ...job, params: changed.jobs[i]!.params })) };
     expect(() => writeDatasetFolder(stale, folder.dir, tempTree(), 'jsonl')).toThrow(/The source image .*harbor\.png does not match the sha256 its run recorded/);
+  });
+
+  it('a dataset folder that cannot be written: a coded error naming where, never a raw one', async () => {
+    const { dir, report } = folderWithImages(await examplePlan(), ['succeeded']);
+    const dest = tempTree({ images: 'a file where the images folder goes' });
+    expect(() => writeDatasetFolder(report, dir, dest, 'jsonl')).toThrow(expect.objectContaining({ name: 'StateError', message: expect.stringMatching(/^Cannot place the source image at .*images\/.*: E[A-Z]+: .*Choose a folder you can write to/) }));
+  });
+
+  it("a clip path that is a folder leaves the clip's header columns empty", async () => {
+    const { dir, report } = outputFolder(await examplePlan(), ['succeeded']);
+    const path = join(dir, report.jobs[0]!.video!.path!);
+    renameSync(path, `${path}.moved`);
+    mkdirSync(path);
+    const [row] = withClipHeaders({ ...report, jobs: [{ ...report.jobs[0]!, video: { ...report.jobs[0]!.video!, codec: null } }] }, dir).jobs;
+    expect(row?.video?.codec).toBeNull();
   });
 
   it('refuses a clip that is missing or does not match its recorded sha256, saying how to get it back', async () => {

@@ -1,7 +1,7 @@
 // Clips downloaded before their frame rate, codec and frame count were recorded have none in the
 // journal; the export reads them from the files' own headers instead, so every row that has a
 // clip has them.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { probeMp4 } from '../runner/mp4.js';
 import type { Report, ReportJob } from './schema.js';
@@ -9,9 +9,13 @@ import type { Report, ReportJob } from './schema.js';
 function withHeader(job: ReportJob, outputDir: string): ReportJob {
   const video = job.video;
   if (!video?.path || (video.codec ?? null) !== null || job.status !== 'succeeded') return job;
-  const file = join(outputDir, video.path);
-  if (!existsSync(file)) return job;
-  const probe = probeMp4(readFileSync(file));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(outputDir, video.path));
+  } catch {
+    return job; // not there, a folder, unreadable: its columns stay null
+  }
+  const probe = probeMp4(bytes);
   return probe.ok ? { ...job, video: { ...video, fps: probe.fps, codec: probe.codec, frames: probe.frames } } : job;
 }
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, StateError } from '../errors.js';
 
 const sha256Of = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -26,15 +26,19 @@ export function placeFile(from: string, to: string, { what, sha256, hint }: Plac
   if (sha256 !== null && sha256Of(from) !== sha256) {
     throw new InputError('input_invalid', `The ${what} ${from} does not match the sha256 its run recorded (it was changed or damaged). ${hint}`);
   }
-  if (existsSync(to)) {
-    if (sha256 !== null && sha256Of(to) === sha256) return;
-    rmSync(to);
-  }
-  mkdirSync(dirname(to), { recursive: true });
   try {
-    linkSync(from, to);
-  } catch {
-    // Another device, or a file system without hard links.
-    copyFileSync(from, to, constants.COPYFILE_FICLONE);
+    if (existsSync(to)) {
+      if (sha256 !== null && sha256Of(to) === sha256) return;
+      rmSync(to);
+    }
+    mkdirSync(dirname(to), { recursive: true });
+    try {
+      linkSync(from, to);
+    } catch {
+      // Another device, or a file system without hard links.
+      copyFileSync(from, to, constants.COPYFILE_FICLONE);
+    }
+  } catch (cause) {
+    throw new StateError('output_unwritable', `Cannot place the ${what} at ${to}: ${(cause as Error).message}. Choose a folder you can write to, with room for the files.`, { cause });
   }
 }
