@@ -164,6 +164,7 @@ describe('html helpers', () => {
   it('turns paths into URLs that keep their meaning, and refuses schemes other than http(s)', () => {
     expect(hrefOf('videos/a b/c#1?.mp4')).toBe('videos/a%20b/c%231%3F.mp4');
     expect(hrefOf('../jobs/images/x.png')).toBe('../jobs/images/x.png');
+    expect(hrefOf('//evil.example/x.mp4')).toBe('/evil.example/x.mp4'); // a path, never another host
     expect(hrefOf('https://example.com/a.png')).toBe('https://example.com/a.png');
     expect(hrefOf('javascript:alert(1)')).toBeNull();
     expect(hrefOf('data:text/html,x')).toBeNull();

@@ -43,5 +43,6 @@ export const trusted = (text: string): SafeHtml => ({ [SAFE]: true, text });
  */
 export function hrefOf(pathOrUrl: string): string | null {
   if (/^[a-z][a-z0-9+.-]*:/i.test(pathOrUrl)) return /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : null;
-  return pathOrUrl.split('/').map(encodeURIComponent).join('/');
+  // `//host/x` would be a link to another host: a path starts with one slash at most.
+  return pathOrUrl.replace(/^\/{2,}/, '/').split('/').map(encodeURIComponent).join('/');
 }
