@@ -85,6 +85,22 @@ describe('openJournal', () => {
     journal.close();
   });
 
+  it('a failed fsync at close is a coded error naming the file, and the file is closed', () => {
+    let closedFd: number | undefined;
+    const failing: JournalFs = {
+      ...nodeJournalFs,
+      fsyncSync: () => {
+        throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      },
+      closeSync: (fd) => ((closedFd = fd), nodeJournalFs.closeSync(fd)),
+    };
+    const journal = open();
+    journal.close();
+    const again = open({ fs: failing });
+    expect(() => again.close()).toThrow(expect.objectContaining({ name: 'StateError', message: expect.stringMatching(/^Cannot flush .*state\.jsonl: EIO: i\/o error, fsync\. Nothing already in the journal is lost/) }));
+    expect(closedFd).toBeTypeOf('number');
+  });
+
   it('refuses to write an event that would make the journal unreadable', () => {
     const journal = open();
     const bad = { ...submitted(1), job: 'not-a-hash' };

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../src/api/errors.js';
+import { StateError } from '../src/errors.js';
 import { replay } from '../src/runner/job-state.js';
 import { videoPath } from '../src/runner/paths.js';
 import { FAKE_MP4, type Harness, TestGate, createHarness, eventsOf, makePlan } from './helpers/runner-harness.js';
@@ -193,6 +194,27 @@ describe('downloads that fall behind', () => {
     expect(result.stopReason).toBeUndefined();
     // At most the backlog (4) queued, one downloading, and the tasks in flight (4) finishing meanwhile.
     expect(most).toBeLessThanOrEqual(9);
+  });
+});
+
+describe('a journal that cannot be written', () => {
+  it('after a download: the run stops with the journal error, the clip is not fetched again and again', async () => {
+    harness = createHarness(makePlan(1));
+    const events = harness.events;
+    const full = new StateError('state_invalid', 'Cannot write the journal: ENOSPC');
+    const result = await harness.run({
+      overrides: {
+        journal: {
+          append: (event) => {
+            if (event.ev === 'downloaded') throw full;
+            events.push(event);
+          },
+        },
+      },
+    });
+    expect(result.stopReason).toBe(full);
+    expect(harness.fetched).toHaveLength(1);
+    expect(eventsOf(events, 'download_failed')).toEqual([]);
   });
 });
 

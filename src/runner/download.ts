@@ -9,6 +9,7 @@ import { ProviderError } from '../api/errors.js';
 import { API_DEFAULTS } from '../api/schemas.js';
 import { type RunContext, backoffMs } from './context.js';
 import { checkClip, probeMp4 } from './mp4.js';
+import { videosOf } from './poll.js';
 
 /** The file-system calls a download makes; tests inject failures (disk full, short writes) here. */
 export interface DownloadFs {
@@ -50,21 +51,9 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
     const state = context.state(jobId);
     const video = state.videos?.[0];
     if (!video || !state.taskId) return giveUp('the task has no video URL');
+    let fetched: Awaited<ReturnType<typeof fetchToFile>>;
     try {
-      const destination = join(downloader.outputDir, relativePath);
-      const { content, ...result } = await fetchToFile(downloader, video.url, destination, context.hardSignal);
-      // The provider charged for this clip: check it is the one asked for, and say so when not.
-      const probe = probeMp4(content);
-      const warnings = checkClip(probe, context.jobs.get(jobId)?.request.duration ?? API_DEFAULTS.duration);
-      context.record({
-        ev: 'downloaded',
-        job: jobId,
-        path: relativePath,
-        ...result,
-        ...(probe.ok ? { duration_s: probe.duration_s, width: probe.width, height: probe.height, fps: probe.fps, codec: probe.codec, frames: probe.frames } : { invalid: true }),
-        ...(warnings.length ? { warnings } : {}),
-      });
-      return 'downloaded';
+      fetched = await fetchToFile(downloader, video.url, join(downloader.outputDir, relativePath), context.hardSignal);
     } catch (error) {
       if (context.hardSignal.aborted) return 'stopped';
       const message = error instanceof Error ? error.message : String(error);
@@ -83,7 +72,22 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
       } else {
         await context.clock.sleep(backoffMs(context, tries), context.hardSignal).catch(() => {});
       }
+      continue;
     }
+    // Outside the try: a journal that cannot be written stops the run, it is not a failed download.
+    const { content, ...result } = fetched;
+    // The provider charged for this clip: check it is the one asked for, and say so when not.
+    const probe = probeMp4(content);
+    const warnings = checkClip(probe, context.jobs.get(jobId)?.request.duration ?? API_DEFAULTS.duration);
+    context.record({
+      ev: 'downloaded',
+      job: jobId,
+      path: relativePath,
+      ...result,
+      ...(probe.ok ? { duration_s: probe.duration_s, width: probe.width, height: probe.height, fps: probe.fps, codec: probe.codec, frames: probe.frames } : { invalid: true }),
+      ...(warnings.length ? { warnings } : {}),
+    });
+    return 'downloaded';
   }
   return giveUp(`the download failed ${MAX_TRIES} times (last: ${last})`);
 }
@@ -93,7 +97,7 @@ async function refreshUrl(context: RunContext, jobId: string, taskId: string): P
   try {
     await context.limiter.take(context.hardSignal);
     const task = await context.client.getTask(taskId, { signal: context.hardSignal });
-    const videos = (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
+    const videos = videosOf(task);
     if (task.task_status !== 'succeed' || videos.length === 0) return false;
     context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at });
     return true;

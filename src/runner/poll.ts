@@ -4,6 +4,10 @@
 import { ProviderError, isModerationMessage } from '../api/errors.js';
 import type { Task } from '../api/schemas.js';
 import type { RunContext } from './context.js';
+import type { Video } from './job-state.js';
+
+/** A task's videos as the journal records them (id, URL, duration; nothing else the provider adds). */
+export const videosOf = (task: Task): Video[] => (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
 
 export type PollOutcome = 'succeeded' | 'failed' | 'timed_out' | 'lost' | 'stopped';
 
@@ -74,7 +78,7 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
         context.record({ ev: 'status', job: jobId, task_id: taskId, task_status: task.task_status });
       }
       if (task.task_status === 'succeed') {
-        const videos = (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
+        const videos = videosOf(task);
         if (videos.length > 0) {
           const units = task.task_result?.final_unit_deduction;
           context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at, ...(units !== undefined ? { units } : {}) });

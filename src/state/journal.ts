@@ -301,6 +301,8 @@ export function openJournal(file: string, options: JournalOptions): Journal {
       closed = true;
       try {
         fs.fsyncSync(fd);
+      } catch (error) {
+        throw failure('flush', error);
       } finally {
         fs.closeSync(fd);
       }
