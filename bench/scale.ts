@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { seededRandom, silentLogger } from '../src/effects.js';
+import { tightenHeapForRun } from '../src/cli/heap.js';
 import { loadPlan } from '../src/plan/index.js';
 import type { Plan, PlannedJob } from '../src/plan/schema.js';
 import { buildReport } from '../src/report/build.js';
@@ -215,6 +216,7 @@ async function writeOutputs(plan: Plan, states: ReadonlyMap<string, JobState>, d
 }
 
 export async function measureScaleRun(setup: ScaleRunSetup, dir: string): Promise<BenchResult> {
+  tightenHeapForRun(); // as `klingrun run` does
   collectGarbage();
   const before = process.memoryUsage();
   let live = before;

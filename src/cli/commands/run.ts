@@ -15,6 +15,7 @@ import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
 import { type CliIO, commandLine, defineCommand } from '../io.js';
 import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
+import { tightenHeapForRun } from '../heap.js';
 import { cliLogger } from '../logger.js';
 import { outputDirFor } from '../output-folder.js';
 import { Progress } from '../progress.js';
@@ -78,6 +79,7 @@ export const runCommand = defineCommand({
     { command: 'klingrun run jobs/dataset.yaml --shard 2/4 --output out/shard-2 --yes', description: 'the second of four slices, e.g. on one CI machine' },
   ],
   async run(args, io) {
+    tightenHeapForRun();
     const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
     const useEmulator = booleanOption(args, 'emulator');
     // The emulator's public fixture key: its tasks, kept in the output folder, belong to it across runs.
