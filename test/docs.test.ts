@@ -47,6 +47,12 @@ describe('no reference outside the repository', () => {
 });
 
 describe('what the README shows is what the code does', () => {
+  it('the price table names its source and the date its rows were copied, at its top', () => {
+    const head = read('src/data/prices.yaml').split('\n').slice(0, 5).join('\n');
+    expect(head).toMatch(/^# Source: .*CometAPI/m);
+    expect(head).toMatch(/Rows copied \d{4}-\d{2}\./);
+  });
+
   it("docs/export-columns.md lists exactly the report's statuses for --status", () => {
     const listed = /`--status` keeps only jobs in the given states \(comma-separated\): ([^.]+)\./.exec(read('docs/export-columns.md').replace(/\n\s*/g, ' '))?.[1];
     expect([...(listed ?? '').matchAll(/`(\w+)`/g)].map(([, status]) => status).sort()).toEqual([...REPORT_STATUSES].sort());

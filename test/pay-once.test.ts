@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../src/api/errors.js';
+import { formatReportSummary } from '../src/cli/report-summary.js';
+import { buildReport } from '../src/report/build.js';
 import type { DownloadFs } from '../src/runner/download.js';
 import { nodeDownloadFs } from '../src/runner/download.js';
 import { replay } from '../src/runner/job-state.js';
@@ -84,6 +86,24 @@ describe('"not found" is not proof of absence', () => {
     // The looks were spread over the window and more than one was made.
     expect(harness.provider.calls.filter((c) => c === 'lookup').length).toBeGreaterThanOrEqual(3);
     expect(phases(harness)).toEqual(['downloaded', 'downloaded']);
+  });
+
+  it('the consistency window is a setting: absence is proven only once it has passed since the submit', async () => {
+    for (const windowS of [60, 300]) {
+      const plan = makePlan(2);
+      harness = createHarness(plan);
+      Object.assign(harness.provider, { duplicates: 'accept' });
+      await harness.run({ plan: { ...plan, jobs: [plan.jobs[0]!] } }); // proves that lookups find this account's tasks
+      const second = plan.jobs[1]!;
+      const sentAt = harness.clock.now();
+      harness.events.push({ ev: 'submitting', t: sentAt, job: second.id, attempt: 1, external_task_id: second.external_task_id, request: second.request });
+      await harness.run({ limits: { absence_window_s: windowS } });
+      const [absent] = eventsOf(harness.events, 'rejected');
+      expect(absent, `window ${windowS} s`).toMatchObject({ code: 'absent' });
+      expect(absent!.t - sentAt, `window ${windowS} s`).toBeGreaterThanOrEqual(windowS * 1000);
+      expect(absent!.t - sentAt, `window ${windowS} s`).toBeLessThan((windowS + 60) * 1000);
+      harness.cleanup();
+    }
   });
 
   it('a resumed job proven absent keeps its place in the budget until it is sent again', async () => {
@@ -343,6 +363,11 @@ describe('a run that cannot make progress says so', () => {
     const state = stateOf(harness, plan.jobs[0]!.id)!;
     expect(state.phase).toBe('lost_at_provider');
     expect(state.error?.message).toMatch(/no longer knows task T1/);
+    // The summary names it, with why, among the jobs that need attention.
+    const report = buildReport({ plan, states: replay(harness.events), manifest: { path: 'm.yaml', sha256: 'm' }, toolVersion: 'test' });
+    const summary = formatReportSummary(report);
+    expect(summary).toContain('1 job(s): 1 lost at provider.');
+    expect(summary).toMatch(new RegExp(`Needs attention:\\n  ${plan.jobs[0]!.external_task_id} lost_at_provider: .*no longer knows task T1`));
     const polls = harness.provider.calls.filter((c) => c === 'get').length;
     expect(polls).toBeLessThan(100);
     Object.assign(harness.provider, { finishAfterPolls: 1, forgetAfterPolls: Infinity });

@@ -40,4 +40,17 @@ describe('the cost of a batch', () => {
     expect(report.cost).toMatchObject({ certain_usd: 0.35, possible_usd: 0.7 });
     expect(formatCost(report.cost)).toMatch(/^Cost: \$0\.35 certain \(succeeded\), \$0\.70 possible \(tasks in flight, failed, timed out, unconfirmed or lost: the provider may bill them\)\.$/);
   });
+
+  it('counts an orphaned job (a duplicate refusal says its task exists) as possible cost', () => {
+    const plan = makePlan(1, 0.35);
+    harness = createHarness(plan);
+    const job = plan.jobs[0]!;
+    harness.events.push(
+      { ev: 'submitting', t: 1, job: job.id, attempt: 1, external_task_id: job.external_task_id, request: job.request },
+      { ev: 'orphaned', t: 2, job: job.id, attempt: 1, external_task_id: job.external_task_id, message: 'exists, not found yet' },
+    );
+    const report = reportOf(harness, plan);
+    expect(report.jobs.map((j) => [j.status, j.tasks])).toEqual([['orphaned', { certain: 0, possible: 1 }]]);
+    expect(report.cost).toMatchObject({ certain_usd: 0, possible_usd: 0.35 });
+  });
 });

@@ -202,6 +202,57 @@ describe('what klingrun doctor learnt', () => {
   });
 });
 
+describe('a journal holding work of an earlier manifest', () => {
+  it('says how many jobs came from it, and finishes them', async () => {
+    const dir = exampleProject();
+    const emulator = await startEmulator({ timeScale: 0.002 });
+    try {
+      // A task an earlier version of the manifest sent, still in flight when that run stopped.
+      const job = 'e'.repeat(64);
+      const externalTaskId = `kr-${job.slice(0, 24)}`;
+      const created = await fetch(`${emulator.url}/kling/v1/videos/image2video`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer emulator-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ image: 'https://example.com/old.jpg', prompt: 'an older prompt', external_task_id: externalTaskId }),
+      });
+      const taskId = ((await created.json()) as { data: { task_id: string } }).data.task_id;
+      const t = Date.now();
+      const request = { model_name: 'kling-v2-6', mode: 'std', duration: '5', prompt: 'an older prompt', image: { kind: 'url', url: 'https://example.com/old.jpg' } };
+      const journal = [
+        { ev: 'header', t, version: 1, name: 'example', tool_version: 'test' },
+        { ev: 'submitting', t, job, attempt: 1, external_task_id: externalTaskId, request, path: 'videos/old/old.mp4', cost_usd: 0.35 },
+        { ev: 'submitted', t, job, attempt: 1, task_id: taskId },
+      ];
+      mkdirSync(join(dir, 'out'));
+      writeFileSync(join(dir, 'out', 'state.jsonl'), journal.map((event) => `${JSON.stringify(event)}\n`).join(''));
+      const env = { COMETAPI_KEY: 'emulator-key' };
+      const result = await runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000', '--absence-window', '1'], dir, env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain('note: 1 job(s) came from an earlier version of the manifest and are still under way in out/: they were paid for, so they are finished (polled, downloaded) and count against --budget.');
+      expect(existsSync(join(dir, 'out', 'videos', 'old', 'old.mp4'))).toBe(true);
+      expect(emulator.stats().tasksCreated).toBe(9); // the earlier task and the manifest's 8, none twice
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
+describe("what the provider says it charged", () => {
+  it('run and status show it next to the estimate (the live profile sends final_unit_deduction)', async () => {
+    const dir = exampleProject();
+    const emulator = await startEmulator({ timeScale: 0.002, profile: 'live' });
+    try {
+      const env = { COMETAPI_KEY: 'emulator-key' };
+      const run = await runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000'], dir, env);
+      expect(run.code, run.stderr).toBe(0);
+      const status = await runInProcess(['status', 'out'], dir);
+      for (const output of [run.stdout, status.stdout]) expect(output).toMatch(/Cost: \$2\.94 certain \(succeeded\)\. The provider reports \$\d+\.\d\d actually charged for 8 job\(s\)\./);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
 describe('run --emulator resumes', () => {
   it('a demo killed mid-run resumes on rerun: the emulator kept its tasks beside the journal, none is sent twice', async () => {
     const dir = exampleProject();
