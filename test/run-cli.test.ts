@@ -54,6 +54,22 @@ describe('a run that cannot make progress says so', () => {
   });
 });
 
+describe('a TLS handshake that fails', () => {
+  it('is a provider that cannot be reached: exit 4 naming the URL and the TLS error', async () => {
+    const dir = exampleProject();
+    const plainHttp = await startEmulator({});
+    try {
+      const url = plainHttp.url.replace('http://', 'https://');
+      const result = await runInProcess(['run', 'jobs/example.yaml', '--base-url', url, '--yes', '--output', 'out'], dir, { COMETAPI_KEY: 'sk-test-tls-0000' });
+      expect(result.code, result.stderr).toBe(4);
+      expect(result.stderr).toMatch(new RegExp(`error: cannot connect to ${url.replaceAll('.', '\\.')}: .*SSL`));
+      expect(plainHttp.stats().tasksCreated).toBe(0);
+    } finally {
+      await plainHttp.close();
+    }
+  });
+});
+
 describe('output folders that cannot be written', () => {
   it('an output folder under a file (or a read-only parent): exit 2 naming the folder, no stack trace', async () => {
     const dir = exampleProject();
@@ -139,6 +155,10 @@ describe('a folder with no record of earlier runs', () => {
     expect(existsSync(join(dir, 'output', 'example', 'state.jsonl'))).toBe(true);
     const after = await runInProcess(['plan', 'jobs/example.yaml'], dir);
     expect(after.stderr).not.toContain('no record of earlier runs');
+    // status finds that folder from anywhere, given the manifest.
+    const status = await runInProcess(['status', join(dir, 'jobs/example.yaml')], tempTree());
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('8 job(s): 8 succeeded.');
   });
 
   it('a manifest shipped inside node_modules runs into output/ of the working folder, not the installation', async () => {
