@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../src/batch.js';
 import { writeProviderFacts } from '../src/cli/provider-facts.js';
-import { startEmulator } from '../src/emulator/index.js';
 import { acquireLock } from '../src/state/lock.js';
 import { runInProcess } from './helpers/bad-input.js';
+import { body, create, emulator as testEmulator } from './helpers/emulator.js';
 import { runCli, spawnCli } from './helpers/cli.js';
 import { tempTree } from './helpers/manifest.js';
 import { ROOT } from './helpers/reports.js';
@@ -57,16 +57,12 @@ describe('a run that cannot make progress says so', () => {
 describe('a TLS handshake that fails', () => {
   it('is a provider that cannot be reached: exit 4 naming the URL and the TLS error', async () => {
     const dir = exampleProject();
-    const plainHttp = await startEmulator({});
-    try {
-      const url = plainHttp.url.replace('http://', 'https://');
-      const result = await runInProcess(['run', 'jobs/example.yaml', '--base-url', url, '--yes', '--output', 'out'], dir, { COMETAPI_KEY: 'sk-test-tls-0000' });
-      expect(result.code, result.stderr).toBe(4);
-      expect(result.stderr).toMatch(new RegExp(`error: cannot connect to ${url.replaceAll('.', '\\.')}: .*SSL`));
-      expect(plainHttp.stats().tasksCreated).toBe(0);
-    } finally {
-      await plainHttp.close();
-    }
+    const plainHttp = await testEmulator({});
+    const url = plainHttp.url.replace('http://', 'https://');
+    const result = await runInProcess(['run', 'jobs/example.yaml', '--base-url', url, '--yes', '--output', 'out'], dir, { COMETAPI_KEY: 'sk-test-tls-0000' });
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(new RegExp(`error: cannot connect to ${url.replaceAll('.', '\\.')}: .*SSL`));
+    expect(plainHttp.stats().tasksCreated).toBe(0);
   });
 });
 
@@ -94,29 +90,25 @@ describe('output folders that cannot be written', () => {
 describe('the report states what is on disk', () => {
   it('a clip damaged after its download is not reported as succeeded, by status or by a run that cannot fetch it again', async () => {
     const dir = exampleProject();
-    const emulator = await startEmulator({ timeScale: 0.002 });
-    try {
-      const options = { manifest: 'jobs/example.yaml', cwd: dir, outputDir: 'out', apiKey: 'emulator-key', baseUrl: emulator.url, limits: { poll_interval_s: 0.05, rpm: 6000 } };
-      const first = await runBatch(options);
-      expect(first.report.totals.succeeded).toBe(8);
-      const victim = first.report.jobs[0]!;
-      writeFileSync(join(dir, 'out', victim.video!.path!), 'not the clip any more');
+    const emulator = await testEmulator({ timeScale: 0.002 });
+    const options = { manifest: 'jobs/example.yaml', cwd: dir, outputDir: 'out', apiKey: 'emulator-key', baseUrl: emulator.url, limits: { poll_interval_s: 0.05, rpm: 6000 } };
+    const first = await runBatch(options);
+    expect(first.report.totals.succeeded).toBe(8);
+    const victim = first.report.jobs[0]!;
+    writeFileSync(join(dir, 'out', victim.video!.path!), 'not the clip any more');
 
-      const status = await runInProcess(['status', 'out'], dir);
-      expect(status.code).toBe(0);
-      expect(status.stdout).toContain('8 job(s): 7 succeeded, 1 not downloaded');
-      expect(status.stdout).toMatch(new RegExp(`${victim.external_task_id} not_downloaded: the video ${victim.video!.path} on disk is not the one downloaded`));
+    const status = await runInProcess(['status', 'out'], dir);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('8 job(s): 7 succeeded, 1 not downloaded');
+    expect(status.stdout).toMatch(new RegExp(`${victim.external_task_id} not_downloaded: the video ${victim.video!.path} on disk is not the one downloaded`));
 
-      // A rerun whose download fails: the report keeps saying so, and the run does not claim success.
-      const failing = (async () => new Response('gone', { status: 500 })) as typeof fetch;
-      const second = await runBatch({ ...options, fetch: failing, random: () => 0 });
-      const job = second.report.jobs.find((j) => j.id === victim.id)!;
-      expect(job.status).toBe('not_downloaded');
-      expect(job.error?.message).toMatch(/on disk is not the one downloaded .*the last try to download it again failed: the download failed 6 times/);
-      expect(second.wanted.every((w) => second.report.jobs.find((j) => j.id === w.id)?.status === 'succeeded')).toBe(false);
-    } finally {
-      await emulator.close();
-    }
+    // A rerun whose download fails: the report keeps saying so, and the run does not claim success.
+    const failing = (async () => new Response('gone', { status: 500 })) as typeof fetch;
+    const second = await runBatch({ ...options, fetch: failing, random: () => 0 });
+    const job = second.report.jobs.find((j) => j.id === victim.id)!;
+    expect(job.status).toBe('not_downloaded');
+    expect(job.error?.message).toMatch(/on disk is not the one downloaded .*the last try to download it again failed: the download failed 6 times/);
+    expect(second.wanted.every((w) => second.report.jobs.find((j) => j.id === w.id)?.status === 'succeeded')).toBe(false);
   });
 });
 
@@ -202,74 +194,58 @@ describe('what klingrun doctor learnt', () => {
   it('run does not try lookups doctor found unavailable, and says what that means', async () => {
     const dir = exampleProject();
     const cache = tempTree();
-    const emulator = await startEmulator({ timeScale: 0.002, externalIdLookup: false });
-    try {
-      const env = { COMETAPI_KEY: 'emulator-key', KLINGRUN_CACHE_DIR: cache };
-      writeProviderFacts(
-        { base_url: emulator.url, checked_at: '2026-12-01T10:00:00.000Z', lookup_by_external_id: 'not_available', list: 'available', unfinished_tasks: 0, latency_ms: { p50: 1, max: 2 } },
-        env,
-      );
-      const run = () => runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000'], dir, env);
-      const { result, urls } = await recordingFetches(run);
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).toContain('note: `klingrun doctor` found lookups by external_task_id not available at this base URL (2026-12-01T10:00:00.000Z)');
-      // No lookup by external id was tried (without doctor's finding, each job is looked up before its submit).
-      expect(urls.filter((url) => /\/image2video\/kr-/.test(url))).toEqual([]);
-      expect(emulator.stats().tasksCreated).toBe(8);
-    } finally {
-      await emulator.close();
-    }
+    const emulator = await testEmulator({ timeScale: 0.002, externalIdLookup: false });
+    const env = { COMETAPI_KEY: 'emulator-key', KLINGRUN_CACHE_DIR: cache };
+    writeProviderFacts(
+      { base_url: emulator.url, checked_at: '2026-12-01T10:00:00.000Z', lookup_by_external_id: 'not_available', list: 'available', unfinished_tasks: 0, latency_ms: { p50: 1, max: 2 } },
+      env,
+    );
+    const run = () => runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000'], dir, env);
+    const { result, urls } = await recordingFetches(run);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('note: `klingrun doctor` found lookups by external_task_id not available at this base URL (2026-12-01T10:00:00.000Z)');
+    // No lookup by external id was tried (without doctor's finding, each job is looked up before its submit).
+    expect(urls.filter((url) => /\/image2video\/kr-/.test(url))).toEqual([]);
+    expect(emulator.stats().tasksCreated).toBe(8);
   });
 });
 
 describe('a journal holding work of an earlier manifest', () => {
   it('says how many jobs came from it, and finishes them', async () => {
     const dir = exampleProject();
-    const emulator = await startEmulator({ timeScale: 0.002 });
-    try {
-      // A task an earlier version of the manifest sent, still in flight when that run stopped.
-      const job = 'e'.repeat(64);
-      const externalTaskId = `kr-${job.slice(0, 24)}`;
-      const created = await fetch(`${emulator.url}/kling/v1/videos/image2video`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer emulator-key', 'content-type': 'application/json' },
-        body: JSON.stringify({ image: 'https://example.com/old.jpg', prompt: 'an older prompt', external_task_id: externalTaskId }),
-      });
-      const taskId = ((await created.json()) as { data: { task_id: string } }).data.task_id;
-      const t = Date.now();
-      const request = { model_name: 'kling-v2-6', mode: 'std', duration: '5', prompt: 'an older prompt', image: { kind: 'url', url: 'https://example.com/old.jpg' } };
-      const journal = [
-        { ev: 'header', t, version: 1, name: 'example', tool_version: 'test' },
-        { ev: 'submitting', t, job, attempt: 1, external_task_id: externalTaskId, request, path: 'videos/old/old.mp4', cost_usd: 0.35 },
-        { ev: 'submitted', t, job, attempt: 1, task_id: taskId },
-      ];
-      mkdirSync(join(dir, 'out'));
-      writeFileSync(join(dir, 'out', 'state.jsonl'), journal.map((event) => `${JSON.stringify(event)}\n`).join(''));
-      const env = { COMETAPI_KEY: 'emulator-key' };
-      const result = await runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000', '--absence-window', '1'], dir, env);
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).toContain('note: 1 job(s) came from an earlier version of the manifest and are still under way in out/: they were paid for, so they are finished (polled, downloaded) and count against --budget.');
-      expect(existsSync(join(dir, 'out', 'videos', 'old', 'old.mp4'))).toBe(true);
-      expect(emulator.stats().tasksCreated).toBe(9); // the earlier task and the manifest's 8, none twice
-    } finally {
-      await emulator.close();
-    }
+    const emulator = await testEmulator({ timeScale: 0.002 });
+    // A task an earlier version of the manifest sent, still in flight when that run stopped.
+    const job = 'e'.repeat(64);
+    const externalTaskId = `kr-${job.slice(0, 24)}`;
+    const created = await create(emulator, body({ image: 'https://example.com/old.jpg', prompt: 'an older prompt', external_task_id: externalTaskId }));
+    const taskId = created.json.data.task_id as string;
+    const t = Date.now();
+    const request = { model_name: 'kling-v2-6', mode: 'std', duration: '5', prompt: 'an older prompt', image: { kind: 'url', url: 'https://example.com/old.jpg' } };
+    const journal = [
+      { ev: 'header', t, version: 1, name: 'example', tool_version: 'test' },
+      { ev: 'submitting', t, job, attempt: 1, external_task_id: externalTaskId, request, path: 'videos/old/old.mp4', cost_usd: 0.35 },
+      { ev: 'submitted', t, job, attempt: 1, task_id: taskId },
+    ];
+    mkdirSync(join(dir, 'out'));
+    writeFileSync(join(dir, 'out', 'state.jsonl'), journal.map((event) => `${JSON.stringify(event)}\n`).join(''));
+    const env = { COMETAPI_KEY: 'emulator-key' };
+    const result = await runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000', '--absence-window', '1'], dir, env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('note: 1 job(s) came from an earlier version of the manifest and are still under way in out/: they were paid for, so they are finished (polled, downloaded) and count against --budget.');
+    expect(existsSync(join(dir, 'out', 'videos', 'old', 'old.mp4'))).toBe(true);
+    expect(emulator.stats().tasksCreated).toBe(9); // the earlier task and the manifest's 8, none twice
   });
 });
 
 describe("what the provider says it charged", () => {
   it('run and status show it next to the estimate (the live profile sends final_unit_deduction)', async () => {
     const dir = exampleProject();
-    const emulator = await startEmulator({ timeScale: 0.002, profile: 'live' });
-    try {
-      const env = { COMETAPI_KEY: 'emulator-key' };
-      const run = await runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000'], dir, env);
-      expect(run.code, run.stderr).toBe(0);
-      const status = await runInProcess(['status', 'out'], dir);
-      for (const output of [run.stdout, status.stdout]) expect(output).toMatch(/Cost: \$2\.94 certain \(succeeded\)\. The provider reports \$\d+\.\d\d actually charged for 8 job\(s\)\./);
-    } finally {
-      await emulator.close();
-    }
+    const emulator = await testEmulator({ timeScale: 0.002, profile: 'live' });
+    const env = { COMETAPI_KEY: 'emulator-key' };
+    const run = await runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000'], dir, env);
+    expect(run.code, run.stderr).toBe(0);
+    const status = await runInProcess(['status', 'out'], dir);
+    for (const output of [run.stdout, status.stdout]) expect(output).toMatch(/Cost: \$2\.94 certain \(succeeded\)\. The provider reports \$\d+\.\d\d actually charged for 8 job\(s\)\./);
   });
 });
 
