@@ -25,14 +25,11 @@ function removeTemp(temp: string): void {
   }
 }
 
-/** What every output file can say when it cannot be written: the journal is separate, and intact. */
-const RERUN = 'Nothing recorded in the journal is lost: free some disk space or fix the folder\'s permissions, then rerun the command';
-
 /**
  * `content`: the file's text, or its pieces in order. Its folder is created when missing. `hint`
  * ends the message when it cannot be written (how to get this file back).
  */
-export function writeFileAtomic(path: string, content: string | Iterable<string>, hint = `${RERUN} (\`klingrun report <manifest>\` rewrites the report alone).`): void {
+export function writeFileAtomic(path: string, content: string | Iterable<string>, hint = "Nothing recorded in the journal is lost: free some disk space or fix the folder's permissions, then rerun the command (`klingrun report <manifest>` rewrites the report alone)."): void {
   const temp = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true });
