@@ -64,12 +64,17 @@ function urlResolution(spec: string): Resolution | undefined {
   return { kind: 'problem', message: `\`${spec}\` is not an https URL; ${why}.` };
 }
 
+/** Specs read more than once, each time from the start: an array, or specs made on the fly (a table's). */
+export interface ImageSpecs {
+  [Symbol.iterator](): Iterator<ImageSpec>;
+}
+
 /**
  * Resolves and checks images (a manifest's, from imageSpecsOf, and its tables'); problems come
  * back as issues located where each spec is written. Specs are relative to `dir`.
  */
 export async function resolveImages(
-  specs: readonly ImageSpec[],
+  specs: ImageSpecs,
   options: { readonly dir: string; readonly fs: ManifestFs },
 ): Promise<{ images: ResolvedImages; issues: InputIssue[] }> {
   const { dir, fs } = options;
@@ -125,8 +130,9 @@ export async function resolveImages(
     return { ...(refs.length === results.length ? { refs } : {}), problems, glob: resolution.glob };
   };
   // Each distinct spec is resolved once, however many fields or table rows name it.
-  const distinct = [...new Set(specs.map((s) => s.spec))];
-  const outcomes = new Map(await Promise.all(distinct.map(async (spec) => [spec, await outcomeOf(spec)] as const)));
+  const distinct = new Set<string>();
+  for (const { spec } of specs) distinct.add(spec);
+  const outcomes = new Map(await Promise.all([...distinct].map(async (spec) => [spec, await outcomeOf(spec)] as const)));
 
   const images = new Map<string, ImageRef[]>();
   // Issues come in field order, so the output never depends on I/O timing.

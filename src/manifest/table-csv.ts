@@ -14,14 +14,16 @@ export interface SimpleCsv {
   readonly records: Record<string, string>[];
 }
 
-/** The rows of `text` (no BOM) as fields, or undefined at anything irregular. */
-function rowsOf(text: string): string[][] | undefined {
+/**
+ * Hands each row of `text` (no BOM) to `take` as its fields; false at anything irregular, or when
+ * `take` refuses a row. Rows are not collected: a 100,000-row table's arrays would all outlive the read.
+ */
+function eachRow(text: string, take: (fields: string[]) => boolean): boolean {
   // A CR anywhere means CRLF line ends throughout; a lone CR or LF then sends the file to csv-parse.
   const crlf = text.includes('\r');
   const eol = crlf ? 2 : 1;
   const n = text.length;
   const lineEndAt = (k: number): boolean => (crlf ? text.charCodeAt(k) === CR && text.charCodeAt(k + 1) === LF : text.charCodeAt(k) === LF);
-  const rows: string[][] = [];
   let row: string[] = [];
   let i = 0;
   while (i < n) {
@@ -30,24 +32,20 @@ function rowsOf(text: string): string[][] | undefined {
       continue;
     }
     if (text.charCodeAt(i) === QUOTE) {
-      let value = '';
-      let from = i + 1;
-      for (;;) {
-        const quote = text.indexOf('"', from);
-        if (quote < 0) return undefined; // never closed
-        if (text.charCodeAt(quote + 1) !== QUOTE) {
-          row.push(value + text.slice(from, quote));
-          i = quote + 1;
-          break;
-        }
-        value += text.slice(from, quote + 1); // "" is one quote
-        from = quote + 2;
-      }
-      if (i < n && text.charCodeAt(i) !== COMMA && !lineEndAt(i)) return undefined; // text after the closing quote
+      let quote = text.indexOf('"', i + 1);
+      let doubled = false;
+      for (; quote >= 0 && text.charCodeAt(quote + 1) === QUOTE; quote = text.indexOf('"', quote + 2)) doubled = true;
+      if (quote < 0) return false; // never closed
+      // One flat string per field (split/join; replaceAll and += build chains of pieces): a
+      // table's prompts live as long as its plan.
+      const value = text.slice(i + 1, quote);
+      row.push(doubled ? value.split('""').join('"') : value);
+      i = quote + 1;
+      if (i < n && text.charCodeAt(i) !== COMMA && !lineEndAt(i)) return false; // text after the closing quote
     } else {
       let end = i;
       for (let c = text.charCodeAt(end); end < n && c !== COMMA && c !== LF && c !== CR && c !== QUOTE; c = text.charCodeAt(++end));
-      if (end < n && text.charCodeAt(end) !== COMMA && !lineEndAt(end)) return undefined; // a quote inside the field, or a lone CR or LF
+      if (end < n && text.charCodeAt(end) !== COMMA && !lineEndAt(end)) return false; // a quote inside the field, or a lone CR or LF
       row.push(text.slice(i, end));
       i = end;
     }
@@ -58,27 +56,27 @@ function rowsOf(text: string): string[][] | undefined {
       continue;
     }
     i += eol;
-    rows.push(row);
+    if (!take(row)) return false;
     row = [];
   }
-  if (row.length) rows.push(row);
-  return rows;
+  return row.length === 0 || take(row);
 }
 
 /** The header and the records of a well-formed CSV text (BOM removed), or undefined: then csv-parse decides. */
 export function readSimpleCsv(text: string): SimpleCsv | undefined {
-  const rows = rowsOf(text);
-  const columns = rows?.[0];
-  if (!rows || !columns) return undefined;
-  // Names csv-parse's record objects would treat oddly, or that readCsv reports: its path.
-  if (new Set(columns).size !== columns.length || columns.some((name) => name === '' || name === '__proto__')) return undefined;
+  let columns: string[] | undefined;
   const records: Record<string, string>[] = [];
-  for (let r = 1; r < rows.length; r++) {
-    const fields = rows[r] as string[];
-    if (fields.length !== columns.length) return undefined;
+  const read = eachRow(text, (fields) => {
+    if (!columns) {
+      columns = fields;
+      // Names csv-parse's record objects would treat oddly, or that readCsv reports: its path.
+      return new Set(columns).size === columns.length && !columns.some((name) => name === '' || name === '__proto__');
+    }
+    if (fields.length !== columns.length) return false;
     const record: Record<string, string> = {};
     for (let k = 0; k < columns.length; k++) record[columns[k] as string] = fields[k] as string;
     records.push(record);
-  }
-  return { columns, records };
+    return true;
+  });
+  return read && columns ? { columns, records } : undefined;
 }

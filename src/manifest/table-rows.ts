@@ -97,19 +97,19 @@ export function rowIssues(entry: TableEntry, row: TableRow): IssueMaker {
 
 const SINGLE_IMAGES = ['image', 'image_tail', 'static_mask'] as const;
 
-/** Every image a table entry's good rows name, each located at its cell. */
-export function tableImageSpecs(entry: TableEntry): ImageSpec[] {
-  const specs: ImageSpec[] = [];
-  // One small closure per cell: a 100,000-row table has 100,000 of them.
+/**
+ * Every image a table entry's good rows name, each located at its cell. Made one at a time: a
+ * 100,000-row table would otherwise hold 100,000 specs, each with its closure, while images resolve.
+ */
+export function* tableImageSpecs(entry: TableEntry): Generator<ImageSpec> {
   const at = (row: TableRow, spec: string, path: FieldPath): ImageSpec => ({ spec, many: false, issue: (message) => rowIssues(entry, row).issue(path, message) });
   for (const { row, fields } of entry.jobs) {
     for (const field of SINGLE_IMAGES) {
       const spec = fields[field];
-      if (spec !== undefined) specs.push(at(row, spec, [field]));
+      if (spec !== undefined) yield at(row, spec, [field]);
     }
-    fields.dynamic_masks?.forEach((mask, k) => specs.push(at(row, mask.mask, ['dynamic_masks', k, 'mask'])));
+    for (const [k, mask] of (fields.dynamic_masks ?? []).entries()) yield at(row, mask.mask, ['dynamic_masks', k, 'mask']);
   }
-  return specs;
 }
 
 /** The table's path as the user would type it: the manifest's folder joined with `from`. */

@@ -162,20 +162,21 @@ export class Table {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The file's text is checked as UTF-8 first: a wrong encoding would otherwise become garbled prompts. */
-function encodingIssue(bytes: Buffer, file: string): InputIssue | undefined {
+/** The file's text, checked as UTF-8 first: a wrong encoding would otherwise become garbled prompts. */
+function decode(bytes: Buffer, file: string): { text: string } | { issue: InputIssue } {
   try {
-    UTF8.decode(bytes);
-    return undefined;
+    return { text: UTF8.decode(bytes) };
   } catch {
     const text = bytes.toString('utf8');
     const bad = text.indexOf('\uFFFD');
     const line = text.slice(0, bad).split('\n').length;
     return {
-      file,
-      line,
-      message: 'the table is not UTF-8 text (this line holds bytes that are not UTF-8).',
-      hint: 'Save it as UTF-8 (in Excel: "CSV UTF-8"; with pandas: encoding="utf-8").',
+      issue: {
+        file,
+        line,
+        message: 'the table is not UTF-8 text (this line holds bytes that are not UTF-8).',
+        hint: 'Save it as UTF-8 (in Excel: "CSV UTF-8"; with pandas: encoding="utf-8").',
+      },
     };
   }
 }
@@ -210,14 +211,15 @@ function columnCountProblem(error: CsvError, header: number): { message: string;
  * holding a CRLF. Row numbers come from the parser's own record counts, positions from
  * scanRecord, and only for rows that have a problem.
  */
-function readCsv(bytes: Buffer, file: string): { table?: Table; issues: InputIssue[] } {
+function readCsv(bytes: Buffer, text: string, file: string): { table?: Table; issues: InputIssue[] } {
   const lines = new Lines(bytes);
   const headerStart = skipBlankLines(bytes, bomLength(bytes));
   const header = scanRecord(bytes, headerStart);
   let columns: string[];
   const skipped: CsvError[] = [];
   let records: Record<string, string>[];
-  const simple = readSimpleCsv(bytes.toString('utf8', bomLength(bytes)));
+  // TextDecoder has dropped the BOM already.
+  const simple = readSimpleCsv(text);
   try {
     columns = simple?.columns ?? parse(bytes.subarray(headerStart, header.end))[0] ?? [];
     records =
@@ -316,7 +318,7 @@ function readJsonl(bytes: Buffer, file: string): { table?: Table; issues: InputI
  */
 export function readTable(data: Uint8Array, file: string, format: TableFormat): { table?: Table; issues: InputIssue[] } {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const encoding = encodingIssue(bytes, file);
-  if (encoding) return { issues: [encoding] };
-  return format === 'csv' ? readCsv(bytes, file) : readJsonl(bytes, file);
+  const decoded = decode(bytes, file);
+  if ('issue' in decoded) return { issues: [decoded.issue] };
+  return format === 'csv' ? readCsv(bytes, decoded.text, file) : readJsonl(bytes, file);
 }

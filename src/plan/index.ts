@@ -80,8 +80,15 @@ export async function loadPlan(manifestPath: string, options: LoadPlanOptions = 
   // Everything that can be checked is, whatever else failed: a user fixes a manifest in one round.
   const manifestDir = dirname(absolute);
   const { tables, issues: tableIssues } = await loadTables(manifest, source, { dir: manifestDir, fs, manifestFile: manifestPath });
-  // The specs are not kept past this call: a table holds one per row, with a closure each.
-  const { images, issues: imageIssues } = await resolveImages([...imageSpecsOf(manifest, source), ...[...tables.values()].flatMap(tableImageSpecs)], { dir: manifestDir, fs });
+  // A table's specs are made afresh each time they are read, never held: one per row, with a closure each.
+  const manifestSpecs = imageSpecsOf(manifest, source);
+  const specs = {
+    *[Symbol.iterator]() {
+      yield* manifestSpecs;
+      for (const table of tables.values()) yield* tableImageSpecs(table);
+    },
+  };
+  const { images, issues: imageIssues } = await resolveImages(specs, { dir: manifestDir, fs });
   const { plan, issues } = checked.rulesCheckable
     ? expandManifest(withoutEntries(manifest, checked.badEntries), { source, images, models, prices, manifestName: basename(absolute), tables })
     : { plan: undefined, issues: [] };
