@@ -1,5 +1,6 @@
 // One HTTP exchange with the provider: the headers, a per-request deadline combined with the
 // caller's signal, and transport failures turned into ProviderErrors. Parsing is parse.ts's job.
+import { linkSignals } from '../signals.js';
 import { ProviderError } from './errors.js';
 import { type RawResponse, excerptOf } from './parse.js';
 
@@ -28,7 +29,8 @@ export interface Exchange {
 export async function send(config: HttpConfig, exchange: Exchange): Promise<RawResponse> {
   const { method, path, body, signal: callerSignal } = exchange;
   const deadline = AbortSignal.timeout(config.timeoutMs);
-  const signal = callerSignal ? AbortSignal.any([deadline, callerSignal]) : deadline;
+  const linked = callerSignal ? linkSignals([deadline, callerSignal]) : undefined;
+  const signal = linked?.signal ?? deadline;
   const headers: Record<string, string> = {
     Authorization: `Bearer ${config.apiKey}`,
     'User-Agent': config.userAgent,
@@ -55,6 +57,8 @@ export async function send(config: HttpConfig, exchange: Exchange): Promise<RawR
   } catch (error) {
     if (callerSignal?.aborted) throw callerSignal.reason;
     throw transportError(error, deadline.aborted, config, `${method} ${path}`);
+  } finally {
+    linked?.unlink();
   }
 }
 

@@ -86,7 +86,7 @@ export interface RunContext {
   readonly finder: TaskFinder;
   readonly guard: FolderGuard | undefined;
   readonly options: ResolvedRunOptions;
-  /** Aborted on Ctrl-C or a run-stopping provider error: no new submits. */
+  /** Aborted on Ctrl-C, a run-stopping provider error, or with hardSignal: no new submits. */
   readonly softSignal: AbortSignal;
   /** Aborted to stop everything at once (tests, a second Ctrl-C in-process, an unreachable provider). */
   readonly hardSignal: AbortSignal;

@@ -7,6 +7,7 @@ import * as nodeFs from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ProviderError } from '../api/errors.js';
 import { API_DEFAULTS } from '../api/schemas.js';
+import { linkSignals } from '../signals.js';
 import { type RunContext, backoffMs } from './context.js';
 import { checkClip, probeMp4 } from './mp4.js';
 import { videosOf } from './poll.js';
@@ -130,13 +131,25 @@ async function writeAll(file: { write(data: Uint8Array): Promise<{ bytesWritten:
   }
 }
 
-async function fetchToFile(
-  downloader: Downloader,
-  url: string,
-  destination: string,
-  signal: AbortSignal,
-): Promise<{ sha256: string; bytes: number; mtime_ms: number; content: Buffer }> {
-  const response = await downloader.fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(downloader.timeoutMs)]), redirect: 'follow' });
+interface Fetched {
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly mtime_ms: number;
+  readonly content: Buffer;
+}
+
+/** The video at `url` written to `destination`, under the run's signal and the download deadline. */
+async function fetchToFile(downloader: Downloader, url: string, destination: string, signal: AbortSignal): Promise<Fetched> {
+  const linked = linkSignals([signal, AbortSignal.timeout(downloader.timeoutMs)]);
+  try {
+    return await fetchBody(downloader, url, destination, linked.signal);
+  } finally {
+    linked.unlink();
+  }
+}
+
+async function fetchBody(downloader: Downloader, url: string, destination: string, signal: AbortSignal): Promise<Fetched> {
+  const response = await downloader.fetch(url, { signal, redirect: 'follow' });
   if (response.status === 403 || response.status === 404 || response.status === 410) {
     await response.body?.cancel();
     throw new DownloadFailure(`the video URL answered HTTP ${response.status} (expired)`, true);

@@ -40,7 +40,7 @@ type ScanResult = { readonly kind: 'found'; readonly task: Task } | { readonly k
 async function pause(context: RunContext, ms: number): Promise<boolean> {
   if (ms <= 0) return !context.softSignal.aborted;
   try {
-    await context.clock.sleep(ms, AbortSignal.any([context.softSignal, context.hardSignal]));
+    await context.clock.sleep(ms, context.softSignal);
     return true;
   } catch {
     return false;

@@ -21,7 +21,7 @@ export function retrying<T>(context: RunContext, what: string, call: () => Promi
     // The wait happens here, not in onFailedAttempt: a call that is out of retries ends at once.
     shouldRetry: async ({ error, retriesConsumed }) => {
       if (!(error instanceof ProviderError) || !error.retryable) return false;
-      const signal = interruptible() ? AbortSignal.any([context.softSignal, context.hardSignal]) : context.hardSignal;
+      const signal = interruptible() ? context.softSignal : context.hardSignal;
       if (signal.aborted) return false;
       const wait = error.retryAfterMs ?? backoffMs(context, retriesConsumed + 1);
       context.logger.debug(`${what}: ${error.message}; retrying in ${wait} ms`);

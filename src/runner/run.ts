@@ -112,8 +112,9 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
   const hints = new LatencyHints([...jobs.values()], states);
   const stopper = new AbortController();
   const hardStopper = new AbortController();
-  const softSignal = AbortSignal.any([stopper.signal, ...(input.softSignal ? [input.softSignal] : [])]);
   const hardSignal = AbortSignal.any([hardStopper.signal, ...(input.hardSignal ? [input.hardSignal] : [])]);
+  // Stopping everything stops submitting too: one signal to wait on for "stop submitting".
+  const softSignal = AbortSignal.any([stopper.signal, hardSignal, ...(input.softSignal ? [input.softSignal] : [])]);
   // Every job in flight waits on these (sleeps, limiter, requests): one listener each, by design.
   setMaxListeners(0, hardSignal, softSignal);
   let stopReason: unknown;

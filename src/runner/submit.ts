@@ -109,7 +109,7 @@ export async function submitJob(context: RunContext, job: RunnableJob, attempt: 
         // 1303. Give the slot back and queue for the next one that frees.
         context.gate.release();
         try {
-          await context.gate.acquire(AbortSignal.any([context.softSignal, context.hardSignal]));
+          await context.gate.acquire(context.softSignal);
         } catch {
           context.gate.hold(); // the caller releases the slot it believes this job holds
           throw new Stop('stopped');
