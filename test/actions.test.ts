@@ -78,7 +78,7 @@ describe('replay', () => {
     const adoptedAgain: JobEvent = { ev: 'adopted', t: 20, job: JOB, attempt: 2, task_id: 'T2', via: 'lookup', created_at: 15 };
     const s = stateOf([ev.submitting(), ev.submitted(), ev.succeeded(), ev.downloaded(), adoptedAgain]);
     expect(s).toMatchObject({ phase: 'submitted', attempt: 2, taskId: 'T2', acceptedAt: 15, earlierTasks: 1, request });
-    expect([s.finishedAt, s.taskStatus, s.videos, s.download]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([s.finishedAt, s.taskStatus, s.video, s.download]).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('derives short, distinct external ids per attempt', () => {

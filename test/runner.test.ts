@@ -135,9 +135,9 @@ describe('runJobs', () => {
     await harness.run();
     const [a, b] = plan.jobs;
     rmSync(join(harness.outputDir, videoPath(a!)));
-    const url = replay(harness.events).get(b!.id)?.videos?.[0]?.url as string;
+    const url = replay(harness.events).get(b!.id)?.video?.url as string;
     // b's file is intact: no download. a's is missing: downloaded again, its URL first answers 403.
-    const urlA = replay(harness.events).get(a!.id)?.videos?.[0]?.url as string;
+    const urlA = replay(harness.events).get(a!.id)?.video?.url as string;
     harness.expireOnce.add(urlA);
     const fetchedBefore = harness.fetched.length;
     await harness.run();

@@ -95,5 +95,6 @@ export function jobId(request: JobRequest, repeat: number, idSalt: string, ident
 
 /** What the provider sees as `external_task_id` for attempt 1: 27 characters, within its 32. */
 export function externalTaskId(id: string): string {
-  return `kr-${id.slice(0, 24)}`;
+  // One flat string (a template literal makes a pair of pieces): a plan holds one per job.
+  return ['kr-', id.slice(0, 24)].join('');
 }

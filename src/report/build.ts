@@ -71,7 +71,7 @@ function errorOf(state: JobState | undefined, status: ReportStatus, clip: ClipCh
 function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, clip: ClipCheck | undefined, manifestPath: string): ReportJob {
   const status = statusOf(state, clip);
   const request = job?.request ?? state?.request ?? null;
-  const video = state?.videos?.[0];
+  const video = state?.video;
   const download = state?.download;
   const { certain, possible } = tasksOf(state);
   return {

@@ -50,7 +50,7 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
   for (let tries = 1; tries <= MAX_TRIES; tries++) {
     if (context.hardSignal.aborted) return 'stopped';
     const state = context.state(jobId);
-    const video = state.videos?.[0];
+    const { video } = state;
     if (!video || !state.taskId) return giveUp('the task has no video URL');
     let fetched: Awaited<ReturnType<typeof fetchToFile>>;
     try {

@@ -15,8 +15,8 @@ export type Phase =
   | 'orphaned' // a duplicate refusal says a task exists that no lookup shows yet
   | 'skipped_budget';
 
+/** The task's video as the run needs it (the journal keeps the provider's whole list). */
 export interface Video {
-  readonly id?: string;
   readonly url: string;
   readonly duration?: string;
 }
@@ -51,7 +51,8 @@ export interface JobState {
   /** When the provider accepted the current attempt's task: its deadline counts from here, not from slot waits. */
   readonly acceptedAt?: number;
   readonly finishedAt?: number;
-  readonly videos?: readonly Video[];
+  /** The first video of the succeeded task: the one downloaded and reported. */
+  readonly video?: Video;
   readonly download?: Download;
   readonly error?: { readonly code: number | string; readonly message: string; readonly retriable: boolean };
   /** How the task of a lost answer was found again, if it was. */
@@ -87,7 +88,7 @@ export const initialState = (job: string): JobState => ({
   sentAt: undefined,
   acceptedAt: undefined,
   finishedAt: undefined,
-  videos: undefined,
+  video: undefined,
   download: undefined,
   error: undefined,
   adoptedVia: undefined,
@@ -100,6 +101,13 @@ export const initialState = (job: string): JobState => ({
   path: undefined,
   estimateUsd: undefined,
 });
+
+/** Only what is used of a task's videos is kept: 100,000 finished jobs hold one each. */
+function firstVideo(videos: readonly { readonly url: string; readonly duration?: string | undefined }[]): Video | undefined {
+  const first = videos[0];
+  if (!first) return undefined;
+  return first.duration === undefined ? { url: first.url } : { url: first.url, duration: first.duration };
+}
 
 /** A task of this attempt exists (or may): a new attempt leaves it behind, possibly billed. */
 const heldTask = (state: JobState): boolean => state.taskId !== undefined || state.phase === 'submitting' || state.phase === 'orphaned';
@@ -158,7 +166,7 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
         phase: state.phase === 'downloaded' ? 'downloaded' : 'succeeded',
         taskId: event.task_id,
         taskStatus: 'succeed',
-        videos: event.videos,
+        video: firstVideo(event.videos),
         finishedAt: state.finishedAt ?? event.finished_at ?? event.t,
         units: event.units ?? state.units,
         error: undefined,

@@ -3,11 +3,13 @@
 // unless the provider keeps saying, over a whole window, that it no longer has it.
 import { ProviderError, isModerationMessage } from '../api/errors.js';
 import type { Task } from '../api/schemas.js';
+import type { JournalEvent } from '../state/events.js';
 import type { RunContext } from './context.js';
-import type { Video } from './job-state.js';
 
 /** A task's videos as the journal records them (id, URL, duration; nothing else the provider adds). */
-export const videosOf = (task: Task): Video[] => (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
+type RecordedVideo = Extract<JournalEvent, { ev: 'succeeded' }>['videos'][number];
+
+export const videosOf = (task: Task): RecordedVideo[] => (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
 
 export type PollOutcome = 'succeeded' | 'failed' | 'timed_out' | 'lost' | 'stopped';
 

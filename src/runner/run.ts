@@ -244,15 +244,13 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
   const downloaded = [...states].flatMap(([id, state]) => (jobs.has(id) && state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
   const clips = await checkDownloads(input.outputDir, downloaded);
 
+  const actionOf = (job: RunnableJob): Action => nextAction(context.state(job.id), { retryFailed: options.retryFailed, fileIntact: clips.get(job.id) === 'intact' });
   // Work already under way is finished first, whatever the selection: it is paid for.
-  const toSubmit: Array<{ job: RunnableJob; action: Extract<Action, { kind: 'submit' }> }> = [];
+  const resumed = new Set<string>();
   for (const job of jobs.values()) {
-    const action = nextAction(context.state(job.id), { retryFailed: options.retryFailed, fileIntact: clips.get(job.id) === 'intact' });
-    if (action.kind === 'done') continue;
-    if (action.kind === 'submit') {
-      if (!job.fromJournal && (!input.selected || input.selected.has(job.id))) toSubmit.push({ job, action });
-      continue;
-    }
+    const action = actionOf(job);
+    if (action.kind === 'done' || action.kind === 'submit') continue;
+    resumed.add(job.id);
     if (action.kind === 'reconcile' || action.kind === 'poll') input.gate.hold();
     // A job resumed in `submitting` may be sent again once its task is proven absent: it keeps
     // its reservation across that gap, or another job could take its place in the budget.
@@ -260,7 +258,13 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
     launch(job, action);
   }
 
-  for (const { job, action } of toSubmit) {
+  // Then new submits, in plan order. Each job's action is decided as its turn comes rather than
+  // listed up front (100,000 of them): a job resumed above is never one of them, whatever its
+  // state is by then.
+  for (const job of jobs.values()) {
+    if (job.fromJournal || resumed.has(job.id) || (input.selected && !input.selected.has(job.id))) continue;
+    const action = actionOf(job);
+    if (action.kind !== 'submit') continue;
     if (softSignal.aborted) break;
     if (downloads.size >= downloadBacklog) await downloads.onSizeLessThan(downloadBacklog);
     try {
