@@ -9,9 +9,9 @@ import { InputError } from './errors.js';
 import { type LoadedPlan, describeUnpriced, loadPlan } from './plan/index.js';
 import { planSha256 } from './plan/json.js';
 import type { Plan, PlannedJob } from './plan/schema.js';
-import { buildReport } from './report/build.js';
+import { type StreamedReport, streamReport } from './report/build.js';
 import { writeGallery } from './report/gallery.js';
-import type { Report, Reproduce } from './report/schema.js';
+import type { Reproduce } from './report/schema.js';
 import { writeReportJson } from './report/stream.js';
 import { nextAction } from './runner/actions.js';
 import { checkDownloads } from './runner/clip-check.js';
@@ -99,7 +99,8 @@ export interface WorkLeft {
 }
 
 export interface BatchResult extends WorkLeft {
-  readonly report: Report;
+  /** What report.json says: its summary, and its jobs made again each time they are read (never all held). */
+  readonly report: StreamedReport;
   readonly run: RunResult;
   /** The planned jobs this run was asked for (its shard or `only` selection). */
   readonly wanted: readonly PlannedJob[];
@@ -227,7 +228,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     // The report says what is on disk now, not what the journal remembers.
     const downloaded = [...run.states].flatMap(([id, state]) => (state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
     const clips = await checkDownloads(outputDir, downloaded);
-    const report = buildReport({ plan, states: run.states, clips, manifest: { path: relative(outputDir, manifestAbsolute), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: clock.now(), reproduce });
+    const report = streamReport({ plan, states: run.states, clips, manifest: { path: relative(outputDir, manifestAbsolute), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: clock.now(), reproduce });
     writeReportJson(outputDir, report);
     writeGallery(outputDir, report);
     const wanted = work.selected ? plan.jobs.filter((job) => work.selected?.has(job.id)) : plan.jobs;

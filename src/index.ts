@@ -29,7 +29,7 @@ export { ProviderError, type ErrorClass } from './api/errors.js';
 export { startEmulator, loadEmulatorConfig, type EmulatorHandle, type EmulatorOptions, type EmulatorOptionsInput, type EmulatorStats } from './emulator/index.js';
 
 // Reports, galleries, exports.
-export { buildReport, type ReportInput } from './report/build.js';
+export { asStream, buildReport, streamReport, type ReportInput, type ReportSummary, type StreamedReport } from './report/build.js';
 export { readReport } from './report/load-output.js';
 export { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from './state/output-folder.js';
 export { REPORT_STATUSES, reportSchema, type Report, type ReportJob, type ReportStatus, type VariantSummary } from './report/schema.js';

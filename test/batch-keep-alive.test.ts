@@ -21,7 +21,7 @@ describe('runBatch in a script of its own', () => {
 import { runBatch } from '${join(ROOT, 'src/batch.js')}';
 const manifest = await loadPlan('jobs/example.yaml');
 const result = await runBatch({ manifest, outputDir: 'out', baseUrl: process.argv[2], apiKey: 'script-key', limits: { poll_interval_s: 2, absence_window_s: 1 } });
-console.log('done', result.report.totals.succeeded);
+console.log('done', result.report.summary.totals.succeeded);
 `,
       );
       // Not spawnSync: the emulator answers from this process while the script runs.

@@ -7,8 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { jsonFileChunks } from '../src/json-chunks.js';
 import { reportJsonChunks, writeReportJson } from '../src/report/stream.js';
 import { renderGallery } from '../src/report/gallery.js';
+import { buildGrid } from '../src/report/gallery-grid.js';
 import { tempTree } from './helpers/manifest.js';
-import { examplePlan, reportFor } from './helpers/reports.js';
+import { buildReport, streamReport } from '../src/report/build.js';
+import { replay } from '../src/runner/job-state.js';
+import { examplePlan, journalFor, reportFor } from './helpers/reports.js';
 import { makePlan } from './helpers/runner-harness.js';
 
 const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
@@ -27,6 +30,26 @@ describe('report.json', () => {
   });
 });
 
+describe('a streamed report', () => {
+  it('writes the same report.json and gallery as the whole report, making its jobs afresh on each read', () => {
+    const plan = makePlan(700);
+    const outcomes = (['succeeded', 'failed', 'in_flight', 'pending', 'timed_out'] as const).flatMap((outcome) => Array<typeof outcome>(140).fill(outcome));
+    const input = { plan, states: replay(journalFor(plan, outcomes)), manifest: { path: '../m.yaml', sha256: 'abc' }, toolVersion: '9.9.9', startedAt: 1, finishedAt: 2 };
+    const whole = buildReport(input);
+    const streamed = streamReport(input);
+    expect(streamed.summary.totals).toEqual(whole.totals);
+    expect(streamed.summary.by_variant).toEqual(whole.by_variant);
+    const [first] = streamed.jobs();
+    const [again] = streamed.jobs();
+    expect(again).toEqual(first);
+    expect(again).not.toBe(first);
+    const dir = tempTree();
+    writeReportJson(dir, streamed);
+    expect(readFileSync(join(dir, 'report.json'), 'utf8')).toBe(`${JSON.stringify(whole, null, 2)}\n`);
+    for (const cap of [undefined, 3]) expect(renderGallery(streamed, cap)).toBe(renderGallery(whole, cap));
+  });
+});
+
 describe('jsonFileChunks', () => {
   it('gives JSON.stringify(value, null, 2) for any object: key order, undefined and empty members, text with line breaks', () => {
     const item = (i: number) => ({ i, text: `line ${i}\nnext "q" \u2028 é`, nested: { list: [i, null, { deep: [] }], empty: {} }, gone: undefined });
@@ -39,10 +62,21 @@ describe('jsonFileChunks', () => {
     ];
     for (const value of values) expect([...jsonFileChunks(value, 'jobs')].join('')).toBe(`${JSON.stringify(value, null, 2)}\n`);
   });
+
+  it('takes the array as a generator of its items, read once', () => {
+    const items = Array.from({ length: 600 }, (_, i) => ({ i, text: `item ${i}\nnext` }));
+    for (const list of [items, [], items.slice(0, 1)]) {
+      const generated = function* () {
+        yield* list;
+      };
+      const text = [...jsonFileChunks({ a: 1, jobs: generated(), z: [2] }, 'jobs')].join('');
+      expect(text).toBe(`${JSON.stringify({ a: 1, jobs: list, z: [2] }, null, 2)}\n`);
+    }
+  });
 });
 
 describe('gallery.html', () => {
-  it('shows at most a page of rows, says what it left out, and still counts every job', async () => {
+  it('shows at most a page of clips in whole rows, says what it left out, and still counts every job', async () => {
     const report = reportFor(await examplePlan(), ['succeeded', 'failed', 'in_flight', 'timed_out', 'succeeded']);
     const full = renderGallery(report);
     expect(count(full, /<th class="source" scope="row">/g)).toBe(2);
@@ -51,5 +85,16 @@ describe('gallery.html', () => {
     expect(count(capped, /<th class="source" scope="row">/g)).toBe(1);
     expect(capped).toContain('Showing the first 1 of 2 rows (4 of 8 clips)');
     expect(capped).toContain('<li><b>8</b>jobs</li>');
+  });
+
+  it('of a 100-variant batch, keeps the page to the clip cap, not 2,000 rows of 100 clips each', () => {
+    const plan = makePlan(1_000);
+    const report = reportFor(plan, Array<'succeeded'>(1_000).fill('succeeded'), '../m.yaml');
+    const grid = buildGrid(report.jobs, 30);
+    const shown = grid.rows.reduce((sum, row) => sum + [...row.cells.values()].reduce((n, jobs) => n + jobs.length, 0), 0);
+    expect(grid.clipCount).toBe(1_000);
+    expect(shown).toBeGreaterThanOrEqual(30);
+    expect(shown).toBeLessThan(30 + grid.columns.length);
+    expect(grid.columns.reduce((sum, column) => sum + column.stats.jobs, 0)).toBe(1_000);
   });
 });

@@ -93,8 +93,8 @@ describe('the report states what is on disk', () => {
     const emulator = await testEmulator({ timeScale: 0.002 });
     const options = { manifest: 'jobs/example.yaml', cwd: dir, outputDir: 'out', apiKey: 'emulator-key', baseUrl: emulator.url, limits: { poll_interval_s: 0.05, rpm: 6000 } };
     const first = await runBatch(options);
-    expect(first.report.totals.succeeded).toBe(8);
-    const victim = first.report.jobs[0]!;
+    expect(first.report.summary.totals.succeeded).toBe(8);
+    const victim = [...first.report.jobs()][0]!;
     writeFileSync(join(dir, 'out', victim.video!.path!), 'not the clip any more');
 
     const status = await runInProcess(['status', 'out'], dir);
@@ -105,10 +105,11 @@ describe('the report states what is on disk', () => {
     // A rerun whose download fails: the report keeps saying so, and the run does not claim success.
     const failing = (async () => new Response('gone', { status: 500 })) as typeof fetch;
     const second = await runBatch({ ...options, fetch: failing, random: () => 0 });
-    const job = second.report.jobs.find((j) => j.id === victim.id)!;
+    const jobs = [...second.report.jobs()];
+    const job = jobs.find((j) => j.id === victim.id)!;
     expect(job.status).toBe('not_downloaded');
     expect(job.error?.message).toMatch(/on disk is not the one downloaded .*the last try to download it again failed: the download failed 6 times/);
-    expect(second.wanted.every((w) => second.report.jobs.find((j) => j.id === w.id)?.status === 'succeeded')).toBe(false);
+    expect(second.wanted.every((w) => jobs.find((j) => j.id === w.id)?.status === 'succeeded')).toBe(false);
   });
 });
 

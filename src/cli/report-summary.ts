@@ -1,13 +1,14 @@
 // The human summary of a report: per-variant table and totals. Shown at the end of `run` and by
 // `status`, so both say the same thing in the same words.
 import { type Variant, variantOfFields } from '../plan/variants.js';
-import type { Report } from '../report/schema.js';
+import { type ReportSummary, type StreamedReport, asStream } from '../report/build.js';
+import type { Report, ReportJob } from '../report/schema.js';
 import { alignTable, variantColumns } from './variant-table.js';
 
 const cell = (value: number | null, unit = '', digits = 1): string => (value === null ? '-' : `${value.toFixed(digits)}${unit}`);
 
 /** The per-variant table; `width` (a terminal's) is what its lines must fit. */
-export function formatVariantTable(report: Report, width?: number): string {
+export function formatVariantTable(report: ReportSummary, width?: number): string {
   // Reports written before variants had fields name model, mode and duration only.
   const variants = report.by_variant.map((v) => variantOfFields(v.fields ?? { model_name: v.model_name, mode: v.mode, duration: v.duration }));
   const columns = variantColumns(variants);
@@ -25,7 +26,7 @@ export function formatVariantTable(report: Report, width?: number): string {
   return alignTable([header, ...rows], { numericFrom: columns.header.length, ...(width === undefined ? {} : { width }) });
 }
 
-export function formatTotals(report: Report): string {
+export function formatTotals(report: ReportSummary): string {
   const { totals, cost } = report;
   const parts = Object.entries(totals)
     .filter(([key, value]) => key !== 'jobs' && key !== 'not_in_manifest' && value !== 0)
@@ -45,16 +46,21 @@ export function formatCost(cost: Report['cost']): string {
 }
 
 /** Jobs the user must look at: failures, warnings, unplayable clips. */
-export function formatProblems(report: Report, max = 10): string {
-  const lines = report.jobs
-    .filter((job) => job.error || job.warnings.length > 0)
-    .map((job) => `  ${job.external_task_id ?? job.id.slice(0, 12)} ${job.status}: ${job.error?.message ?? job.warnings.join('; ')}`);
-  if (lines.length === 0) return '';
-  const more = lines.length > max ? `\n  …and ${lines.length - max} more (see report.json)` : '';
-  return `Needs attention:\n${lines.slice(0, max).join('\n')}${more}`;
+export function formatProblems(jobs: Iterable<ReportJob>, max = 10): string {
+  const lines: string[] = [];
+  let count = 0;
+  for (const job of jobs) {
+    if (!job.error && job.warnings.length === 0) continue;
+    count += 1;
+    if (lines.length < max) lines.push(`  ${job.external_task_id ?? job.id.slice(0, 12)} ${job.status}: ${job.error?.message ?? job.warnings.join('; ')}`);
+  }
+  if (count === 0) return '';
+  const more = count > max ? `\n  …and ${count - max} more (see report.json)` : '';
+  return `Needs attention:\n${lines.join('\n')}${more}`;
 }
 
 /** The summary of `run` and `status`; on a terminal, `columns` is its width. */
-export function formatReportSummary(report: Report, columns?: number): string {
-  return [formatVariantTable(report, columns), '', formatTotals(report), formatProblems(report)].filter((part, i) => i < 3 || part).join('\n');
+export function formatReportSummary(report: Report | StreamedReport, columns?: number): string {
+  const { summary, jobs } = asStream(report);
+  return [formatVariantTable(summary, columns), '', formatTotals(summary), formatProblems(jobs())].filter((part, i) => i < 3 || part).join('\n');
 }

@@ -115,55 +115,105 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
   };
 }
 
-/** The batch's spend, split by how sure it is. */
-function costOf(jobs: readonly ReportJob[]): Report['cost'] {
-  let certain = 0;
-  let possible = 0;
-  let unknown = 0;
-  let measured = 0;
-  let measuredJobs = 0;
-  for (const job of jobs) {
+/** The batch's spend, split by how sure it is, added up one job at a time. */
+class CostTotals {
+  #certain = 0;
+  #possible = 0;
+  #unknown = 0;
+  #measured = 0;
+  #measuredJobs = 0;
+
+  add(job: ReportJob): void {
     const tasks = job.tasks.certain + job.tasks.possible;
-    if (tasks > 0 && job.cost_usd === null) unknown += tasks;
-    certain += (job.cost_usd ?? 0) * job.tasks.certain;
-    possible += (job.cost_usd ?? 0) * job.tasks.possible;
+    if (tasks > 0 && job.cost_usd === null) this.#unknown += tasks;
+    this.#certain += (job.cost_usd ?? 0) * job.tasks.certain;
+    this.#possible += (job.cost_usd ?? 0) * job.tasks.possible;
     if (job.measured_usd !== null) {
-      measured += job.measured_usd;
-      measuredJobs += 1;
+      this.#measured += job.measured_usd;
+      this.#measuredJobs += 1;
     }
   }
-  return { certain_usd: round(certain, 4), possible_usd: round(possible, 4), unknown_price_tasks: unknown, measured_usd: round(measured, 4), measured_jobs: measuredJobs };
+
+  result(): Report['cost'] {
+    return { certain_usd: round(this.#certain, 4), possible_usd: round(this.#possible, 4), unknown_price_tasks: this.#unknown, measured_usd: round(this.#measured, 4), measured_jobs: this.#measuredJobs };
+  }
 }
 
-export function buildReport(input: ReportInput): Report {
+/** Everything in report.json but its jobs, in the file's key order (`jobs` goes before `reproduce`). */
+export type ReportSummary = Omit<Report, 'jobs'>;
+
+/**
+ * A report whose jobs are made again each time they are read, from the plan and the job states:
+ * a 100,000-job report is never held whole (report.json, the gallery and the run's summary each
+ * read it job by job).
+ */
+export interface StreamedReport {
+  readonly summary: ReportSummary;
+  jobs(): Generator<ReportJob>;
+}
+
+/** What the per-variant table needs of a job. */
+type Outcome = Pick<ReportJob, 'status' | 'latency_s' | 'cost_usd'>;
+
+export function streamReport(input: ReportInput): StreamedReport {
   const { states, clips } = input;
-  const planned = new Set(input.plan.jobs.map((j) => j.id));
   const manifestPath = input.manifest.path;
-  const jobs: ReportJob[] = input.plan.jobs.map((job) => reportJob(job, job.id, states.get(job.id), clips?.get(job.id), manifestPath));
-  // Jobs the journal knows and the manifest no longer has: listed with what became of them.
-  for (const [id, state] of states) if (!planned.has(id)) jobs.push(reportJob(undefined, id, state, clips?.get(id), manifestPath));
+  const jobs = function* (): Generator<ReportJob> {
+    const planned = new Set<string>();
+    for (const job of input.plan.jobs) {
+      planned.add(job.id);
+      yield reportJob(job, job.id, states.get(job.id), clips?.get(job.id), manifestPath);
+    }
+    // Jobs the journal knows and the manifest no longer has: listed with what became of them.
+    for (const [id, state] of states) if (!planned.has(id)) yield reportJob(undefined, id, state, clips?.get(id), manifestPath);
+  };
 
   const totals = Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as Record<ReportStatus, number>;
-  for (const job of jobs) totals[job.status] += 1;
-
-  return {
+  const cost = new CostTotals();
+  // In plan order, the planned jobs come first: outcomes[k] is plan.jobs[k]'s.
+  const outcomes: Outcome[] = [];
+  let count = 0;
+  for (const job of jobs()) {
+    totals[job.status] += 1;
+    cost.add(job);
+    if (count < input.plan.jobs.length) outcomes.push({ status: job.status, latency_s: job.latency_s, cost_usd: job.cost_usd });
+    count += 1;
+  }
+  const summary: ReportSummary = {
     tool: { name: 'klingrun', version: input.toolVersion },
     manifest: { path: input.manifest.path, sha256: input.manifest.sha256, name: input.plan.name },
     started_at: iso(input.startedAt),
     finished_at: iso(input.finishedAt),
-    totals: { jobs: jobs.length, ...totals, not_in_manifest: jobs.length - input.plan.jobs.length },
-    cost: costOf(jobs),
-    by_variant: summarizeVariants(input.plan.jobs, jobs),
-    jobs,
+    totals: { jobs: count, ...totals, not_in_manifest: count - input.plan.jobs.length },
+    cost: cost.result(),
+    by_variant: summarizeVariants(input.plan.jobs, outcomes),
     reproduce: input.reproduce ?? null,
+  };
+  return { summary, jobs };
+}
+
+/** A report held whole, read as a streamed one. */
+export function asStream(report: Report | StreamedReport): StreamedReport {
+  if ('summary' in report) return report;
+  return {
+    summary: report,
+    *jobs() {
+      yield* report.jobs;
+    },
   };
 }
 
-function summarizeVariants(planJobs: readonly PlannedJob[], reportJobs: readonly ReportJob[]): VariantSummary[] {
-  // Report jobs are in plan order for the planned ones: the index pairs each with its plan job.
-  const groups = groupByVariant(planJobs.map((job, index) => ({ job, reported: reportJobs[index] as ReportJob })), ({ job }) => job);
+/** The whole report in memory: fine for a status view or a test, not for 100,000 jobs (see streamReport). */
+export function buildReport(input: ReportInput): Report {
+  const { summary, jobs } = streamReport(input);
+  const { reproduce, ...head } = summary;
+  return { ...head, jobs: [...jobs()], reproduce };
+}
+
+function summarizeVariants(planJobs: readonly PlannedJob[], outcomes: readonly Outcome[]): VariantSummary[] {
+  const groups = groupByVariant(planJobs.map((job, index) => ({ job, outcome: outcomes[index] as Outcome })), ({ job }) => job);
   return groups.map(({ variant, items }) => {
-    const jobs = items.map(({ reported }) => reported);
+    const jobs = items.map(({ outcome }) => outcome);
     const { succeeded, failed, successRate, latencies } = outcomesOf(jobs);
     const prices = succeeded.map((j) => j.cost_usd);
     const params = effectiveParams((items[0] as (typeof items)[number]).job.request);

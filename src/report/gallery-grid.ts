@@ -5,8 +5,8 @@
 // row (jobs of hand-written entries side by side), each clip.
 import { API_DEFAULTS } from '../api/schemas.js';
 import type { ImageRef } from '../plan/schema.js';
-import { type VariantSource, groupByVariant } from '../plan/variants.js';
-import { outcomesOf, percentile } from './outcomes.js';
+import { type Variant, type VariantSource, variantKey, variantOf } from '../plan/variants.js';
+import { FAILED, SUCCEEDED, percentile } from './outcomes.js';
 import type { ReportJob, ReportStatus } from './schema.js';
 
 /** Request fields shown about a job, besides its image and prompt (which make the rows). */
@@ -57,7 +57,11 @@ export interface GalleryRow {
 
 export interface GalleryGrid {
   readonly columns: readonly GalleryColumn[];
+  /** The first rows (all of them unless a cap was given: see buildGrid), with their clips. */
   readonly rows: readonly GalleryRow[];
+  /** Rows and clips of the whole grid, the ones past the cap included. */
+  readonly rowCount: number;
+  readonly clipCount: number;
   /** Fields with one value across the whole batch (shown once in the header). */
   readonly constants: Labels;
 }
@@ -84,58 +88,139 @@ export function fieldText(params: Params, field: ShownField): string {
 const sourceOf = (job: GridJob): VariantSource => ({ request: job.params, variant: job.variant });
 const promptVaries = (job: GridJob): boolean => 'prompt' in job.variant;
 
-const rowKey = (job: GridJob, repeats: boolean): string =>
-  JSON.stringify([imageText(job.params.image), promptVaries(job) ? null : (job.params.prompt ?? null), repeats ? job.repeat : null]);
+const rowKey = (job: GridJob): string => JSON.stringify([imageText(job.params.image), promptVaries(job) ? null : (job.params.prompt ?? null), job.repeat]);
 
-/** The one value the jobs share, or undefined when they differ. */
-function common(jobs: readonly GridJob[], field: ShownField): string | undefined {
-  const values = new Set(jobs.map((job) => fieldText(job.params, field)));
-  return values.size === 1 ? (values.values().next().value as string) : undefined;
+/** The one value a set of jobs shares of each shown field, followed as jobs are added. */
+class Common {
+  readonly #values = new Map<ShownField, string | null>(); // null: they differ
+
+  add(job: GridJob): void {
+    for (const field of SHOWN_FIELDS) {
+      const text = fieldText(job.params, field);
+      const seen = this.#values.get(field);
+      if (seen === undefined) this.#values.set(field, text);
+      else if (seen !== text) this.#values.set(field, null);
+    }
+  }
+
+  /** The jobs' common value, or undefined when they differ (or there are none). */
+  of(field: ShownField): string | undefined {
+    return this.#values.get(field) ?? undefined;
+  }
 }
 
-export function buildGrid(reportJobs: readonly ReportJob[]): GalleryGrid {
-  // Jobs no longer in the manifest belong to another plan: the header counts them, the grid does not.
-  const jobs = reportJobs.filter((j): j is GridJob => j.params !== null && j.in_manifest);
-  const repeats = jobs.some((j) => (j.repeat ?? 1) > 1);
-  const groups = groupByVariant(jobs, sourceOf);
+/** A column's figures, added up job by job. */
+class ColumnTotals {
+  #jobs = 0;
+  #succeeded = 0;
+  #failed = 0;
+  readonly #latencies: number[] = [];
+  #seconds = 0;
+  #spend = 0;
+  #priced = true;
+
+  add(job: GridJob): void {
+    this.#jobs += 1;
+    if (SUCCEEDED.has(job.status)) {
+      this.#succeeded += 1;
+      this.#seconds += secondsOf(job);
+      if (job.latency_s !== null) this.#latencies.push(job.latency_s);
+    } else if (FAILED.has(job.status)) {
+      this.#failed += 1;
+    }
+    if (CHARGED.has(job.status)) {
+      this.#spend += job.cost_usd ?? 0;
+      this.#priced &&= job.cost_usd !== null;
+    }
+  }
+
+  stats(): ColumnStats {
+    const finished = this.#succeeded + this.#failed;
+    const latencies = [...this.#latencies].sort((a, b) => a - b);
+    return {
+      jobs: this.#jobs,
+      succeeded: this.#succeeded,
+      failed: this.#failed,
+      success_rate: finished === 0 ? null : this.#succeeded / finished,
+      latency_p50: percentile(latencies, 50),
+      latency_p95: percentile(latencies, 95),
+      usd_per_second: this.#priced && this.#seconds > 0 ? this.#spend / this.#seconds : null,
+    };
+  }
+}
+
+/** A row as it fills: its first job, and, when it is shown, its clips and their common values. */
+interface RowDraft {
+  readonly first: GridJob;
+  readonly common: Common;
+  readonly cells: Map<string, GridJob[]>;
+}
+
+/**
+ * The grid, from the report's jobs read once. Rows keep their clips until `maxClips` clips are
+ * kept (the first row always), and later rows are counted, not kept: a 100,000-job report is
+ * never held; the columns still count every job.
+ */
+export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POSITIVE_INFINITY): GalleryGrid {
+  const columns = new Map<string, { variant: Variant; common: Common; totals: ColumnTotals }>();
+  const all = new Common();
+  // A row's key holds its repeat whether or not the batch has repeats: without them, every
+  // repeat is 1 and the rows are the same.
+  const rows = new Map<string, RowDraft | undefined>();
+  let anyRepeat = false;
+  let anyPromptVaries = false;
+  let clipCount = 0;
+  let keptClips = 0;
+  for (const job of reportJobs) {
+    // Jobs no longer in the manifest belong to another plan: the header counts them, the grid does not.
+    if (job.params === null || !job.in_manifest) continue;
+    const gridJob = job as GridJob;
+    clipCount += 1;
+    anyRepeat ||= (job.repeat ?? 1) > 1;
+    anyPromptVaries ||= promptVaries(gridJob);
+    all.add(gridJob);
+    const source = sourceOf(gridJob);
+    const columnKey = variantKey(source);
+    let column = columns.get(columnKey);
+    if (!column) columns.set(columnKey, (column = { variant: variantOf(source), common: new Common(), totals: new ColumnTotals() }));
+    column.common.add(gridJob);
+    column.totals.add(gridJob);
+    const key = rowKey(gridJob);
+    let row = rows.get(key);
+    if (!rows.has(key)) rows.set(key, (row = rows.size === 0 || keptClips < maxClips ? { first: gridJob, common: new Common(), cells: new Map() } : undefined));
+    if (!row) continue;
+    keptClips += 1;
+    row.common.add(gridJob);
+    row.cells.set(columnKey, [...(row.cells.get(columnKey) ?? []), gridJob]);
+  }
 
   // A column's value of a field: its jobs' common value ('–' when unset), or "mixed" when they differ.
-  const columnText = (members: readonly GridJob[], field: ShownField): string => common(members, field) ?? 'mixed';
-  const labelled = SHOWN_FIELDS.filter((field) => field !== 'prompt' || jobs.some(promptVaries)).filter(
-    (field) => new Set(groups.map(({ items }) => columnText(items, field))).size > 1,
-  );
+  const groups = [...columns.values()];
+  const columnText = (common: Common, field: ShownField): string => common.of(field) ?? 'mixed';
+  const labelled = SHOWN_FIELDS.filter((field) => field !== 'prompt' || anyPromptVaries).filter((field) => new Set(groups.map(({ common }) => columnText(common, field))).size > 1);
   // The prompt is always shown with its row (or in the column labels when the matrix sweeps it).
-  const constants = SHOWN_FIELDS.filter((field) => field !== 'prompt' && !labelled.includes(field) && common(jobs, field) !== undefined);
+  const constants = SHOWN_FIELDS.filter((field) => field !== 'prompt' && !labelled.includes(field) && all.of(field) !== undefined);
   const others = SHOWN_FIELDS.filter((field) => !labelled.includes(field) && !constants.includes(field) && field !== 'prompt');
   const shown = (pairs: readonly (readonly [string, string | undefined])[]): Labels =>
     pairs.filter((pair): pair is readonly [string, string] => pair[1] !== undefined && pair[1] !== '–');
 
-  const columnOf = new Map<GridJob, string>();
-  for (const { variant, items } of groups) for (const job of items) columnOf.set(job, variant.key);
-  const rows = new Map<string, { first: GridJob; members: GridJob[]; cells: Map<string, GridJob[]> }>();
-  for (const job of jobs) {
-    const key = rowKey(job, repeats);
-    const row = rows.get(key) ?? { first: job, members: [] as GridJob[], cells: new Map<string, GridJob[]>() };
-    const column = columnOf.get(job) as string;
-    row.members.push(job);
-    row.cells.set(column, [...(row.cells.get(column) ?? []), job]);
-    rows.set(key, row);
-  }
-
+  const drafts = [...rows].flatMap(([key, row]) => (row ? [[key, row] as const] : []));
   return {
     // '–' is kept in labels: "no sound field" is a value when other columns have one.
-    columns: groups.map(({ variant, items }) => ({ key: variant.key, label: labelled.map((field) => [field, columnText(items, field)] as const), stats: columnStats(items) })),
-    rows: [...rows].map(([key, { first, members, cells }]) => ({
+    columns: groups.map(({ variant, common, totals }) => ({ key: variant.key, label: labelled.map((field) => [field, columnText(common, field)] as const), stats: totals.stats() })),
+    rows: drafts.map(([key, { first, common, cells }]) => ({
       key,
       image: first.params.image,
       prompt: promptVaries(first) ? null : (first.params.prompt ?? null),
       promptVaries: promptVaries(first),
-      repeat: repeats ? first.repeat : null,
-      details: shown(others.map((field) => [field, common(members, field)] as const)),
-      clipFields: others.filter((field) => common(members, field) === undefined),
+      repeat: anyRepeat ? first.repeat : null,
+      details: shown(others.map((field) => [field, common.of(field)] as const)),
+      clipFields: others.filter((field) => common.of(field) === undefined),
       cells,
     })),
-    constants: jobs[0] ? shown(constants.map((field) => [field, common(jobs, field)] as const)) : [],
+    rowCount: rows.size,
+    clipCount,
+    constants: clipCount > 0 ? shown(constants.map((field) => [field, all.of(field)] as const)) : [],
   };
 }
 
@@ -145,19 +230,9 @@ export const clipLabels = (job: GridJob, fields: readonly string[]): Labels =>
 
 const secondsOf = (job: GridJob): number => job.video?.duration_s ?? Number(job.params.duration ?? API_DEFAULTS.duration);
 
-export function columnStats(jobs: readonly GridJob[]): ColumnStats {
-  const { succeeded, failed, successRate, latencies } = outcomesOf(jobs);
-  const charged = jobs.filter((j) => CHARGED.has(j.status));
-  const seconds = succeeded.reduce((sum, j) => sum + secondsOf(j), 0);
-  const priced = charged.every((j) => j.cost_usd !== null);
-  const spend = charged.reduce((sum, j) => sum + (j.cost_usd ?? 0), 0);
-  return {
-    jobs: jobs.length,
-    succeeded: succeeded.length,
-    failed,
-    success_rate: successRate,
-    latency_p50: percentile(latencies, 50),
-    latency_p95: percentile(latencies, 95),
-    usd_per_second: priced && seconds > 0 ? spend / seconds : null,
-  };
+/** The figures of one column's jobs. */
+export function columnStats(jobs: Iterable<GridJob>): ColumnStats {
+  const totals = new ColumnTotals();
+  for (const job of jobs) totals.add(job);
+  return totals.stats();
 }

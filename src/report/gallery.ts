@@ -3,7 +3,8 @@
 // runs too: pending and in-flight cells say so, and a rerun of `report --html` fills them in.
 import { join } from 'node:path';
 import { GALLERY_CSS, GALLERY_SCRIPT } from './gallery-assets.js';
-import { buildGrid, clipLabels, type ColumnStats, type GalleryColumn, type GalleryRow, type GridJob, type Labels } from './gallery-grid.js';
+import { type ReportSummary, type StreamedReport, asStream } from './build.js';
+import { buildGrid, clipLabels, type ColumnStats, type GalleryColumn, type GalleryGrid, type GalleryRow, type GridJob, type Labels } from './gallery-grid.js';
 import { type SafeHtml, hrefOf, html, trusted } from './html.js';
 import { REPORT_STATUSES, type Report, type ReportStatus } from './schema.js';
 import { imageFromOutput } from './source-paths.js';
@@ -65,7 +66,7 @@ function clip(job: GridJob, fields: readonly string[]): SafeHtml {
   return html`<div class="clip">${media}<div class="meta"><span class="badge s-${job.status}">${statusText(job.status)}</span>${latency}${cost}${name}${warning}${open}</div>${details}</div>`;
 }
 
-function row(report: Report, columns: readonly GalleryColumn[], r: GalleryRow): SafeHtml {
+function row(report: ReportSummary, columns: readonly GalleryColumn[], r: GalleryRow): SafeHtml {
   const file = r.image.kind === 'file' ? r.image.path : r.image.url;
   // The page sits in the output folder, like every path of the report.
   const src = hrefOf(imageFromOutput(report.manifest.path, r.image));
@@ -90,7 +91,7 @@ function statsRow(column: GalleryColumn, s: ColumnStats): SafeHtml {
   }</td></tr>`;
 }
 
-function header(report: Report): SafeHtml {
+function header(report: ReportSummary): SafeHtml {
   const t = report.totals;
   const counts = REPORT_STATUSES.filter((s) => t[s] > 0).map((s) => html`<li><b>${t[s]}</b>${statusText(s)}</li>`);
   const { cost } = report;
@@ -103,21 +104,26 @@ function header(report: Report): SafeHtml {
 }
 
 /**
- * Rows of clips on one page: a browser shows a few thousand videos, not 100,000. The variants
- * table still counts every job, and report.json lists them all.
+ * Clips on one page, in whole rows: a browser shows a few thousand videos, not 100,000 (nor can
+ * the page be built in little memory: 100,000 clips are ~100 MB of HTML). The variants table
+ * still counts every job, and report.json lists them all.
  */
-export const GALLERY_MAX_ROWS = 2_000;
+export const GALLERY_MAX_CLIPS = 5_000;
 
 /** Says how much of the grid a capped page shows; null when it shows all of it. */
-function capNote(rows: readonly GalleryRow[], shown: number): SafeHtml | null {
-  if (rows.length <= shown) return null;
-  const clips = (part: readonly GalleryRow[]) => part.reduce((sum, r) => sum + [...r.cells.values()].reduce((n, jobs) => n + jobs.length, 0), 0);
-  return html`<p class="muted">Showing the first ${shown} of ${rows.length} rows (${clips(rows.slice(0, shown))} of ${clips(rows)} clips): a page of every clip would be too big for a browser. The variants table counts every job, and report.json lists them all.</p>`;
+function capNote(grid: GalleryGrid): SafeHtml | null {
+  if (grid.rows.length === grid.rowCount) return null;
+  const clips = grid.rows.reduce((sum, r) => sum + [...r.cells.values()].reduce((n, jobs) => n + jobs.length, 0), 0);
+  return html`<p class="muted">Showing the first ${grid.rows.length} of ${grid.rowCount} rows (${clips} of ${grid.clipCount} clips): a page of every clip would be too big for a browser. The variants table counts every job, and report.json lists them all.</p>`;
 }
 
-/** The whole page. Every text from the report is escaped (see html.ts). */
-export function renderGallery(report: Report, maxRows = GALLERY_MAX_ROWS): string {
-  const grid = buildGrid(report.jobs);
+/**
+ * The whole page. Every text from the report is escaped (see html.ts). A streamed report's jobs
+ * are read once, and only those of the rows shown are kept.
+ */
+export function renderGallery(full: Report | StreamedReport, maxClips = GALLERY_MAX_CLIPS): string {
+  const { summary: report, jobs } = asStream(full);
+  const grid = buildGrid(jobs(), maxClips);
   const constants = labels(grid.constants, true);
   const page = html`<!doctype html>
 <html lang="en">
@@ -136,10 +142,10 @@ ${constants.length ? html`<p class="muted constants">Same for every job: ${const
 <tbody>${grid.columns.map((c) => statsRow(c, c.stats))}</tbody>
 </table>
 <h2>Clips</h2>
-${capNote(grid.rows, maxRows)}
+${capNote(grid)}
 <div class="scroll"><table class="grid">
 <thead><tr><th class="source">source image · prompt</th>${grid.columns.map((c) => html`<th>${labelOf(c)}</th>`)}</tr></thead>
-<tbody>${grid.rows.slice(0, maxRows).map((r) => row(report, grid.columns, r))}</tbody>
+<tbody>${grid.rows.map((r) => row(report, grid.columns, r))}</tbody>
 </table></div>
 <footer>Latency: submit to finish. Estimated costs come from the price table. Generated from report.json by klingrun ${report.tool.version}.</footer>
 <script>${trusted(GALLERY_SCRIPT)}</script>
@@ -150,7 +156,7 @@ ${capNote(grid.rows, maxRows)}
 }
 
 /** Writes gallery.html into the output folder (atomically); returns its path. */
-export function writeGallery(outputDir: string, report: Report): string {
+export function writeGallery(outputDir: string, report: Report | StreamedReport): string {
   const file = join(outputDir, GALLERY_FILE);
   writeFileAtomic(file, renderGallery(report));
   return file;

@@ -22,7 +22,8 @@ import { Progress } from '../progress.js';
 import { formatReportSummary } from '../report-summary.js';
 import { type ProviderFacts, readProviderFacts } from '../provider-facts.js';
 import { formatSummary } from '../summary.js';
-import type { Report, ReportStatus } from '../../report/schema.js';
+import type { StreamedReport } from '../../report/build.js';
+import type { ReportStatus } from '../../report/schema.js';
 
 const USAGE = 'klingrun run <manifest> [options]';
 
@@ -160,8 +161,10 @@ export const runCommand = defineCommand({
       const earlier = run.fromJournal.length ? `${run.fromJournal.length} job(s) came from an earlier version of the manifest (in report.json with in_manifest: false).\n` : '';
       io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
       if (run.interrupted) io.stdout(interruptedNote(report, result.wanted, commandLine(['run', ...(io.argv ?? [])], io.env)));
-      const succeeded = new Set(report.jobs.filter((job) => job.status === 'succeeded').map((job) => job.id));
-      return runExitCode(io, run.stopReason, run.interrupted, result.wanted.every((job) => succeeded.has(job.id)));
+      const wanted = new Set(result.wanted.map((job) => job.id));
+      let allSucceeded = true;
+      for (const job of report.jobs()) if (wanted.has(job.id) && job.status !== 'succeeded') allSucceeded = false;
+      return runExitCode(io, run.stopReason, run.interrupted, allSucceeded);
     } finally {
       progress?.stop();
       io.signal.removeEventListener('abort', onInterrupt);
@@ -171,10 +174,10 @@ export const runCommand = defineCommand({
 });
 
 /** The end of an interrupted run's summary: what is left, and the exact command that resumes it. */
-function interruptedNote(report: Report, wanted: readonly { readonly id: string }[], resume: string): string {
+function interruptedNote(report: StreamedReport, wanted: readonly { readonly id: string }[], resume: string): string {
   const ids = new Set(wanted.map((job) => job.id));
   const left = new Map<string, number>();
-  for (const job of report.jobs) if (ids.has(job.id) && UNFINISHED_STATUSES.has(job.status)) left.set(job.status, (left.get(job.status) ?? 0) + 1);
+  for (const job of report.jobs()) if (ids.has(job.id) && UNFINISHED_STATUSES.has(job.status)) left.set(job.status, (left.get(job.status) ?? 0) + 1);
   if (left.size === 0) return 'The run was interrupted after its last job had finished: nothing is left to resume.\n';
   const parts = [...left].map(([status, n]) => `${n} ${status === 'pending' ? 'not submitted yet' : status.replaceAll('_', ' ')}`);
   return `The run was interrupted: ${parts.join(', ')}. To resume, run the same command again: ${resume}\n`;
