@@ -167,9 +167,11 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   // A process that exits at once (a second Ctrl-C) still frees the folder.
   const unhold = options.holdOnExit?.(() => lock.release());
   try {
-    const planned = new Map(loaded.plan.jobs.map((job) => [job.id, job]));
-    const folded = new JournalState((id) => planned.get(id)?.request);
+    // Wanted while the journal is replayed only: dropped once it is open, not held through the run.
+    let planned: Map<string, PlannedJob> | undefined = new Map(loaded.plan.jobs.map((job) => [job.id, job]));
+    const folded = new JournalState((id) => planned?.get(id)?.request);
     const journal = openJournal(join(outputDir, JOURNAL_FILE), { name: plan.name, toolVersion: VERSION, logger, clock, onEvent: folded.add });
+    planned = undefined;
     let run: RunResult;
     let work: WorkLeft;
     let keepAlive: ReturnType<typeof setInterval> | undefined;

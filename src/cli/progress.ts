@@ -50,6 +50,10 @@ function bucketOf(state: JobState | undefined): Bucket {
   }
 }
 
+const BUCKETS: readonly Bucket[] = ['queued', 'inFlight', 'downloading', 'unconfirmed', 'succeeded', 'failed', 'skipped'];
+/** A job's place, BUCKETS.length numbers per variant: the last of them means "not counted yet". */
+const PLACES = BUCKETS.length + 1;
+
 const isDone = (bucket: Bucket): boolean => bucket === 'succeeded' || bucket === 'failed' || bucket === 'skipped';
 
 /** What progress needs of a job (planned, or one from an earlier manifest). */
@@ -150,10 +154,10 @@ export interface ProgressOptions {
 
 export class Progress {
   readonly #overall: Counts = emptyCounts(0);
-  /** Bar label and counts by variant key, and each job's variant key. */
+  /** Bar label and counts by variant key, the same in order, and each job's variant and bucket as one number (see PLACES). */
   readonly #groups = new Map<string, { readonly label: string; readonly counts: Counts }>();
-  readonly #groupOf = new Map<string, string>();
-  readonly #bucket = new Map<string, Bucket>();
+  readonly #groupList: { readonly label: string; readonly counts: Counts }[] = [];
+  readonly #place = new Map<string, number>();
   readonly #options: ProgressOptions;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -174,8 +178,10 @@ export class Progress {
     this.#startedAt = this.#now();
     this.#lastFinishAt = this.#startedAt;
     for (const { variant, items } of groupByVariant(options.plan.jobs, (job) => job)) {
-      this.#groups.set(variant.key, { label: cutText(variant.label, MAX_LABEL), counts: emptyCounts(items.length) });
-      for (const job of items) this.#groupOf.set(job.id, variant.key);
+      const group = { label: cutText(variant.label, MAX_LABEL), counts: emptyCounts(items.length) };
+      for (const job of items) this.#place.set(job.id, this.#groupList.length * PLACES + BUCKETS.length);
+      this.#groups.set(variant.key, group);
+      this.#groupList.push(group);
     }
     for (const job of options.plan.jobs) {
       this.#overall.total += 1;
@@ -220,8 +226,8 @@ export class Progress {
       if (event.code === 1302) this.#refusals.rate += 1;
     }
     // Jobs from an earlier version of the manifest are finished quietly: the bars count the plan's.
-    if (!job || event.ev === 'header' || event.ev === 'run' || !this.#bucket.has(job.id)) return;
-    const before = this.#bucket.get(job.id);
+    if (!job || event.ev === 'header' || event.ev === 'run' || !this.#place.has(job.id)) return;
+    const before = this.#bucketOf(job.id);
     const after = bucketOf(state);
     if (event.ev === 'succeeded' && before !== 'downloading') this.#spentUsd += job.cost_usd ?? 0;
     if (before !== after) {
@@ -237,7 +243,7 @@ export class Progress {
       return;
     }
     const line = describe(event, state);
-    if (line) this.#options.write(`${job.external_task_id} ${this.#groups.get(this.#groupOf.get(job.id) ?? '')?.label ?? ''}: ${line}\n`);
+    if (line) this.#options.write(`${job.external_task_id} ${this.#groupOf(job.id)?.label ?? ''}: ${line}\n`);
   }
 
   /** A line of its own (e.g. "Interrupted: …"): above the bars on a terminal. */
@@ -263,15 +269,26 @@ export class Progress {
     return parts.length ? `waiting for ${parts.join('; ')}` : '';
   }
 
+  #groupOf(id: string): { readonly label: string; readonly counts: Counts } | undefined {
+    const place = this.#place.get(id);
+    return place === undefined ? undefined : this.#groupList[Math.floor(place / PLACES)];
+  }
+
+  #bucketOf(id: string): Bucket | undefined {
+    const place = this.#place.get(id);
+    return place === undefined ? undefined : BUCKETS[place % PLACES];
+  }
+
   #move(job: ShownJob, bucket: Bucket): void {
-    const group = this.#groups.get(this.#groupOf.get(job.id) ?? '')?.counts;
-    const previous = this.#bucket.get(job.id);
-    for (const counts of [this.#overall, group]) {
+    const place = this.#place.get(job.id);
+    if (place === undefined) return;
+    const previous = BUCKETS[place % PLACES];
+    for (const counts of [this.#overall, this.#groupList[Math.floor(place / PLACES)]?.counts]) {
       if (!counts) continue;
       if (previous) counts[previous] -= 1;
       counts[bucket] += 1;
     }
-    this.#bucket.set(job.id, bucket);
+    this.#place.set(job.id, place - (place % PLACES) + BUCKETS.indexOf(bucket));
   }
 
   #render(): void {

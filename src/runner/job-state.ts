@@ -102,11 +102,24 @@ export const initialState = (job: string): JobState => ({
   estimateUsd: undefined,
 });
 
+/**
+ * One copy of each of the few values that every finished job repeats (a codec, a duration): as
+ * parsed, each job would hold its own.
+ */
+const shared = new Map<string, string>();
+function sharedText<T extends string | undefined>(text: T): T {
+  if (text === undefined || text.length > 16) return text;
+  const known = shared.get(text);
+  if (known !== undefined) return known as T;
+  if (shared.size < 1_000) shared.set(text, text);
+  return text;
+}
+
 /** Only what is used of a task's videos is kept: 100,000 finished jobs hold one each. */
 function firstVideo(videos: readonly { readonly url: string; readonly duration?: string | undefined }[]): Video | undefined {
   const first = videos[0];
   if (!first) return undefined;
-  return first.duration === undefined ? { url: first.url } : { url: first.url, duration: first.duration };
+  return first.duration === undefined ? { url: first.url } : { url: first.url, duration: sharedText(first.duration) };
 }
 
 /** A task of this attempt exists (or may): a new attempt leaves it behind, possibly billed. */
@@ -185,7 +198,7 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
           width: event.width,
           height: event.height,
           fps: event.fps,
-          codec: event.codec,
+          codec: sharedText(event.codec),
           frames: event.frames,
           warnings: event.warnings,
           invalid: event.invalid,
