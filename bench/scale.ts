@@ -14,7 +14,7 @@ import { seededRandom, silentLogger } from '../src/effects.js';
 import { tightenHeapForRun } from '../src/cli/heap.js';
 import { loadPlan } from '../src/plan/index.js';
 import type { Plan, PlannedJob } from '../src/plan/schema.js';
-import { buildReport } from '../src/report/build.js';
+import { streamReport } from '../src/report/build.js';
 import { writeGallery } from '../src/report/gallery.js';
 import { writeReportJson } from '../src/report/stream.js';
 import { nextAction } from '../src/runner/actions.js';
@@ -205,14 +205,14 @@ export interface ScaleRunSetup {
  */
 export const scaleRunSetup = (jobs: number): ScaleRunSetup => ({ jobs, concurrency: 100, scale: 1e-3, pollS: 30, downloadConcurrency: 4 });
 
-/** What `klingrun run` does once the work is done (batch.ts): check the clips, build the report, write report.json and the gallery. */
+/** What `klingrun run` does once the work is done (batch.ts): check the clips, write report.json and the gallery from the streamed report. */
 async function writeOutputs(plan: Plan, states: ReadonlyMap<string, JobState>, dir: string): Promise<number> {
   const downloaded = [...states].flatMap(([id, state]) => (state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
   const clips = await checkDownloads(dir, downloaded);
-  const report = buildReport({ plan, states, clips, manifest: { path: 'bench.yaml', sha256: 'bench' }, toolVersion: 'bench', startedAt: 0, finishedAt: 1 });
+  const report = streamReport({ plan, states, clips, manifest: { path: 'bench.yaml', sha256: 'bench' }, toolVersion: 'bench', startedAt: 0, finishedAt: 1 });
   writeReportJson(dir, report);
   writeGallery(dir, report);
-  return report.totals.succeeded;
+  return report.summary.totals.succeeded;
 }
 
 export async function measureScaleRun(setup: ScaleRunSetup, dir: string): Promise<BenchResult> {

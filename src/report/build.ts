@@ -203,12 +203,14 @@ export function asStream(report: Report | StreamedReport): StreamedReport {
   };
 }
 
-/** The whole report in memory: fine for a status view or a test, not for 100,000 jobs (see streamReport). */
-export function buildReport(input: ReportInput): Report {
-  const { summary, jobs } = streamReport(input);
+/** A streamed report held whole. */
+export function wholeReport({ summary, jobs }: StreamedReport): Report {
   const { reproduce, ...head } = summary;
   return { ...head, jobs: [...jobs()], reproduce };
 }
+
+/** The whole report in memory: fine for a small batch or a test, not for 100,000 jobs (see streamReport). */
+export const buildReport = (input: ReportInput): Report => wholeReport(streamReport(input));
 
 function summarizeVariants(planJobs: readonly PlannedJob[], outcomes: readonly Outcome[]): VariantSummary[] {
   const groups = groupByVariant(planJobs.map((job, index) => ({ job, outcome: outcomes[index] as Outcome })), ({ job }) => job);

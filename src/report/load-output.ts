@@ -13,7 +13,7 @@ import { type JobState, JournalState } from '../runner/job-state.js';
 import { readJournal } from '../state/journal.js';
 import { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from '../state/output-folder.js';
 import { VERSION } from '../version.js';
-import { buildReport } from './build.js';
+import { type StreamedReport, asStream, streamReport, wholeReport } from './build.js';
 import { readReportFile } from './read.js';
 import type { Report } from './schema.js';
 
@@ -29,11 +29,19 @@ export interface LoadOutputOptions {
   readonly plan?: Pick<LoadPlanOptions, 'modelsFile' | 'pricesFile'>;
   /** A manifest that never ran: an error (the default), or a report of pending jobs (`hasJournal: false`). */
   readonly notRunYet?: 'error' | 'report';
+  /**
+   * Keep the reproduce block of the folder's report.json in a rebuilt report (for writing it again).
+   * Off, a manifest's report.json is not read at all (at 100,000 jobs it is ~150 MB). @default true
+   */
+  readonly keepReproduce?: boolean;
 }
 
 export interface LoadedOutput {
   /** Absolute output folder. */
   readonly dir: string;
+  /** The report, its jobs made one at a time: what `status` and `report` use, holding none of them all. */
+  readonly stream: StreamedReport;
+  /** The whole report, made from `stream` when first read. */
   readonly report: Report;
   /** The journal, replayed; empty without one. */
   readonly states: ReadonlyMap<string, JobState>;
@@ -56,6 +64,19 @@ function foldJournal(dir: string, name: string, logger: Logger | undefined, requ
   const exists = existsSync(file);
   if (exists) readJournal(file, { name, logger: logger ?? silentLogger, onEvent: folded.add });
   return Object.assign(folded, { exists });
+}
+
+/** The output with both views of its report: the whole one is made only if it is read. */
+function withReport(output: Omit<LoadedOutput, 'stream' | 'report'>, report: Report | StreamedReport): LoadedOutput {
+  const stream = asStream(report);
+  let whole = 'summary' in report ? undefined : report;
+  return {
+    ...output,
+    stream,
+    get report() {
+      return (whole ??= wholeReport(stream));
+    },
+  };
 }
 
 /** What the folder holds of each downloaded clip, so the report says what is on disk. */
@@ -83,11 +104,11 @@ async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?:
   }
   let old = scope;
   try {
-    old ??= readReport(dirAbs);
+    if (options.keepReproduce !== false) old ??= readReport(dirAbs);
   } catch {
     // A damaged report.json is about to be replaced; only its reproduce block is lost.
   }
-  const report = buildReport({
+  const report = streamReport({
     plan,
     states: journal.states,
     clips: await clipsOf(dirAbs, journal.states),
@@ -98,7 +119,7 @@ async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?:
     // The command line and limits are not in the journal: keep them while they describe this manifest.
     reproduce: old?.manifest.sha256 === loaded.manifestSha256 ? old.reproduce : null,
   });
-  return { dir: dirAbs, report, states: journal.states, hasJournal: journal.exists, rebuilt: true };
+  return withReport({ dir: dirAbs, states: journal.states, hasJournal: journal.exists, rebuilt: true }, report);
 }
 
 /**
@@ -130,5 +151,5 @@ export async function loadOutput(target: string, options: LoadOutputOptions): Pr
     return rebuild(manifest, { ...options, outputDir: path }, previous);
   }
   const journal = foldJournal(path, previous.manifest.name, options.logger);
-  return { dir: path, report: previous, states: journal.states, hasJournal: journal.exists, rebuilt: false };
+  return withReport({ dir: path, states: journal.states, hasJournal: journal.exists, rebuilt: false }, previous);
 }

@@ -2,6 +2,7 @@
 // its plan and journal, or merge the output folders of a sharded batch into one.
 import { relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
+import type { StreamedReport } from '../../report/build.js';
 import { GALLERY_FILE, writeGallery } from '../../report/gallery.js';
 import { loadOutput } from '../../report/load-output.js';
 import { JOURNAL_FILE, REPORT_FILE } from '../../state/output-folder.js';
@@ -25,7 +26,7 @@ const OPTIONS = {
   models: MODELS_OPTION,
 } as const;
 
-function done(io: CliIO, report: Report, dir: string, files: readonly string[]): number {
+function done(io: CliIO, report: Report | StreamedReport, dir: string, files: readonly string[]): number {
   const where = `${relative(io.cwd, dir) || '.'}/`;
   const what = files.length ? `Wrote ${files.join(', ')} in ${where}` : `Nothing written in ${where}: add --html to write the gallery.`;
   io.stdout(`${formatReportSummary(report)}\n${what}\n`);
@@ -64,15 +65,15 @@ export const reportCommand = defineCommand({
     });
     const files: string[] = [];
     if (loaded.rebuilt) {
-      writeReportJson(loaded.dir, loaded.report);
+      writeReportJson(loaded.dir, loaded.stream);
       files.push(REPORT_FILE);
     } else {
       io.stderr(`note: ${REPORT_FILE} is used as written: the manifest it names is gone or changed (or there is no ${JOURNAL_FILE}), so it cannot be rebuilt.\n`);
     }
     if (booleanOption(args, 'html')) {
-      writeGallery(loaded.dir, loaded.report);
+      writeGallery(loaded.dir, loaded.stream);
       files.push(GALLERY_FILE);
     }
-    return done(io, loaded.report, loaded.dir, files);
+    return done(io, loaded.stream, loaded.dir, files);
   },
 });

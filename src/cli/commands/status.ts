@@ -28,15 +28,16 @@ export const statusCommand = defineCommand({
       logger: cliLogger(io.stderr, false),
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
       notRunYet: 'report',
+      keepReproduce: false,
     });
-    const { report } = loaded;
+    const report = loaded.stream.summary;
     const where = relative(io.cwd, loaded.dir) || '.';
     if (!loaded.hasJournal) {
       io.stdout(`${report.manifest.name}: nothing has run yet (no journal in ${where}/). ${report.totals.jobs} job(s) planned.\n`);
       return EXIT.ok;
     }
     const held = lockLine(loaded.dir);
-    io.stdout(`${report.manifest.name} (${where}/)\n${held ? `${held}\n` : ''}\n${formatReportSummary(report, io.columns)}\n`);
+    io.stdout(`${report.manifest.name} (${where}/)\n${held ? `${held}\n` : ''}\n${formatReportSummary(loaded.stream, io.columns)}\n`);
     return EXIT.ok;
   },
 });
