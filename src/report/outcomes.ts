@@ -1,6 +1,6 @@
 // How a set of jobs turned out: which statuses count as succeeded or failed, the success rate and
-// the latencies. Shared by report.json's per-variant table and the gallery's columns, so the two
-// can never disagree.
+// the latencies. report.json's per-variant table uses outcomesOf; the gallery's columns, added up
+// job by job, use the same sets and percentile, so the two can never disagree.
 import type { ReportJob, ReportStatus } from './schema.js';
 
 /** The task succeeded (the video may still be on its way to disk). */
