@@ -157,9 +157,10 @@ interface RowDraft {
 }
 
 /**
- * The grid, from the report's jobs read once. Rows keep their clips until `maxClips` clips are
- * kept (the first row always), and later rows are counted, not kept: a 100,000-job report is
- * never held; the columns still count every job.
+ * The grid, from the report's jobs read once. A row is kept, with all its clips, when fewer than
+ * `maxClips` clips are kept as it first appears (the first row always); later rows are counted,
+ * not kept. Plans list each image's jobs together, so a page holds about `maxClips` clips, in
+ * whole rows: a 100,000-job report is never held, and the columns still count every job.
  */
 export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POSITIVE_INFINITY): GalleryGrid {
   const columns = new Map<string, { variant: Variant; common: Common; totals: ColumnTotals }>();
