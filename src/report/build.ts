@@ -195,19 +195,22 @@ export function streamReport(input: ReportInput): StreamedReport {
 /** A report held whole, read as a streamed one. */
 export function asStream(report: Report | StreamedReport): StreamedReport {
   if ('summary' in report) return report;
+  const { jobs, ...summary } = report;
   return {
-    summary: report,
+    summary,
     *jobs() {
-      yield* report.jobs;
+      yield* jobs;
     },
   };
 }
 
-/** A streamed report held whole. */
-export function wholeReport({ summary, jobs }: StreamedReport): Report {
-  const { reproduce, ...head } = summary;
-  return { ...head, jobs: [...jobs()], reproduce };
+/** A summary and its jobs (an array, or made as they are read) in report.json's key order: `jobs` before `reproduce`. */
+export function inFileOrder<J>({ reproduce, ...head }: ReportSummary, jobs: J): Omit<Report, 'jobs'> & { jobs: J } {
+  return { ...head, jobs, reproduce };
 }
+
+/** A streamed report held whole. */
+export const wholeReport = ({ summary, jobs }: StreamedReport): Report => inFileOrder(summary, [...jobs()]);
 
 /** The whole report in memory: fine for a small batch or a test, not for 100,000 jobs (see streamReport). */
 export const buildReport = (input: ReportInput): Report => wholeReport(streamReport(input));

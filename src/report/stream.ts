@@ -4,18 +4,15 @@
 import { join } from 'node:path';
 import { jsonFileChunks } from '../json-chunks.js';
 import { REPORT_FILE } from '../state/output-folder.js';
-import type { StreamedReport } from './build.js';
+import { type StreamedReport, asStream, inFileOrder } from './build.js';
 import type { Report } from './schema.js';
 import { writeFileAtomic } from './write.js';
 
-/** The report's members in report.json's order, its jobs made as they are written when streamed. */
-function members(report: Report | StreamedReport): object {
-  if (!('summary' in report)) return report;
-  const { reproduce, ...head } = report.summary;
-  return { ...head, jobs: report.jobs(), reproduce };
+/** The report's text in pieces; a streamed report's jobs are made as they are written. */
+export function reportJsonChunks(report: Report | StreamedReport): Generator<string> {
+  const { summary, jobs } = asStream(report);
+  return jsonFileChunks(inFileOrder(summary, jobs()), 'jobs');
 }
-
-export const reportJsonChunks = (report: Report | StreamedReport): Generator<string> => jsonFileChunks(members(report), 'jobs');
 
 /** Writes report.json into the output folder (atomically); returns its path. */
 export function writeReportJson(outputDir: string, report: Report | StreamedReport): string {
