@@ -90,17 +90,20 @@ const promptVaries = (job: GridJob): boolean => 'prompt' in job.variant;
 
 const rowKey = (job: GridJob): string => JSON.stringify([imageText(job.params.image), promptVaries(job) ? null : (job.params.prompt ?? null), job.repeat]);
 
+/** A job's value of each shown field, in SHOWN_FIELDS order: worked out once, added to several Commons. */
+const textsOf = (job: GridJob): string[] => SHOWN_FIELDS.map((field) => fieldText(job.params, field));
+
 /** The one value a set of jobs shares of each shown field, followed as jobs are added. */
 class Common {
   readonly #values = new Map<ShownField, string | null>(); // null: they differ
 
-  add(job: GridJob): void {
-    for (const field of SHOWN_FIELDS) {
-      const text = fieldText(job.params, field);
+  /** Adds a job by its textsOf. */
+  add(texts: readonly string[]): void {
+    SHOWN_FIELDS.forEach((field, k) => {
       const seen = this.#values.get(field);
-      if (seen === undefined) this.#values.set(field, text);
-      else if (seen !== text) this.#values.set(field, null);
-    }
+      if (seen === undefined) this.#values.set(field, texts[k] as string);
+      else if (seen !== texts[k]) this.#values.set(field, null);
+    });
   }
 
   /** The jobs' common value, or undefined when they differ (or there are none). */
@@ -179,19 +182,20 @@ export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POS
     clipCount += 1;
     anyRepeat ||= (job.repeat ?? 1) > 1;
     anyPromptVaries ||= promptVaries(gridJob);
-    all.add(gridJob);
+    const texts = textsOf(gridJob);
+    all.add(texts);
     const source = sourceOf(gridJob);
     const columnKey = variantKey(source);
     let column = columns.get(columnKey);
     if (!column) columns.set(columnKey, (column = { variant: variantOf(source), common: new Common(), totals: new ColumnTotals() }));
-    column.common.add(gridJob);
+    column.common.add(texts);
     column.totals.add(gridJob);
     const key = rowKey(gridJob);
     let row = rows.get(key);
     if (!rows.has(key)) rows.set(key, (row = rows.size === 0 || keptClips < maxClips ? { first: gridJob, common: new Common(), cells: new Map() } : undefined));
     if (!row) continue;
     keptClips += 1;
-    row.common.add(gridJob);
+    row.common.add(texts);
     row.cells.set(columnKey, [...(row.cells.get(columnKey) ?? []), gridJob]);
   }
 
