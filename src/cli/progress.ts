@@ -53,6 +53,7 @@ function bucketOf(state: JobState | undefined): Bucket {
 const BUCKETS: readonly Bucket[] = ['queued', 'inFlight', 'downloading', 'unconfirmed', 'succeeded', 'failed', 'skipped'];
 /** A job's place, BUCKETS.length numbers per variant: the last of them means "not counted yet". */
 const PLACES = BUCKETS.length + 1;
+const bucketAt = (place: number): Bucket | undefined => BUCKETS[place % PLACES];
 
 const isDone = (bucket: Bucket): boolean => bucket === 'succeeded' || bucket === 'failed' || bucket === 'skipped';
 
@@ -269,21 +270,25 @@ export class Progress {
     return parts.length ? `waiting for ${parts.join('; ')}` : '';
   }
 
+  #groupAt(place: number): { readonly label: string; readonly counts: Counts } | undefined {
+    return this.#groupList[Math.floor(place / PLACES)];
+  }
+
   #groupOf(id: string): { readonly label: string; readonly counts: Counts } | undefined {
     const place = this.#place.get(id);
-    return place === undefined ? undefined : this.#groupList[Math.floor(place / PLACES)];
+    return place === undefined ? undefined : this.#groupAt(place);
   }
 
   #bucketOf(id: string): Bucket | undefined {
     const place = this.#place.get(id);
-    return place === undefined ? undefined : BUCKETS[place % PLACES];
+    return place === undefined ? undefined : bucketAt(place);
   }
 
   #move(job: ShownJob, bucket: Bucket): void {
     const place = this.#place.get(job.id);
     if (place === undefined) return;
-    const previous = BUCKETS[place % PLACES];
-    for (const counts of [this.#overall, this.#groupList[Math.floor(place / PLACES)]?.counts]) {
+    const previous = bucketAt(place);
+    for (const counts of [this.#overall, this.#groupAt(place)?.counts]) {
       if (!counts) continue;
       if (previous) counts[previous] -= 1;
       counts[bucket] += 1;
