@@ -160,11 +160,10 @@ export const runCommand = defineCommand({
       const { report, run } = result;
       const earlier = run.fromJournal.length ? `${run.fromJournal.length} job(s) came from an earlier version of the manifest (in report.json with in_manifest: false).\n` : '';
       io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
-      if (run.interrupted) io.stdout(interruptedNote(report, result.wanted, commandLine(['run', ...(io.argv ?? [])], io.env)));
-      const wanted = new Set(result.wanted.map((job) => job.id));
-      let allSucceeded = true;
-      for (const job of report.jobs()) if (wanted.has(job.id) && job.status !== 'succeeded') allSucceeded = false;
-      return runExitCode(io, run.stopReason, run.interrupted, allSucceeded);
+      const statuses = statusesOf(report, result.wanted);
+      if (run.interrupted) io.stdout(interruptedNote(statuses, commandLine(['run', ...(io.argv ?? [])], io.env)));
+      const succeeded = statuses.get('succeeded') ?? 0;
+      return runExitCode(io, run.stopReason, run.interrupted, succeeded === result.wanted.length);
     } finally {
       progress?.stop();
       io.signal.removeEventListener('abort', onInterrupt);
@@ -173,13 +172,19 @@ export const runCommand = defineCommand({
   },
 });
 
-/** The end of an interrupted run's summary: what is left, and the exact command that resumes it. */
-function interruptedNote(report: StreamedReport, wanted: readonly { readonly id: string }[], resume: string): string {
+/** How many of the jobs this run was asked for ended in each status, in one read of the report. */
+function statusesOf(report: StreamedReport, wanted: readonly { readonly id: string }[]): Map<ReportStatus, number> {
   const ids = new Set(wanted.map((job) => job.id));
-  const left = new Map<string, number>();
-  for (const job of report.jobs()) if (ids.has(job.id) && UNFINISHED_STATUSES.has(job.status)) left.set(job.status, (left.get(job.status) ?? 0) + 1);
-  if (left.size === 0) return 'The run was interrupted after its last job had finished: nothing is left to resume.\n';
-  const parts = [...left].map(([status, n]) => `${n} ${status === 'pending' ? 'not submitted yet' : status.replaceAll('_', ' ')}`);
+  const statuses = new Map<ReportStatus, number>();
+  for (const job of report.jobs()) if (ids.has(job.id)) statuses.set(job.status, (statuses.get(job.status) ?? 0) + 1);
+  return statuses;
+}
+
+/** The end of an interrupted run's summary: what is left, and the exact command that resumes it. */
+function interruptedNote(statuses: ReadonlyMap<ReportStatus, number>, resume: string): string {
+  const left = [...statuses].filter(([status]) => UNFINISHED_STATUSES.has(status));
+  if (left.length === 0) return 'The run was interrupted after its last job had finished: nothing is left to resume.\n';
+  const parts = left.map(([status, n]) => `${n} ${status === 'pending' ? 'not submitted yet' : status.replaceAll('_', ' ')}`);
   return `The run was interrupted: ${parts.join(', ')}. To resume, run the same command again: ${resume}\n`;
 }
 
