@@ -198,3 +198,31 @@ describe('at 80 columns', () => {
     expect(first).toMatch(/^kling-v2-5-turbo pro 5s prompt="the har… \[░{24}\] 0\/2 \| queued 2 \| in flight 0 \| ok 0 \| failed 0$/);
   });
 });
+
+describe("the run's warnings", () => {
+  it('on a terminal a warning is written above the bars, even one logged just before they stop', () => {
+    let screen = '';
+    const progress = new Progress({ plan: makePlan(2), states: new Map(), isTTY: true, write: (text) => void (screen += text), columns: 100 });
+    progress.start();
+    progress.log('warning: task T1 succeeded without a video URL; asking again\n');
+    progress.stop();
+    const lines = visible(screen);
+    const warning = lines.indexOf('warning: task T1 succeeded without a video URL; asking again');
+    expect(warning).toBeGreaterThan(-1);
+    // The final bars are drawn after it, not torn by it.
+    expect(lines.slice(warning + 1).some((line) => line.startsWith('all '))).toBe(true);
+    expect(lines.filter((line) => line.includes('warning:'))).toHaveLength(1);
+  });
+
+  it('before the bars start and after they stop, a warning is written as it is', () => {
+    let screen = '';
+    const progress = new Progress({ plan: makePlan(2), states: new Map(), isTTY: true, write: (text) => void (screen += text), columns: 100 });
+    progress.log('warning: before\n');
+    progress.start();
+    progress.stop();
+    progress.log('warning: after\n');
+    progress.note('Interrupted: after the end');
+    expect(screen.startsWith('warning: before\n')).toBe(true);
+    expect(screen.endsWith('warning: after\nInterrupted: after the end\n')).toBe(true);
+  });
+});

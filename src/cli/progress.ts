@@ -249,12 +249,22 @@ export class Progress {
 
   /** A line of its own (e.g. "Interrupted: …"): above the bars on a terminal. */
   note(text: string): void {
-    if (this.#bars) this.#bars.log(`${text}\n`);
-    else this.#options.write(`${text}\n`);
+    this.log(`${text}\n`);
+  }
+
+  /**
+   * Text of the run's log (the logger's warnings), whole lines: above the bars while they are
+   * drawn, so a warning does not tear them; as it is before start and after stop.
+   */
+  log(text: string): void {
+    if (this.#bars?.isActive) this.#bars.log(text);
+    else this.#options.write(text);
   }
 
   stop(): void {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    // cli-progress writes logged lines on its next redraw, and stop() does not redraw: one now, or the last warnings are lost.
+    if (this.#bars?.isActive) this.#bars.update();
     this.#bars?.stop();
   }
 

@@ -103,7 +103,9 @@ export const runCommand = defineCommand({
     // The path as typed (with cwd), so errors read `jobs/x.yaml:5:11`, not an absolute path.
     const loaded = await loadPlan(manifestPath, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const outputDir = outputDirFor(io, manifestPath, loaded.plan.name, stringOption(args, 'output'));
-    const logger = cliLogger(io.stderr, io.env.KLINGRUN_DEBUG === '1');
+    let progress: Progress | undefined;
+    // Warnings go above the progress bars while they are drawn; recurring ones are counted (logger.ts).
+    const logger = cliLogger((text) => (progress ? progress.log(text) : io.stderr(text)), io.env.KLINGRUN_DEBUG === '1');
     // The built-in emulator keeps its tasks beside the journal, so a rerun meets the tasks it left.
     const emulator = useEmulator
       ? await (await import('../../emulator/index.js')).startEmulator({
@@ -117,7 +119,6 @@ export const runCommand = defineCommand({
     const baseUrl = emulator?.url ?? stringOption(args, 'base-url');
     // What `klingrun doctor` found: a way of finding tasks known to be missing is not tried.
     const facts = emulator ? null : readProviderFacts(baseUrl, io.env);
-    let progress: Progress | undefined;
     // Said once the run follows the signal (main.ts); before that, a Ctrl-C stops at once.
     const onInterrupt = (): void =>
       progress?.note('Interrupted: no new submits; the tasks in flight are followed to their end and downloaded. Press Ctrl-C again to stop at once (nothing is lost).');
@@ -157,6 +158,7 @@ export const runCommand = defineCommand({
         watch: (snapshot) => progress?.watch(snapshot),
       });
       progress?.stop();
+      logger.flush();
       const { report, run } = result;
       const earlier = run.fromJournal.length ? `${run.fromJournal.length} job(s) came from an earlier version of the manifest (in report.json with in_manifest: false).\n` : '';
       io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
@@ -166,6 +168,8 @@ export const runCommand = defineCommand({
       return runExitCode(io, run.stopReason, run.interrupted, succeeded === result.wanted.length);
     } finally {
       progress?.stop();
+      // Held-back warnings are counted however the run ends (a second call says nothing).
+      logger.flush();
       io.signal.removeEventListener('abort', onInterrupt);
       await emulator?.close();
     }
