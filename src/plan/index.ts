@@ -19,6 +19,7 @@ export { imageSpecsOf, resolveImages, type ResolvedImages } from '../manifest/im
 export { loadTables, type TableEntry } from '../manifest/table-rows.js';
 export { summarizePlan, priceJob, describeUnpriced, type CostRow, type CostSummary, type Tables } from './cost.js';
 export { canonicalJson, externalTaskId, jobId } from './ids.js';
+export { egressOf, localFiles, sendsMore, LISTED_FILES, type CallbackHost, type Egress, type OutsideFile } from './egress.js';
 export type { ManifestFs } from '../manifest/fs.js';
 export type { Manifest } from '../manifest/schema.js';
 
