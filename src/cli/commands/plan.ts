@@ -3,7 +3,8 @@
 // plan, byte-identical on any machine.
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadPlan, summarizePlan, type CostSummary } from '../../plan/index.js';
+import { jsonFileChunks } from '../../json-chunks.js';
+import { loadPlan, sendsMore, summarizePlan, type CostSummary } from '../../plan/index.js';
 import { planJsonChunks } from '../../plan/json.js';
 import { checkAgainstReport } from './plan-check.js';
 import type { Plan } from '../../plan/schema.js';
@@ -13,6 +14,7 @@ import { EXIT } from '../exit-codes.js';
 import { JOURNAL_FILE, outputDirFor } from '../output-folder.js';
 import { type CliIO, defineCommand } from '../io.js';
 import { MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
+import { egressNotes } from '../egress.js';
 
 const USAGE = 'klingrun plan <manifest> [options] | klingrun plan [<manifest>] --check <report.json>';
 
@@ -51,9 +53,9 @@ ${SOUND_DEFAULT_NOTE}` : '';
   return alignTable([header, ...rows, footer], { numericFrom: columns.header.length + (sound ? 1 : 0), footerRows: 1, looseLastColumn: true, ...(width === undefined ? {} : { width }) }) + note;
 }
 
-/** Warnings of a plan, one line each. */
-export function reportWarnings(plan: Plan, file: string, io: CliIO): void {
-  for (const warning of plan.warnings) io.stderr(`warning: ${file}: ${warning}\n`);
+/** Warnings of a plan, one line each: its own, then what it sends besides the API calls (cli/egress.ts). */
+export function reportWarnings(plan: Plan, file: string, io: CliIO, sends: readonly string[] = []): void {
+  for (const warning of [...plan.warnings, ...sends]) io.stderr(`warning: ${file}: ${warning}\n`);
 }
 
 export const planCommand = defineCommand({
@@ -79,10 +81,13 @@ export const planCommand = defineCommand({
       pricesFile: stringOption(args, 'prices'),
     });
     const { plan } = loaded;
-    reportWarnings(plan, manifestPath, io);
+    const { egress, sentences } = await egressNotes(plan.jobs, loaded.manifestDir, io.cwd);
+    reportWarnings(plan, manifestPath, io, sentences);
     if (booleanOption(args, 'json')) {
-      // A piece at a time: a 100,000-job plan is ~100 MB of text.
-      for (const chunk of planJsonChunks(plan)) io.stdout(chunk);
+      // A piece at a time: a 100,000-job plan is ~100 MB of text. What the plan sends besides
+      // the API calls follows it, only when there is any: the plan's own bytes stay as they were.
+      const chunks = sendsMore(egress) ? jsonFileChunks({ ...plan, egress }, 'jobs') : planJsonChunks(plan);
+      for (const chunk of chunks) io.stdout(chunk);
       return EXIT.ok;
     }
     io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, loaded), io.columns)}\n`);

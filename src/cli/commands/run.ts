@@ -15,6 +15,7 @@ import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
 import { type CliIO, commandLine, defineCommand } from '../io.js';
 import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
+import { egressNotes } from '../egress.js';
 import { tightenHeapForRun } from '../heap.js';
 import { cliLogger } from '../logger.js';
 import { outputDirFor } from '../output-folder.js';
@@ -69,7 +70,7 @@ export const runCommand = defineCommand({
     shard: { type: 'string', value: 'i/n', description: 'run slice i of n (by job id): n machines split one batch with no overlap' },
     'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000) },
     'break-lock': { type: 'boolean', description: "take the output folder over although its lock says another runner holds it (that runner stops before its next paid step)" },
-    yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown)' },
+    yes: { type: 'boolean', short: 'y', description: "do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown, or whatever the cost when the jobs send data besides the API calls: callback hosts, files outside the manifest's folder)" },
     prices: PRICES_OPTION,
     models: MODELS_OPTION,
   },
@@ -149,7 +150,8 @@ export const runCommand = defineCommand({
           const slice = shard ? { ...shard, batchJobs: loaded.plan.jobs.length } : undefined;
           io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, options: work.options, tables: loaded, shard: slice, columns: io.columns }) + '\n');
           for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
-          await confirm(io, work.toSubmit, booleanOption(args, 'yes'), work.freshFolder);
+          const { sentences: sends } = await egressNotes(work.toSubmit, loaded.manifestDir, io.cwd);
+          await confirm(io, work.toSubmit, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends });
           progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, ...(io.columns ? { columns: io.columns } : {}) });
           progress.start();
           io.signal.addEventListener('abort', onInterrupt, { once: true });
@@ -235,14 +237,27 @@ export function runExitCode(io: Pick<CliIO, 'stderr'>, stopReason: unknown, inte
   return code;
 }
 
-async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], yes: boolean, freshFolder: boolean): Promise<void> {
-  if (yes || todo.length === 0) return;
+/**
+ * Asks before anything is paid: on a terminal always; without one, when the estimate is over the
+ * threshold or unknown, and whatever the cost when the jobs send more than their API calls
+ * (`sends`, cli/egress.ts): a manifest or table from someone else may name those.
+ */
+async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], { yes, freshFolder, sends }: { yes: boolean; freshFolder: boolean; sends: readonly string[] }): Promise<void> {
+  if (todo.length === 0) return;
+  const besides = sends.length ? `Besides its API calls, this run sends data elsewhere. ${sends.join(' ')}` : '';
+  if (yes) {
+    if (besides) io.stderr(`note: ${besides}\n`);
+    return;
+  }
   const unknown = todo.some((job) => job.cost_usd === null);
   const cost = todo.reduce((sum, job) => sum + (job.cost_usd ?? 0), 0);
   if (io.isTTY) {
     const fresh = freshFolder ? ' (this folder has no record of earlier runs; see the note above)' : '';
-    if (!(await io.confirm(`Submit ${todo.length} job(s)${fresh}?`))) throw new InputError('not_confirmed', 'Not confirmed; nothing was submitted.');
+    if (!(await io.confirm(`${besides ? `${besides}\n` : ''}Submit ${todo.length} job(s)${fresh}?`))) throw new InputError('not_confirmed', 'Not confirmed; nothing was submitted.');
     return;
+  }
+  if (besides) {
+    throw new InputError('not_confirmed', `${besides} There is no terminal to confirm on: check that the manifest and its tables mean to send these, then add --yes to go ahead. Nothing was submitted.`);
   }
   if (unknown || cost > CONFIRM_THRESHOLD_USD) {
     throw new InputError('not_confirmed', `This run would submit ${todo.length} job(s) costing ${unknown ? 'an unknown amount' : `about $${cost.toFixed(2)}`} and there is no terminal to confirm on: add --yes to go ahead.`);

@@ -11,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
 import { defineCommand } from '../io.js';
 import { MODELS_OPTION } from '../common-options.js';
+import { egressNotes } from '../egress.js';
 import { reportWarnings } from './plan.js';
 
 const USAGE = 'klingrun validate <manifest>… [options]';
@@ -40,8 +41,8 @@ export const validateCommand = defineCommand({
     for (const manifestPath of args.positionals) {
       try {
         // Prices play no part in validity: an empty table skips reading it.
-        const { plan } = await loadPlan(manifestPath, { cwd: io.cwd, models, prices: [] });
-        reportWarnings(plan, manifestPath, io);
+        const { plan, manifestDir } = await loadPlan(manifestPath, { cwd: io.cwd, models, prices: [] });
+        reportWarnings(plan, manifestPath, io, (await egressNotes(plan.jobs, manifestDir, io.cwd)).sentences);
         io.stdout(`${manifestPath}: valid, ${describePlan(plan)}\n`);
       } catch (error) {
         if (!(error instanceof ManifestError || error instanceof InputError)) throw error;
