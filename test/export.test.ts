@@ -3,30 +3,18 @@
 // it, every path relative to the folder), paths from the output folder, the clip's fps, codec and
 // frame count, and the `klingrun export` command on an output folder and on a manifest.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportCommand } from '../src/cli/commands/export.js';
-import type { ImageRef, Plan } from '../src/plan/schema.js';
+import type { ImageRef } from '../src/plan/schema.js';
 import { buildReport } from '../src/report/build.js';
 import { withClipHeaders } from '../src/report/clip-headers.js';
 import { imageNames, writeDatasetFolder } from '../src/report/dataset-folder.js';
 import { replay } from '../src/runner/job-state.js';
 import { BASE_COLUMNS, columnsOf, csvField, exportRows, toCsv, toJsonl } from '../src/report/export.js';
-import type { Report } from '../src/report/schema.js';
 import { runCommand, tempTree } from './helpers/manifest.js';
-import { ROOT, clip, clipSha, examplePlan, outputFolder, reportFor, type Outcome } from './helpers/reports.js';
+import { ROOT, clip, clipSha, examplePlan, folderWithImages, outputFolder, reportFor } from './helpers/reports.js';
 import { FAKE_MP4, createHarness } from './helpers/runner-harness.js';
-
-/**
- * An output folder (see outputFolder) whose report names the real example manifest, so the source
- * images resolve from it, but with another sha256, so the report is used as written.
- */
-function folderWithImages(plan: Plan, outcomes: readonly Outcome[]): { dir: string; report: Report } {
-  const { dir, report } = outputFolder(plan, outcomes);
-  const placed: Report = { ...report, manifest: { ...report.manifest, path: relative(dir, join(ROOT, 'jobs/example.yaml')) } };
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(placed));
-  return { dir, report: placed };
-}
 
 const linesOf = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 

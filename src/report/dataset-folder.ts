@@ -7,7 +7,7 @@ import { join, posix } from 'node:path';
 import type { ImageRef } from '../plan/schema.js';
 import { writeFileAtomic } from './write.js';
 import { placeFile } from './copy-file.js';
-import { type ExportFormat, type ExportRow, exportRows, formatRows } from './export.js';
+import { type CsvOptions, type ExportFormat, type ExportRow, exportRows, formatRows } from './export.js';
 import type { Report, ReportJob, ReportStatus } from './schema.js';
 import { imageFromOutput } from './source-paths.js';
 
@@ -72,9 +72,9 @@ export interface DatasetFolderResult {
 /**
  * Copies (or hard-links) every downloaded clip of the report from `outputDir` into `destDir`, and
  * the source images of those clips into `destDir/images/`, and writes `metadata.jsonl|csv` beside
- * them. Jobs without a clip on disk are left out.
+ * them (a CSV as `csv` says). Jobs without a clip on disk are left out.
  */
-export function writeDatasetFolder(report: Report, outputDir: string, destDir: string, format: ExportFormat, statuses?: ReadonlySet<ReportStatus>): DatasetFolderResult {
+export function writeDatasetFolder(report: Report, outputDir: string, destDir: string, format: ExportFormat, statuses?: ReadonlySet<ReportStatus>, csv: CsvOptions = {}): DatasetFolderResult {
   const fileNames = flatFileNames(report);
   const images = imageNames(report);
   const paths = { video: (job: ReportJob) => fileNames.get(job.id) ?? null, image: (ref: FileRef) => images.get(ref.sha256) as string };
@@ -93,6 +93,6 @@ export function writeDatasetFolder(report: Report, outputDir: string, destDir: s
   }
   mkdirSync(destDir, { recursive: true });
   const metadata = join(destDir, `metadata.${format}`);
-  writeFileAtomic(metadata, formatRows(rows, format));
+  writeFileAtomic(metadata, formatRows(rows, format, csv));
   return { metadata, rows, images: placed.size };
 }

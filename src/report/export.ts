@@ -123,18 +123,34 @@ export function toJsonl(rows: readonly ExportRow[], columns = columnsOf(rows)): 
   return rows.map((row) => JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))) + '\n').join('');
 }
 
+/**
+ * A text cell starting with one of these is read as a formula by spreadsheet programs (Excel,
+ * LibreOffice, Google Sheets), and a prompt or a table's column is text anyone may have written.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export interface CsvOptions {
+  /**
+   * Write text cells exactly. By default a text cell starting with `=`, `+`, `-`, `@`, a tab or a
+   * carriage return gets a leading `'`, as OWASP advises against CSV injection; numbers, which the
+   * export writes itself (e.g. `-1.5`), are never changed. @default false
+   */
+  readonly raw?: boolean;
+}
+
 /** A CSV field per RFC 4180: quoted when it holds a comma, a quote or a line break. */
-export function csvField(value: ExportValue | undefined): string {
+export function csvField(value: ExportValue | undefined, options: CsvOptions = {}): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  const text = typeof value === 'string' && !options.raw && FORMULA_START.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** CSV with a header line and CRLF line ends (RFC 4180); null is an empty field. */
-export function toCsv(rows: readonly ExportRow[], columns = columnsOf(rows)): string {
-  return [columns, ...rows.map((row) => columns.map((c) => row[c]))].map((line) => line.map(csvField).join(',') + '\r\n').join('');
+export function toCsv(rows: readonly ExportRow[], columns = columnsOf(rows), options: CsvOptions = {}): string {
+  return [columns, ...rows.map((row) => columns.map((c) => row[c]))].map((line) => line.map((value) => csvField(value, options)).join(',') + '\r\n').join('');
 }
 
-export function formatRows(rows: readonly ExportRow[], format: ExportFormat): string {
-  return format === 'csv' ? toCsv(rows) : toJsonl(rows);
+/** The rows as `format`; `csv` applies to CSV only (JSON Lines keeps every value exactly). */
+export function formatRows(rows: readonly ExportRow[], format: ExportFormat, csv: CsvOptions = {}): string {
+  return format === 'csv' ? toCsv(rows, columnsOf(rows), csv) : toJsonl(rows);
 }

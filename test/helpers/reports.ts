@@ -2,7 +2,7 @@
 // and a journal written by hand, one outcome per job, so every status is one line to set up.
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlan } from '../../src/plan/index.js';
 import type { Plan } from '../../src/plan/schema.js';
@@ -79,4 +79,15 @@ export function outputFolder(plan: Plan, outcomes: readonly Outcome[]): { dir: s
   const report = buildReport({ plan, states: replay(events), manifest: { path: '../gone.yaml', sha256: 'm' }, toolVersion: 'test' });
   writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
   return { dir, report };
+}
+
+/**
+ * An output folder (see outputFolder) whose report names the real example manifest, so the source
+ * images resolve from it, but with another sha256, so the report is used as written.
+ */
+export function folderWithImages(plan: Plan, outcomes: readonly Outcome[]): { dir: string; report: Report } {
+  const { dir, report } = outputFolder(plan, outcomes);
+  const placed: Report = { ...report, manifest: { ...report.manifest, path: relative(dir, join(ROOT, 'jobs/example.yaml')) } };
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(placed));
+  return { dir, report: placed };
 }

@@ -5,7 +5,7 @@ import { relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { withClipHeaders } from '../../report/clip-headers.js';
 import { IMAGES_FOLDER, writeDatasetFolder } from '../../report/dataset-folder.js';
-import { EXPORT_FORMATS, type ExportFormat, exportRows, formatRows, outputPaths } from '../../report/export.js';
+import { type CsvOptions, EXPORT_FORMATS, type ExportFormat, exportRows, formatRows, outputPaths } from '../../report/export.js';
 import { loadOutput } from '../../report/load-output.js';
 import { REPORT_STATUSES, type ReportStatus } from '../../report/schema.js';
 import { writeFileAtomic } from '../../report/write.js';
@@ -33,6 +33,12 @@ function statusesOf(text: string | undefined): ReadonlySet<ReportStatus> | undef
   return new Set(names as ReportStatus[]);
 }
 
+/** `--csv-raw` changes CSV only: with JSON Lines (always exact) it is a mistake worth saying. */
+function csvOptionsOf(raw: boolean, format: ExportFormat): CsvOptions {
+  if (raw && format !== 'csv') throw new UsageError('`--csv-raw` applies to `--format csv` only: JSON Lines always keeps every value exactly. Drop `--csv-raw`, or add `--format csv`.');
+  return { raw };
+}
+
 export const exportCommand = defineCommand({
   usage: USAGE,
   options: {
@@ -41,6 +47,7 @@ export const exportCommand = defineCommand({
     out: { type: 'string', value: 'FILE', description: 'write the rows to FILE instead of stdout' },
     'copy-to': { type: 'string', value: 'DIR', description: 'copy the clips flat into DIR, their source images into DIR/images/, and metadata.jsonl beside them (a Hugging Face videofolder)' },
     'absolute-paths': { type: 'boolean', description: 'give absolute paths in the rows instead of paths relative to the output folder' },
+    'csv-raw': { type: 'boolean', description: "CSV: write text cells exactly (by default one starting with = + - @, a tab or a carriage return gets a leading ' so a spreadsheet does not run it as a formula)" },
     output: OUTPUT_FOLDER_OPTION,
     prices: PRICES_OPTION,
     models: MODELS_OPTION,
@@ -52,6 +59,7 @@ export const exportCommand = defineCommand({
   async run(args, io) {
     const [target] = positionals(args, ['manifest|output-folder'], USAGE) as [string];
     const format = formatOf(stringOption(args, 'format'));
+    const csv = csvOptionsOf(booleanOption(args, 'csv-raw'), format);
     const statuses = statusesOf(stringOption(args, 'status'));
     const flag = stringOption(args, 'output');
     const loaded = await loadOutput(target, {
@@ -66,14 +74,14 @@ export const exportCommand = defineCommand({
     const copyTo = stringOption(args, 'copy-to');
     if (copyTo !== undefined) {
       const dest = resolve(io.cwd, copyTo);
-      const { metadata, rows, images } = writeDatasetFolder(report, dir, dest, format, statuses);
+      const { metadata, rows, images } = writeDatasetFolder(report, dir, dest, format, statuses, csv);
       const sources = images ? ` (and ${images} source image(s) to ${IMAGES_FOLDER}/)` : '';
       io.stderr(`Copied ${rows.length} clip(s) to ${relative(io.cwd, dest) || '.'}/${sources} with ${relative(dest, metadata)} beside them.\n`);
     }
     const out = stringOption(args, 'out');
     if (out === undefined && copyTo !== undefined) return EXIT.ok;
     const paths = booleanOption(args, 'absolute-paths') ? outputPaths(report, dir) : undefined;
-    const text = formatRows(exportRows(report, { statuses, paths }), format);
+    const text = formatRows(exportRows(report, { statuses, paths }), format, csv);
     if (out === undefined) {
       io.stdout(text);
     } else {
