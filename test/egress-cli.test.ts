@@ -87,28 +87,19 @@ describe('klingrun run, when the jobs send more than their API calls', () => {
 });
 
 describe('klingrun plan and validate say what the jobs send besides their API calls', () => {
-  it('plan: a warning per kind; --json adds an `egress` member after the plan', async () => {
+  it('plan: a warning per kind, also with --json, whose stdout stays the plan alone', async () => {
     const { dir, secret, linked } = project();
     const text = await runInProcess(['plan', 'jobs/m.yaml'], dir);
     expect(text.code).toBe(0);
     expect(text.stderr).toContain("warning: jobs/m.yaml: The provider will POST each task's updates, video URLs included, to attacker.example (1 job), as callback_url asks.\n");
     expect(text.stderr).toContain(`warning: jobs/m.yaml: 2 local files outside the manifest's folder (jobs/) will be read and sent to the provider: ${secret}, link.png (a link to ${linked}).\n`);
 
+    // The plan's bytes are the same on any machine: this machine's real paths stay out of them.
     const json = await runInProcess(['plan', 'jobs/m.yaml', '--json'], dir);
     expect(json.code).toBe(0);
-    const { egress, ...plan } = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(Object.keys(JSON.parse(json.stdout) as object).at(-1)).toBe('egress');
-    expect(planSchema.parse(plan).jobs).toHaveLength(3);
-    expect(egress).toEqual({
-      callback_hosts: [{ host: 'attacker.example', jobs: 1 }],
-      outside_files: {
-        count: 2,
-        first: [
-          { path: expect.stringMatching(/^(\.\.\/)+.*secret\.png$/) as unknown, real_path: secret },
-          { path: 'link.png', real_path: linked },
-        ],
-      },
-    });
+    expect(planSchema.parse(JSON.parse(json.stdout)).jobs).toHaveLength(3);
+    expect(json.stdout).not.toContain(secret);
+    expect(json.stderr).toBe(text.stderr.split('\n').filter((line) => line.startsWith('warning: ')).map((line) => `${line}\n`).join(''));
   });
 
   it('validate: the same warnings, and still exit 0', async () => {

@@ -3,8 +3,7 @@
 // plan, byte-identical on any machine.
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { jsonFileChunks } from '../../json-chunks.js';
-import { loadPlan, sendsMore, summarizePlan, type CostSummary } from '../../plan/index.js';
+import { loadPlan, summarizePlan, type CostSummary } from '../../plan/index.js';
 import { planJsonChunks } from '../../plan/json.js';
 import { checkAgainstReport } from './plan-check.js';
 import type { Plan } from '../../plan/schema.js';
@@ -81,13 +80,13 @@ export const planCommand = defineCommand({
       pricesFile: stringOption(args, 'prices'),
     });
     const { plan } = loaded;
-    const { egress, sentences } = await egressNotes(plan.jobs, loaded.manifestDir, io.cwd);
+    // What the jobs send besides the API calls goes to stderr, also with --json: it names this
+    // machine's real paths, and the plan's bytes must stay the same on any machine.
+    const { sentences } = await egressNotes(plan.jobs, loaded.manifestDir, io.cwd);
     reportWarnings(plan, manifestPath, io, sentences);
     if (booleanOption(args, 'json')) {
-      // A piece at a time: a 100,000-job plan is ~100 MB of text. What the plan sends besides
-      // the API calls follows it, only when there is any: the plan's own bytes stay as they were.
-      const chunks = sendsMore(egress) ? jsonFileChunks({ ...plan, egress }, 'jobs') : planJsonChunks(plan);
-      for (const chunk of chunks) io.stdout(chunk);
+      // A piece at a time: a 100,000-job plan is ~100 MB of text.
+      for (const chunk of planJsonChunks(plan)) io.stdout(chunk);
       return EXIT.ok;
     }
     io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, loaded), io.columns)}\n`);
