@@ -10,9 +10,12 @@ const base = {
 const jobBase = { ...base, job: z.string().regex(/^[0-9a-f]{64}$/) };
 const attempt = z.number().int().positive();
 
+/** The journal format this klingrun writes and reads; a newer klingrun that changes it writes a higher one. */
+export const JOURNAL_VERSION = 1;
+
 export const journalEventSchema = z.discriminatedUnion('ev', [
-  /** First line of every journal: which batch this folder belongs to. */
-  z.strictObject({ ...base, ev: z.literal('header'), version: z.literal(1), name: z.string(), tool_version: z.string() }),
+  /** First line of every journal: which batch this folder belongs to, and the klingrun that began it. */
+  z.strictObject({ ...base, ev: z.literal('header'), version: z.literal(JOURNAL_VERSION), name: z.string(), tool_version: z.string() }),
   /** Each `run` invocation appends one, so the report can tell runs apart. */
   z.strictObject({ ...base, ev: z.literal('run'), pid: z.number().int(), manifest_sha256: z.string(), argv: z.array(z.string()) }),
   /**

@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { type Clock, type Logger, silentLogger, systemClock } from '../effects.js';
 import { KlingrunError, StateError, errnoCode } from '../errors.js';
-import { type JournalEvent, journalEventSchema } from './events.js';
+import { VERSION } from '../version.js';
+import { JOURNAL_VERSION, type JournalEvent, journalEventSchema } from './events.js';
 import { compileFastCheck } from './fast-check.js';
 
 /** The synchronous file calls the journal makes, so a test can inject a full disk or an I/O error. */
@@ -77,6 +78,23 @@ function corrupt(file: string, line: number, what: string): StateError {
   );
 }
 
+/**
+ * The refusal of a journal a newer klingrun began (its header has a later format): not damage, so
+ * nothing is to be fixed or moved away (that would lose the record of paid work); a klingrun as
+ * new as the one that wrote it reads it. Undefined for any other value.
+ */
+function newerJournal(value: unknown, file: string): StateError | undefined {
+  const header = (typeof value === 'object' && value !== null ? value : {}) as { ev?: unknown; version?: unknown; tool_version?: unknown };
+  if (header.ev !== 'header' || typeof header.version !== 'number' || header.version <= JOURNAL_VERSION) return undefined;
+  const writer = typeof header.tool_version === 'string' ? `klingrun ${header.tool_version}` : 'a newer klingrun';
+  const upgrade = typeof header.tool_version === 'string' ? `to ${header.tool_version} or later` : 'to the latest version';
+  return new StateError(
+    'state_invalid',
+    `${file} was written by ${writer} (journal format ${header.version}); this klingrun is ${VERSION} and reads format ${JOURNAL_VERSION} only. ` +
+      `Upgrade klingrun ${upgrade} and run the same command again. Nothing was changed: the journal is the record of what was submitted and paid for, so keep it as it is.`,
+  );
+}
+
 /** What is wrong with a JSON value that is not a journal event, in one clause. */
 function describeInvalid(value: unknown, error: z.ZodError): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'it is not a JSON object';
@@ -96,7 +114,7 @@ const isEvent = compileFastCheck(journalEventSchema) ?? (() => false);
 function eventOf(value: unknown, file: string, line: number): JournalEvent {
   if (isEvent(value)) return value as JournalEvent;
   const parsed = journalEventSchema.safeParse(value);
-  if (!parsed.success) throw corrupt(file, line, describeInvalid(value, parsed.error));
+  if (!parsed.success) throw newerJournal(value, file) ?? corrupt(file, line, describeInvalid(value, parsed.error));
   return parsed.data;
 }
 
@@ -312,7 +330,7 @@ export function openJournal(file: string, options: JournalOptions): Journal {
   try {
     if (replayed.unterminated) write('\n');
     if (replayed.records === 0) {
-      journal.append({ ev: 'header', version: 1, name: options.name, tool_version: options.toolVersion });
+      journal.append({ ev: 'header', version: JOURNAL_VERSION, name: options.name, tool_version: options.toolVersion });
       journal.flush();
       syncDirectory(fs, dirname(file));
     }
