@@ -17,7 +17,7 @@ import { ROOT } from './helpers/reports.js';
 function recording(debug = false) {
   const lines: string[] = [];
   let at = 0;
-  const logger = cliLogger((text) => lines.push(...text.split('\n').filter(Boolean)), debug, { now: () => at });
+  const logger = cliLogger((text) => lines.push(...text.split('\n').filter(Boolean)), debug, { countRepeats: true, now: () => at });
   return { lines, logger, advance: (ms: number) => void (at += ms) };
 }
 
@@ -93,6 +93,14 @@ describe('a recurring warning', () => {
 });
 
 describe('what is not held back', () => {
+  it('a logger not asked to count repeats (status, report, export) prints every warning, and its flush says nothing', () => {
+    const lines: string[] = [];
+    const logger = cliLogger((text) => lines.push(text), false);
+    for (let i = 0; i < 3; i++) logger.warn(noUrl('T1'));
+    logger.flush();
+    expect(lines).toEqual(Array.from({ length: 3 }, () => 'warning: task T1 succeeded without a video URL; asking again\n'));
+  });
+
   it('debug lines (KLINGRUN_DEBUG=1) are all printed, repeats included', () => {
     const { lines, logger } = recording(true);
     for (let i = 0; i < 5; i++) logger.debug('poll T1: HTTP 503');

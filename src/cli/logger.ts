@@ -1,11 +1,12 @@
 // The CLI's logger: warnings always, debug lines with KLINGRUN_DEBUG=1. Everything goes to
 // stderr so stdout stays clean for `--json` and export output.
 //
-// A warning that recurs (a poll that asks again every few seconds, one per task of a large batch)
-// is said once and then counted: the same text is never printed twice, and at most
-// DISTINCT_PER_SHAPE texts of one shape (the text with its ids, numbers and URLs taken out) are;
-// `flush()` (at the end of a run, and on its own at most once a minute while warnings keep coming)
-// says how many were held back. Debug lines are meant to be verbose and are never held back.
+// In a run (countRepeats), a warning that recurs (a poll that asks again every few seconds, one
+// per task of a large batch) is said once and then counted: the same text is never printed twice,
+// and at most DISTINCT_PER_SHAPE texts of one shape (the text with its ids, numbers and URLs taken
+// out) are; `flush()` (at the end of a run, and on its own at most once a minute while warnings
+// keep coming) says how many were held back. Debug lines are meant to be verbose and are never
+// held back. Other commands print every warning: they end before anything could recur.
 import type { Logger } from '../effects.js';
 
 /** Different texts of one shape printed in full (e.g. the first three tasks that met a problem); the rest are counted. */
@@ -19,6 +20,11 @@ export interface CliLogger extends Logger {
 }
 
 export interface CliLoggerOptions {
+  /**
+   * Say a recurring warning once and count the rest (a run, whose polls repeat themselves); the
+   * caller must then call `flush()` when it ends. Off, every warning is printed. @default false
+   */
+  readonly countRepeats?: boolean;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -41,7 +47,17 @@ export function shapeOf(message: string): string {
 }
 
 export function cliLogger(write: (text: string) => void, debug: boolean, options: CliLoggerOptions = {}): CliLogger {
-  const now = options.now ?? Date.now;
+  const repeats = options.countRepeats ? repeatCounter(write, options.now ?? Date.now) : undefined;
+  return {
+    info: (message) => write(`${message}\n`),
+    warn: repeats?.warn ?? ((message) => write(`warning: ${message}\n`)),
+    debug: debug ? (message) => write(`debug: ${message}\n`) : () => {},
+    flush: () => repeats?.flush(),
+  };
+}
+
+/** Warnings said once and counted, by shape (see the top of this file). */
+function repeatCounter(write: (text: string) => void, now: () => number): Pick<CliLogger, 'warn' | 'flush'> {
   const shapes = new Map<string, Seen>();
   let summarizedAt = now();
 
@@ -71,10 +87,5 @@ export function cliLogger(write: (text: string) => void, debug: boolean, options
     if (now() - summarizedAt >= SUMMARY_EVERY_MS) flush();
   };
 
-  return {
-    info: (message) => write(`${message}\n`),
-    warn,
-    debug: debug ? (message) => write(`debug: ${message}\n`) : () => {},
-    flush,
-  };
+  return { warn, flush };
 }

@@ -106,7 +106,7 @@ export const runCommand = defineCommand({
     const outputDir = outputDirFor(io, manifestPath, loaded.plan.name, stringOption(args, 'output'));
     let progress: Progress | undefined;
     // Warnings go above the progress bars while they are drawn; recurring ones are counted (logger.ts).
-    const logger = cliLogger((text) => (progress ? progress.log(text) : io.stderr(text)), io.env.KLINGRUN_DEBUG === '1');
+    const logger = cliLogger((text) => (progress ? progress.log(text) : io.stderr(text)), io.env.KLINGRUN_DEBUG === '1', { countRepeats: true });
     // The built-in emulator keeps its tasks beside the journal, so a rerun meets the tasks it left.
     const emulator = useEmulator
       ? await (await import('../../emulator/index.js')).startEmulator({
