@@ -29,6 +29,8 @@ export const FAULT_KINDS = [
   'unexpected-json',
   'legacy-envelope',
   'truncated-download',
+  'stale-url',
+  'stalled-download',
   'task-failure',
   'storm1303',
 ] as const;
@@ -56,6 +58,10 @@ export const FAULT_ROUTES: Readonly<Record<FaultKind, readonly Route[]>> = {
   // The older wrapper nests one task object; the list call has no such form.
   'legacy-envelope': ['create', 'get'],
   'truncated-download': ['download'],
+  // The URL expires now (answering as staleUrlAnswer says) until a lookup of the task issues a fresh one.
+  'stale-url': ['download'],
+  // Half the body, then nothing for downloadStallS, then the rest: a link that stalls.
+  'stalled-download': ['download'],
   'task-failure': ['create'],
   storm1303: ['create'],
 };
@@ -120,8 +126,16 @@ export const emulatorOptionsSchema = z.strictObject({
   balanceUsd: limit(0).default(Infinity),
   /** Price billed for a model/mode/duration the price table does not list. @default 0.1 */
   unknownPriceUsd: z.number().nonnegative().default(0.1),
-  /** Emulated seconds a video URL stays valid; then it answers 403. @default 3600 */
+  /** Emulated seconds a video URL stays valid; then it answers as `staleUrlAnswer` says. @default 3600 */
   urlTtlS: z.number().positive().default(3600),
+  /**
+   * How an expired video URL answers: 403 (an HTML page, like a CDN), 400 or 401 (an XML error,
+   * like a cloud bucket's expired or refused signature), 500 (an HTML error page), or `html` (200
+   * with a "link expired" HTML page). @default 403
+   */
+  staleUrlAnswer: z.union([z.literal(400), z.literal(401), z.literal(403), z.literal(500), z.literal('html')]).default(403),
+  /** Emulated seconds a `stalled-download` answer sends nothing, half-way through the video. @default 90 */
+  downloadStallS: seconds.default(90),
   /** What a create with an external_task_id the key already used does. @default 'reject' */
   duplicateExternalId: z.enum(['reject', 'return-existing', 'accept']).default('reject'),
   /** Whether GET .../{id} also finds tasks by external_task_id. @default true */

@@ -3,7 +3,7 @@
 // fault draw → call → answer, so refused requests never consume a scripted fault.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createTask, getTask, listRefused, listTasks, realMs, seedAccount, type EmulatorState } from './api.js';
-import type { FaultKind, Route } from './options.js';
+import type { EmulatorOptions, FaultKind, Route } from './options.js';
 import type { EmulatorStats } from './stats.js';
 import { videoFor } from './videos.js';
 import { failure, htmlPage, toLegacy, type Answer, type HtmlPage } from './wire.js';
@@ -164,20 +164,72 @@ async function apiCall(state: EmulatorState, target: Extract<Target, { route: 'c
   else sendAnswer(state, res, answer, fault?.kind === 'malformed-json');
 }
 
-/** Video URLs need no key, like a CDN's; an expired or forged token answers 403. */
+/** What an expired video URL answers, as `staleUrlAnswer` says. */
+function sendStale(res: ServerResponse, answer: EmulatorOptions['staleUrlAnswer']): void {
+  if (answer === 403 || answer === 500) return sendHtml(res, htmlPage(answer));
+  if (answer === 'html') return sendHtml(res, { status: 200, html: '<html><head><title>Link expired</title></head><body><h1>This link has expired</h1></body></html>\r\n' });
+  // A cloud bucket's signed-URL refusal: an expired signature (400), or one it does not accept (401).
+  const code = answer === 400 ? 'ExpiredToken' : 'AuthenticationFailed';
+  const xml = `<?xml version='1.0' encoding='UTF-8'?><Error><Code>${code}</Code><Message>The provided token has expired.</Message></Error>`;
+  res.writeHead(answer, { 'Content-Type': 'application/xml; charset=UTF-8', 'Content-Length': Buffer.byteLength(xml) });
+  res.end(xml);
+}
+
+/** A `stale-url` fault: the token dies now, and the task's next lookup issues a fresh URL (api.ts mints one for an expired link). */
+function expireNow(state: EmulatorState, token: string, taskId: string, now: number): void {
+  state.links.revoke(token);
+  for (const key of state.options.keys) {
+    const task = state.store.byTaskId(key, taskId);
+    if (task?.link?.token === token) task.link = { token, expiresAt: now };
+  }
+}
+
+/** The bytes a `Range: bytes=first-[last]` header asks for; undefined for the whole file (no Range, or an If-Range that no longer matches). */
+function requestedRange(req: IncomingMessage, length: number, etag: string): { first: number; last: number } | 'unsatisfiable' | undefined {
+  const match = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+  const ifRange = req.headers['if-range'];
+  if (!match || (ifRange !== undefined && ifRange !== etag)) return undefined;
+  const first = Number(match[1]);
+  const last = Math.min(match[2] ? Number(match[2]) : length - 1, length - 1);
+  return first < length && first <= last ? { first, last } : 'unsatisfiable';
+}
+
+/** Video URLs need no key, like a CDN's; an expired token answers as `staleUrlAnswer` says, a forged one 403. */
 function download(state: EmulatorState, token: string, req: IncomingMessage, res: ServerResponse): void {
   state.stats.request('download');
-  const check = state.links.check(token, state.clock.now());
-  if (!check.ok) return sendHtml(res, htmlPage(403));
+  const now = state.clock.now();
+  const check = state.links.check(token, now);
+  if (!check.ok) return check.reason === 'expired' ? sendStale(res, state.options.staleUrlAnswer) : sendHtml(res, htmlPage(403));
   const fault = drawFault(state, 'download');
   if (fault?.kind === 'lost-response') return void req.socket.destroy();
+  if (fault?.kind === 'stale-url') {
+    expireNow(state, token, check.taskId, now);
+    return sendStale(res, state.options.staleUrlAnswer);
+  }
   if (fault && preempt(state, fault, req, res)) return;
   const bytes = videoFor(check.taskId, check.duration);
-  res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': bytes.length });
+  // A task's video never changes: its id and length name it.
+  const etag = `"${check.taskId}-${check.duration}"`;
+  const range = requestedRange(req, bytes.length, etag);
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { 'Content-Range': `bytes */${bytes.length}` });
+    return void res.end();
+  }
+  const body = range ? bytes.subarray(range.first, range.last + 1) : bytes;
+  const partial = range ? { 'Content-Range': `bytes ${range.first}-${range.last}/${bytes.length}` } : {};
+  res.writeHead(range ? 206 : 200, { 'Content-Type': 'video/mp4', 'Content-Length': body.length, 'Accept-Ranges': 'bytes', ETag: etag, ...partial });
   if (req.method === 'HEAD') return void res.end();
-  if (fault?.kind !== 'truncated-download') return void res.end(bytes);
+  sendVideo(state, fault?.kind, body, req, res);
+}
+
+function sendVideo(state: EmulatorState, fault: FaultKind | undefined, body: Buffer, req: IncomingMessage, res: ServerResponse): void {
+  const half = Math.floor(body.length / 2);
   // The full length was announced; half arrives, then the connection drops.
-  res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => req.socket.destroy());
+  if (fault === 'truncated-download') return void res.write(body.subarray(0, half), () => req.socket.destroy());
+  if (fault !== 'stalled-download') return void res.end(body);
+  res.write(body.subarray(0, half));
+  const timer = setTimeout(() => res.end(body.subarray(half)), realMs(state, state.options.downloadStallS));
+  res.once('close', () => clearTimeout(timer));
 }
 
 async function configure(control: Control, req: IncomingMessage, res: ServerResponse): Promise<void> {

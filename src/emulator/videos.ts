@@ -1,7 +1,7 @@
 // The videos the emulator hands out: real MP4 fixtures of 5 s and 10 s, retimed to any other length
 // the model table allows, tagged per task, behind expiring, signed URLs. Tokens carry their own
-// expiry and an HMAC, so the emulator keeps no table of issued URLs and a stale URL answers 403
-// like a CDN's expired signature.
+// expiry and an HMAC, so the emulator keeps no table of issued URLs (only of those a `stale-url`
+// fault expired early), and a stale URL answers like a CDN's or a bucket's expired signature.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -100,6 +100,8 @@ export type TokenCheck = ({ readonly ok: true } & VideoRef) | { readonly ok: fal
 /** Mints and checks the URL tokens; the secret lives only as long as the emulator. */
 export class VideoLinks {
   readonly #secret = randomBytes(16);
+  /** Tokens expired before their time. */
+  readonly #revoked = new Set<string>();
 
   #sign(payload: string): string {
     return createHmac('sha256', this.#secret).update(payload).digest('hex').slice(0, 24);
@@ -107,8 +109,17 @@ export class VideoLinks {
 
   /** A token for `/__videos/<token>.mp4`, valid until `expiresAt` (real ms). */
   mint(ref: VideoRef, expiresAt: number): string {
-    const payload = `${ref.taskId}_${ref.duration}_${Math.ceil(expiresAt)}`;
-    return `${payload}_${this.#sign(payload)}`;
+    // A millisecond later than a revoked token of the same task and expiry, so the fresh URL differs from the dead one.
+    for (let at = Math.ceil(expiresAt); ; at++) {
+      const payload = `${ref.taskId}_${ref.duration}_${at}`;
+      const token = `${payload}_${this.#sign(payload)}`;
+      if (!this.#revoked.has(token)) return token;
+    }
+  }
+
+  /** From now on the token answers as expired. */
+  revoke(token: string): void {
+    this.#revoked.add(token);
   }
 
   check(token: string, now: number): TokenCheck {
@@ -117,7 +128,7 @@ export class VideoLinks {
     const [, taskId, duration, expiresAt, signature] = match as unknown as [string, string, string, string, string];
     const expected = Buffer.from(this.#sign(`${taskId}_${duration}_${expiresAt}`));
     if (!timingSafeEqual(expected, Buffer.from(signature))) return { ok: false, reason: 'invalid' };
-    if (now >= Number(expiresAt)) return { ok: false, reason: 'expired' };
+    if (now >= Number(expiresAt) || this.#revoked.has(token)) return { ok: false, reason: 'expired' };
     return { ok: true, taskId, duration };
   }
 }
