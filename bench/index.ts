@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { downloadCase } from './download.js';
 import { planCase } from './plan.js';
 import { pollCostCase } from './poll-cost.js';
 import { rateLimitCase } from './rate-limit.js';
@@ -57,6 +58,7 @@ export const CASES: readonly BenchCase[] = [
   statusCase,
   scaleRunCase,
   startupCase,
+  downloadCase,
 ];
 
 interface Measured {

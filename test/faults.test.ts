@@ -78,6 +78,8 @@ const EFFECTFUL: ReadonlyArray<readonly [string, FaultKind]> = [
   ['malformed JSON (a shape no provider sends)', 'unexpected-json'],
   ['timeout after the call took effect', 'hang-after-call'],
 ];
+/** Download faults that answer, but not with the video. */
+const NOT_THE_VIDEO: ReadonlySet<FaultKind> = new Set(['http500', 'http503', 'http504', 'html500', 'html503', 'html5xx']);
 const isHang = (kind: FaultKind): boolean => kind === 'hang' || kind === 'hang-after-call';
 
 const ROWS_WITHOUT_WAITS: readonly Row[] = [
@@ -99,8 +101,9 @@ const ROWS_WITHOUT_WAITS: readonly Row[] = [
   ...[...PREEMPTING, ...EFFECTFUL, ['1302 without Retry-After', 'rate1302'] as const, ['the older envelope shape', 'legacy-envelope'] as const].map(
     ([name, kind]): Row => ({ name, phase: 'poll', kind, count: 2, story: ['submitting', 'submitted', ...FINISH] }),
   ),
+  // An answer that is not the video may be a stale URL whatever its status: the task is looked up once for a fresh one.
   ...[...PREEMPTING, ['lost response', 'lost-response'] as const, ['truncated download', 'truncated-download'] as const].map(
-    ([name, kind]): Row => ({ name, phase: 'download', kind, count: 2, downloads: 3, story: ['submitting', 'submitted', ...FINISH] }),
+    ([name, kind]): Row => ({ name, phase: 'download', kind, count: 2, downloads: 3, story: ['submitting', 'submitted', ...(NOT_THE_VIDEO.has(kind) ? ['succeeded'] : []), ...FINISH] }),
   ),
 ];
 const ROWS = ROWS_WITHOUT_WAITS.map((row): Row => ({ ...row, hangs: isHang(row.kind) }));

@@ -284,7 +284,14 @@ describe('smaller defects', () => {
 
   it('a file that reads back different from what was downloaded is not recorded as downloaded', async () => {
     harness = createHarness(makePlan(1));
-    const lying: DownloadFs = { ...nodeDownloadFs, readFile: async () => Buffer.from('not the clip') };
+    const lie = Buffer.from('not the clip');
+    const lying: DownloadFs = {
+      ...nodeDownloadFs,
+      openRead: async () => ({
+        read: async (buffer, offset, length, position) => ({ bytesRead: lie.copy(buffer, offset, Math.min(position, lie.length), Math.min(position + length, lie.length)) }),
+        close: async () => {},
+      }),
+    };
     const result = await harness.run({ overrides: { fs: lying } });
     const state = [...result.states.values()][0]!;
     expect(state.phase).toBe('succeeded');

@@ -218,6 +218,12 @@ export const limitsSchema = z
       .optional()
       .meta({ description: 'Seconds a task must stay unfound after its submit before "not found" counts as absent and the submit is sent again (default 60): lookups can lag behind creates.' }),
     request_timeout_s: positive.optional().meta({ description: 'Seconds one HTTP request may take (default 30).' }),
+    download_timeout_s: positive
+      .optional()
+      .meta({ description: 'Seconds a video download may go without receiving a byte before it is cut (default 60); a cut download resumes where it stopped when the host allows it. A slow but steady download is never cut.' }),
+    max_video_mb: positive
+      .optional()
+      .meta({ description: 'Largest video accepted, in MB of 1,048,576 bytes (default 500): a larger answer is refused, before it is read when its size is announced.' }),
   })
   .meta({ description: 'Run limits (command-line options override them).' });
 export type Limits = z.infer<typeof limitsSchema>;

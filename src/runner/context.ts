@@ -69,6 +69,10 @@ export interface ResolvedRunOptions {
   readonly absenceLookups: number;
   /** The longest a create request may be under way: a task may appear up to this long after `submitting`. */
   readonly requestTimeoutMs: number;
+  /** How long a video download may receive nothing before it is cut (and resumed). */
+  readonly downloadIdleTimeoutMs: number;
+  /** A video answer larger than this is refused. */
+  readonly maxVideoBytes: number;
   /** Retries per job for retryable errors (rate and concurrency answers do not use them up). */
   readonly maxRetries: number;
   /** Backoff base and cap for retries (full jitter). */

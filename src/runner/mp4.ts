@@ -31,32 +31,41 @@ class Malformed extends Error {}
 
 const isTypeChar = (byte: number): boolean => byte >= 0x20 && byte <= 0x7e;
 
+/**
+ * The box whose header starts at `at`, checked against `end` (where its parent, or the file, ends);
+ * `origin` is where the view starts in the file, for the messages.
+ */
+function boxAt(view: DataView, at: number, end: number, origin = 0): Box {
+  const where = origin + at;
+  if (end - at < 8) throw new Malformed(`${end - at} stray byte(s) at offset ${where} where a box header should start`);
+  const typeBytes = [4, 5, 6, 7].map((i) => view.getUint8(at + i));
+  if (!typeBytes.every(isTypeChar)) throw new Malformed(`no box header at offset ${where} (not an MP4 file, or a damaged one)`);
+  const type = String.fromCharCode(...typeBytes);
+  let size = view.getUint32(at);
+  let body = at + 8;
+  if (size === 1) {
+    if (end - at < 16) throw new Malformed(`box '${type}' at offset ${where} is cut off in its 64-bit size`);
+    const large = view.getBigUint64(at + 8);
+    if (large > BigInt(Number.MAX_SAFE_INTEGER)) throw new Malformed(`box '${type}' at offset ${where} declares an impossible size`);
+    size = Number(large);
+    body = at + 16;
+  } else if (size === 0) {
+    size = end - at; // "extends to the end of the file"
+  }
+  if (size < body - at) throw new Malformed(`box '${type}' at offset ${where} declares ${size} bytes, less than its own header`);
+  if (at + size > end) {
+    throw new Malformed(`box '${type}' at offset ${where} declares ${size} bytes but only ${end - at} remain (the file is truncated)`);
+  }
+  return { type, start: at, body, end: at + size };
+}
+
 /** The boxes laid end to end in [start, end). */
 function readBoxes(view: DataView, start: number, end: number): Box[] {
   const boxes: Box[] = [];
-  let at = start;
-  while (at < end) {
-    if (end - at < 8) throw new Malformed(`${end - at} stray byte(s) at offset ${at} where a box header should start`);
-    const typeBytes = [4, 5, 6, 7].map((i) => view.getUint8(at + i));
-    if (!typeBytes.every(isTypeChar)) throw new Malformed(`no box header at offset ${at} (not an MP4 file, or a damaged one)`);
-    const type = String.fromCharCode(...typeBytes);
-    let size = view.getUint32(at);
-    let body = at + 8;
-    if (size === 1) {
-      if (end - at < 16) throw new Malformed(`box '${type}' at offset ${at} is cut off in its 64-bit size`);
-      const large = view.getBigUint64(at + 8);
-      if (large > BigInt(Number.MAX_SAFE_INTEGER)) throw new Malformed(`box '${type}' at offset ${at} declares an impossible size`);
-      size = Number(large);
-      body = at + 16;
-    } else if (size === 0) {
-      size = end - at; // "extends to the end of the file"
-    }
-    if (size < body - at) throw new Malformed(`box '${type}' at offset ${at} declares ${size} bytes, less than its own header`);
-    if (at + size > end) {
-      throw new Malformed(`box '${type}' at offset ${at} declares ${size} bytes but only ${end - at} remain (the file is truncated)`);
-    }
-    boxes.push({ type, start: at, body, end: at + size });
-    at += size;
+  for (let at = start; at < end; ) {
+    const box = boxAt(view, at, end);
+    boxes.push(box);
+    at = box.end;
   }
   return boxes;
 }
@@ -165,26 +174,69 @@ function isVideoTrack(view: DataView, trak: Box): boolean {
   return String.fromCharCode(...[8, 9, 10, 11].map((i) => view.getUint8(hdlr.body + i))) === 'vide';
 }
 
+/** What `moov` (in `view`) says of the movie: its header, then its first video track. */
+function probeMoov(view: DataView, moov: Box): Mp4Probe {
+  const inMoov = readBoxes(view, moov.body, moov.end);
+  const mvhd = inMoov.find((b) => b.type === 'mvhd');
+  if (!mvhd) return { ok: false, reason: `no 'mvhd' box in 'moov'` };
+  const duration_s = movieDuration(view, mvhd);
+  const video = inMoov.find((b) => b.type === 'trak' && isVideoTrack(view, b));
+  const tkhd = video && child(view, video, 'tkhd');
+  if (!video || !tkhd) return { ok: false, reason: `no video track (a 'trak' with a 'vide' handler and a 'tkhd' box)` };
+  return { ok: true, duration_s, ...frameSize(view, tkhd), ...trackInfo(view, video) };
+}
+
+const NO_MOOV: Mp4Probe = { ok: false, reason: `no 'moov' box (the movie header) among the top-level boxes` };
+
+/** What malformed input threw, as `{ ok: false }`. */
+function failedProbe(error: unknown): Mp4Probe {
+  if (error instanceof Malformed) return { ok: false, reason: error.message };
+  // DataView reads are bounds-checked above; a RangeError here would be a parser bug, still no crash.
+  if (error instanceof RangeError) return { ok: false, reason: `unreadable MP4 structure (${error.message})` };
+  throw error;
+}
+
 /** Duration, frame size, codec, frame count and rate of an MP4, or why it could not be read. */
 export function probeMp4(bytes: Uint8Array): Mp4Probe {
   try {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const top = readBoxes(view, 0, bytes.byteLength);
-    const moov = top.find((b) => b.type === 'moov');
-    if (!moov) return { ok: false, reason: `no 'moov' box (the movie header) among the top-level boxes` };
-    const inMoov = readBoxes(view, moov.body, moov.end);
-    const mvhd = inMoov.find((b) => b.type === 'mvhd');
-    if (!mvhd) return { ok: false, reason: `no 'mvhd' box in 'moov'` };
-    const duration_s = movieDuration(view, mvhd);
-    const video = inMoov.find((b) => b.type === 'trak' && isVideoTrack(view, b));
-    const tkhd = video && child(view, video, 'tkhd');
-    if (!video || !tkhd) return { ok: false, reason: `no video track (a 'trak' with a 'vide' handler and a 'tkhd' box)` };
-    return { ok: true, duration_s, ...frameSize(view, tkhd), ...trackInfo(view, video) };
+    const moov = readBoxes(view, 0, bytes.byteLength).find((b) => b.type === 'moov');
+    return moov ? probeMoov(view, moov) : NO_MOOV;
   } catch (error) {
-    if (error instanceof Malformed) return { ok: false, reason: error.message };
-    // DataView reads are bounds-checked above; a RangeError here would be a parser bug, still no crash.
-    if (error instanceof RangeError) return { ok: false, reason: `unreadable MP4 structure (${error.message})` };
-    throw error;
+    return failedProbe(error);
+  }
+}
+
+/** Reads up to `length` bytes of a file at `position` (fewer only at its end). */
+export type ReadAt = (position: number, length: number) => Promise<Uint8Array>;
+
+/**
+ * A `moov` box larger than this is not read (a 10-minute clip's is a few hundred KB): the probe
+ * holds only the movie header in memory, never the media data.
+ */
+export const MAX_MOOV_BYTES = 64 * 1024 * 1024;
+
+/**
+ * probeMp4 for a file on disk of `size` bytes: walks the top-level box headers (16 bytes read
+ * each), then reads only `moov`, so a clip of any size is checked in bounded memory.
+ */
+export async function probeMp4File(read: ReadAt, size: number): Promise<Mp4Probe> {
+  try {
+    let moov: Box | undefined;
+    for (let at = 0; at < size; ) {
+      const head = await read(at, 16);
+      const box = boxAt(new DataView(head.buffer, head.byteOffset, head.byteLength), 0, size - at, at);
+      if (box.type === 'moov' && !moov) moov = { ...box, start: at, body: at + box.body, end: at + box.end };
+      at += box.end;
+    }
+    if (!moov) return NO_MOOV;
+    const length = moov.end - moov.start;
+    if (length > MAX_MOOV_BYTES) return { ok: false, reason: `the 'moov' box is ${length} bytes, more than the ${MAX_MOOV_BYTES} this check reads` };
+    const bytes = await read(moov.start, length);
+    if (bytes.length < length) throw new Malformed(`the file ended inside its 'moov' box`);
+    return probeMoov(new DataView(bytes.buffer, bytes.byteOffset, length), { ...moov, start: 0, body: moov.body - moov.start, end: length });
+  } catch (error) {
+    return failedProbe(error);
   }
 }
 

@@ -15,6 +15,10 @@ export const DEFAULT_RUN_OPTIONS = {
   download_concurrency: 4,
   // Public clients saw lookups lag creates by seconds; a minute covers that with room to spare.
   absence_window_s: 60,
+  // Idleness, not the total: a slow link still finishes (docs/api.md, "Video URLs").
+  download_timeout_s: 60,
+  // A 10-second 1080p clip is tens of MB; a larger answer is not a clip.
+  max_video_mb: 500,
 } as const;
 
 /** Later layers win: e.g. `[emulatorDefaults, manifest.limits, flags]`. Undefined values do not override. */
@@ -40,6 +44,8 @@ export function resolveRunOptions(
     absenceWindowMs: (merged.absence_window_s ?? DEFAULT_RUN_OPTIONS.absence_window_s) * 1000,
     absenceLookups: 3,
     requestTimeoutMs: merged.request_timeout_s === undefined ? DEFAULT_TIMEOUT_MS : merged.request_timeout_s * 1000,
+    downloadIdleTimeoutMs: (merged.download_timeout_s ?? DEFAULT_RUN_OPTIONS.download_timeout_s) * 1000,
+    maxVideoBytes: Math.floor((merged.max_video_mb ?? DEFAULT_RUN_OPTIONS.max_video_mb) * 1024 * 1024),
     maxRetries: 6,
     backoffBaseMs: 1_000,
     backoffCapMs: 60_000,

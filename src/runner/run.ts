@@ -200,7 +200,8 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
     fetch: input.fetch ?? globalThis.fetch,
     fs: input.fs ?? nodeDownloadFs,
     outputDir: input.outputDir,
-    timeoutMs: input.downloadTimeoutMs ?? 120_000,
+    idleTimeoutMs: input.downloadTimeoutMs ?? options.downloadIdleTimeoutMs,
+    maxBytes: options.maxVideoBytes,
   };
 
   /** One job from its current action to its end in this run. */

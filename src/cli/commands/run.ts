@@ -69,6 +69,13 @@ export const runCommand = defineCommand({
     only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
     shard: { type: 'string', value: 'i/n', description: 'run slice i of n (by job id): n machines split one batch with no overlap' },
     'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000) },
+    'download-timeout': {
+      type: 'string',
+      value: 'S',
+      description: 'cut a video download that receives nothing for S seconds (it resumes where it stopped; a slow but steady one is never cut)',
+      defaultText: String(DEFAULT_RUN_OPTIONS.download_timeout_s),
+    },
+    'max-video-mb': { type: 'string', value: 'MB', description: 'refuse a video larger than MB megabytes', defaultText: String(DEFAULT_RUN_OPTIONS.max_video_mb) },
     'break-lock': { type: 'boolean', description: "take the output folder over although its lock says another runner holds it (that runner stops before its next paid step)" },
     yes: { type: 'boolean', short: 'y', description: "do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown, or whatever the cost when the jobs send data besides the API calls: callback hosts, files outside the manifest's folder)" },
     prices: PRICES_OPTION,
@@ -97,6 +104,8 @@ export const runCommand = defineCommand({
       task_timeout_min: numberOption(args, 'task-timeout', { min: 0.001 }),
       absence_window_s: numberOption(args, 'absence-window', { min: 0 }),
       request_timeout_s: numberOption(args, 'request-timeout', { min: 0.1 }),
+      download_timeout_s: numberOption(args, 'download-timeout', { min: 0.001 }),
+      max_video_mb: numberOption(args, 'max-video-mb', { min: 0.001 }),
     };
     const shardText = stringOption(args, 'shard');
     const shard = shardText === undefined ? undefined : parseShard(shardText);
