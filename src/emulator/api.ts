@@ -1,6 +1,6 @@
 // The three calls of the emulated provider (create, get one, list), each a function of the state
 // and the clock that returns an Answer. Auth, rate limits, faults and the transport are server.ts's.
-import { API_DEFAULTS, type CreateTaskBody } from '../api/schemas.js';
+import { API_DEFAULTS, type CreateTaskBody, type TaskStatus } from '../api/schemas.js';
 import { priceOf, priceParams } from '../data/prices.js';
 import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { Clock } from '../effects.js';
@@ -11,7 +11,7 @@ import type { StatsCollector } from './stats.js';
 import { statusAt, type TaskRecord, type TaskStore } from './tasks.js';
 import { validateCreateBody } from './validate.js';
 import type { VideoLinks } from './videos.js';
-import { documentedTask, failure, liveTask, success, type Answer, type TaskFacts } from './wire.js';
+import { documentedTask, failure, liveTask, RawNumber, success, type Answer, type TaskFacts } from './wire.js';
 
 export interface EmulatorState {
   /** Replaced as a whole by configure(). */
@@ -47,20 +47,35 @@ function videoUrl(state: EmulatorState, task: TaskRecord, now: number): string {
   return `${state.baseUrl}/__videos/${task.link.token}.mp4`;
 }
 
+/** A moment as the provider's clock writes it: `clockOffsetS` away from ours, in `createdAtUnit`. */
+function providerTime(options: EmulatorOptions, ms: number): number {
+  const at = ms + options.clockOffsetS * 1000;
+  return options.createdAtUnit === 's' ? Math.floor(at / 1000) : at;
+}
+
+/** The status word on the wire: an unfinished task's as `inProgressStatus` says. */
+function statusWord(options: EmulatorOptions, status: TaskStatus): string {
+  const words = options.inProgressStatus;
+  if (status === 'submitted') return typeof words === 'string' ? words : words[0];
+  if (status === 'processing') return typeof words === 'string' ? words : words[1];
+  return status;
+}
+
 /** The task object as the provider returns it at `now`, to a create call or a query. */
 export function taskView(state: EmulatorState, task: TaskRecord, now: number, answer: 'create' | 'query' = 'query'): Record<string, unknown> {
+  const { options } = state;
   const { status, updatedAt } = statusAt(task, now);
   const facts: TaskFacts = {
-    taskId: task.taskId,
-    status,
+    taskId: options.numericTaskIds ? new RawNumber(task.taskId) : task.taskId,
+    status: statusWord(options, status),
     failure: task.failure,
     externalTaskId: task.externalTaskId,
-    createdAt: task.createdAt,
-    updatedAt,
+    createdAt: providerTime(options, task.createdAt),
+    updatedAt: providerTime(options, updatedAt),
     video: status === 'succeed' ? { url: videoUrl(state, task, now), duration: task.duration } : undefined,
     priceMicroUsd: task.priceMicroUsd,
   };
-  return state.options.profile === 'live' ? liveTask(facts, answer) : documentedTask(facts);
+  return options.profile === 'live' ? liveTask(facts, answer) : documentedTask(facts);
 }
 
 /** Billed like the plan estimates it, from the same tables: per second, by model, mode and sound. */

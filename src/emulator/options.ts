@@ -33,6 +33,7 @@ export const FAULT_KINDS = [
   'stalled-download',
   'task-failure',
   'storm1303',
+  'late-create',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -64,6 +65,8 @@ export const FAULT_ROUTES: Readonly<Record<FaultKind, readonly Route[]>> = {
   'stalled-download': ['download'],
   'task-failure': ['create'],
   storm1303: ['create'],
+  // Held lateCreateS before the task is made (a gateway sitting on the POST), then answered.
+  'late-create': ['create'],
 };
 
 export const faultSchema = z
@@ -152,6 +155,16 @@ export const emulatorOptionsSchema = z.strictObject({
   failMarker: z.string().min(1).default('[[moderate]]'),
   /** A prompt containing it is refused at submit (HTTP 400, code 1301). @default '[[reject]]' */
   rejectMarker: z.string().min(1).default('[[reject]]'),
+  /** Emulated seconds a `late-create` fault holds a create before its task is made. @default 100 */
+  lateCreateS: seconds.default(100),
+  /** Task ids written as bare JSON numbers (19 digits, beyond what a JS number holds exactly). @default false */
+  numericTaskIds: z.boolean().default(false),
+  /** How an unfinished task's status reads: one word for both stages (`queued`), or [while queued, while processing]. @default ['submitted', 'processing'] */
+  inProgressStatus: z.union([z.string().min(1), z.tuple([z.string().min(1), z.string().min(1)])]).default(['submitted', 'processing']),
+  /** The unit of `created_at` and `updated_at`: milliseconds, or whole seconds. @default 'ms' */
+  createdAtUnit: z.enum(['ms', 's']).default('ms'),
+  /** Seconds the provider's clock is ahead of ours in the timestamps it sends (negative: behind); not scaled by timeScale. @default 0 */
+  clockOffsetS: z.number().default(0),
   /** Injected faults, drawn in list order; the first that fires wins. @default [] */
   faults: z.array(faultSchema).default([]),
   /** Seed of the fault PRNG. @default 1 */

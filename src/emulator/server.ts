@@ -6,7 +6,7 @@ import { createTask, getTask, listRefused, listTasks, realMs, seedAccount, type 
 import type { EmulatorOptions, FaultKind, Route } from './options.js';
 import type { EmulatorStats } from './stats.js';
 import { videoFor } from './videos.js';
-import { failure, htmlPage, toLegacy, type Answer, type HtmlPage } from './wire.js';
+import { failure, htmlPage, toLegacy, wireText, type Answer, type HtmlPage } from './wire.js';
 
 export const API_PATH = '/kling/v1/videos/image2video';
 /** Four 10 MB images as base64 fit well below this. */
@@ -60,7 +60,7 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}, cut = false): void {
-  const full = JSON.stringify(value);
+  const full = wireText(value);
   // A body cut in half is never valid JSON: the outer object is left open.
   const text = cut ? full.slice(0, Math.max(1, Math.floor(full.length / 2))) : full;
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
@@ -148,6 +148,8 @@ async function apiCall(state: EmulatorState, target: Extract<Target, { route: 'c
   }
   const fault = drawFault(state, target.route);
   if (fault && preempt(state, fault, req, res)) return;
+  // A gateway sitting on the POST: the task is made only now, whether or not the client still waits.
+  if (fault?.kind === 'late-create') await state.clock.sleep(realMs(state, options.lateCreateS));
 
   let answer: Answer;
   if (target.route === 'create') {

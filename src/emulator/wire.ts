@@ -27,13 +27,32 @@ export function failure(status: number, code: number, message: string, headers?:
   return { status, body: { code, message, request_id: randomUUID() }, ...(headers ? { headers } : {}) };
 }
 
+/**
+ * A number written into the JSON text as its digits, however many (JSON.stringify cannot: Node 20
+ * has no JSON.rawJSON). It stringifies to a marked string that wireText() unquotes.
+ */
+const RAW_MARK = '\u0000raw-number:';
+const RAW_NUMBER = /"\\u0000raw-number:(-?\d+)"/g;
+
+export class RawNumber {
+  constructor(readonly digits: string) {}
+  toJSON(): string {
+    return `${RAW_MARK}${this.digits}`;
+  }
+}
+
+/** The JSON text of an answer, with RawNumbers as bare numbers. */
+export const wireText = (value: unknown): string => JSON.stringify(value).replace(RAW_NUMBER, '$1');
+
 /** One task at one moment, before it is shaped for the wire. */
 export interface TaskFacts {
-  readonly taskId: string;
-  readonly status: TaskStatus;
+  readonly taskId: string | RawNumber;
+  /** A Kling status, or the word `inProgressStatus` puts for an unfinished one. */
+  readonly status: string;
   /** The task_status_msg of a failed task. */
   readonly failure: string | undefined;
   readonly externalTaskId: string | undefined;
+  /** As the provider's clock writes them (its unit, its offset). */
   readonly createdAt: number;
   readonly updatedAt: number;
   /** Once it succeeded. */
@@ -51,7 +70,7 @@ export function documentedTask(task: TaskFacts): Record<string, unknown> {
     task_info: task.externalTaskId === undefined ? {} : { external_task_id: task.externalTaskId },
     created_at: task.createdAt,
     updated_at: task.updatedAt,
-    ...(video ? { task_result: { videos: [{ id: `video-${task.taskId}`, url: video.url, duration: video.duration }] } } : {}),
+    ...(video ? { task_result: { videos: [{ id: `video-${idText(task)}`, url: video.url, duration: video.duration }] } } : {}),
   };
 }
 
@@ -62,14 +81,17 @@ export function documentedTask(task: TaskFacts): Record<string, unknown> {
  * rather than on the result. A create answer keeps the types of the create call's OpenAPI
  * document (integers, strings, no null message), which the contract tests check it against.
  */
+const idText = (task: TaskFacts): string => (task.taskId instanceof RawNumber ? task.taskId.digits : task.taskId);
+
 export function liveTask(task: TaskFacts, answer: 'create' | 'query'): Record<string, unknown> {
-  const swapped = answer === 'query' && Number(task.taskId.at(-1)) % 2 === 1;
+  const id = idText(task);
+  const swapped = answer === 'query' && Number(id.at(-1)) % 2 === 1;
   const time = (ms: number): number | string => (swapped ? String(ms) : ms);
   const units = Math.round((task.priceMicroUsd / 1e6 / USD_PER_UNIT) * 100) / 100;
   const { video } = task;
   const videos = video && [
     {
-      id: swapped ? Number(task.taskId.slice(-12)) : `video-${task.taskId}`,
+      id: swapped ? Number(id.slice(-12)) : `video-${id}`,
       url: video.url,
       duration: swapped ? Number(video.duration) : video.duration,
       watermark_url: null,
@@ -94,12 +116,14 @@ const LEGACY_STATUS: Record<TaskStatus, { status: string; progress: string }> = 
   succeed: { status: 'SUCCESS', progress: '100%' },
   failed: { status: 'FAILURE', progress: '100%' },
 };
+const isKlingStatus = (status: string): status is TaskStatus => Object.hasOwn(LEGACY_STATUS, status);
 
 /** The older CometAPI wrapper: `data.status`, `data.progress`, the task itself in `data.data`. */
 export function toLegacy(answer: Answer): Answer {
-  const task = answer.body.data as { task_id?: string; task_status?: TaskStatus; task_status_msg?: string } | undefined;
+  const task = answer.body.data as { task_id?: string; task_status?: string; task_status_msg?: string } | undefined;
   if (answer.body.code !== 0 || !task?.task_status) return answer;
-  const legacy = LEGACY_STATUS[task.task_status];
+  // A word of `inProgressStatus`: the task is under way.
+  const legacy = isKlingStatus(task.task_status) ? LEGACY_STATUS[task.task_status] : LEGACY_STATUS.processing;
   const data = { task_id: task.task_id, ...legacy, fail_reason: task.task_status_msg ?? '', data: task };
   return { ...answer, body: { ...answer.body, data } };
 }
