@@ -77,7 +77,8 @@ describe('replay', () => {
   it("a task adopted for a new attempt carries nothing of the last attempt's task", () => {
     const adoptedAgain: JobEvent = { ev: 'adopted', t: 20, job: JOB, attempt: 2, task_id: 'T2', via: 'lookup', created_at: 15 };
     const s = stateOf([ev.submitting(), ev.submitted(), ev.succeeded(), ev.downloaded(), adoptedAgain]);
-    expect(s).toMatchObject({ phase: 'submitted', attempt: 2, taskId: 'T2', acceptedAt: 15, earlierTasks: 1, request });
+    // Its deadline counts from when the runner found it (t), not from the provider's created_at.
+    expect(s).toMatchObject({ phase: 'submitted', attempt: 2, taskId: 'T2', acceptedAt: 20, earlierTasks: 1, request });
     expect([s.finishedAt, s.taskStatus, s.video, s.download]).toEqual([undefined, undefined, undefined, undefined]);
   });
 

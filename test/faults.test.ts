@@ -61,16 +61,24 @@ interface Row {
  * task up over the absence window and, lookups being proven on this account, sends the same
  * external id again. Each comes with the code its refusal is journaled under.
  */
-const PREEMPTING: ReadonlyArray<readonly [string, FaultKind, string]> = [
+const SETTLED: ReadonlyArray<readonly [string, FaultKind, string]> = [
   ['HTTP 500, code 5000', 'http500', '5000'],
   ['HTTP 503, code 5001', 'http503', '5001'],
-  ['HTTP 504, code 5002', 'http504', '5002'],
   ['HTTP 500, HTML body', 'html500', 'http'],
-  ['HTTP 502 then 504, HTML bodies', 'html5xx', 'http'],
   ['HTTP 503, HTML body', 'html503', 'http'],
+];
+/**
+ * No final answer (none at all, or a gateway's "the provider did not answer in time"): the POST may
+ * still reach the provider after any window, so "not found" proves nothing. On a provider not seen
+ * to refuse duplicate ids, the job is left unconfirmed instead of being sent again.
+ */
+const IN_TRANSIT: ReadonlyArray<readonly [string, FaultKind, string]> = [
+  ['HTTP 504, code 5002', 'http504', '5002'],
+  ['HTTP 502 then 504, HTML bodies', 'html5xx', 'http'],
   ['connection reset', 'reset', 'network'],
   ['timeout (no answer at all)', 'hang', 'timeout'],
 ];
+const PREEMPTING = [...SETTLED, ...IN_TRANSIT];
 /** Answers lost after the call took effect: on a create, a task exists and must be found, not paid again. */
 const EFFECTFUL: ReadonlyArray<readonly [string, FaultKind]> = [
   ['lost response', 'lost-response'],
@@ -83,7 +91,7 @@ const NOT_THE_VIDEO: ReadonlySet<FaultKind> = new Set(['http500', 'http503', 'ht
 const isHang = (kind: FaultKind): boolean => kind === 'hang' || kind === 'hang-after-call';
 
 const ROWS_WITHOUT_WAITS: readonly Row[] = [
-  ...PREEMPTING.map(([name, kind, code]): Row => ({
+  ...SETTLED.map(([name, kind, code]): Row => ({
     name,
     phase: 'submit',
     kind,
@@ -91,6 +99,7 @@ const ROWS_WITHOUT_WAITS: readonly Row[] = [
     seeded: true,
     story: ['submitting', `rejected ${code}`, 'submitting', `rejected ${code}`, 'submitting', 'submitted', ...FINISH],
   })),
+  ...IN_TRANSIT.map(([name, kind]): Row => ({ name, phase: 'submit', kind, count: 1, seeded: true, end: 'submitting', tasks: 0, story: ['submitting', 'unconfirmed'] })),
   // On an account with no task anywhere, nothing can prove that lookups would show one: the job is left alone.
   { name: 'HTTP 503 on an empty account', phase: 'submit', kind: 'http503', count: 1, end: 'submitting', tasks: 0, story: ['submitting', 'unconfirmed'] },
   ...EFFECTFUL.map(([name, kind]): Row => ({ name, phase: 'submit', kind, count: 1, story: ['submitting', 'adopted by lookup', ...FINISH] })),

@@ -127,10 +127,23 @@ const isOk = (status: number): boolean => status >= 200 && status < 300;
 
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(keepBigIntegers(text));
   } catch {
     return undefined;
   }
+}
+
+/** A string (skipped whole, so digits inside it are left alone), or an integer of 16 digits or more outside one. */
+const LONG_INTEGER = /"(?:[^"\\]|\\.)*"|(?<![\w.+-])-?\d{16,}(?![\d.eE])/g;
+
+/**
+ * Integers too large for a JS number, quoted before JSON.parse sees them: a 19-digit task id sent
+ * as a JSON number would otherwise be read as a different id (Node 20's JSON.parse offers no way
+ * to see a number's source text). The schemas read a numeric string wherever they read a number.
+ */
+export function keepBigIntegers(text: string): string {
+  if (!/\d{16}/.test(text)) return text;
+  return text.replace(LONG_INTEGER, (token) => (token.startsWith('"') || Number.isSafeInteger(Number(token)) ? token : `"${token}"`));
 }
 
 /** Gateways answer an unknown route with a redirect, an HTML or plain 404, or 405/501. */

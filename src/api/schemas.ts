@@ -80,6 +80,11 @@ const nullable = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (va
 
 /** A number, or a string holding one. */
 const looseNumber = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/).transform(Number)]);
+/**
+ * Milliseconds since the epoch. A value below 10^12 cannot be one (that is September 2001) and is
+ * read as seconds, which some gateways send.
+ */
+const timestamp = looseNumber.transform((value) => (Math.abs(value) < 1e12 ? value * 1000 : value));
 /** A string, or a number sent for it. */
 const looseString = z.union([z.string(), z.number().transform(String)]);
 
@@ -92,7 +97,8 @@ function withoutUndefined<T extends object>(value: T): T {
 const taskIdSchema = z.union([z.string(), z.number()], { error: (issue) => `expected a task id (a string), got ${got(issue.input)}` }).transform((id, ctx) => {
   if (typeof id === 'string' && id.trim() !== '') return id;
   if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return String(id);
-  // A 19-digit id sent as a JSON number has already lost digits: polling it would ask for another task.
+  // parse.ts hands a 19-digit id sent as a JSON number over as its digits; a number that still is
+  // not an exact integer here (1.5, 1e30) would poll another task.
   const problem = typeof id === 'number' ? `a number that cannot be an exact id, ${got(id)}` : 'an empty string';
   ctx.addIssue({ code: 'custom', message: `expected a task id (a string), got ${problem}` });
   return z.NEVER;
@@ -140,15 +146,16 @@ const taskResultSchema = z
 export const taskSchema = z
   .looseObject({
     task_id: taskIdSchema,
-    task_status: z.enum(TASK_STATUSES, { error: (issue) => `expected one of ${TASK_STATUSES.join(', ')}, got ${got(issue.input)}` }),
+    // Any word: one the runner does not know (`queued`, `running`…) means "not finished yet".
+    task_status: z.string({ error: (issue) => `expected a status such as ${TASK_STATUSES.join(', ')}, got ${got(issue.input)}` }).min(1, { error: 'expected a status, got an empty string' }),
     /** The failure reason; on other tasks null, empty or absent. */
     task_status_msg: optional(looseString),
     // Not `optional`: an external id that is present but unreadable must not pass for "none",
     // or a lookup answering another task would be taken for ours.
     task_info: nullable(z.looseObject({ external_task_id: nullable(looseString) }).transform(withoutUndefined)),
-    /** Milliseconds since the epoch. */
-    created_at: optional(looseNumber),
-    updated_at: optional(looseNumber),
+    /** Milliseconds since the epoch (seconds are converted), on the provider's clock. */
+    created_at: optional(timestamp),
+    updated_at: optional(timestamp),
     task_result: nullable(taskResultSchema),
   })
   .transform(withoutUndefined);

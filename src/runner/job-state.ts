@@ -59,6 +59,8 @@ export interface JobState {
   readonly adoptedVia?: 'lookup' | 'list' | 'duplicate';
   /** Why a `submitting` job is left alone: its task may exist, its absence could not be proven. */
   readonly unconfirmed?: string;
+  /** Its last POST got no final answer and may still reach the provider: "not found" proves nothing. */
+  readonly inTransit?: boolean;
   /** Why the last download gave up (a rerun tries again). */
   readonly downloadError?: string;
   /** What the provider says the task cost, in its units (`final_unit_deduction`). */
@@ -93,6 +95,7 @@ export const initialState = (job: string): JobState => ({
   error: undefined,
   adoptedVia: undefined,
   unconfirmed: undefined,
+  inTransit: undefined,
   downloadError: undefined,
   units: undefined,
   earlierTasks: 0,
@@ -143,13 +146,27 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
           ...recorded,
         };
       }
-      // A re-send within the same attempt keeps its first timestamp.
-      return { ...state, ...recorded, phase: 'submitting', externalTaskId: event.external_task_id, submittedAt: state.submittedAt ?? event.t, sentAt: event.t, unconfirmed: undefined };
+      // A re-send within the same attempt keeps its first timestamp. Sent while the last POST's fate
+      // is unknown (`--resubmit-unconfirmed`), both may create a task: the first counts as a possible cost.
+      const resentBlind = state.phase === 'submitting' ? 1 : 0;
+      return {
+        ...state,
+        ...recorded,
+        phase: 'submitting',
+        externalTaskId: event.external_task_id,
+        submittedAt: state.submittedAt ?? event.t,
+        sentAt: event.t,
+        unconfirmed: undefined,
+        inTransit: undefined,
+        earlierTasks: state.earlierTasks + resentBlind,
+      };
     }
     case 'submitted':
-      return { ...state, phase: 'submitted', taskId: event.task_id, acceptedAt: event.t, unconfirmed: undefined, error: undefined };
+      return { ...state, phase: 'submitted', taskId: event.task_id, acceptedAt: event.t, unconfirmed: undefined, inTransit: undefined, error: undefined };
     case 'adopted': {
-      const created = event.created_at ?? event.t;
+      // When this runner found it, not the provider's `created_at`: a deadline must not rest on a
+      // clock that may be skewed or count in seconds.
+      const created = event.t;
       const newAttempt = event.attempt !== state.attempt;
       // A new attempt's task owes nothing to the last one's (its finish, status, video, units).
       const base = newAttempt ? { ...initialState(state.job), request: state.request, path: state.path, estimateUsd: state.estimateUsd } : state;
@@ -164,13 +181,14 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
         acceptedAt: created,
         earlierTasks: state.earlierTasks + (newAttempt && state.attempt > 0 && heldTask(state) ? 1 : 0),
         unconfirmed: undefined,
+        inTransit: undefined,
         error: undefined,
       };
     }
     case 'rejected':
-      return { ...state, phase: 'pending', error: { code: event.code, message: event.message, retriable: event.retryable } };
+      return { ...state, phase: 'pending', inTransit: undefined, error: { code: event.code, message: event.message, retriable: event.retryable } };
     case 'unconfirmed':
-      return { ...state, phase: 'submitting', unconfirmed: event.message };
+      return { ...state, phase: 'submitting', unconfirmed: event.message, inTransit: event.in_transit ?? state.inTransit };
     case 'status':
       return { ...state, taskId: event.task_id, taskStatus: event.task_status };
     case 'succeeded':

@@ -2,7 +2,7 @@
 // only ever retried at the next tick, it never ends a task that we know exists (the video is paid),
 // unless the provider keeps saying, over a whole window, that it no longer has it.
 import { ProviderError, isModerationMessage } from '../api/errors.js';
-import type { Task } from '../api/schemas.js';
+import { TASK_STATUSES, type Task } from '../api/schemas.js';
 import type { JournalEvent } from '../state/events.js';
 import type { RunContext } from './context.js';
 
@@ -10,6 +10,20 @@ import type { RunContext } from './context.js';
 type RecordedVideo = Extract<JournalEvent, { ev: 'succeeded' }>['videos'][number];
 
 export const videosOf = (task: Task): RecordedVideo[] => (task.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, duration: v.duration }));
+
+const KNOWN_STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
+/** Status words already warned about, per run: a batch of 1,000 tasks says it once, not at every poll. */
+const warnedStatuses = new WeakMap<RunContext, Set<string>>();
+
+/** A status the runner does not know is "not finished yet": the task is followed to its end. */
+function noteStatus(context: RunContext, status: string): void {
+  if (KNOWN_STATUSES.has(status)) return;
+  let warned = warnedStatuses.get(context);
+  if (!warned) warnedStatuses.set(context, (warned = new Set()));
+  if (warned.has(status)) return;
+  warned.add(status);
+  context.logger.warn(`the provider reports a task status klingrun does not know, \`${status}\`: read as "not finished yet", its tasks are followed until they succeed or fail.`);
+}
 
 export type PollOutcome = 'succeeded' | 'failed' | 'timed_out' | 'lost' | 'stopped';
 
@@ -33,7 +47,8 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
   const start = context.state(jobId);
   const taskId = start.taskId;
   if (!taskId) throw new Error(`pollTask called for job ${jobId} without a task id`);
-  // The deadline counts from the provider's acceptance: waiting for an account slot is not the task's time.
+  // The deadline counts from when this runner saw the task accepted (its own clock, never the
+  // provider's): waiting for an account slot is not the task's time.
   const deadline = (start.acceptedAt ?? start.submittedAt ?? clock.now()) + context.options.taskTimeoutMs;
   let lastStatus = start.taskStatus;
   let task: Task | undefined;
@@ -77,6 +92,7 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
     if (task) {
       if (task.task_status !== lastStatus) {
         lastStatus = task.task_status;
+        noteStatus(context, task.task_status);
         context.record({ ev: 'status', job: jobId, task_id: taskId, task_status: task.task_status });
       }
       if (task.task_status === 'succeed') {

@@ -36,6 +36,25 @@ type Look =
 
 type ScanResult = { readonly kind: 'found'; readonly task: Task } | { readonly kind: 'not_found' } | { readonly kind: 'incomplete' } | { readonly kind: 'unavailable' };
 
+/**
+ * Whether a listed task was made before `submittedAt` (this runner's clock): the list is newest
+ * first, so a task made after it would have come earlier. One of this run's tasks says so by when
+ * it was accepted here; another's `created_at` is on the provider's clock, which may be skewed or
+ * count in seconds, so it is trusted only once one of ours on the list has shown how that clock
+ * reads against ours (the offset it shows errs towards "newer", never towards "older").
+ */
+function olderThan(submittedAt: number): (task: Task, known: ReadonlyMap<string, KnownTask>) => boolean {
+  let offset: number | undefined;
+  return (task, known) => {
+    const mine = task.task_info?.external_task_id === undefined ? undefined : known.get(task.task_info.external_task_id);
+    if (mine?.taskId === task.task_id) {
+      if (task.created_at !== undefined) offset ??= task.created_at - mine.acceptedAt;
+      return mine.acceptedAt < submittedAt;
+    }
+    return offset !== undefined && task.created_at !== undefined && task.created_at - offset < submittedAt - CLOCK_SLACK_MS;
+  };
+}
+
 /** An abortable wait; false when the run is stopping. */
 async function pause(context: RunContext, ms: number): Promise<boolean> {
   if (ms <= 0) return !context.softSignal.aborted;
@@ -51,6 +70,12 @@ async function pause(context: RunContext, ms: number): Promise<boolean> {
 export class TaskFinder {
   lookup: PathState;
   list: PathState;
+  /**
+   * The provider refused, in this run, a create whose external_task_id it already had: sending an
+   * id again then never makes a second task, so a POST that may still be on its way is no reason
+   * to hold back (a late first POST and the resend cannot both create one).
+   */
+  duplicatesRefused = false;
   readonly #known: () => Iterable<KnownTask>;
   #warned = false;
 
@@ -143,8 +168,9 @@ export class TaskFinder {
 
   /** Pages through the list, newest first, until the task, a task older than the submit, or the end. */
   async #scan(context: RunContext, externalTaskId: string, submittedAt: number): Promise<ScanResult> {
-    const known = new Map<string, string>();
-    for (const task of this.#known()) known.set(task.externalTaskId, task.taskId);
+    const known = new Map<string, KnownTask>();
+    for (const task of this.#known()) known.set(task.externalTaskId, task);
+    const older = olderThan(submittedAt);
     let previousFull = false;
     for (let pageNum = 1; pageNum <= MAX_PAGES; pageNum++) {
       await context.limiter.take(context.hardSignal);
@@ -158,14 +184,14 @@ export class TaskFinder {
         }
         throw error;
       }
-      const ours = (task: Task) => task.task_info?.external_task_id !== undefined && known.get(task.task_info.external_task_id) === task.task_id;
+      const ours = (task: Task) => task.task_info?.external_task_id !== undefined && known.get(task.task_info.external_task_id)?.taskId === task.task_id;
       if (page.some(ours)) this.list = 'works';
       const match = page.find((task) => task.task_info?.external_task_id === externalTaskId);
       if (match) {
         this.list = 'works';
         return { kind: 'found', task: match };
       }
-      const reachedOlder = page.some((task) => task.created_at !== undefined && task.created_at < submittedAt - CLOCK_SLACK_MS);
+      const reachedOlder = page.some((task) => older(task, known));
       // A short page is the end of the list; an empty one after a full one may be a provider that
       // stopped answering (a truncated scan), which proves nothing.
       const ended = (page.length > 0 && page.length < PAGE_SIZE) || (page.length === 0 && !previousFull);

@@ -1,7 +1,8 @@
 // Submitting one job without ever paying twice. Each POST is preceded by a fsynced `submitting`
 // record; an answer that may hide a created task is reconciled by external_task_id, and sent again
-// only when the task's absence is proven (reconcile.ts); a "duplicate external_task_id" refusal
-// means "it exists", never "send another".
+// only when the task's absence is proven (reconcile.ts) and the POST cannot still be on its way
+// (or a resend cannot make a second task); a "duplicate external_task_id" refusal means "it
+// exists", never "send another".
 import { ProviderError } from '../api/errors.js';
 import type { Task } from '../api/schemas.js';
 import { KlingrunError } from '../errors.js';
@@ -35,10 +36,34 @@ function recordAbsent(context: RunContext, job: RunnableJob, attempt: number, er
   context.record({ ev: 'rejected', job: job.id, attempt, code: error?.code ?? 'absent', message: `${why}no task was created (its absence was proven)`, retryable: error?.retryable ?? true });
 }
 
-/** Records why a job is left alone (once per reason, so reruns do not repeat it) and ends the try. */
-function leaveUnconfirmed(context: RunContext, job: RunnableJob, attempt: number, externalTaskId: string, reason: string): Stop {
-  const message = `The submit's answer was lost and its task could not be found: ${reason}. It is not sent again automatically (that could pay twice); a rerun looks for it again, and \`--resubmit-unconfirmed\` sends it again.`;
-  if (context.state(job.id).unconfirmed !== message) context.record({ ev: 'unconfirmed', job: job.id, attempt, external_task_id: externalTaskId, message });
+/**
+ * A POST that got no final answer: no answer at all, or a gateway's "the provider did not answer
+ * in time". A gateway may still deliver it, after any window we could look in.
+ */
+const mayStillArrive = (error: ProviderError): boolean =>
+  error.code === 'timeout' || error.code === 'network' || error.code === 5002 || error.httpStatus === 502 || error.httpStatus === 504;
+
+const IN_TRANSIT =
+  'it is not found, but the request may still reach the provider and create its task later (a gateway can hold it past the request timeout), and this provider has not been seen in this run to refuse a duplicate external_task_id, so sending it again could pay twice';
+
+/** What became of the POST, as the opening of an `unconfirmed` message. */
+function fateOf(error: ProviderError): string {
+  if (error.code === 'timeout' || error.code === 'network') return `The submit got no answer (${error.message})`;
+  if (error.code === 'bad_response') return `The provider answered the submit, but its answer could not be used (${error.message})`;
+  return `The submit's answer does not say whether a task was created (${error.message})`;
+}
+
+/**
+ * Records why a job is left alone and ends the try. A rerun (no `error`) keeps the message that
+ * says what became of the POST, unless the reason it is left alone changed.
+ */
+function leaveUnconfirmed(context: RunContext, job: RunnableJob, attempt: number, externalTaskId: string, reason: string, error?: ProviderError): Stop {
+  const state = context.state(job.id);
+  const inTransit = (error !== undefined && mayStillArrive(error)) || state.inTransit === true;
+  const opening = error ? fateOf(error) : 'An earlier submit may have created its task';
+  const message = `${opening}, and its task could not be found: ${reason}. It is not sent again automatically (that could pay twice); a rerun looks for it again, and \`--resubmit-unconfirmed\` sends it again.`;
+  const known = error ? state.unconfirmed === message : state.unconfirmed?.includes(`: ${reason}. `);
+  if (!known) context.record({ ev: 'unconfirmed', job: job.id, attempt, external_task_id: externalTaskId, message, ...(inTransit ? { in_transit: true } : {}) });
   return new Stop('unconfirmed');
 }
 
@@ -91,12 +116,15 @@ export async function submitJob(context: RunContext, job: RunnableJob, attempt: 
       if (error.outcome === 'unknown') {
         const finding = await reconcile();
         if (finding.kind === 'found') return adopt(context, job, attempt, externalTaskId, finding.task, finding.via);
-        if (finding.kind === 'unknown') throw leaveUnconfirmed(context, job, attempt, externalTaskId, finding.reason);
-        // Proven absent: nothing was created, so sending again (same external_task_id) is safe.
+        if (finding.kind === 'unknown') throw leaveUnconfirmed(context, job, attempt, externalTaskId, finding.reason, error);
+        if (mayStillArrive(error) && !context.finder.duplicatesRefused) throw leaveUnconfirmed(context, job, attempt, externalTaskId, IN_TRANSIT, error);
+        // Proven absent, and no POST of it can still create a task beside a resend: sending again
+        // (same external_task_id) is safe.
         recordAbsent(context, job, attempt, error);
         throw error;
       }
       if (isDuplicateRefusal(error)) {
+        context.finder.duplicatesRefused = true;
         const finding = await reconcile();
         if (finding.kind === 'found') return adopt(context, job, attempt, externalTaskId, finding.task, 'duplicate');
         context.record({ ev: 'orphaned', job: job.id, attempt, external_task_id: externalTaskId, message: `The provider says a task with external_task_id ${externalTaskId} already exists, but no lookup shows it yet; not submitting again. A rerun looks for it again.` });
@@ -148,8 +176,9 @@ export async function submitJob(context: RunContext, job: RunnableJob, attempt: 
 
 /**
  * A job found in `submitting` at start (a crash, or a lost answer earlier): adopt its task, send it
- * again with the same id when its absence is proven, else leave it unconfirmed — unless the user
- * asked for `--resubmit-unconfirmed`.
+ * again with the same id when its absence is proven (and its last POST cannot still be on its way,
+ * or the provider refuses duplicates), else leave it unconfirmed — unless the user asked for
+ * `--resubmit-unconfirmed`.
  */
 export async function resumeSubmitting(context: RunContext, job: RunnableJob, bodies: BodyBuilder): Promise<SubmitOutcome> {
   const state = context.state(job.id);
@@ -160,11 +189,12 @@ export async function resumeSubmitting(context: RunContext, job: RunnableJob, bo
   const finding = await context.finder.reconcile(context, externalTaskId, { sentAt: Math.min(sentAt, now), submittedAt: state.submittedAt ?? now });
   if (finding.kind === 'found') return adopt(context, job, state.attempt, externalTaskId, finding.task, finding.via);
   if (context.softSignal.aborted) return 'unconfirmed';
-  if (finding.kind === 'absent') {
+  const mayArrive = state.inTransit === true && !context.finder.duplicatesRefused;
+  if (finding.kind === 'absent' && !mayArrive) {
     recordAbsent(context, job, state.attempt, undefined);
     if (job.fromJournal) return 'absent'; // nothing was paid, and the manifest no longer wants it
   } else if (!context.options.resubmitUnconfirmed || job.fromJournal) {
-    return leaveUnconfirmed(context, job, state.attempt, externalTaskId, finding.reason).outcome;
+    return leaveUnconfirmed(context, job, state.attempt, externalTaskId, finding.kind === 'unknown' ? finding.reason : IN_TRANSIT).outcome;
   } else {
     context.logger.warn(`${externalTaskId}: sending again although its earlier submit may have created a task (--resubmit-unconfirmed): this may pay twice.`);
   }

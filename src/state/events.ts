@@ -50,7 +50,15 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
     created_at: z.number().optional(),
   }),
   /** The provider's task may exist but could not be found, and its absence could not be proven: never resent automatically. */
-  z.strictObject({ ...jobBase, ev: z.literal('unconfirmed'), attempt, external_task_id: z.string(), message: z.string() }),
+  z.strictObject({
+    ...jobBase,
+    ev: z.literal('unconfirmed'),
+    attempt,
+    external_task_id: z.string(),
+    message: z.string(),
+    /** Its POST got no final answer and may still reach the provider (absent from older journals). */
+    in_transit: z.boolean().optional(),
+  }),
   /** A status change seen while polling. */
   z.strictObject({ ...jobBase, ev: z.literal('status'), task_id: z.string(), task_status: z.string() }),
   z.strictObject({

@@ -63,16 +63,15 @@ export const BEHAVIOURS: readonly Behaviour[] = (['reject', 'return-existing', '
 );
 
 /**
- * Which jobs a world may leave `unconfirmed`: none where lookups or a whole list can find any task;
- * with neither, any (a lost answer cannot be checked, its task may exist); with lookups off and a
- * list that stops early, only jobs that have no task (a task that exists is on the list's first page,
- * so missing it would lose a paid clip).
+ * Which jobs a world may leave `unconfirmed`: with neither lookups nor the list, any (a lost answer
+ * cannot be checked, its task may exist); elsewhere only jobs that have no task. A create that got
+ * no final answer (`hang`, a reset, a gateway's 502/504) may still reach the provider, so it is not
+ * resent on "not found" unless the run saw duplicates refused; and with lookups off and a list that
+ * stops early, a task that exists is on the list's first page, so missing it would lose a paid clip.
  */
 export type UnconfirmedPolicy = 'none' | 'only-without-task' | 'any';
-export function unconfirmedPolicy(b: Behaviour, shape: WorldShape = SHAPES[0] as WorldShape): UnconfirmedPolicy {
-  if (b.externalIdLookup) return 'none';
-  if (!b.listSupported) return 'any';
-  return shape.emulator.listMaxPages !== undefined ? 'only-without-task' : 'none';
+export function unconfirmedPolicy(b: Behaviour): UnconfirmedPolicy {
+  return !b.externalIdLookup && !b.listSupported ? 'any' : 'only-without-task';
 }
 
 export const describeBehaviour = (b: Behaviour, profile: Profile = 'default', shape: WorldShape = SHAPES[0] as WorldShape): string =>
@@ -262,7 +261,7 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
   const log = options.log ?? (() => {});
   let kills = 0;
   let finished = false;
-  const policy = unconfirmedPolicy(options.behaviour, options.shape);
+  const policy = unconfirmedPolicy(options.behaviour);
   try {
     while (kills < options.kills && !finished) {
       // Drawn even when overridden, so the rest of the batch sees the same random sequence.

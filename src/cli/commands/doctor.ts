@@ -67,7 +67,8 @@ function timedCalls(client: ProviderClient, signal: AbortSignal) {
 }
 
 const isTransport = (error: ProviderError): boolean => error.code === 'network' || error.code === 'timeout' || error.code === 'unreachable';
-const isUnfinished = (task: Task): boolean => task.task_status === 'submitted' || task.task_status === 'processing';
+/** Any status but the two final ones: a provider may say `queued` or `running`. */
+const isUnfinished = (task: Task): boolean => task.task_status !== 'succeed' && task.task_status !== 'failed';
 
 function latencyOf(answeredMs: readonly number[]): { p50: number; max: number } {
   const sorted = [...answeredMs].sort((a, b) => a - b);
