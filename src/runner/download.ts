@@ -116,8 +116,8 @@ export async function downloadVideo(context: RunContext, downloader: Downloader,
 }
 
 async function tryDownloads(context: RunContext, downloader: Downloader, transfer: Transfer, jobId: string, relativePath: string): Promise<DownloadOutcome> {
-  const giveUp = (message: string): 'gave_up' => {
-    context.record({ ev: 'download_failed', job: jobId, message: `${message}. A rerun downloads it again.` });
+  const giveUp = (message: string, next = 'A rerun downloads it again.'): 'gave_up' => {
+    context.record({ ev: 'download_failed', job: jobId, message: `${message}. ${next}` });
     return 'gave_up';
   };
   let last = 'no try was made';
@@ -141,9 +141,9 @@ async function tryDownloads(context: RunContext, downloader: Downloader, transfe
       }
       const kind = error instanceof DownloadFailure ? error.kind : isConnectionFailure(error) ? 'expired' : 'other';
       if (kind === 'too-large') {
-        const refusal = `the video of job ${jobId.slice(0, 12)} (${relativePath}) ${message}; raise the cap with --max-video-mb or max_video_mb under limits:`;
+        const refusal = `the video of job ${jobId.slice(0, 12)} (${relativePath}) ${message} (--max-video-mb, or max_video_mb under limits:)`;
         context.logger.warn(refusal);
-        return giveUp(refusal);
+        return giveUp(refusal, 'A rerun with a higher cap downloads it.');
       }
       last = message;
       const progressed = transfer.best > reached;
