@@ -82,6 +82,13 @@ describe('replay', () => {
     expect([s.finishedAt, s.taskStatus, s.video, s.download]).toEqual([undefined, undefined, undefined, undefined]);
   });
 
+  it("a finish time off the provider's clock (ahead of ours, or in seconds) is replaced by when the runner saw it", () => {
+    const at = (finished_at: number): JobEvent => ({ ...ev.succeeded(), finished_at }) as JobEvent;
+    expect(stateOf([ev.submitting(), ev.submitted(), at(5)]).finishedAt).toBe(5); // between the submit and the poll
+    expect(stateOf([ev.submitting(), ev.submitted(), at(9 + 2 * 3_600_000)]).finishedAt).toBe(9);
+    expect(stateOf([ev.submitting(1, 1_700_000_000_000), ev.submitted(), { ...at(1_700_000_100), t: 1_700_000_200_000 } as JobEvent]).finishedAt).toBe(1_700_000_200_000);
+  });
+
   it('derives short, distinct external ids per attempt', () => {
     const base = 'kr-' + '0123456789abcdef01234567';
     expect(externalIdFor(base, 1)).toBe(base);

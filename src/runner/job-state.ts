@@ -125,6 +125,15 @@ function firstVideo(videos: readonly { readonly url: string; readonly duration?:
   return first.duration === undefined ? { url: first.url } : { url: first.url, duration: sharedText(first.duration) };
 }
 
+/**
+ * When the task finished: the provider's `updated_at` when it lies between the submit and the poll
+ * that saw it (its clock may be hours off ours), else that poll's time. Latency hints rest on it.
+ */
+function finishTime(state: JobState, event: Extract<JobEvent, { ev: 'succeeded' }>): number {
+  const reported = event.finished_at;
+  return reported !== undefined && reported <= event.t && reported >= (state.submittedAt ?? event.t) ? reported : event.t;
+}
+
 /** A task of this attempt exists (or may): a new attempt leaves it behind, possibly billed. */
 const heldTask = (state: JobState): boolean => state.taskId !== undefined || state.phase === 'submitting' || state.phase === 'orphaned';
 
@@ -198,7 +207,7 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
         taskId: event.task_id,
         taskStatus: 'succeed',
         video: firstVideo(event.videos),
-        finishedAt: state.finishedAt ?? event.finished_at ?? event.t,
+        finishedAt: state.finishedAt ?? finishTime(state, event),
         units: event.units ?? state.units,
         error: undefined,
       };
