@@ -72,14 +72,14 @@ describe('Range requests', () => {
 describe('stalled-download', () => {
   it('the runner cuts the stalled answer for idleness and resumes with Range: two requests, the whole file', async () => {
     const key = `sk-stall-${randomBytes(8).toString('hex')}`;
-    // Half the video, then 1,000 emulated s (2 real s) of nothing; the runner waits 150 ms.
+    // Half the video, then 1,000 emulated s (2 real s) of nothing; the runner waits 300 ms.
     const emu = await emulator({ keys: [key], timeScale: 0.002, queueS: 5, processingS: 20, downloadStallS: 1000, faults: [{ kind: 'stalled-download', count: 1 }] });
     const ranges: Array<string | null> = [];
     const recording = ((input: string | URL | Request, init?: RequestInit) => {
       ranges.push(new Headers(init?.headers).get('range'));
       return fetch(input, init);
     }) as typeof fetch;
-    const run = await runInProcess(emu, makePlan(1), { key, overrides: { fetch: recording, downloadTimeoutMs: 150 } });
+    const run = await runInProcess(emu, makePlan(1), { key, overrides: { fetch: recording, downloadTimeoutMs: 300 } });
     onTestFinished(() => rmSync(run.outputDir, { recursive: true, force: true }));
     const state = [...replay(run.events).values()][0]!;
     expect(state.phase).toBe('downloaded');

@@ -80,10 +80,10 @@ describe('idleness, not length, ends a try', () => {
     const video = videoOf(64 * KB);
     const host = await videoHost((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': video.length });
-      trickle(res, video, { piece: 2 * KB, everyMs: 25 }); // ~800 ms in all, never idle for 250
+      trickle(res, video, { piece: 2 * KB, everyMs: 25 }); // ~800 ms in all, never idle for 300
     });
     harness = createHarness(makePlan(1));
-    const result = await harness.run({ overrides: { fetch: host.fetch, downloadTimeoutMs: 250 } });
+    const result = await harness.run({ overrides: { fetch: host.fetch, downloadTimeoutMs: 300 } });
     expectOnDisk(onlyState(result), video);
     expect(host.requests).toHaveLength(1);
   });
@@ -96,12 +96,13 @@ describe('idleness, not length, ends a try', () => {
         res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': video.length, 'Accept-Ranges': 'bytes', ETag: '"v1"' });
         return trickle(res, video, { piece: 8 * KB, everyMs: 5, stallAt: half });
       }
-      const from = rangeStart(req) ?? 0;
-      res.writeHead(206, rangeHeaders(video, from));
-      res.end(video.subarray(from));
+      const from = rangeStart(req);
+      if (from === undefined) res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': video.length });
+      else res.writeHead(206, rangeHeaders(video, from));
+      res.end(video.subarray(from ?? 0));
     });
     harness = createHarness(makePlan(1));
-    const result = await harness.run({ overrides: { fetch: host.fetch, downloadTimeoutMs: 200 } });
+    const result = await harness.run({ overrides: { fetch: host.fetch, downloadTimeoutMs: 300 } });
     expectOnDisk(onlyState(result), video);
     expect(host.requests).toHaveLength(2);
     expect(host.requests[1]).toMatchObject({ range: `bytes=${half}-`, 'if-range': '"v1"' });

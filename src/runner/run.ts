@@ -57,6 +57,7 @@ export interface RunInput {
   readonly fetch?: typeof fetch;
   readonly fs?: DownloadFs;
   readonly readImage?: ReadFile;
+  /** How long a download may receive nothing; overrides options.downloadIdleTimeoutMs (tests). */
   readonly downloadTimeoutMs?: number;
   /** Ctrl-C: stop submitting, finish what is in flight. */
   readonly softSignal?: AbortSignal;
