@@ -3,7 +3,8 @@
 // first sample entry of `stsd`), the frame count (`stts`, checked against `stsz`) and the frame
 // rate (frames over the track's own duration, `mdhd`). The provider charged for the clip, so a
 // wrong length or an unreadable file must be seen, not assumed away. Every read is bounds-checked:
-// garbage gives `{ ok: false }`, never an exception.
+// garbage gives `{ ok: false }`, never an exception. probeMp4File does the same from a file on disk
+// reading only the top-level box headers and `moov`, so a clip of any size is probed in little memory.
 
 export interface Mp4Info {
   readonly duration_s: number;
