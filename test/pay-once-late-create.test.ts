@@ -160,6 +160,19 @@ describe('a create held by a gateway past the timeout and the absence window', (
     for (const job of [before, other, after]) expect(provider.createdPerExternalId().get(job.external_task_id), job.external_task_id).toBe(1);
   });
 
+  it('a run killed during its POST knows no more than one that timed out: the rerun does not send it again on "not found"', async () => {
+    const plan = makePlan(2);
+    const [first, killed] = plan.jobs as [Plan['jobs'][number], Plan['jobs'][number]];
+    const { clock, provider, run } = world(plan, 'accept');
+    await drive(clock, harness.run({ plan: { ...plan, jobs: [first] }, overrides: { client: provider, clock } })); // proves lookups
+    harness.events.push({ ev: 'submitting', t: clock.now(), job: killed.id, attempt: 1, external_task_id: killed.external_task_id, request: killed.request });
+    await clock.advance(10 * 60_000);
+    await run();
+    expect(provider.createdPerExternalId().get(killed.external_task_id)).toBeUndefined();
+    expect(story(harness.events, killed.id)).toEqual(['submitting', 'unconfirmed']);
+    expect(harness.events.find((e) => e.ev === 'unconfirmed')).toMatchObject({ in_transit: true, message: expect.stringMatching(/^An earlier submit may have created its task, .*may still reach the provider/) });
+  });
+
   it('--resubmit-unconfirmed sends it again, and the report counts the first POST as a possible cost', async () => {
     const plan = makePlan(2);
     const late = plan.jobs[1]!;

@@ -22,6 +22,12 @@ const phases = (h: Harness) => [...replay(h.events).values()].map((s) => s.phase
 const stateOf = (h: Harness, id: string) => replay(h.events).get(id);
 const sent = (h: Harness) => h.provider.created.map((b) => b.external_task_id);
 
+/** An earlier run's POST of `job`, answered with a server error, its task not found then: settled, so absence can be proven. */
+const answeredUnfound = (job: PlannedJob, t: number): JournalEvent[] => [
+  { ev: 'submitting', t, job: job.id, attempt: 1, external_task_id: job.external_task_id, request: job.request },
+  { ev: 'unconfirmed', t, job: job.id, attempt: 1, external_task_id: job.external_task_id, message: 'HTTP 500; not found yet', in_transit: false },
+];
+
 describe('"not found" is not proof of absence', () => {
   it('a provider that accepts duplicate ids and offers neither lookups nor the list: a lost answer leaves the job unconfirmed, never resent', async () => {
     const plan = makePlan(1);
@@ -75,10 +81,11 @@ describe('"not found" is not proof of absence', () => {
     const plan = makePlan(2);
     harness = createHarness(plan);
     Object.assign(harness.provider, { duplicates: 'accept' });
-    // The first job's task exists (it proves lookups work); the second's POST never arrived.
+    // The first job's task exists (it proves lookups work); the second's POST was answered with a
+    // server error (it cannot still be on its way) and made no task.
     await harness.run({ plan: { ...plan, jobs: [plan.jobs[0]!] } });
     const second = plan.jobs[1]!;
-    harness.events.push({ ev: 'submitting', t: harness.clock.now(), job: second.id, attempt: 1, external_task_id: second.external_task_id, request: second.request });
+    harness.events.push(...answeredUnfound(second, harness.clock.now()));
     harness.clock.advance(10 * 60_000);
     await harness.run();
     expect(sent(harness)).toEqual([plan.jobs[0]!.external_task_id, second.external_task_id]);
@@ -96,7 +103,7 @@ describe('"not found" is not proof of absence', () => {
       await harness.run({ plan: { ...plan, jobs: [plan.jobs[0]!] } }); // proves that lookups find this account's tasks
       const second = plan.jobs[1]!;
       const sentAt = harness.clock.now();
-      harness.events.push({ ev: 'submitting', t: sentAt, job: second.id, attempt: 1, external_task_id: second.external_task_id, request: second.request });
+      harness.events.push(...answeredUnfound(second, sentAt));
       await harness.run({ limits: { absence_window_s: windowS } });
       const [absent] = eventsOf(harness.events, 'rejected');
       expect(absent, `window ${windowS} s`).toMatchObject({ code: 'absent' });
@@ -112,7 +119,7 @@ describe('"not found" is not proof of absence', () => {
     harness = createHarness(plan);
     Object.assign(harness.provider, { duplicates: 'accept' });
     await harness.run({ plan: { ...plan, jobs: [done] } }); // proves that lookups find this account's tasks
-    harness.events.push({ ev: 'submitting', t: harness.clock.now(), job: resumed.id, attempt: 1, external_task_id: resumed.external_task_id, request: resumed.request });
+    harness.events.push(...answeredUnfound(resumed, harness.clock.now()));
     harness.clock.advance(10 * 60_000);
     // The worst interleaving, forced: the fresh job's budget check comes between the resumed job's
     // proof of absence and its resend.

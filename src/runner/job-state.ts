@@ -59,7 +59,11 @@ export interface JobState {
   readonly adoptedVia?: 'lookup' | 'list' | 'duplicate';
   /** Why a `submitting` job is left alone: its task may exist, its absence could not be proven. */
   readonly unconfirmed?: string;
-  /** Its last POST got no final answer and may still reach the provider: "not found" proves nothing. */
+  /**
+   * Its last POST has no final answer (none yet, none ever: a crash, a timeout, a gateway's 504) and
+   * may still reach the provider, so "not found" proves nothing. False once an `unconfirmed` record
+   * says it was answered; undefined when no POST is pending.
+   */
   readonly inTransit?: boolean;
   /** Why the last download gave up (a rerun tries again). */
   readonly downloadError?: string;
@@ -151,6 +155,7 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
           externalTaskId: event.external_task_id,
           submittedAt: event.t,
           sentAt: event.t,
+          inTransit: true,
           earlierTasks: state.earlierTasks + (state.attempt > 0 && heldTask(state) ? 1 : 0),
           ...recorded,
         };
@@ -166,7 +171,7 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
         submittedAt: state.submittedAt ?? event.t,
         sentAt: event.t,
         unconfirmed: undefined,
-        inTransit: undefined,
+        inTransit: true,
         earlierTasks: state.earlierTasks + resentBlind,
       };
     }
@@ -197,7 +202,8 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
     case 'rejected':
       return { ...state, phase: 'pending', inTransit: undefined, error: { code: event.code, message: event.message, retriable: event.retryable } };
     case 'unconfirmed':
-      return { ...state, phase: 'submitting', unconfirmed: event.message, inTransit: event.in_transit ?? state.inTransit };
+      // Written before `in_transit` was: whether it was answered is not known.
+      return { ...state, phase: 'submitting', unconfirmed: event.message, inTransit: event.in_transit ?? true };
     case 'status':
       return { ...state, taskId: event.task_id, taskStatus: event.task_status };
     case 'succeeded':

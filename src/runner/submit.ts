@@ -44,7 +44,7 @@ const mayStillArrive = (error: ProviderError): boolean =>
   error.code === 'timeout' || error.code === 'network' || error.code === 5002 || error.httpStatus === 502 || error.httpStatus === 504;
 
 const IN_TRANSIT =
-  'it is not found, but the request may still reach the provider and create its task later (a gateway can hold it past the request timeout), and this provider has not been seen in this run to refuse a duplicate external_task_id, so sending it again could pay twice';
+  'the request may still reach the provider and create its task later (a gateway can hold it past the request timeout), and this provider has not been seen in this run to refuse a duplicate external_task_id, so sending it again could pay twice';
 
 /** What became of the POST, as the opening of an `unconfirmed` message. */
 function fateOf(error: ProviderError): string {
@@ -59,11 +59,11 @@ function fateOf(error: ProviderError): string {
  */
 function leaveUnconfirmed(context: RunContext, job: RunnableJob, attempt: number, externalTaskId: string, reason: string, error?: ProviderError): Stop {
   const state = context.state(job.id);
-  const inTransit = (error !== undefined && mayStillArrive(error)) || state.inTransit === true;
+  const inTransit = error ? mayStillArrive(error) : state.inTransit !== false;
   const opening = error ? fateOf(error) : 'An earlier submit may have created its task';
   const message = `${opening}, and its task could not be found: ${reason}. It is not sent again automatically (that could pay twice); a rerun looks for it again, and \`--resubmit-unconfirmed\` sends it again.`;
   const known = error ? state.unconfirmed === message : state.unconfirmed?.includes(`: ${reason}. `);
-  if (!known) context.record({ ev: 'unconfirmed', job: job.id, attempt, external_task_id: externalTaskId, message, ...(inTransit ? { in_transit: true } : {}) });
+  if (!known) context.record({ ev: 'unconfirmed', job: job.id, attempt, external_task_id: externalTaskId, message, in_transit: inTransit });
   return new Stop('unconfirmed');
 }
 
@@ -189,7 +189,8 @@ export async function resumeSubmitting(context: RunContext, job: RunnableJob, bo
   const finding = await context.finder.reconcile(context, externalTaskId, { sentAt: Math.min(sentAt, now), submittedAt: state.submittedAt ?? now });
   if (finding.kind === 'found') return adopt(context, job, state.attempt, externalTaskId, finding.task, finding.via);
   if (context.softSignal.aborted) return 'unconfirmed';
-  const mayArrive = state.inTransit === true && !context.finder.duplicatesRefused;
+  // A run killed during its POST knows no more of it than one that timed out.
+  const mayArrive = state.inTransit !== false && !context.finder.duplicatesRefused;
   if (finding.kind === 'absent' && !mayArrive) {
     recordAbsent(context, job, state.attempt, undefined);
     if (job.fromJournal) return 'absent'; // nothing was paid, and the manifest no longer wants it

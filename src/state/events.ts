@@ -56,7 +56,7 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
     attempt,
     external_task_id: z.string(),
     message: z.string(),
-    /** Its POST got no final answer and may still reach the provider (absent from older journals). */
+    /** Whether its POST got no final answer and may still reach the provider (absent from older journals: unknown). */
     in_transit: z.boolean().optional(),
   }),
   /** A status change seen while polling. */
