@@ -244,19 +244,34 @@ describe('what the live service sends', () => {
   });
 
   it.each([
-    ['on the result, as a string', { final_unit_deduction: '2.5', videos: [{ url: 'https://cdn.example/v1.mp4' }] }, 2.5],
-    ['on the video', { videos: [{ url: 'https://cdn.example/v1.mp4', final_unit_deduction: 1.5 }] }, 1.5],
-    ['on each video, added up', { videos: [{ url: 'https://cdn.example/a.mp4', final_unit_deduction: '1' }, { url: 'https://cdn.example/b.mp4', final_unit_deduction: 2 }] }, 3],
-    ['on both: the result wins', { final_unit_deduction: 4, videos: [{ url: 'https://cdn.example/v1.mp4', final_unit_deduction: 1 }] }, 4],
-  ])('reads final_unit_deduction %s as one number of units on the result', (_name, result, units) => {
-    const task = parseTask(envelope(taskJson({ task_status: 'succeed', task_result: result })));
-    expect(task).toHaveProperty('task_result.final_unit_deduction', units);
-    for (const video of (task as Task).task_result?.videos ?? []) expect(video).not.toHaveProperty('final_unit_deduction');
+    ['beside task_status, as the service sends it', { final_unit_deduction: '2.5' }, { videos: [{ url: 'https://cdn.example/v1.mp4' }] }, 2.5],
+    ['beside task_status, as a number', { final_unit_deduction: 3 }, null, 3],
+    ['on the result, as a string', {}, { final_unit_deduction: '2.5', videos: [{ url: 'https://cdn.example/v1.mp4' }] }, 2.5],
+    ['on the video', {}, { videos: [{ url: 'https://cdn.example/v1.mp4', final_unit_deduction: 1.5 }] }, 1.5],
+    ['on each video, added up', {}, { videos: [{ url: 'https://cdn.example/a.mp4', final_unit_deduction: '1' }, { url: 'https://cdn.example/b.mp4', final_unit_deduction: 2 }] }, 3],
+    ['on the result and the video: the result wins', {}, { final_unit_deduction: 4, videos: [{ url: 'https://cdn.example/v1.mp4', final_unit_deduction: 1 }] }, 4],
+    ['on the task and the result: the task wins', { final_unit_deduction: '2' }, { final_unit_deduction: 4, videos: [{ url: 'https://cdn.example/v1.mp4' }] }, 2],
+  ])('reads final_unit_deduction %s as one number of units on the task', (_name, fields, result, units) => {
+    const task = parseTask(envelope(taskJson({ task_status: 'succeed', ...fields, task_result: result }))) as Task;
+    expect(task.final_unit_deduction).toBe(units);
+    expect(task.task_result ?? {}).not.toHaveProperty('final_unit_deduction');
+    for (const video of task.task_result?.videos ?? []) expect(video).not.toHaveProperty('final_unit_deduction');
+  });
+
+  it('reads final_balance_deduction beside it: the list price as a number, quota as sent, anything unreadable as absent', () => {
+    const parsed = (fields: Record<string, unknown>) => parseTask(envelope(taskJson({ task_status: 'failed', ...fields }))) as Task;
+    expect(parsed({ final_unit_deduction: '0', final_balance_deduction: { quota: '0', list_price: '0.35' } })).toMatchObject({ final_unit_deduction: 0, final_balance_deduction: { quota: 0, list_price: 0.35 } });
+    expect(parsed({ final_balance_deduction: { list_price: 0.7, currency: 'USD' } }).final_balance_deduction).toEqual({ list_price: 0.7, currency: 'USD' });
+    expect(parsed({ final_balance_deduction: { list_price: 'n/a', quota: null } }).final_balance_deduction).toEqual({});
+    expect(parsed({ final_balance_deduction: '0.35', final_unit_deduction: '-1' })).not.toHaveProperty('final_balance_deduction');
+    expect(parsed({ final_unit_deduction: '-1' })).not.toHaveProperty('final_unit_deduction');
   });
 
   it('leaves final_unit_deduction out when there is none, or it is unreadable', () => {
-    expect(parseTask(envelope(succeededTaskJson()))).not.toHaveProperty('task_result.final_unit_deduction');
-    expect(parseTask(envelope(taskJson({ task_status: 'succeed', task_result: { final_unit_deduction: 'n/a', videos: [] } })))).toHaveProperty('task_result', { videos: [] });
+    expect(parseTask(envelope(succeededTaskJson()))).not.toHaveProperty('final_unit_deduction');
+    const unreadable = parseTask(envelope(taskJson({ task_status: 'succeed', final_unit_deduction: null, task_result: { final_unit_deduction: 'n/a', videos: [] } })));
+    expect(unreadable).toHaveProperty('task_result', { videos: [] });
+    expect(unreadable).not.toHaveProperty('final_unit_deduction');
   });
 });
 

@@ -2,63 +2,28 @@
 // OpenAPI page, schemas/provider/), the task object, both response envelopes and gateway errors.
 // Shared by the client, the emulator and the manifest validator, so the three cannot disagree.
 import { z } from 'zod';
+import { FIELD_NAMES, shapeOf } from '../request/fields.js';
+import { LIMITS } from '../request/values.js';
 
-export const SOUNDS = ['on', 'off'] as const;
+// The provider's vocabulary lives with the field registry (src/request/); re-exported for the
+// modules that have always read it here.
+export { API_DEFAULTS, LIMITS, SOUNDS, trajectoryPointSchema } from '../request/values.js';
 export const TASK_STATUSES = ['submitted', 'processing', 'succeed', 'failed'] as const;
-
-/**
- * API defaults for fields a request leaves out (from the OpenAPI document). Which models, modes
- * and durations exist is data (src/data/models.yaml), so these are plain strings, not enums.
- */
-export const API_DEFAULTS: { readonly model_name: string; readonly mode: string; readonly duration: string } = {
-  model_name: 'kling-v1',
-  mode: 'std',
-  duration: '5',
-};
-
-/** Input limits the provider documents (prompt lengths, masks, images, external ids). */
-export const LIMITS = {
-  promptMax: 500,
-  negativePromptMax: 200,
-  dynamicMasksMax: 6,
-  trajectoryMin: 2,
-  trajectoryMax: 77,
-  imageMaxBytes: 10 * 1024 * 1024,
-  imageMinSide: 300,
-  aspectMax: 2.5,
-  externalTaskIdMax: 32,
-} as const;
 
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const trajectoryPointSchema = z.strictObject({ x: z.number().int(), y: z.number().int() });
-
-/** The JSON body of POST /kling/v1/videos/image2video, exactly as sent. */
-export const createTaskBodySchema = z.strictObject({
-  image: z.string().min(1),
-  image_tail: z.string().min(1).optional(),
-  prompt: z.string().max(LIMITS.promptMax).optional(),
-  negative_prompt: z.string().max(LIMITS.negativePromptMax).optional(),
-  callback_url: z.string().optional(),
-  // Any model and mode: the model table (src/data/models.yaml) says which exist and go together.
-  mode: z.string().min(1).optional(),
-  model_name: z.string().min(1).optional(),
-  cfg_scale: z.number().min(0).max(1).optional(),
-  /** Whole seconds as a string, e.g. "5"; which durations a model makes is in the model table. */
-  duration: z.string().regex(/^[1-9]\d*$/, { error: 'must be a whole number of seconds as a string, e.g. "5"' }).optional(),
-  static_mask: z.string().min(1).optional(),
-  dynamic_masks: z
-    .array(
-      z.strictObject({
-        mask: z.string().min(1),
-        trajectories: z.array(trajectoryPointSchema).min(LIMITS.trajectoryMin).max(LIMITS.trajectoryMax),
-      }),
-    )
-    .max(LIMITS.dynamicMasksMax)
-    .optional(),
-  external_task_id: z.string().min(1).max(LIMITS.externalTaskIdMax).optional(),
-  sound: z.enum(SOUNDS).optional(),
-});
+/**
+ * The JSON body of POST /kling/v1/videos/image2video, exactly as sent: every field of the registry
+ * (src/request/fields.ts), each optional but `image`, and the generated `external_task_id`. Which
+ * models, modes, durations and features go together, and how long a prompt may be, is the model
+ * table's business (data/capabilities.ts), which the emulator checks after this schema.
+ */
+const fieldShape = shapeOf(FIELD_NAMES, 'wire');
+export const createTaskBodySchema = z
+  .strictObject(fieldShape)
+  .partial()
+  .required({ image: true })
+  .extend({ external_task_id: z.string().min(1).max(LIMITS.externalTaskIdMax).optional() });
 export type CreateTaskBody = z.infer<typeof createTaskBodySchema>;
 
 // Answers are read leniently wherever klingrun can do without a value: the live service sends
@@ -87,6 +52,8 @@ const looseNumber = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$
 const timestamp = looseNumber.transform((value) => (Math.abs(value) < 1e12 ? value * 1000 : value));
 /** A string, or a number sent for it. */
 const looseString = z.union([z.string(), z.number().transform(String)]);
+/** Units of a task's cost (or a price): a number or numeric string, never below 0. */
+const units = looseNumber.pipe(z.number().nonnegative());
 
 /** Keys whose value read as absent are dropped, so `null` and absent are the same object. */
 function withoutUndefined<T extends object>(value: T): T {
@@ -112,8 +79,8 @@ export const videoSchema = z
     url: z.custom<string>(isHttpUrl, { error: (issue) => `expected the video's http(s) URL, got ${got(issue.input)}` }),
     /** Seconds, as a string ("5"). */
     duration: optional(looseString),
-    /** Read here too, then moved to the task result (see taskResultSchema). */
-    final_unit_deduction: optional(looseNumber),
+    /** Read here too, then moved to the task (see taskResultSchema). */
+    final_unit_deduction: optional(units),
   })
   .transform(withoutUndefined);
 
@@ -128,19 +95,26 @@ export interface Video {
 export interface TaskResult {
   readonly [field: string]: unknown;
   readonly videos?: readonly Video[];
-  /** Units the provider charged for the task (1 unit = $0.14 on Kling's list). */
-  readonly final_unit_deduction?: number;
 }
 
-/** The units charged sit on the result or on each video: one number, on the result. */
+/**
+ * The service puts the units a task cost beside `task_status` (taskSchema). Earlier versions read
+ * them on the result or on each video, and some gateways may still send them there: read, added
+ * up, and handed to the task.
+ */
 const taskResultSchema = z
-  .looseObject({ videos: nullable(z.array(videoSchema)), final_unit_deduction: optional(looseNumber) })
-  .transform(({ videos, final_unit_deduction: onResult, ...rest }): TaskResult => {
+  .looseObject({ videos: nullable(z.array(videoSchema)), final_unit_deduction: optional(units) })
+  .transform(({ videos, final_unit_deduction: onResult, ...rest }): { result: TaskResult; units: number | undefined } => {
     const onVideos = videos?.flatMap((video) => (video.final_unit_deduction === undefined ? [] : [video.final_unit_deduction])) ?? [];
-    const units = onResult ?? (onVideos.length > 0 ? onVideos.reduce((sum, n) => sum + n, 0) : undefined);
     const plainVideos = videos?.map(({ final_unit_deduction: _moved, ...video }) => video);
-    return withoutUndefined({ ...rest, videos: plainVideos, final_unit_deduction: units });
+    return { result: withoutUndefined({ ...rest, videos: plainVideos }), units: onResult ?? (onVideos.length > 0 ? onVideos.reduce((sum, n) => sum + n, 0) : undefined) };
   });
+
+/**
+ * `final_balance_deduction`: what the task took off the account's balance. `list_price` is what
+ * Kling's price list says the task cost; `quota` is not documented, kept as sent.
+ */
+const balanceDeductionSchema = z.looseObject({ quota: optional(looseNumber), list_price: optional(units) }).transform(withoutUndefined);
 
 /** A task object, as the query returns it (and as the create call returns it, without a result). */
 export const taskSchema = z
@@ -157,8 +131,15 @@ export const taskSchema = z
     created_at: optional(timestamp),
     updated_at: optional(timestamp),
     task_result: nullable(taskResultSchema),
+    /** Units the task cost, once it has ended (a string such as "2.5"); see `USD_PER_UNIT` for their price. */
+    final_unit_deduction: optional(units),
+    final_balance_deduction: optional(balanceDeductionSchema),
   })
-  .transform(withoutUndefined);
+  .transform(({ task_result: read, final_unit_deduction, ...task }) => {
+    // The task's own figure wins over one read in the older places.
+    const units = final_unit_deduction ?? read?.units;
+    return { ...withoutUndefined(task), ...(read ? { task_result: read.result } : {}), ...(units !== undefined ? { final_unit_deduction: units } : {}) };
+  });
 export type Task = z.infer<typeof taskSchema>;
 
 /** The list call's data; an account without tasks may answer `null`. */

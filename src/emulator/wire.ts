@@ -76,10 +76,11 @@ export function documentedTask(task: TaskFacts): Record<string, unknown> {
 
 /**
  * As public clients saw the live service answer a query: every nullable field present, `null`
- * without a value; fields no document names; the units charged. On every other task (odd ids)
- * timestamps come as strings, the duration and video id as numbers, and the units on the video
- * rather than on the result. A create answer keeps the types of the create call's OpenAPI
- * document (integers, strings, no null message), which the contract tests check it against.
+ * without a value; fields no document names; once a task succeeded, what it cost beside its
+ * status. On every other task (odd ids) timestamps and units come as numbers where the others
+ * have strings, and the duration and video id the other way round. A create answer keeps the
+ * types of the create call's OpenAPI document (integers, strings, no null message), which the
+ * contract tests check it against.
  */
 const idText = (task: TaskFacts): string => (task.taskId instanceof RawNumber ? task.taskId.digits : task.taskId);
 
@@ -87,7 +88,6 @@ export function liveTask(task: TaskFacts, answer: 'create' | 'query'): Record<st
   const id = idText(task);
   const swapped = answer === 'query' && Number(id.at(-1)) % 2 === 1;
   const time = (ms: number): number | string => (swapped ? String(ms) : ms);
-  const units = Math.round((task.priceMicroUsd / 1e6 / USD_PER_UNIT) * 100) / 100;
   const { video } = task;
   const videos = video && [
     {
@@ -95,7 +95,6 @@ export function liveTask(task: TaskFacts, answer: 'create' | 'query'): Record<st
       url: video.url,
       duration: swapped ? Number(video.duration) : video.duration,
       watermark_url: null,
-      ...(swapped ? { final_unit_deduction: units } : {}),
     },
   ];
   return {
@@ -105,8 +104,23 @@ export function liveTask(task: TaskFacts, answer: 'create' | 'query'): Record<st
     task_info: { external_task_id: task.externalTaskId ?? null, parent_video: null },
     created_at: time(task.createdAt),
     updated_at: time(task.updatedAt),
-    task_result: videos ? { videos, ...(swapped ? {} : { final_unit_deduction: String(units) }) } : null,
+    task_result: videos ? { videos } : null,
     watermark_info: { enabled: false },
+    // Whether a failed task is billed is not documented: the emulator says nothing of its cost.
+    ...(video ? deduction(task.priceMicroUsd, swapped) : {}),
+  };
+}
+
+/**
+ * What a task cost, as the service says it beside `task_status`: units of Kling's standard
+ * resource pack ($0.14) to the hundredth, a string ("2.5"), and the list price in USD.
+ * `quota` is not documented; the emulator sends the units there too.
+ */
+function deduction(priceMicroUsd: number, swapped: boolean): Record<string, unknown> {
+  const units = Math.round((priceMicroUsd / 1e6 / USD_PER_UNIT) * 100) / 100;
+  return {
+    final_unit_deduction: swapped ? units : String(units),
+    final_balance_deduction: { quota: units, list_price: priceMicroUsd / 1e6 },
   };
 }
 

@@ -69,6 +69,8 @@ export interface JobState {
   readonly downloadError?: string;
   /** What the provider says the task cost, in its units (`final_unit_deduction`). */
   readonly units?: number;
+  /** Kling's list price of the task, as the provider states it (`final_balance_deduction.list_price`). */
+  readonly listPrice?: number;
   /** Tasks that earlier attempts created (failed, timed out…): the provider may have billed each. */
   readonly earlierTasks: number;
   /** The attempt a job skipped for budget starts when it is submitted. */
@@ -102,6 +104,7 @@ export const initialState = (job: string): JobState => ({
   inTransit: undefined,
   downloadError: undefined,
   units: undefined,
+  listPrice: undefined,
   earlierTasks: 0,
   nextAttempt: undefined,
   request: undefined,
@@ -215,6 +218,7 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
         video: firstVideo(event.videos),
         finishedAt: state.finishedAt ?? finishTime(state, event),
         units: event.units ?? state.units,
+        listPrice: event.list_price ?? state.listPrice,
         error: undefined,
       };
     case 'downloaded':
@@ -240,7 +244,14 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
     case 'download_failed':
       return { ...state, downloadError: event.message };
     case 'failed':
-      return { ...state, phase: 'failed', finishedAt: event.t, error: { code: event.code, message: event.message, retriable: event.retriable } };
+      return {
+        ...state,
+        phase: 'failed',
+        finishedAt: event.t,
+        error: { code: event.code, message: event.message, retriable: event.retriable },
+        units: event.units ?? state.units,
+        listPrice: event.list_price ?? state.listPrice,
+      };
     case 'timed_out':
       return { ...state, phase: 'timed_out' };
     case 'lost':

@@ -25,6 +25,12 @@ function noteStatus(context: RunContext, status: string): void {
   context.logger.warn(`the provider reports a task status klingrun does not know, \`${status}\`: read as "not finished yet", its tasks are followed until they succeed or fail.`);
 }
 
+/** What an ended task says it cost, as the journal records it: nothing where it says nothing. */
+function costOf(task: Task): { units?: number; list_price?: number } {
+  const listPrice = task.final_balance_deduction?.list_price;
+  return { ...(task.final_unit_deduction !== undefined ? { units: task.final_unit_deduction } : {}), ...(listPrice !== undefined ? { list_price: listPrice } : {}) };
+}
+
 export type PollOutcome = 'succeeded' | 'failed' | 'timed_out' | 'lost' | 'stopped';
 
 /** Adaptive polling: first look after the latency hint, then 5 s growing to 30 s. */
@@ -98,15 +104,14 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
       if (task.task_status === 'succeed') {
         const videos = videosOf(task);
         if (videos.length > 0) {
-          const units = task.task_result?.final_unit_deduction;
-          context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at, ...(units !== undefined ? { units } : {}) });
+          context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at, ...costOf(task) });
           return 'succeeded';
         }
         context.logger.warn(`task ${taskId} succeeded without a video URL; asking again`);
       }
       if (task.task_status === 'failed') {
         const message = task.task_status_msg || 'the provider reported the task as failed without a reason';
-        context.record({ ev: 'failed', job: jobId, attempt: start.attempt || 1, code: isModerationMessage(message) ? 'moderation' : 'task_failed', message, retriable: true });
+        context.record({ ev: 'failed', job: jobId, attempt: start.attempt || 1, code: isModerationMessage(message) ? 'moderation' : 'task_failed', message, retriable: true, ...costOf(task) });
         return 'failed';
       }
     }

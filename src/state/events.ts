@@ -9,6 +9,13 @@ const base = {
 };
 const jobBase = { ...base, job: z.string().regex(/^[0-9a-f]{64}$/) };
 const attempt = z.number().int().positive();
+/** What the provider says an ended task cost, when it says. */
+const taskCost = {
+  /** Units taken off the account (`final_unit_deduction`); USD = units × the unit price. */
+  units: z.number().nonnegative().optional(),
+  /** Kling's list price of the task (`final_balance_deduction.list_price`). */
+  list_price: z.number().nonnegative().optional(),
+};
 
 /** The journal format this klingrun writes and reads; a newer klingrun that changes it writes a higher one. */
 export const JOURNAL_VERSION = 1;
@@ -67,8 +74,7 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
     task_id: z.string(),
     videos: z.array(z.strictObject({ id: z.string().optional(), url: z.string(), duration: z.string().optional() })),
     finished_at: z.number().optional(),
-    /** What the provider says it charged (`final_unit_deduction`), when it says. */
-    units: z.number().nonnegative().optional(),
+    ...taskCost,
   }),
   z.strictObject({
     ...jobBase,
@@ -99,6 +105,8 @@ export const journalEventSchema = z.discriminatedUnion('ev', [
     message: z.string(),
     /** Whether `--retry-failed` may start a new attempt (retryable or moderation reasons). */
     retriable: z.boolean(),
+    /** Only for a task the provider ran and said what it cost (whether failed tasks are billed is not documented). */
+    ...taskCost,
   }),
   z.strictObject({ ...jobBase, ev: z.literal('timed_out'), attempt, task_id: z.string().optional() }),
   /** A task id the provider gave us that it no longer knows, confirmed over a window. */

@@ -36,7 +36,7 @@ export class FakeProvider implements ProviderClient {
   unreachable = false;
   /** The provider forgets a task after this many polls of it (a restart, a purge). */
   forgetAfterPolls = Infinity;
-  /** Every answer carries the units the task cost (`final_unit_deduction`). */
+  /** Every ended task carries the units it cost (`final_unit_deduction`). */
   units: number | undefined;
   #next = 1;
 
@@ -76,7 +76,9 @@ export class FakeProvider implements ProviderClient {
       const failed = this.failPrompts.has(String(task.prompt));
       task.task_status = failed ? 'failed' : 'succeed';
       if (failed) task.task_status_msg = 'Failure to pass the risk control system';
-      else task.task_result = { videos: [{ id: `v-${taskId}`, url: `https://cdn.test/${taskId}.mp4`, duration: '5' }], ...(this.units !== undefined ? { final_unit_deduction: this.units } : {}) };
+      else task.task_result = { videos: [{ id: `v-${taskId}`, url: `https://cdn.test/${taskId}.mp4`, duration: '5' }] };
+      // Beside the status, once the task has ended, as the service sends it.
+      if (this.units !== undefined) task.final_unit_deduction = this.units;
     } else {
       task.task_status = 'processing';
     }
