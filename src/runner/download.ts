@@ -107,11 +107,17 @@ interface Fetched {
 export async function downloadVideo(context: RunContext, downloader: Downloader, jobId: string, relativePath: string): Promise<DownloadOutcome> {
   const destination = join(downloader.outputDir, relativePath);
   const transfer: Transfer = { destination, temp: `${destination}.part`, file: undefined, hash: createHash('sha256'), bytes: 0, total: undefined, validator: undefined, best: 0 };
+  let outcome: DownloadOutcome | undefined;
   try {
-    return await tryDownloads(context, downloader, transfer, jobId, relativePath);
+    outcome = await tryDownloads(context, downloader, transfer, jobId, relativePath);
+    return outcome;
   } finally {
-    await transfer.file?.close().catch(() => {});
-    await downloader.fs.rm(transfer.temp, { force: true }).catch(() => {});
+    // A finished download closed and renamed its file before it was recorded: nothing is left to
+    // wait for, so the run counts it done as soon as the journal says so.
+    if (outcome !== 'downloaded') {
+      await transfer.file?.close().catch(() => {});
+      await downloader.fs.rm(transfer.temp, { force: true }).catch(() => {});
+    }
   }
 }
 
