@@ -1,6 +1,6 @@
 // A video URL gone stale answers in many ways besides 403: an expired signed URL of a cloud bucket
 // answers 400, a refused one 401, a broken CDN 5xx, a "link expired" page 200 with HTML. Whatever
-// it answers, if it is not the video the task is looked up again (once a run, before giving up)
+// it answers, if it is not the video the task is looked up again (once for each URL, before giving up)
 // and the video downloaded from the fresh URL; the key never goes to the video host.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
@@ -61,6 +61,19 @@ describe('a stale video URL that does not answer 403', () => {
     onTestFinished(() => rmSync(run.outputDir, { recursive: true, force: true }));
     expectDownloadedOnce(run, sent);
     expect(emu.stats().requestsByRoute.download).toBe(2);
+  });
+
+  it('a fresh URL that goes stale too is refreshed again: once for each URL, not once a run', async () => {
+    const emu = await emulator({ ...FAST, staleUrlAnswer: 400, faults: [{ kind: 'stale-url', count: 2 }] });
+    const sent: Sent[] = [];
+    const run = await runInProcess(emu, makePlan(1), { key: KEY, overrides: { fetch: recordingFetch(sent) } });
+    onTestFinished(() => rmSync(run.outputDir, { recursive: true, force: true }));
+    const job = makePlan(1).jobs[0]!;
+    expect(replay(run.events).get(job.id)?.phase).toBe('downloaded');
+    const urls = videoUrls(run.events);
+    expect(new Set(urls).size).toBe(3);
+    // Each URL fetched once: two stale answers, two lookups, then the video.
+    expect(sent.map((s) => s.url)).toEqual(urls);
   });
 
   it('a URL past its lifetime answering 400 (staleUrlAnswer, no fault) is refreshed the same way', async () => {

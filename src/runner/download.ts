@@ -127,7 +127,8 @@ async function tryDownloads(context: RunContext, downloader: Downloader, transfe
     return 'gave_up';
   };
   let last = 'no try was made';
-  let refreshed = false;
+  /** The URL a lookup last replaced: each URL that answers with something else is refreshed once. */
+  let refreshedFrom: string | undefined;
   for (let failures = 0; failures < MAX_TRIES; ) {
     if (context.hardSignal.aborted) return 'stopped';
     const state = context.state(jobId);
@@ -156,10 +157,10 @@ async function tryDownloads(context: RunContext, downloader: Downloader, transfe
       if (!progressed) failures += 1;
       context.logger.debug(`download of job ${jobId.slice(0, 12)} failed (${progressed ? 'resuming' : `try ${failures}`}): ${message}`);
       // An expired URL, or one whose host no longer answers (a CDN moved, a provider restarted),
-      // and, once a run, any answer that is not the video: a signed URL past its time answers
+      // and, once for each URL, any answer that is not the video: a signed URL past its time answers
       // 400, 401, 5xx or an HTML page as often as 403. The provider gives a fresh one.
-      if (kind === 'expired' || (kind === 'not-video' && !refreshed)) {
-        refreshed ||= kind === 'not-video';
+      if (kind === 'expired' || (kind === 'not-video' && refreshedFrom !== state.video.url)) {
+        refreshedFrom = state.video.url;
         if (!(await refreshUrl(context, jobId, state.taskId))) return giveUp(`the video URL expired and no fresh one could be had (${message})`);
       } else if (!progressed) {
         await context.clock.sleep(backoffMs(context, failures), context.hardSignal).catch(() => {});
