@@ -29,11 +29,23 @@ const SHORT_FAULTS: NonNullable<EmulatorOptionsInput['faults']> = [
   ...CRASH_FAULTS.map((fault) => (fault.kind === 'truncated-download' || fault.kind === 'storm1303' ? { ...fault, p: 0.1 } : fault)),
 ];
 
+function shape(name: string): WorldShape {
+  const found = SHAPES.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no world shape named ${name}`);
+  return found;
+}
+
 /** Every behaviour in both profiles; the other shapes of the world with the behaviours they matter to. */
 const BATCHES = [
   ...PROFILES.flatMap((profile) => BEHAVIOURS.map((behaviour) => ({ behaviour, profile, shape: SHAPES[0]! }))),
   { behaviour: { duplicateExternalId: 'accept', externalIdLookup: true, listSupported: true }, profile: 'live', shape: SHAPES[1]! },
   { behaviour: { duplicateExternalId: 'accept', externalIdLookup: false, listSupported: true }, profile: 'default', shape: SHAPES[2]! },
+  { behaviour: { duplicateExternalId: 'reject', externalIdLookup: true, listSupported: true }, profile: 'default', shape: shape('stale URLs') },
+  // A provider that would make a second task for a resent id is where a late create pays twice.
+  { behaviour: { duplicateExternalId: 'accept', externalIdLookup: true, listSupported: false }, profile: 'live', shape: shape('late creates') },
+  { behaviour: { duplicateExternalId: 'return-existing', externalIdLookup: true, listSupported: true }, profile: 'live', shape: shape('odd answers') },
+  // Without lookups the list is scanned, and a scan stops at tasks older than the submit.
+  { behaviour: { duplicateExternalId: 'accept', externalIdLookup: false, listSupported: true }, profile: 'default', shape: shape('skewed clock') },
 ] as const satisfies readonly { behaviour: Behaviour; profile: Profile; shape: WorldShape }[];
 
 describe('SIGKILL at random moments, rerun until the batch finishes', () => {

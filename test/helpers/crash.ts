@@ -39,10 +39,18 @@ export interface Behaviour {
 export type Profile = 'default' | 'live';
 export const PROFILES: readonly Profile[] = ['default', 'live'];
 
-/** Shapes of the world a batch meets besides faults: lookups that lag behind creates, a large account. */
+type FaultList = NonNullable<EmulatorOptionsInput['faults']>;
+
+/**
+ * Shapes of the world a batch meets besides the crash faults: lookups that lag behind creates, a
+ * large account, and the hostile shapes a review found (stale URLs that do not answer 403, creates a
+ * gateway delivers late, ids and status words the documents do not promise, a provider clock that is
+ * not ours). `faults` come before the batch's own, so they fire first.
+ */
 export interface WorldShape {
   readonly name: string;
   readonly emulator: EmulatorOptionsInput;
+  readonly faults?: FaultList;
 }
 export const SHAPES: readonly WorldShape[] = [
   { name: 'plain', emulator: {} },
@@ -50,6 +58,15 @@ export const SHAPES: readonly WorldShape[] = [
   { name: 'lagging lookups', emulator: { lookupLagS: 20 } },
   // Other tools' tasks fill the account; the list stops answering after two pages of them.
   { name: 'large account', emulator: { foreignTasks: 1_500, listMaxPages: 2 } },
+  // A video URL that goes stale answers like a cloud bucket's expired signature: HTTP 400.
+  { name: 'stale URLs', emulator: { staleUrlAnswer: 400 }, faults: [{ kind: 'stale-url', p: 0.3 }] },
+  // A gateway sits on a create for 500 emulated seconds (2 s here): past the 1 s request timeout
+  // and the 0.5 s absence window, inside the runner's 3 s transit window (runArgs).
+  { name: 'late creates', emulator: { lateCreateS: 500 }, faults: [{ kind: 'late-create', p: 0.2 }] },
+  // 19-digit task ids as bare JSON numbers, unfinished tasks reported as `queued` then `running`.
+  { name: 'odd answers', emulator: { numericTaskIds: true, inProgressStatus: ['queued', 'running'] } },
+  // Timestamps in seconds, from a provider clock two hours behind ours.
+  { name: 'skewed clock', emulator: { createdAtUnit: 's', clockOffsetS: -7_200 } },
 ];
 
 /**
@@ -77,8 +94,6 @@ export function unconfirmedPolicy(b: Behaviour): UnconfirmedPolicy {
 export const describeBehaviour = (b: Behaviour, profile: Profile = 'default', shape: WorldShape = SHAPES[0] as WorldShape): string =>
   `duplicate=${b.duplicateExternalId}, lookup=${b.externalIdLookup ? 'on' : 'off'}, list=${b.listSupported ? 'on' : 'off'}` +
   `${profile === 'live' ? ', live profile' : ''}${shape.name === 'plain' ? '' : `, ${shape.name}`}`;
-
-type FaultList = NonNullable<EmulatorOptionsInput['faults']>;
 
 /**
  * Lost answers, 5xx of three kinds, hangs, 1303 storms and cut downloads, all at once. Hangs hit
@@ -248,7 +263,7 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
     timeScale: options.timeScale ?? 0.004,
     queueS: 5,
     processingS: 45,
-    faults,
+    faults: [...(options.shape?.faults ?? []), ...faults],
     profile: options.profile ?? 'default',
     ...options.shape?.emulator,
     ...options.behaviour,

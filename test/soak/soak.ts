@@ -5,7 +5,9 @@
 // jobs run through the real CLI against a faulty emulator, each killed (SIGKILL) 3-5 times at
 // seeded moments and rerun until it finishes, cycling through every duplicate-id behaviour with
 // external-id lookups and the list on and off, both emulator profiles, and the shapes of the world
-// (lagging lookups, a large account), until at least `--cycles` kills (default 50) were delivered.
+// (lagging lookups, a large account, stale URLs that answer 400, creates a gateway delivers late,
+// 19-digit numeric ids and unknown status words, a provider clock in seconds and two hours behind),
+// until at least `--cycles` kills (default 50) were delivered, and every shape was met.
 // Each batch is checked like test/crash.test.ts does (no task paid twice, videos and sha256, report,
 // no key anywhere, the folder not left locked).
 //
@@ -62,13 +64,14 @@ const started = Date.now();
 const results: CrashBatchResult[] = [];
 let kills = 0;
 let failed: CrashBatchResult | undefined;
-for (let batch = 0; (kills < cycles || results.length === 0) && batch < maxBatches; batch++) {
+for (let batch = 0; (kills < cycles || results.length < SHAPES.length) && batch < maxBatches; batch++) {
   // Each batch draws from its own seed, so one failing batch can be replayed alone.
   const batchSeed = seed + batch;
-  // Behaviours, profiles and shapes cycle at co-prime periods (12, 2, 3): every combination comes round.
+  // Shapes cycle fastest (7 batches, co-prime with the 12 behaviours: every pairing comes round), so
+  // a soak of a dozen batches meets each shape of the world; the profile turns over every 12.
   const behaviour = BEHAVIOURS[batchSeed % BEHAVIOURS.length] as Behaviour;
-  const profile = PROFILES[batchSeed % PROFILES.length] as Profile;
-  const shape = SHAPES[Math.floor(batchSeed / BEHAVIOURS.length) % SHAPES.length] as WorldShape;
+  const shape = SHAPES[batchSeed % SHAPES.length] as WorldShape;
+  const profile = PROFILES[Math.floor(batchSeed / BEHAVIOURS.length) % PROFILES.length] as Profile;
   const wanted = 3 + Math.floor(seededRandom(batchSeed ^ 0x5eed)() * 3);
   const name = describeBehaviour(behaviour, profile, shape);
   console.log(`batch ${batch + 1} (seed ${batchSeed}, ${name}, ${wanted} kills)`);
