@@ -56,6 +56,31 @@ describe('error classes', () => {
     expect(emulator.stats().http429ByCode[1102]).toBe(1);
   });
 
+  it('1103: a model the account may not use is refused for that model only; the refusal stops its model', async () => {
+    const { client, emulator } = await clientAndEmulator({ noAccessModels: ['kling-v3'] });
+    const error = await providerErrorOf(client.createTask(createBody('kr-1103', { model_name: 'kling-v3' })));
+    expect(error).toMatchObject({ code: 1103, errorClass: 'fatal-job', scope: 'model', outcome: 'rejected', httpStatus: 403 });
+    expect(error.fix).toMatch(/access to this model/);
+    expect((await client.createTask(createBody('kr-1103-other', { model_name: 'kling-v2-6' }))).task_status).toBe('submitted');
+    expect(emulator.stats().tasksCreated).toBe(1);
+  });
+
+  it('whitelist1304: an IP off the whitelist is refused on every route, and stops the run', async () => {
+    const { client, emulator } = await clientAndEmulator({ faults: [{ kind: 'whitelist1304', p: 1 }] });
+    for (const send of [() => client.createTask(createBody('kr-1304')), () => client.getTask('any'), () => client.listTasks({ pageNum: 1, pageSize: 30 })]) {
+      expect(await providerErrorOf(send())).toMatchObject({ code: 1304, errorClass: 'fatal-run', scope: 'run', outcome: 'rejected', httpStatus: 429 });
+    }
+    expect(emulator.stats().tasksCreated).toBe(0);
+  });
+
+  it("invalid-request500: the gateway's HTTP 500 invalid_request is a refused request, never retried, nothing made", async () => {
+    const { client, emulator } = await clientAndEmulator({ faults: [{ kind: 'invalid-request500', p: 1, on: ['create'] }] });
+    const error = await providerErrorOf(client.createTask(createBody('kr-invalid')));
+    expect(error).toMatchObject({ code: 'invalid_request', errorClass: 'fatal-job', outcome: 'rejected', retryable: false, httpStatus: 500 });
+    expect(error.message).toMatch(/^CometAPI gateway \(comet_api_error\): Invalid request/);
+    expect(emulator.stats().tasksCreated).toBe(0);
+  });
+
   it.each([
     ['http500', 5000, 500],
     ['http503', 5001, 503],

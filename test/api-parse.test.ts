@@ -41,20 +41,28 @@ describe('successful answers', () => {
 
 describe('classification of provider refusals', () => {
   it.each([
-    [401, 1001, 'fatal-run', 'rejected'],
-    [429, 1102, 'fatal-run', 'rejected'],
-    [403, 1103, 'fatal-run', 'rejected'],
-    [400, 1201, 'fatal-job', 'rejected'],
-    [400, 1301, 'fatal-job', 'rejected'],
-    [429, 1302, 'retryable-rate', 'rejected'],
-    [429, 1303, 'retryable-concurrency', 'rejected'],
-    [500, 5000, 'retryable-server', 'unknown'],
-    [503, 5001, 'retryable-server', 'unknown'],
-    [504, 5002, 'retryable-server', 'unknown'],
-  ] as const)('HTTP %i with code %i is %s, outcome %s', (status, code, errorClass, outcome) => {
+    [401, 1001, 'fatal-run', 'run', 'rejected'],
+    [429, 1102, 'fatal-run', 'run', 'rejected'],
+    [403, 1103, 'fatal-job', 'model', 'rejected'],
+    [400, 1201, 'fatal-job', 'job', 'rejected'],
+    [400, 1301, 'fatal-job', 'job', 'rejected'],
+    [429, 1302, 'retryable-rate', 'job', 'rejected'],
+    [429, 1303, 'retryable-concurrency', 'job', 'rejected'],
+    [429, 1304, 'fatal-run', 'run', 'rejected'],
+    [403, 1304, 'fatal-run', 'run', 'rejected'],
+    [500, 5000, 'retryable-server', 'job', 'unknown'],
+    [503, 5001, 'retryable-server', 'job', 'unknown'],
+    [504, 5002, 'retryable-server', 'job', 'unknown'],
+  ] as const)('HTTP %i with code %i is %s, scope %s, outcome %s', (status, code, errorClass, scope, outcome) => {
     const error = parseError(status, envelope(null, code, `refused ${code}`));
-    expect(error).toMatchObject({ code, errorClass, outcome, httpStatus: status, requestId: 'req-1', retryable: errorClass.startsWith('retryable') });
+    expect(error).toMatchObject({ code, errorClass, scope, outcome, httpStatus: status, requestId: 'req-1', retryable: errorClass.startsWith('retryable') });
     expect(error.message).toBe(`refused ${code} (POST /kling/v1/videos/image2video, request_id req-1)`);
+  });
+
+  it('says what fixes a refusal that stops the run or a model', () => {
+    expect(parseError(429, envelope(null, 1304, 'IP not in whitelist')).fix).toMatch(/public IP address to the account's IP whitelist/);
+    expect(parseError(403, envelope(null, 1103, 'no permission')).fix).toMatch(/access to this model/);
+    expect(parseError(400, envelope(null, 1201, 'bad field')).fix).toBeUndefined();
   });
 
   it('treats code != 0 on HTTP 200 as an error, by the body code', () => {
@@ -91,6 +99,12 @@ describe('CometAPI gateway errors', () => {
 
   it('leaves the outcome unknown for a gateway 5xx', () => {
     expect(parseError(524, gatewayError('origin timeout'))).toMatchObject({ errorClass: 'retryable-server', outcome: 'unknown' });
+  });
+
+  it("a 500 with the gateway's invalid_request is a refused request: the job fails, no retry, nothing to look for", () => {
+    const error = parseError(500, gatewayError('Invalid request: image is required', 'invalid_request'));
+    expect(error).toMatchObject({ code: 'invalid_request', errorClass: 'fatal-job', scope: 'job', outcome: 'rejected', retryable: false, httpStatus: 500 });
+    expect(error.message).toBe('CometAPI gateway (comet_api_error): Invalid request: image is required (POST /kling/v1/videos/image2video)');
   });
 });
 

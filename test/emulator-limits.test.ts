@@ -95,6 +95,32 @@ describe('emulator: concurrency (1303)', () => {
   });
 });
 
+describe('emulator: concurrency per model (1303), as Kling counts it', () => {
+  it('refuses a create over its model\'s limit while other models still get slots, up to the key\'s total', async () => {
+    const clock = manualClock();
+    const emu = await emulator({ clock, concurrency: 5, concurrencyPerModel: 2, queueS: 1, processingS: 1 });
+    const v3 = body({ model_name: 'kling-v3' });
+    const turbo = body({ model_name: 'kling-v2-5-turbo' });
+    for (let i = 0; i < 2; i++) expect((await create(emu, v3)).status).toBe(200);
+    const refused = await create(emu, v3);
+    expect([refused.status, refused.json.code]).toEqual([429, 1303]);
+    for (let i = 0; i < 2; i++) expect((await create(emu, turbo)).status).toBe(200);
+    expect((await create(emu, turbo)).json.code).toBe(1303);
+    expect((await create(emu, body({ model_name: 'kling-v2-6' }))).status).toBe(200); // 5 in flight: the key's total
+    expect((await create(emu, body({ model_name: 'kling-v2-1' }))).json.code).toBe(1303);
+    clock.advance(2000);
+    expect((await create(emu, v3)).status).toBe(200);
+    expect(emu.stats()).toMatchObject({ tasksCreated: 6, peakConcurrentTasks: 5, http429ByCode: { 1303: 3 } });
+  });
+
+  it('takes a map from model_name to its limit; a model it does not name has only the key\'s limit', async () => {
+    const emu = await emulator({ concurrency: 4, concurrencyPerModel: { 'kling-v3': 1 }, processingS: 3600 });
+    expect((await create(emu, body({ model_name: 'kling-v3' }))).status).toBe(200);
+    expect((await create(emu, body({ model_name: 'kling-v3' }))).json.code).toBe(1303);
+    for (let i = 0; i < 3; i++) expect((await create(emu, body({ model_name: 'kling-v2-6' }))).status).toBe(200);
+  });
+});
+
 describe('emulator: balance (1102)', () => {
   it('refuses a create that would exceed the balance, billing with the price table', async () => {
     const emu = await emulator({ balanceUsd: 1.05 });

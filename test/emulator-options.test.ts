@@ -28,7 +28,7 @@ describe('emulator options', () => {
   it('fills every default', () => {
     expect(resolveOptions({})).toEqual({
       profile: 'default', port: 0, host: '127.0.0.1', keys: ['emulator-key'], timeScale: 1, queueS: 5, processingS: 60, processingSByDuration: {},
-      concurrency: 10, rpm: 600, balanceUsd: Infinity, unknownPriceUsd: 0.1, urlTtlS: 3600, staleUrlAnswer: 403, downloadStallS: 90, duplicateExternalId: 'reject',
+      concurrency: 10, concurrencyPerModel: Infinity, noAccessModels: [], rpm: 600, balanceUsd: Infinity, unknownPriceUsd: 0.1, urlTtlS: 3600, staleUrlAnswer: 403, downloadStallS: 90, duplicateExternalId: 'reject',
       externalIdLookup: true, listSupported: true, lookupLagS: 0, listMaxPages: Infinity, foreignTasks: 0, failMarker: '[[moderate]]', rejectMarker: '[[reject]]', faults: [], seed: 1,
       lateCreateS: 100, numericTaskIds: false, inProgressStatus: ['submitted', 'processing'], createdAtUnit: 'ms', clockOffsetS: 0,
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/effects.js';
-import { ConcurrencyGate, RequestLimiter } from '../src/runner/limits.js';
+import { ConcurrencyGate, ModelGates, RequestLimiter } from '../src/runner/limits.js';
+import { modelConcurrency, resolveRunOptions } from '../src/runner/options.js';
 import { FakeClock, flush } from './helpers/fake-clock.js';
 
 /** Tracks a promise's outcome so a test can look at it without awaiting. */
@@ -199,5 +200,59 @@ describe('ConcurrencyGate', () => {
 
   it('refuses a release without a held slot', () => {
     expect(() => new ConcurrencyGate({ max: 1 }).release()).toThrow('no slot held');
+  });
+});
+
+describe('ModelGates: a gate per model inside the account gate', () => {
+  it("a full model does not hold an account slot, so other models' jobs go on", async () => {
+    const account = new ConcurrencyGate({ max: 4 });
+    const gates = new ModelGates(account, () => 2);
+    const a = gates.route('kling-v3');
+    const b = gates.route('kling-v2-6');
+    await a.acquire();
+    await a.acquire();
+    const third = track(a.acquire());
+    await flush();
+    expect([third.state, account.inFlight]).toEqual(['pending', 2]); // waiting for its model, not holding the account's
+    await b.acquire();
+    await b.acquire();
+    expect(account.inFlight).toBe(4);
+    a.release();
+    await flush();
+    expect([third.state, account.inFlight]).toEqual(['resolved', 4]);
+    expect(gates.models.get('kling-v3')?.inFlight).toBe(2);
+  });
+
+  it("a waiter for the account's slot gives its model slot back when its wait is aborted", async () => {
+    const account = new ConcurrencyGate({ max: 1 });
+    const gates = new ModelGates(account, () => 5);
+    await gates.route('a').acquire();
+    const controller = new AbortController();
+    const waiting = track(gates.route('b').acquire(controller.signal));
+    await flush();
+    expect(gates.models.get('b')?.inFlight).toBe(1);
+    controller.abort(new Error('interrupted'));
+    await flush();
+    expect([waiting.state, gates.models.get('b')?.inFlight, account.inFlight]).toEqual(['rejected', 0, 1]);
+  });
+
+  it("a 1303 lowers the limit of the model it came from, not the account's or another model's", async () => {
+    const account = new ConcurrencyGate({ max: 10 });
+    const gates = new ModelGates(account, () => 5);
+    for (let i = 0; i < 4; i++) await gates.route('a').acquire();
+    await gates.route('b').acquire();
+    gates.route('a').onRejected(); // 4 of model a in flight: the provider holds 3 of them
+    expect(gates.models.get('a')?.effectiveLimit).toBe(3);
+    expect([gates.models.get('b')?.effectiveLimit, account.effectiveLimit]).toEqual([5, 10]);
+    gates.route('a').onAccepted();
+    expect(gates.models.get('a')?.effectiveLimit).toBe(4);
+  });
+
+  it('takes each model\'s limit from limits.concurrency_per_model, never above the total', () => {
+    const one = resolveRunOptions([{ concurrency: 10, concurrency_per_model: 5 }]);
+    expect([modelConcurrency(one, 'kling-v3'), modelConcurrency(one, 'kling-v2-6')]).toEqual([5, 5]);
+    const map = resolveRunOptions([{ concurrency_per_model: { 'kling-v3': 2, 'kling-v2-6': 50 } }, { concurrency: 8 }]); // a flag on top keeps the map
+    expect([modelConcurrency(map, 'kling-v3'), modelConcurrency(map, 'kling-v2-6'), modelConcurrency(map, 'kling-v1')]).toEqual([2, 8, 8]);
+    expect(modelConcurrency(resolveRunOptions([]), 'kling-v3')).toBe(5);
   });
 });

@@ -1,13 +1,18 @@
 // Provider answers that are not a usable success, classified so the runner can decide what to do.
 // Classification is by the body `code` first (HTTP 429 carries both retryable and fatal codes),
-// then by HTTP status, then by transport failure.
+// then by the gateway's code, then by HTTP status (the rules are in error-rules.ts), then by
+// transport failure.
+import { ruleFor, scopeOf } from './error-rules.js';
 
 export type ErrorClass =
   | 'retryable-rate' // 1302: wait for Retry-After or back off
   | 'retryable-concurrency' // 1303: lower the in-flight count, then retry
   | 'retryable-server' // 5000-5002, HTTP 5xx, network errors, timeouts, unparseable answers
-  | 'fatal-run' // auth 1000-1004, account 1100-1103: stop submitting
-  | 'fatal-job'; // 1200-1203, 1300/1301/1304, moderation: this job fails
+  | 'fatal-run' // auth 1000-1004, account 1100-1102, IP whitelist 1304: stop submitting
+  | 'fatal-job'; // 1103 (for its model), 1200-1203, 1300/1301, the gateway's invalid_request: this job fails
+
+/** How far a fatal refusal reaches: the whole run, every job of the refused job's model, or the job alone. */
+export type ErrorScope = 'run' | 'model' | 'job';
 
 /**
  * What an error says about a create call:
@@ -25,6 +30,7 @@ export type ProviderErrorCode =
   | 'unreachable' // no connection was ever made (refused, DNS, TLS): the request cannot have arrived
   | 'bad_response' // 2xx with a body we cannot parse
   | 'not_found'
+  | 'invalid_request' // CometAPI's gateway refused the request (its code, sent with HTTP 500)
   | 'unsupported'; // the provider does not offer this call
 
 export interface ProviderErrorInit {
@@ -36,6 +42,10 @@ export interface ProviderErrorInit {
   /** A short, key-free excerpt of what came back. */
   readonly excerpt?: string;
   readonly outcome?: SubmitOutcome;
+  /** @default 'run' for 'fatal-run', else 'job' */
+  readonly scope?: ErrorScope;
+  /** What the user can do about it (error-rules.ts). */
+  readonly fix?: string;
   readonly cause?: unknown;
 }
 
@@ -49,6 +59,8 @@ export class ProviderError extends Error {
   readonly requestId: string | undefined;
   readonly excerpt: string | undefined;
   readonly outcome: SubmitOutcome;
+  readonly scope: ErrorScope;
+  readonly fix: string | undefined;
 
   constructor(message: string, init: ProviderErrorInit) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -60,27 +72,19 @@ export class ProviderError extends Error {
     this.requestId = init.requestId;
     this.excerpt = init.excerpt;
     this.outcome = init.outcome ?? (init.errorClass === 'retryable-server' ? 'unknown' : 'rejected');
+    this.scope = init.scope ?? scopeOf({ errorClass: init.errorClass });
+    this.fix = init.fix;
   }
 }
 
 /** Classify a provider body code (docs/api.md, "Error codes"). */
 export function classifyCode(code: number): ErrorClass {
-  if (code >= 1000 && code <= 1004) return 'fatal-run';
-  if (code >= 1100 && code <= 1103) return 'fatal-run';
-  if (code === 1302) return 'retryable-rate';
-  if (code === 1303) return 'retryable-concurrency';
-  if (code >= 5000 && code <= 5002) return 'retryable-server';
-  // 1200-1203, 1300, 1301, 1304 and anything else the provider invents: fail the job, do not retry.
-  return 'fatal-job';
+  return ruleFor({ code }).errorClass;
 }
 
 /** Classify an HTTP status when the body carried no usable code. */
 export function classifyHttpStatus(status: number): ErrorClass {
-  if (status === 401) return 'fatal-run';
-  if (status === 429) return 'retryable-rate';
-  if (status >= 500) return 'retryable-server';
-  if (status === 403) return 'fatal-run';
-  return 'fatal-job';
+  return ruleFor({ status }).errorClass;
 }
 
 /** Parse a Retry-After header (delta seconds or HTTP date) into milliseconds from `now`. */

@@ -2,6 +2,7 @@
 // shapes (Kling's, and CometAPI's older wrapper) are accepted; anything else fails loudly with a
 // short, key-free excerpt of what came back. Pure: http.ts does the I/O.
 import type { z } from 'zod';
+import { type ErrorRule, ruleFor } from './error-rules.js';
 import { type ErrorClass, type ProviderErrorCode, ProviderError, classifyCode, classifyHttpStatus, parseRetryAfter } from './errors.js';
 import { type Task, envelopeSchema, gatewayErrorSchema, legacyDataSchema, taskListSchema, taskSchema } from './schemas.js';
 
@@ -97,7 +98,7 @@ type Fail = ReturnType<typeof failWith>;
 function refusal(fail: Fail, context: ParseContext, status: number, code: number, what: string, requestId?: string): ProviderError {
   const notFound = code === 1203 || (status === 404 && classifyCode(code) === 'fatal-job') || (code === 1201 && NOT_FOUND_MESSAGE.test(what));
   if (context.oneTask && notFound) return fail(`no such task: ${what}`, 'not_found', 'fatal-job', 'rejected', requestId);
-  return fail(what, code, classifyCode(code), undefined, requestId);
+  return fail(what, code, ruleFor({ code }), undefined, requestId);
 }
 
 const NOT_FOUND_MESSAGE = /not\s*(be\s+)?found|does\s*n[o']t\s+exist|no\s+such\s+task/i;
@@ -111,7 +112,8 @@ function nonEnvelope(raw: RawResponse, json: unknown, context: ParseContext): Pr
     const klingCode = asKlingCode(code);
     const what = `CometAPI gateway${type ? ` (${excerptOf(type, context.secret, 40)})` : ''}: ${message ? excerptOf(message, context.secret, MESSAGE_MAX) : 'no message'}`;
     if (klingCode !== undefined) return refusal(fail, context, raw.status, klingCode, what);
-    return fail(what, 'http', classifyHttpStatus(raw.status));
+    const rule = ruleFor({ gateway: typeof code === 'string' ? code : undefined, status: raw.status });
+    return fail(what, rule.gateway === 'invalid_request' ? 'invalid_request' : 'http', rule);
   }
   // Not an answer we understand, so a create call may still have made a task: outcome 'unknown'.
   if (isOk(raw.status)) return fail(`expected a JSON envelope, got ${describe(raw, json)}`, 'bad_response', 'retryable-server', 'unknown');
@@ -192,12 +194,23 @@ function failWith(raw: RawResponse, context: ParseContext) {
   return (
     what: string,
     code: ProviderErrorCode,
-    errorClass: ErrorClass,
+    meaning: ErrorClass | ErrorRule,
     // A parsed refusal created nothing, unless it is a server error: then a task may exist.
-    outcome: 'rejected' | 'unknown' = errorClass === 'retryable-server' ? 'unknown' : 'rejected',
+    outcome?: 'rejected' | 'unknown',
     requestId?: string,
   ): ProviderError => {
+    const { errorClass, scope, fix } = typeof meaning === 'string' ? { errorClass: meaning, scope: undefined, fix: undefined } : meaning;
     const where = requestId ? `${context.label}, request_id ${requestId}` : context.label;
-    return new ProviderError(scrub(`${what} (${where})`, context.secret), { code, errorClass, httpStatus: raw.status, retryAfterMs, requestId, excerpt, outcome });
+    return new ProviderError(scrub(`${what} (${where})`, context.secret), {
+      code,
+      errorClass,
+      httpStatus: raw.status,
+      retryAfterMs,
+      requestId,
+      excerpt,
+      outcome: outcome ?? (errorClass === 'retryable-server' ? 'unknown' : 'rejected'),
+      scope,
+      fix,
+    });
   };
 }

@@ -84,6 +84,12 @@ function priceMicroUsd(state: EmulatorState, body: CreateTaskBody): number {
   return toMicroUsd(usd ?? state.options.unknownPriceUsd);
 }
 
+/** A model's own limit on unfinished tasks (concurrencyPerModel); Infinity when it has none. */
+function modelLimit(options: EmulatorOptions, model: string): number {
+  const limits = options.concurrencyPerModel;
+  return typeof limits === 'number' ? limits : (limits[model] ?? Infinity);
+}
+
 export function createTask(state: EmulatorState, key: string, text: string, failTask: boolean): Answer {
   const { options, clock, store, stats } = state;
   let json: unknown;
@@ -95,6 +101,8 @@ export function createTask(state: EmulatorState, key: string, text: string, fail
   const validation = validateCreateBody(json, state.models);
   if (!validation.ok) return failure(400, 1201, validation.message);
   const body = validation.body;
+  const model = body.model_name ?? API_DEFAULTS.model_name;
+  if (options.noAccessModels.includes(model)) return failure(403, 1103, `No permission to use model ${model}: the account has no access to it`);
   if (body.prompt?.includes(options.rejectMarker)) {
     return failure(400, 1301, 'The content of the request did not pass the content security review');
   }
@@ -108,7 +116,7 @@ export function createTask(state: EmulatorState, key: string, text: string, fail
   if (stats.billedMicroUsd + price > toMicroUsd(options.balanceUsd)) {
     return failure(429, 1102, 'Account balance is not enough: insufficient balance');
   }
-  if (state.inFlight.unfinished(key, now) >= options.concurrency) {
+  if (state.inFlight.unfinished(key, now) >= options.concurrency || state.inFlight.unfinished(key, now, model) >= modelLimit(options, model)) {
     return failure(429, 1303, 'Parallel task over resource pack limit');
   }
   const duration = body.duration ?? API_DEFAULTS.duration;
@@ -123,7 +131,7 @@ export function createTask(state: EmulatorState, key: string, text: string, fail
     failure: body.prompt?.includes(options.failMarker) ? MODERATION_MESSAGE : failTask ? PROVIDER_FAILURE_MESSAGE : undefined,
     priceMicroUsd: price,
   });
-  state.inFlight.add(key, task.endAt, now);
+  state.inFlight.add(key, task.endAt, now, model);
   stats.taskCreated(externalTaskId, price);
   return success(taskView(state, task, now, 'create'));
 }

@@ -1,5 +1,5 @@
 // The per-key limits the provider enforces: requests in a sliding window (rpm) and unfinished
-// tasks (concurrency). Both are computed from timestamps, never from timers, so idle keys cost nothing.
+// tasks (concurrency, per key and per key and model). Both are computed from timestamps, never from timers, so idle keys cost nothing.
 
 /** Event times inside a sliding window `(now - width, now]`; a queue that never copies on shift. */
 class SlidingWindow {
@@ -106,6 +106,9 @@ class MinHeap {
   }
 }
 
+/** A key can hold no newline (it is a header value): key and model together are one map key. */
+const modelKey = (key: string, model: string): string => `${key}\n${model}`;
+
 /**
  * Unfinished tasks per key: a heap of end times, pruned on each look. Tasks are only ever added
  * "now" and the count only rises at an add, so the peak measured at each add is the true peak.
@@ -114,18 +117,24 @@ export class InFlight {
   readonly #ends = new Map<string, MinHeap>();
   #peak = 0;
 
-  unfinished(key: string, now: number): number {
-    const heap = this.#ends.get(key);
+  /** The key's unfinished tasks, or only those of one model (Kling counts per model version too). */
+  unfinished(key: string, now: number, model?: string): number {
+    const heap = this.#ends.get(model === undefined ? key : modelKey(key, model));
     if (!heap) return 0;
     while (heap.size > 0 && (heap.peek() as number) <= now) heap.pop();
     return heap.size;
   }
 
-  add(key: string, endAt: number, now: number): void {
+  add(key: string, endAt: number, now: number, model?: string): void {
+    this.#push(key, endAt);
+    if (model !== undefined) this.#push(modelKey(key, model), endAt);
+    this.#peak = Math.max(this.#peak, this.unfinished(key, now));
+  }
+
+  #push(key: string, endAt: number): void {
     let heap = this.#ends.get(key);
     if (!heap) this.#ends.set(key, (heap = new MinHeap()));
     heap.push(endAt);
-    this.#peak = Math.max(this.#peak, this.unfinished(key, now));
   }
 
   /** Most unfinished tasks one key had at once so far. */

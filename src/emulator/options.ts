@@ -34,6 +34,8 @@ export const FAULT_KINDS = [
   'task-failure',
   'storm1303',
   'late-create',
+  'whitelist1304',
+  'invalid-request500',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -67,6 +69,10 @@ export const FAULT_ROUTES: Readonly<Record<FaultKind, readonly Route[]>> = {
   storm1303: ['create'],
   // Held lateCreateS before the task is made (a gateway sitting on the POST), then answered.
   'late-create': ['create'],
+  // HTTP 429 code 1304: this machine's IP is not on the account's whitelist.
+  whitelist1304: ['create', 'get', 'list'],
+  // CometAPI's gateway refusing the request: HTTP 500 with `{"error":{"code":"invalid_request"}}`; no task is made.
+  'invalid-request500': ['create', 'get', 'list'],
 };
 
 export const faultSchema = z
@@ -123,6 +129,14 @@ export const emulatorOptionsSchema = z.strictObject({
   processingSByDuration: z.record(z.string().regex(/^[1-9]\d*$/, { error: 'expected whole seconds, e.g. "10"' }), seconds).default({}),
   /** Unfinished tasks per key; more → HTTP 429 code 1303. @default 10 */
   concurrency: limit(1).default(10),
+  /**
+   * Unfinished tasks per key and model, as Kling counts them: one limit for every model, or a map
+   * from model_name to its limit (a model it does not name has only `concurrency`); more → HTTP
+   * 429 code 1303. @default Infinity
+   */
+  concurrencyPerModel: z.union([limit(1), z.record(z.string().min(1), limit(1))]).default(Infinity),
+  /** Models the account may not use: a create for one → HTTP 403 code 1103. @default [] */
+  noAccessModels: z.array(z.string().min(1)).default([]),
   /** API requests per emulated minute per key; more → HTTP 429 code 1302. @default 600 */
   rpm: limit(1).default(600),
   /** Account balance; a create that would exceed it → HTTP 429 code 1102. @default Infinity */

@@ -121,6 +121,12 @@ function preempt(state: EmulatorState, fault: { kind: FaultKind; fired: number }
     case 'storm1303':
       sendAnswer(state, res, failure(429, 1303, 'Parallel task over resource pack limit'));
       return true;
+    case 'whitelist1304':
+      sendAnswer(state, res, failure(429, 1304, 'IP is not in the whitelist of the account'));
+      return true;
+    case 'invalid-request500':
+      sendJson(res, 500, { error: { code: 'invalid_request', message: 'Invalid request: the upstream refused the request parameters', type: 'comet_api_error' } });
+      return true;
     case 'hang':
       return true; // no answer: the client gives up, or close() drops the connection
     case 'reset':

@@ -1,4 +1,5 @@
 // Everything a running batch shares: the effects passed in, the limits, the journal writer.
+import type { ProviderError } from '../api/errors.js';
 import type { ProviderClient } from '../api/provider.js';
 import type { Clock, Logger, Random } from '../effects.js';
 import type { JobRequest } from '../plan/schema.js';
@@ -53,7 +54,10 @@ export interface RunnableJob {
 }
 
 export interface ResolvedRunOptions {
+  /** Tasks in flight at once, all models together. */
   readonly concurrency: number;
+  /** Per model: one limit for every model, or by model_name; undefined: the total alone. */
+  readonly concurrencyPerModel: number | Readonly<Record<string, number>> | undefined;
   readonly rpm: number;
   readonly budgetUsd: number | undefined;
   readonly taskTimeoutMs: number;
@@ -86,7 +90,8 @@ export interface RunContext {
   readonly random: Random;
   readonly logger: Logger;
   readonly limiter: Limiter;
-  readonly gate: Gate;
+  /** The slots a job's task holds: its model's, nested in the account's (limits.ts, NestedGate). */
+  route(job: RunnableJob): Gate;
   readonly finder: TaskFinder;
   readonly guard: FolderGuard | undefined;
   readonly options: ResolvedRunOptions;
@@ -99,6 +104,11 @@ export interface RunContext {
   state(jobId: string): JobState;
   /** Stop submitting for the rest of the run (auth or balance refused, disk full). */
   stopRun(reason: unknown): void;
+  /**
+   * The provider refused this job's model (a refusal of scope 'model'): the job and every other job
+   * of the model not yet sent are recorded as not submitted, with the reason; the other models go on.
+   */
+  blockModel(job: RunnableJob, attempt: number, reason: ProviderError): void;
   /** Stop everything: nothing can make progress (the provider cannot be reached). */
   abortRun(reason: unknown): void;
   readonly jobs: ReadonlyMap<string, RunnableJob>;

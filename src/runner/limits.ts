@@ -199,3 +199,75 @@ export class ConcurrencyGate implements Gate {
     while (this.#inFlight < this.#effective && this.#waiters.grantNext()) this.#inFlight += 1;
   }
 }
+
+/**
+ * A model's gate inside the account's: Kling counts tasks at once per model version, so each model
+ * has its own slots (and its own AIMD on 1303), and the account's gate caps the total. A slot is
+ * taken from the model first: a job never holds an account slot while its model is full.
+ */
+export class NestedGate implements Gate {
+  readonly #outer: Gate;
+  readonly #inner: Gate;
+
+  constructor(outer: Gate, inner: Gate) {
+    this.#outer = outer;
+    this.#inner = inner;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    await this.#inner.acquire(signal);
+    try {
+      await this.#outer.acquire(signal);
+    } catch (error) {
+      this.#inner.release();
+      throw error;
+    }
+  }
+
+  release(): void {
+    this.#outer.release();
+    this.#inner.release();
+  }
+
+  hold(): void {
+    this.#inner.hold();
+    this.#outer.hold();
+  }
+
+  /** A 1303 comes from the model's count, so it lowers the model's limit only. */
+  onRejected(): void {
+    this.#inner.onRejected();
+  }
+
+  onAccepted(): void {
+    this.#inner.onAccepted();
+    this.#outer.onAccepted();
+  }
+}
+
+/** One gate per model (made on first use, its limit from `limitOf`), each nested in the account's gate. */
+export class ModelGates {
+  readonly #account: Gate;
+  readonly #limitOf: (model: string) => number;
+  readonly #models = new Map<string, { readonly gate: ConcurrencyGate; readonly route: NestedGate }>();
+
+  constructor(account: Gate, limitOf: (model: string) => number) {
+    this.#account = account;
+    this.#limitOf = limitOf;
+  }
+
+  /** The gate a job of this model takes its slot from. */
+  route(model: string): Gate {
+    let entry = this.#models.get(model);
+    if (!entry) {
+      const gate = new ConcurrencyGate({ max: this.#limitOf(model) });
+      this.#models.set(model, (entry = { gate, route: new NestedGate(this.#account, gate) }));
+    }
+    return entry.route;
+  }
+
+  /** The models' own gates, by model (read by progress displays and tests). */
+  get models(): ReadonlyMap<string, ConcurrencyGate> {
+    return new Map([...this.#models].map(([model, { gate }]) => [model, gate]));
+  }
+}

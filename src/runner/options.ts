@@ -21,6 +21,12 @@ export const DEFAULT_RUN_OPTIONS = {
   max_video_mb: 500,
 } as const;
 
+/** A model's limit on tasks at once: its own (concurrency_per_model), never above the total. */
+export function modelConcurrency(options: Pick<ResolvedRunOptions, 'concurrency' | 'concurrencyPerModel'>, model: string): number {
+  const own = typeof options.concurrencyPerModel === 'number' ? options.concurrencyPerModel : options.concurrencyPerModel?.[model];
+  return Math.min(options.concurrency, own ?? options.concurrency);
+}
+
 /** Later layers win: e.g. `[emulatorDefaults, manifest.limits, flags]`. Undefined values do not override. */
 export function resolveRunOptions(
   layers: ReadonlyArray<RunOptionsInput | undefined>,
@@ -34,6 +40,7 @@ export function resolveRunOptions(
   }
   return {
     concurrency: merged.concurrency ?? DEFAULT_RUN_OPTIONS.concurrency,
+    concurrencyPerModel: merged.concurrency_per_model,
     rpm: merged.rpm ?? DEFAULT_RUN_OPTIONS.rpm,
     budgetUsd: merged.budget_usd,
     taskTimeoutMs: (merged.task_timeout_min ?? DEFAULT_RUN_OPTIONS.task_timeout_min) * 60_000,

@@ -2,7 +2,9 @@
 // under the limits. Everything it learns goes through `record`, i.e. into the journal first.
 import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
+import type { ProviderError } from '../api/errors.js';
 import type { ProviderClient } from '../api/provider.js';
+import { API_DEFAULTS } from '../api/schemas.js';
 import type { Clock, Logger, Random } from '../effects.js';
 import { externalTaskId } from '../plan/ids.js';
 import type { Plan } from '../plan/schema.js';
@@ -13,6 +15,8 @@ import type { EventInput, FolderGuard, Gate, Limiter, ResolvedRunOptions, RunCon
 import { type DownloadFs, downloadVideo, nodeDownloadFs } from './download.js';
 import { ProviderHealth, monitored } from './health.js';
 import { LatencyHints } from './hints.js';
+import { ModelGates } from './limits.js';
+import { modelConcurrency } from './options.js';
 import { type JobState, applyEvent, initialState } from './job-state.js';
 import { videoPath } from './paths.js';
 import { pollTask } from './poll.js';
@@ -80,6 +84,8 @@ export interface RunResult {
   readonly fromJournal: readonly RunnableJob[];
   /** What the resume found of downloaded clips on disk, by job id. */
   readonly clips: ReadonlyMap<string, ClipCheck>;
+  /** Models the provider refused (e.g. 1103, no access), with the first refusal: their jobs were not sent. */
+  readonly blockedModels: ReadonlyMap<string, ProviderError>;
 }
 
 /** Phases in which a job's earlier work must be finished whatever the manifest says now. */
@@ -93,8 +99,92 @@ function journalJob(state: JobState): RunnableJob | undefined {
 }
 
 export async function runJobs(input: RunInput): Promise<RunResult> {
-  const { plan, options, clock } = input;
+  const { options } = input;
   const states = new Map(input.states);
+  const { jobs, fromJournal } = runnableJobs(input.plan, states);
+  const hints = new LatencyHints([...jobs.values()], states);
+  const book = new CostBook(jobs, states);
+  const run = runContext(input, jobs, states, book, hints);
+  const { context } = run;
+
+  const bodies = new BodyBuilder(input.manifestDir, input.readImage);
+  const downloads = new PQueue({ concurrency: options.downloadConcurrency });
+  input.watch?.(() => ({ ...run.slots(), waitingForRate: input.limiter.waiting ?? 0, downloads: downloads.size + downloads.pending }));
+  const downloader = {
+    fetch: input.fetch ?? globalThis.fetch,
+    fs: input.fs ?? nodeDownloadFs,
+    outputDir: input.outputDir,
+    idleTimeoutMs: input.downloadTimeoutMs ?? options.downloadIdleTimeoutMs,
+    maxBytes: options.maxVideoBytes,
+  };
+
+  /** One job from its current action to its end in this run. */
+  const drive = async (job: RunnableJob, action: Action): Promise<void> => {
+    const route = context.route(job);
+    let step = action.kind;
+    if (step === 'submit' || step === 'reconcile' || step === 'find') {
+      const outcome =
+        action.kind === 'submit'
+          ? await submitJob(context, job, action.attempt, bodies)
+          : action.kind === 'find'
+            ? await findOrphan(context, job)
+            : await resumeSubmitting(context, job, bodies);
+      if (action.kind !== 'find' && outcome !== 'submitted') return route.release();
+      if (outcome !== 'submitted') return;
+      if (action.kind === 'find') route.hold();
+      step = 'poll';
+    }
+    if (step === 'poll') {
+      const outcome = await pollTask(context, job.id, { hintMs: hints.hintFor(job) });
+      route.release();
+      if (outcome !== 'succeeded') return;
+      step = 'download';
+    }
+    if (step === 'download') {
+      await downloads.add(() => downloadVideo(context, downloader, job.id, job.path));
+    }
+  };
+
+  const running = new Set<Promise<void>>();
+  const launch = (job: RunnableJob, action: Action): void => {
+    const promise = drive(job, action)
+      .catch((error: unknown) => context.abortRun(error)) // a bug or a lost folder: stop, the journal is consistent
+      .finally(() => {
+        running.delete(promise);
+        // The reservation ends: what the job holds now is counted by its state alone.
+        book.account(job.id, () => book.reserved.delete(job.id));
+      });
+    running.add(promise);
+  };
+
+  const downloaded = [...states].flatMap(([id, state]) => (jobs.has(id) && state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
+  const clips = await checkDownloads(input.outputDir, downloaded);
+  const actionOf = (job: RunnableJob): Action => nextAction(context.state(job.id), { retryFailed: options.retryFailed, fileIntact: clips.get(job.id) === 'intact' });
+
+  const resumed = resumeUnderway(context, book, actionOf, launch);
+  // Videos waiting for a download slot each hold their job's pending work: past this many, no new
+  // task is paid for until they drain, so downloads that fall behind (a slow link, a busy disk)
+  // cannot pile up by the tens of thousands in a 100,000-job run.
+  const backlog = Math.max(options.concurrency, options.downloadConcurrency);
+  const lane: Lane = {
+    context,
+    book,
+    actionOf,
+    launch,
+    isBlocked: run.isBlocked,
+    downloadsDrained: () => (downloads.size >= backlog ? downloads.onSizeLessThan(backlog) : undefined),
+  };
+  const wanted = [...jobs.values()].filter((job) => !job.fromJournal && !resumed.has(job.id) && (!input.selected || input.selected.has(job.id)));
+  await Promise.all([...byModel(wanted)].map(([model, members]) => submitLane(lane, model, members)));
+
+  while (running.size > 0) await Promise.all(running);
+  await downloads.onIdle();
+  const interrupted = !!input.softSignal?.aborted || !!input.hardSignal?.aborted;
+  return { states, stopReason: run.stopReason(), interrupted, fromJournal, clips, blockedModels: run.blockedModels };
+}
+
+/** The planned jobs, and those only the journal holds (finished whatever the manifest says now). */
+function runnableJobs(plan: Plan, states: ReadonlyMap<string, JobState>): { jobs: Map<string, RunnableJob>; fromJournal: RunnableJob[] } {
   const jobs = new Map<string, RunnableJob>();
   for (const job of plan.jobs) {
     // A job already sent keeps the video path it was sent with: a rerun finds its file where it was.
@@ -109,8 +199,54 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
       fromJournal.push(job);
     }
   }
+  return { jobs, fromJournal };
+}
 
-  const hints = new LatencyHints([...jobs.values()], states);
+/**
+ * Committed cost: every task that exists or may exist (failed ones included: the provider may
+ * bill them), whatever manifest version sent it, plus each submit launched whose task the journal
+ * does not show yet (reserved before the launch, so a fast loop cannot overshoot).
+ */
+class CostBook {
+  /** Job id → the attempt being submitted. */
+  readonly reserved = new Map<string, number>();
+  #committedUsd = 0;
+  readonly #jobs: ReadonlyMap<string, RunnableJob>;
+  readonly #states: ReadonlyMap<string, JobState>;
+
+  constructor(jobs: ReadonlyMap<string, RunnableJob>, states: ReadonlyMap<string, JobState>) {
+    this.#jobs = jobs;
+    this.#states = states;
+    for (const id of states.keys()) this.#committedUsd += this.#costOf(id);
+  }
+
+  get committedUsd(): number {
+    return this.#committedUsd;
+  }
+
+  /** Applies a change that may alter what one job commits, keeping the total in step. */
+  account(id: string, change: () => void): void {
+    this.#committedUsd -= this.#costOf(id);
+    change();
+    this.#committedUsd += this.#costOf(id);
+  }
+
+  #costOf(id: string): number {
+    const state = this.#states.get(id);
+    const { certain, possible } = tasksOf(state);
+    const attempt = this.reserved.get(id);
+    const reservation = attempt !== undefined && !(state && state.attempt === attempt && holdsTask(state)) ? 1 : 0;
+    const price = this.#jobs.get(id)?.cost_usd ?? state?.estimateUsd ?? 0;
+    return price * (certain + possible + reservation);
+  }
+}
+
+/** The model whose count a job's task is in. */
+const modelOf = (job: RunnableJob): string => job.request.model_name ?? API_DEFAULTS.model_name;
+
+/** The run's shared context, and what the run reads back from it at the end. */
+function runContext(input: RunInput, jobs: ReadonlyMap<string, RunnableJob>, states: Map<string, JobState>, book: CostBook, hints: LatencyHints) {
+  const { clock, options } = input;
   const stopper = new AbortController();
   const hardStopper = new AbortController();
   const hardSignal = AbortSignal.any([hardStopper.signal, ...(input.hardSignal ? [input.hardSignal] : [])]);
@@ -119,27 +255,8 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
   // Every job in flight waits on these (sleeps, limiter, requests): one listener each, by design.
   setMaxListeners(0, hardSignal, softSignal);
   let stopReason: unknown;
-
-  // Committed cost: every task that exists or may exist (failed ones included: the provider may
-  // bill them), whatever manifest version sent it, plus each submit launched whose task the
-  // journal does not show yet (reserved before the launch, so a fast loop cannot overshoot).
-  const reserved = new Map<string, number>(); // job id → the attempt being submitted
-  const priceOf = (id: string): number => jobs.get(id)?.cost_usd ?? states.get(id)?.estimateUsd ?? 0;
-  const costOf = (id: string): number => {
-    const state = states.get(id);
-    const { certain, possible } = tasksOf(state);
-    const attempt = reserved.get(id);
-    const reservation = attempt !== undefined && !(state && state.attempt === attempt && holdsTask(state)) ? 1 : 0;
-    return priceOf(id) * (certain + possible + reservation);
-  };
-  let committedUsd = 0;
-  for (const id of states.keys()) committedUsd += costOf(id);
-  /** Applies a change that may alter what one job commits, keeping the total in step. */
-  const account = (id: string, change: () => void): void => {
-    committedUsd -= costOf(id);
-    change();
-    committedUsd += costOf(id);
-  };
+  const blockedModels = new Map<string, ProviderError>();
+  const gates = new ModelGates(input.gate, (model) => modelConcurrency(options, model));
 
   const known = function* (): Generator<KnownTask> {
     for (const state of states.values()) {
@@ -156,7 +273,7 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
     random: input.random,
     logger: input.logger,
     limiter: input.limiter,
-    gate: input.gate,
+    route: (job) => gates.route(modelOf(job)),
     finder: new TaskFinder(known, input.provider),
     guard: input.guard,
     options,
@@ -169,7 +286,7 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
       input.journal.append(event);
       const before = states.get(event.job);
       const after = applyEvent(before ?? initialState(event.job), event as Parameters<typeof applyEvent>[1]);
-      account(event.job, () => states.set(event.job, after));
+      book.account(event.job, () => states.set(event.job, after));
       if (after.phase === 'succeeded' && before?.phase !== 'succeeded') hints.observe(jobs.get(event.job), after);
       input.onEvent?.(event, after, jobs.get(event.job));
       return after;
@@ -182,110 +299,106 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
       context.stopRun(reason);
       hardStopper.abort(reason);
     },
+    blockModel(job, attempt, reason) {
+      const model = modelOf(job);
+      if (!blockedModels.has(model)) blockedModels.set(model, reason);
+      recordBlocked(context, job, attempt, model, reason);
+    },
   };
-
-  const bodies = new BodyBuilder(input.manifestDir, input.readImage);
-  const downloads = new PQueue({ concurrency: options.downloadConcurrency });
-  input.watch?.(() => ({
-    slotsHeld: input.gate.inFlight ?? 0,
-    slotsUsable: input.gate.effectiveLimit ?? options.concurrency,
-    waitingForSlot: input.gate.waiting ?? 0,
-    waitingForRate: input.limiter.waiting ?? 0,
-    downloads: downloads.size + downloads.pending,
-  }));
-  // Videos waiting for a download slot each hold their job's pending work: past this many, no new
-  // task is paid for until they drain, so downloads that fall behind (a slow link, a busy disk)
-  // cannot pile up by the tens of thousands in a 100,000-job run.
-  const downloadBacklog = Math.max(options.concurrency, options.downloadConcurrency);
-  const downloader = {
-    fetch: input.fetch ?? globalThis.fetch,
-    fs: input.fs ?? nodeDownloadFs,
-    outputDir: input.outputDir,
-    idleTimeoutMs: input.downloadTimeoutMs ?? options.downloadIdleTimeoutMs,
-    maxBytes: options.maxVideoBytes,
+  const slots = (): Omit<WaitSnapshot, 'waitingForRate' | 'downloads'> => {
+    const models = [...gates.models.values()];
+    const usable = models.reduce((sum, gate) => sum + gate.effectiveLimit, 0);
+    return {
+      slotsHeld: input.gate.inFlight ?? 0,
+      slotsUsable: Math.min(input.gate.effectiveLimit ?? options.concurrency, models.length > 0 ? usable : options.concurrency),
+      waitingForSlot: (input.gate.waiting ?? 0) + models.reduce((sum, gate) => sum + gate.waiting, 0),
+    };
   };
+  return { context, slots, stopReason: () => stopReason, blockedModels, isBlocked: (job: RunnableJob) => blockedModels.get(modelOf(job)) };
+}
 
-  /** One job from its current action to its end in this run. */
-  const drive = async (job: RunnableJob, action: Action): Promise<void> => {
-    let step = action.kind;
-    if (step === 'submit' || step === 'reconcile' || step === 'find') {
-      const outcome =
-        action.kind === 'submit'
-          ? await submitJob(context, job, action.attempt, bodies)
-          : action.kind === 'find'
-            ? await findOrphan(context, job)
-            : await resumeSubmitting(context, job, bodies);
-      if (action.kind !== 'find' && outcome !== 'submitted') return input.gate.release();
-      if (outcome !== 'submitted') return;
-      if (action.kind === 'find') input.gate.hold();
-      step = 'poll';
-    }
-    if (step === 'poll') {
-      const outcome = await pollTask(context, job.id, { hintMs: hints.hintFor(job) });
-      input.gate.release();
-      if (outcome !== 'succeeded') return;
-      step = 'download';
-    }
-    if (step === 'download') {
-      await downloads.add(() => downloadVideo(context, downloader, job.id, job.path));
-    }
-  };
+/** A job of a model the provider refused: not sent, pending with the reason, so a rerun tries it again. */
+function recordBlocked(context: RunContext, job: RunnableJob, attempt: number, model: string, reason: ProviderError): void {
+  const fix = reason.fix ? ` To fix it, ${reason.fix}.` : '';
+  const message = `Not submitted: the provider refused model ${model} (${String(reason.code)}): ${reason.message}.${fix} The batch's other models went on; a rerun tries this model again.`;
+  context.record({ ev: 'rejected', job: job.id, attempt, code: reason.code, message, retryable: true });
+}
 
-  const running = new Set<Promise<void>>();
-  const launch = (job: RunnableJob, action: Action): void => {
-    const promise = drive(job, action)
-      .catch((error: unknown) => context.abortRun(error)) // a bug or a lost folder: stop, the journal is consistent
-      .finally(() => {
-        running.delete(promise);
-        // The reservation ends: what the job holds now is counted by its state alone.
-        account(job.id, () => reserved.delete(job.id));
-      });
-    running.add(promise);
-  };
-
-  const downloaded = [...states].flatMap(([id, state]) => (jobs.has(id) && state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
-  const clips = await checkDownloads(input.outputDir, downloaded);
-
-  const actionOf = (job: RunnableJob): Action => nextAction(context.state(job.id), { retryFailed: options.retryFailed, fileIntact: clips.get(job.id) === 'intact' });
-  // Work already under way is finished first, whatever the selection: it is paid for.
+/** Work already under way is finished first, whatever the selection: it is paid for. Returns the ids launched. */
+function resumeUnderway(context: RunContext, book: CostBook, actionOf: (job: RunnableJob) => Action, launch: (job: RunnableJob, action: Action) => void): Set<string> {
   const resumed = new Set<string>();
-  for (const job of jobs.values()) {
+  for (const job of context.jobs.values()) {
     const action = actionOf(job);
     if (action.kind === 'done' || action.kind === 'submit') continue;
     resumed.add(job.id);
-    if (action.kind === 'reconcile' || action.kind === 'poll') input.gate.hold();
+    if (action.kind === 'reconcile' || action.kind === 'poll') context.route(job).hold();
     // A job resumed in `submitting` may be sent again once its task is proven absent: it keeps
     // its reservation across that gap, or another job could take its place in the budget.
-    if (action.kind === 'reconcile') account(job.id, () => reserved.set(job.id, context.state(job.id).attempt));
+    if (action.kind === 'reconcile') book.account(job.id, () => book.reserved.set(job.id, context.state(job.id).attempt));
     launch(job, action);
   }
+  return resumed;
+}
 
-  // Then new submits, in plan order. Each job's action is decided as its turn comes rather than
-  // listed up front (100,000 of them): a job resumed above is never one of them, whatever its
-  // state is by then.
-  for (const job of jobs.values()) {
-    if (job.fromJournal || resumed.has(job.id) || (input.selected && !input.selected.has(job.id))) continue;
-    const action = actionOf(job);
+/** Jobs grouped by model, each group in plan order. */
+function byModel(jobs: readonly RunnableJob[]): Map<string, RunnableJob[]> {
+  const groups = new Map<string, RunnableJob[]>();
+  for (const job of jobs) {
+    const model = modelOf(job);
+    const group = groups.get(model);
+    if (group) group.push(job);
+    else groups.set(model, [job]);
+  }
+  return groups;
+}
+
+/** What a submit lane shares with the run. */
+interface Lane {
+  readonly context: RunContext;
+  readonly book: CostBook;
+  readonly actionOf: (job: RunnableJob) => Action;
+  readonly launch: (job: RunnableJob, action: Action) => void;
+  readonly isBlocked: (job: RunnableJob) => ProviderError | undefined;
+  /** Resolves once the download backlog has room (undefined: it has room now). */
+  readonly downloadsDrained: () => Promise<void> | undefined;
+}
+
+/**
+ * New submits of one model, in plan order; each model has its own lane, so a model that is full
+ * (or refused) never holds up the others. Each job's action is decided as its turn comes rather
+ * than listed up front (100,000 of them): a job resumed earlier is never one of them.
+ */
+async function submitLane(lane: Lane, model: string, jobs: readonly RunnableJob[]): Promise<void> {
+  const { context, book } = lane;
+  const { options, softSignal } = context;
+  for (const job of jobs) {
+    const action = lane.actionOf(job);
     if (action.kind !== 'submit') continue;
     if (softSignal.aborted) break;
-    if (downloads.size >= downloadBacklog) await downloads.onSizeLessThan(downloadBacklog);
+    await lane.downloadsDrained();
+    const refusal = lane.isBlocked(job);
+    if (refusal) {
+      recordBlocked(context, job, action.attempt, model, refusal);
+      continue;
+    }
+    const route = context.route(job);
     try {
-      await input.gate.acquire(softSignal);
+      await route.acquire(softSignal);
     } catch {
       break; // interrupted while waiting for a slot
     }
+    // Stopped as the slot came (a gate may grant one without looking at the signal).
+    if (softSignal.aborted) {
+      route.release();
+      break;
+    }
     const cost = job.cost_usd ?? 0;
-    if (options.budgetUsd !== undefined && committedUsd + cost > options.budgetUsd + 1e-9) {
+    if (options.budgetUsd !== undefined && book.committedUsd + cost > options.budgetUsd + 1e-9) {
       context.record({ ev: 'skipped_budget', job: job.id, cost_usd: job.cost_usd, attempt: action.attempt });
-      input.gate.release();
+      route.release();
       continue;
     }
-    account(job.id, () => reserved.set(job.id, action.attempt));
-    launch(job, action);
+    book.account(job.id, () => book.reserved.set(job.id, action.attempt));
+    lane.launch(job, action);
   }
-
-  while (running.size > 0) await Promise.all(running);
-  await downloads.onIdle();
-  const interrupted = !!input.softSignal?.aborted || !!input.hardSignal?.aborted;
-  return { states, stopReason, interrupted, fromJournal, clips };
 }

@@ -12,8 +12,11 @@ import type { Finding } from './reconcile.js';
 import type { BodyBuilder } from './request-body.js';
 import { retrying } from './retry.js';
 
-/** `unconfirmed`: a POST may have created a task that could be neither found nor proven absent; the job stays in `submitting`. */
-export type SubmitOutcome = 'submitted' | 'failed' | 'orphaned' | 'stopped' | 'unconfirmed' | 'absent';
+/**
+ * `unconfirmed`: a POST may have created a task that could be neither found nor proven absent; the job stays in `submitting`.
+ * `blocked`: the provider refused the job's model; nothing was created, the job stays pending.
+ */
+export type SubmitOutcome = 'submitted' | 'failed' | 'orphaned' | 'stopped' | 'unconfirmed' | 'absent' | 'blocked';
 
 /** Thrown inside the retry loop to end it without another try. */
 class Stop extends Error {
@@ -67,6 +70,23 @@ function leaveUnconfirmed(context: RunContext, job: RunnableJob, attempt: number
   return new Stop('unconfirmed');
 }
 
+/**
+ * After a 1303: the provider is full at this model's count, and asking again before one of our
+ * tasks of it ends only earns another 1303. Lower the model's limit, give the slot back and queue
+ * for the next one that frees.
+ */
+async function waitForSlot(context: RunContext, job: RunnableJob): Promise<void> {
+  const route = context.route(job);
+  route.onRejected();
+  route.release();
+  try {
+    await route.acquire(context.softSignal);
+  } catch {
+    route.hold(); // the caller releases the slot it believes this job holds
+    throw new Stop('stopped');
+  }
+}
+
 export async function submitJob(context: RunContext, job: RunnableJob, attempt: number, bodies: BodyBuilder): Promise<SubmitOutcome> {
   const externalTaskId = externalIdFor(job.external_task_id, attempt);
   let body;
@@ -109,7 +129,7 @@ export async function submitJob(context: RunContext, job: RunnableJob, attempt: 
     try {
       const task = await context.client.createTask(body, { signal: context.hardSignal });
       context.record({ ev: 'submitted', job: job.id, attempt, task_id: task.task_id, ...(task.created_at !== undefined ? { created_at: task.created_at } : {}) });
-      context.gate.onAccepted();
+      context.route(job).onAccepted();
       return 'submitted';
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
@@ -130,19 +150,12 @@ export async function submitJob(context: RunContext, job: RunnableJob, attempt: 
         context.record({ ev: 'orphaned', job: job.id, attempt, external_task_id: externalTaskId, message: `The provider says a task with external_task_id ${externalTaskId} already exists, but no lookup shows it yet; not submitting again. A rerun looks for it again.` });
         throw new Stop('orphaned');
       }
-      context.record({ ev: 'rejected', job: job.id, attempt, code: error.code, message: error.message, retryable: error.retryable });
-      if (error.errorClass === 'retryable-concurrency') {
-        context.gate.onRejected();
-        // The provider is full: asking again before one of our tasks ends only earns another
-        // 1303. Give the slot back and queue for the next one that frees.
-        context.gate.release();
-        try {
-          await context.gate.acquire(context.softSignal);
-        } catch {
-          context.gate.hold(); // the caller releases the slot it believes this job holds
-          throw new Stop('stopped');
-        }
+      if (error.scope === 'model') {
+        context.blockModel(job, attempt, error);
+        throw new Stop('blocked');
       }
+      context.record({ ev: 'rejected', job: job.id, attempt, code: error.code, message: error.message, retryable: error.retryable });
+      if (error.errorClass === 'retryable-concurrency') await waitForSlot(context, job);
       if (error.errorClass === 'fatal-run') {
         context.stopRun(error);
         throw new Stop('stopped');
