@@ -14,7 +14,7 @@ import { booleanOption, numberOption, positionals, stringOption } from '../args.
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
 import { type CliIO, commandLine, defineCommand } from '../io.js';
-import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION, UNIT_PRICE_RULE } from '../common-options.js';
+import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 import { egressNotes } from '../egress.js';
 import { tightenHeapForRun } from '../heap.js';
 import { cliLogger } from '../logger.js';
@@ -79,7 +79,6 @@ export const runCommand = defineCommand({
     'break-lock': { type: 'boolean', description: "take the output folder over although its lock says another runner holds it (that runner stops before its next paid step)" },
     yes: { type: 'boolean', short: 'y', description: "do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown, or whatever the cost when the jobs send data besides the API calls: callback hosts, files outside the manifest's folder)" },
     prices: PRICES_OPTION,
-    'unit-price': UNIT_PRICE_OPTION,
     models: MODELS_OPTION,
   },
   environment: [KEY_ENV, DEBUG_ENV, CACHE_ENV],
@@ -108,7 +107,6 @@ export const runCommand = defineCommand({
       download_timeout_s: numberOption(args, 'download-timeout', { min: 0.001 }),
       max_video_mb: numberOption(args, 'max-video-mb', { min: 0.001 }),
     };
-    const unitPrice = numberOption(args, 'unit-price', UNIT_PRICE_RULE);
     const shardText = stringOption(args, 'shard');
     const shard = shardText === undefined ? undefined : parseShard(shardText);
     const resubmitUnconfirmed = booleanOption(args, 'resubmit-unconfirmed');
@@ -152,7 +150,6 @@ export const runCommand = defineCommand({
           return () => void process.off('exit', release);
         },
         pricesFile: stringOption(args, 'prices'),
-        unitPrice,
         only: stringOption(args, 'only'),
         shard,
         signal: io.signal,
@@ -179,10 +176,10 @@ export const runCommand = defineCommand({
       const statuses = statusesOf(report, result.wanted);
       if (run.interrupted) io.stdout(interruptedNote(statuses, commandLine(['run', ...(io.argv ?? [])], io.env)));
       const succeeded = statuses.get('succeeded') ?? 0;
-      for (const [model, refusal] of run.blockedModels) io.stderr(`${blockedModelNote(model, refusal)}\n`);
       return runExitCode(io, run.stopReason, run.interrupted, succeeded === result.wanted.length);
     } finally {
       progress?.stop();
+      for (const [model, refusal] of run.blockedModels) io.stderr(`${blockedModelNote(model, refusal)}\n`);
       // Held-back warnings are counted however the run ends (a second call says nothing).
       logger.flush();
       io.signal.removeEventListener('abort', onInterrupt);
@@ -234,15 +231,15 @@ function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFa
   return lines;
 }
 
+/** Why the run stopped early, said once, and the exit code it maps to (exit-codes.ts decides). */
+export function runExitCode(io: Pick<CliIO, 'stderr'>, stopReason: unknown, interrupted: boolean, allSucceeded: boolean): number {
+  if (stopReason === undefined) return interrupted ? EXIT.interrupted : allSucceeded ? EXIT.ok : EXIT.jobsFailed;
 /** A model the provider refused (1103): what became of its jobs, and what to do. */
 export function blockedModelNote(model: string, refusal: ProviderError): string {
   const fix = refusal.fix ? `To fix it, ${refusal.fix}; a rerun` : 'A rerun';
   return `warning: the provider refused model ${model} (${String(refusal.code)}): its jobs were not submitted and stay pending; the other models went on. ${fix} tries this model's jobs again.`;
 }
 
-/** Why the run stopped early, said once, and the exit code it maps to (exit-codes.ts decides). */
-export function runExitCode(io: Pick<CliIO, 'stderr'>, stopReason: unknown, interrupted: boolean, allSucceeded: boolean): number {
-  if (stopReason === undefined) return interrupted ? EXIT.interrupted : allSucceeded ? EXIT.ok : EXIT.jobsFailed;
   const code = exitCodeFor(stopReason);
   // A Ctrl-C says enough, unless the provider could not be reached at all: that is the news.
   if (interrupted && code !== EXIT.unreachable) return EXIT.interrupted;
