@@ -9,6 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { downloadCase } from './download.js';
+import { perModelCase } from './per-model.js';
 import { planCase } from './plan.js';
 import { pollCostCase } from './poll-cost.js';
 import { rateLimitCase } from './rate-limit.js';
@@ -53,6 +54,7 @@ export const CASES: readonly BenchCase[] = [
   rateLimitCase,
   stormCase,
   limitBelowCase,
+  perModelCase,
   pollCostCase,
   replayCase,
   statusCase,
