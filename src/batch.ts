@@ -3,7 +3,7 @@
 // gallery. What to show, and whether to go ahead, is the caller's (the `beforeRun` hook).
 import { join, relative, resolve } from 'node:path';
 import { createClient } from './api/client.js';
-import { DEFAULT_PRICES_FILE, shippedName } from './data/tables.js';
+import { DEFAULT_PRICES_FILE, shippedName, unitPriceOf } from './data/tables.js';
 import { type Clock, type Logger, type Random, silentLogger, systemClock } from './effects.js';
 import { InputError } from './errors.js';
 import { type LoadedPlan, describeUnpriced, loadPlan } from './plan/index.js';
@@ -57,6 +57,8 @@ export interface BatchOptions {
   /** Model and price table files, read when `manifest` is a path; the price file is named in budget messages. */
   readonly modelsFile?: string;
   readonly pricesFile?: string;
+  /** `--unit-price`: USD per unit of a task's `final_unit_deduction`. @default the price file's `usd_per_unit`, else $0.14 */
+  readonly unitPrice?: number | undefined;
   /** Ctrl-C: no new submits; what is in flight is finished. */
   readonly signal?: AbortSignal;
   /** @default silent */
@@ -211,6 +213,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
       journal.close();
     }
 
+    const unitPrice = unitPriceOf(options.unitPrice, options.pricesFile === undefined ? undefined : { path: options.pricesFile, cwd });
     const reproduce: Reproduce = {
       tool_version: VERSION,
       manifest_sha256: loaded.manifestSha256,
@@ -230,7 +233,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     // The report says what is on disk now, not what the journal remembers.
     const downloaded = [...run.states].flatMap(([id, state]) => (state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
     const clips = await checkDownloads(outputDir, downloaded);
-    const report = streamReport({ plan, states: run.states, clips, manifest: { path: relative(outputDir, manifestAbsolute), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: clock.now(), reproduce });
+    const report = streamReport({ plan, states: run.states, clips, manifest: { path: relative(outputDir, manifestAbsolute), sha256: loaded.manifestSha256 }, toolVersion: VERSION, startedAt, finishedAt: clock.now(), reproduce, unitPrice });
     writeReportJson(outputDir, report);
     writeGallery(outputDir, report);
     const wanted = work.selected ? plan.jobs.filter((job) => work.selected?.has(job.id)) : plan.jobs;

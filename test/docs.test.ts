@@ -49,7 +49,7 @@ describe('no reference outside the repository', () => {
 describe('what the README shows is what the code does', () => {
   it('the price table names its source and the date its rows were copied, at its top', () => {
     const head = read('src/data/prices.yaml').split('\n').slice(0, 5).join('\n');
-    expect(head).toMatch(/^# Source: .*CometAPI/m);
+    expect(head).toMatch(/^# Source: Kling.s price list, kling\.ai\/document-api\/pricing/m);
     expect(head).toMatch(/Rows copied \d{4}-\d{2}\./);
   });
 

@@ -20,8 +20,8 @@ describe('the cost of a batch', () => {
     await harness.run();
     const report = reportOf(harness, plan);
     expect(report.jobs.map((job) => [job.units, job.measured_usd])).toEqual([[2.5, 0.35], [2.5, 0.35], [2.5, 0.35]]);
-    expect(report.cost).toEqual({ certain_usd: 1.05, possible_usd: 0, unknown_price_tasks: 0, measured_usd: 1.05, measured_jobs: 3 });
-    expect(formatCost(report.cost)).toBe('Cost: $1.05 certain (succeeded). The provider reports $1.05 actually charged for 3 job(s).');
+    expect(report.cost).toEqual({ certain_usd: 1.05, possible_usd: 0, unknown_price_tasks: 0, measured_usd: 1.05, measured_jobs: 3, unit_price: { usd_per_unit: 0.14, from: 'default' } });
+    expect(formatCost(report.cost)).toBe("Cost: $1.05 certain (succeeded). The provider reports $1.05 actually charged for 3 job(s), at $0.14 a unit (Kling's standard packs; set yours with --unit-price).");
   });
 
   it('counts failed, unconfirmed and earlier attempts as possible cost, never as nothing', async () => {

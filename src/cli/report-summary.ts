@@ -3,6 +3,7 @@
 import { type Variant, variantOfFields } from '../plan/variants.js';
 import { type ReportSummary, type StreamedReport, asStream } from '../report/build.js';
 import type { Report, ReportJob } from '../report/schema.js';
+import { unitPriceText } from '../report/unit-price.js';
 import { alignTable, variantColumns } from './variant-table.js';
 
 const cell = (value: number | null, unit = '', digits = 1): string => (value === null ? '-' : `${value.toFixed(digits)}${unit}`);
@@ -41,7 +42,7 @@ const usd = (n: number): string => `$${n.toFixed(2)}`;
 export function formatCost(cost: Report['cost']): string {
   const possible = cost.possible_usd > 0 ? `, ${usd(cost.possible_usd)} possible (tasks in flight, failed, timed out, unconfirmed or lost: the provider may bill them)` : '';
   const unknown = cost.unknown_price_tasks ? `, plus ${cost.unknown_price_tasks} task(s) of unknown price` : '';
-  const measured = cost.measured_jobs ? ` The provider reports ${usd(cost.measured_usd)} actually charged for ${cost.measured_jobs} job(s).` : '';
+  const measured = cost.measured_jobs ? ` The provider reports ${usd(cost.measured_usd)} actually charged for ${cost.measured_jobs} job(s), at ${unitPriceText(cost.unit_price)}.` : '';
   return `Cost: ${usd(cost.certain_usd)} certain (succeeded)${possible}${unknown}.${measured}`;
 }
 

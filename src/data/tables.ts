@@ -2,7 +2,7 @@
 // next to this module; users replace them with --models / --prices without touching code. No model
 // name, mode or duration is known anywhere else: the format is in docs/models-and-prices.md.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SOUNDS } from '../api/schemas.js';
@@ -99,7 +99,11 @@ function checkUnique(rows: PriceRow[], ctx: z.RefinementCtx<PriceRow[]>): void {
 export const priceTableSchema = z.array(priceRowSchema).superRefine(checkUnique);
 export type PriceTable = z.infer<typeof priceTableSchema>;
 
-/** USD per unit of a task's `final_unit_deduction` (what the provider says it charged): $0.14 on Kling's list. */
+/**
+ * USD per unit of a task's `final_unit_deduction` (what the provider says it charged), when neither
+ * `--unit-price` nor the price file says: Kling's standard resource packs. Its trial packs cost
+ * $0.098 a unit and its larger packs $0.126.
+ */
 export const USD_PER_UNIT = 0.14;
 
 export const DEFAULT_MODELS_FILE = fileURLToPath(new URL('./models.yaml', import.meta.url));
@@ -108,7 +112,11 @@ export const DEFAULT_PRICES_FILE = fileURLToPath(new URL('./prices.yaml', import
 export const shippedName = (file: string) => `src/data/${basename(file)}`;
 
 /** A row in the per-video format of older versions (`duration`, `usd`): say what changed rather than what is missing. */
-function perVideoHint(row: unknown): string | undefined {
+function perVideoHint(data: unknown, path: readonly PropertyKey[]): string | undefined {
+  const [first, second] = path;
+  const rows = Array.isArray(data) ? data : first === 'rows' && typeof data === 'object' && data !== null ? (data as { rows?: unknown }).rows : undefined;
+  const index = Array.isArray(data) ? first : second;
+  const row: unknown = Array.isArray(rows) && typeof index === 'number' ? rows[index] : undefined;
   if (typeof row !== 'object' || row === null || !('usd' in row || 'duration' in row)) return undefined;
   return 'Prices are now USD per second of video: write `usd_per_second` (a 5 s price divided by 5) and drop `duration`. See docs/models-and-prices.md.';
 }
@@ -117,8 +125,36 @@ function perVideoHint(row: unknown): string | undefined {
  * Reads and validates a table file. Every problem is reported at once, located like a manifest's
  * (`prices.yaml:6:8 at \`[1].usd_per_second\`: …`); the error's own message keeps a one-line summary.
  */
-function loadTable<T>(file: string, schema: z.ZodType<T>, what: string, shipped: string, rowHint?: (row: unknown) => string | undefined): T {
+function loadTable<T>(
+  file: string,
+  schemaFor: z.ZodType<T> | ((data: unknown) => z.ZodType<T>),
+  what: string,
+  shipped: string,
+  rowHint?: (data: unknown, path: readonly PropertyKey[]) => string | undefined,
+): T {
   let text: string;
+/** A price file: its rows and, when it gives one, the unit price of the account's resource pack. */
+export interface PriceFile {
+  readonly rows: PriceTable;
+  readonly usd_per_unit?: number;
+}
+
+/** The price file with the unit price written beside the rows; a bare list of rows loads too. */
+const priceFileObjectSchema = z.strictObject({
+  /** USD per unit of `final_unit_deduction`: what the account's resource pack costs. */
+  usd_per_unit: z.number().positive().optional(),
+  rows: priceTableSchema,
+});
+
+/** The unit price a measured cost was worked out with, and where it came from. */
+export interface UnitPrice {
+  readonly usd_per_unit: number;
+  /** `option`: `--unit-price`; `table`: the price file's `usd_per_unit`; `default`: USD_PER_UNIT. */
+  readonly from: 'option' | 'table' | 'default';
+  /** The price file that gave it (as messages name it), with `from: 'table'`. */
+  readonly file?: string;
+}
+
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
@@ -142,7 +178,7 @@ function loadTable<T>(file: string, schema: z.ZodType<T>, what: string, shipped:
     const where = first ? first.path.join('.') || '(top level)' : '(top level)';
     const issues = result.error.issues.flatMap((issue) => {
       const located = toInputIssues(issue, source, data, schema);
-      const hint = Array.isArray(data) && typeof issue.path[0] === 'number' ? rowHint?.(data[issue.path[0]]) : undefined;
+      const hint = rowHint?.(data, issue.path);
       return hint ? located.map((i) => ({ ...i, hint })) : located;
     });
     fail(issues, `The ${what} file ${file} is invalid at ${where}: ${first?.message ?? 'unknown problem'}. ${compare}`);
@@ -153,8 +189,27 @@ function loadTable<T>(file: string, schema: z.ZodType<T>, what: string, shipped:
 export function loadModelTable(file: string = DEFAULT_MODELS_FILE): ModelTable {
   const models = loadTable(file, modelRowsSchema, 'model capability', DEFAULT_MODELS_FILE);
   return { file: file === DEFAULT_MODELS_FILE ? shippedName(file) : file, models };
+  const schema = typeof schemaFor === 'function' ? schemaFor(data) : schemaFor;
 }
 
 export function loadPriceTable(file: string = DEFAULT_PRICES_FILE): PriceTable {
-  return loadTable(file, priceTableSchema, 'price', DEFAULT_PRICES_FILE, perVideoHint);
+  return loadPriceFile(file).rows;
 }
+
+/**
+ * The unit price measured costs are worked out with: `--unit-price` (`option`), else the price
+ * file's `usd_per_unit` (the file as given, relative to `cwd`; the shipped one without it), else
+ * Kling's standard packs' $0.14. The file is read only without the option.
+ */
+export function unitPriceOf(option: number | undefined, file?: { readonly path: string; readonly cwd: string }): UnitPrice {
+  if (option !== undefined) return { usd_per_unit: option, from: 'option' };
+  const fromFile = loadPriceFile(file ? resolve(file.cwd, file.path) : DEFAULT_PRICES_FILE).usd_per_unit;
+  if (fromFile === undefined) return { usd_per_unit: USD_PER_UNIT, from: 'default' };
+  return { usd_per_unit: fromFile, from: 'table', file: file ? file.path : shippedName(DEFAULT_PRICES_FILE) };
+}
+/** The price file: a list of rows (as older versions wrote it), or `{ usd_per_unit, rows }`. */
+export function loadPriceFile(file: string = DEFAULT_PRICES_FILE): PriceFile {
+  const loaded = loadTable<PriceTable | PriceFile>(file, (data) => (Array.isArray(data) ? priceTableSchema : priceFileObjectSchema), 'price', DEFAULT_PRICES_FILE, perVideoHint);
+  return Array.isArray(loaded) ? { rows: loaded } : loaded;
+}
+

@@ -4,6 +4,7 @@ import { type Plan, type PlannedJob, effectiveParams } from '../plan/schema.js';
 import { groupByVariant } from '../plan/variants.js';
 import { type ClipCheck, describeClipProblem } from '../runner/clip-check.js';
 import type { JobState } from '../runner/job-state.js';
+import { USD_PER_UNIT, type UnitPrice } from '../data/tables.js';
 import { measuredUsd, tasksOf } from '../runner/spend.js';
 import { outcomesOf, percentile } from './outcomes.js';
 import { imageFromOutput } from './source-paths.js';
@@ -26,6 +27,8 @@ export interface ReportInput {
   readonly finishedAt?: number | null;
   /** Written by `run`; absent for views that ran nothing. */
   readonly reproduce?: Reproduce | null;
+  /** The USD per unit of the provider's `final_unit_deduction`. @default Kling's standard packs' (USD_PER_UNIT) */
+  readonly unitPrice?: UnitPrice;
 }
 
 export function statusOf(state: JobState | undefined, clip?: ClipCheck): ReportStatus {
@@ -68,7 +71,13 @@ function errorOf(state: JobState | undefined, status: ReportStatus, clip: ClipCh
   return state.error && shown.has(status) ? { code: state.error.code, message: state.error.message } : null;
 }
 
-function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, clip: ClipCheck | undefined, manifestPath: string): ReportJob {
+/** What every job of a report is made with. */
+interface JobContext {
+  readonly manifestPath: string;
+  readonly usdPerUnit: number;
+}
+
+function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, clip: ClipCheck | undefined, { manifestPath, usdPerUnit }: JobContext): ReportJob {
   const status = statusOf(state, clip);
   const request = job?.request ?? state?.request ?? null;
   const video = state?.video;
@@ -105,7 +114,8 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
     cost_usd: job ? job.cost_usd : (state?.estimateUsd ?? null),
     tasks: { certain, possible },
     units: state?.units ?? null,
-    measured_usd: measuredUsd(state) ?? null,
+    measured_usd: measuredUsd(state, usdPerUnit) ?? null,
+    list_price: state?.listPrice ?? null,
     submitted_at: iso(state?.submittedAt),
     finished_at: iso(state?.finishedAt),
     latency_s: latencyOf(state),
@@ -114,6 +124,8 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
     in_manifest: job !== undefined,
   };
 }
+
+const DEFAULT_UNIT_PRICE: UnitPrice = { usd_per_unit: USD_PER_UNIT, from: 'default' };
 
 /** The batch's spend, split by how sure it is, added up one job at a time. */
 class CostTotals {
@@ -157,15 +169,16 @@ type Outcome = Pick<ReportJob, 'status' | 'latency_s' | 'cost_usd'>;
 
 export function streamReport(input: ReportInput): StreamedReport {
   const { states, clips } = input;
-  const manifestPath = input.manifest.path;
+  const unitPrice = input.unitPrice ?? DEFAULT_UNIT_PRICE;
+  const context: JobContext = { manifestPath: input.manifest.path, usdPerUnit: unitPrice.usd_per_unit };
   const jobs = function* (): Generator<ReportJob> {
     const planned = new Set<string>();
     for (const job of input.plan.jobs) {
       planned.add(job.id);
-      yield reportJob(job, job.id, states.get(job.id), clips?.get(job.id), manifestPath);
+      yield reportJob(job, job.id, states.get(job.id), clips?.get(job.id), context);
     }
     // Jobs the journal knows and the manifest no longer has: listed with what became of them.
-    for (const [id, state] of states) if (!planned.has(id)) yield reportJob(undefined, id, state, clips?.get(id), manifestPath);
+    for (const [id, state] of states) if (!planned.has(id)) yield reportJob(undefined, id, state, clips?.get(id), context);
   };
 
   const totals = Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as Record<ReportStatus, number>;
@@ -185,7 +198,7 @@ export function streamReport(input: ReportInput): StreamedReport {
     started_at: iso(input.startedAt),
     finished_at: iso(input.finishedAt),
     totals: { jobs: count, ...totals, not_in_manifest: count - input.plan.jobs.length },
-    cost: cost.result(),
+    cost: { ...cost.result(), unit_price: unitPrice },
     by_variant: summarizeVariants(input.plan.jobs, outcomes),
     reproduce: input.reproduce ?? null,
   };

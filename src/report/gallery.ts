@@ -8,6 +8,7 @@ import { buildGrid, clipLabels, type ColumnStats, type GalleryColumn, type Galle
 import { type SafeHtml, hrefOf, html, trusted } from './html.js';
 import { REPORT_STATUSES, type Report, type ReportStatus } from './schema.js';
 import { imageFromOutput } from './source-paths.js';
+import { unitPriceText } from './unit-price.js';
 import { writeFileAtomic } from './write.js';
 
 export const GALLERY_FILE = 'gallery.html';
@@ -59,11 +60,19 @@ function clip(job: GridJob, fields: readonly string[]): SafeHtml {
     : placeholder(job);
   const latency = job.latency_s === null ? null : html`<span title="submit to finish">${seconds(job.latency_s)}</span>`;
   const cost = job.cost_usd === null ? null : html`<span title="estimated cost">${usd(job.cost_usd)}</span>`;
+  const charged = job.measured_usd === null ? null : html`<span class="charged" title="${chargedTitle(job)}">${usd(job.measured_usd)} charged</span>`;
   const open = src ? html`<a href="${src}" target="_blank" rel="noopener">open</a>` : null;
   const name = job.name ? html`<span>${job.name}</span>` : null;
   const warning = src && job.warnings.length ? html`<span class="warning" title="${job.warnings.join('\n')}">⚠ ${job.warnings.length} warning(s)</span>` : null;
   const details = fields.length ? html`<div class="details">${labels(clipLabels(job, fields), false)}</div>` : null;
-  return html`<div class="clip">${media}<div class="meta"><span class="badge s-${job.status}">${statusText(job.status)}</span>${latency}${cost}${name}${warning}${open}</div>${details}</div>`;
+  return html`<div class="clip">${media}<div class="meta"><span class="badge s-${job.status}">${statusText(job.status)}</span>${latency}${cost}${charged}${name}${warning}${open}</div>${details}</div>`;
+}
+
+/** What the provider said the task cost, as a clip's tooltip. */
+function chargedTitle(job: GridJob): string {
+  const units = job.units === null ? 'its list price' : `${job.units} unit(s)`;
+  const list = job.list_price == null ? '' : `; list price ${usd(job.list_price)}`;
+  return `what the provider says it charged: ${units}${list}`;
 }
 
 function row(report: ReportSummary, columns: readonly GalleryColumn[], r: GalleryRow): SafeHtml {
@@ -97,7 +106,7 @@ function header(report: ReportSummary): SafeHtml {
   const { cost } = report;
   const unknown = cost.unknown_price_tasks > 0 ? ` + ${cost.unknown_price_tasks} task(s) of unknown price` : '';
   const possible = cost.possible_usd > 0 ? html`<li><b>${usd(cost.possible_usd)}</b>possible</li>` : '';
-  const measured = cost.measured_jobs > 0 ? html`<li><b>${usd(cost.measured_usd)}</b>charged (${cost.measured_jobs} job(s))</li>` : '';
+  const measured = cost.measured_jobs > 0 ? html`<li title="at ${unitPriceText(cost.unit_price)}"><b>${usd(cost.measured_usd)}</b>charged (${cost.measured_jobs} job(s))</li>` : '';
   const when = report.started_at ? ` · run ${report.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : '';
   return html`<h1>${report.manifest.name}</h1><div class="sub">${report.manifest.path} · klingrun ${report.tool.version}${when}</div>
 <ul class="totals"><li><b>${t.jobs}</b>jobs</li>${counts}<li><b>${usd(cost.certain_usd)}</b>certain${unknown}</li>${possible}${measured}</ul>`;

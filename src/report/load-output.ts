@@ -3,6 +3,7 @@
 // is still there unchanged, so a killed run's stale report is refreshed from its journal).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { unitPriceOf } from '../data/tables.js';
 import { type Logger, silentLogger } from '../effects.js';
 import type { JobRequest } from '../plan/schema.js';
 import { InputError, UsageError } from '../errors.js';
@@ -27,6 +28,8 @@ export interface LoadOutputOptions {
   readonly logger?: Logger;
   /** Model and price tables for planning. */
   readonly plan?: Pick<LoadPlanOptions, 'modelsFile' | 'pricesFile'>;
+  /** `--unit-price`: USD per unit of the provider's `final_unit_deduction`. @default the price table's `usd_per_unit`, else $0.14 */
+  readonly unitPrice?: number | undefined;
   /** A manifest that never ran: an error (the default), or a report of pending jobs (`hasJournal: false`). */
   readonly notRunYet?: 'error' | 'report';
   /**
@@ -118,6 +121,7 @@ async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?:
     finishedAt: journal.lastRunAt === undefined ? null : (journal.lastEventAt ?? null),
     // The command line and limits are not in the journal: keep them while they describe this manifest.
     reproduce: old?.manifest.sha256 === loaded.manifestSha256 ? old.reproduce : null,
+    unitPrice: unitPriceOf(options.unitPrice, options.plan?.pricesFile === undefined ? undefined : { path: options.plan.pricesFile, cwd: options.cwd }),
   });
   return withReport({ dir: dirAbs, states: journal.states, hasJournal: journal.exists, rebuilt: true }, report);
 }

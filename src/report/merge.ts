@@ -88,7 +88,8 @@ function checkSources(sources: readonly MergeSource[]): string[] {
 }
 
 /** Merges the folders' journals into one report for `destDir` (pure: reads nothing, writes nothing). */
-export function mergeOutputs(sources: readonly MergeSource[], destDir: string): MergedOutput {
+/** `unitPrice`: `--unit-price`; without it, the first folder's report says which. */
+export function mergeOutputs(sources: readonly MergeSource[], destDir: string, unitPrice?: number): MergedOutput {
   const warnings = checkSources(sources);
   const states = sources.map((s) => s.states);
   const owner = new Map<string, number>();
@@ -123,6 +124,7 @@ export function mergeOutputs(sources: readonly MergeSource[], destDir: string): 
     finishedAt: finished.length ? Math.max(...finished) : null,
     // How to rerun is the same for every shard of one manifest, so the first one's says it.
     reproduce: sameManifest(sources) ? first.report.reproduce : null,
+    unitPrice: unitPrice === undefined ? first.report.cost.unit_price : { usd_per_unit: unitPrice, from: 'option' },
   });
 
   const videos: { from: string; path: string; sha256: string }[] = [];

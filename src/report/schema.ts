@@ -56,9 +56,15 @@ export const reportJobSchema = z.strictObject({
   cost_usd: z.number().nullable(),
   /** Tasks the provider may bill this job for: `certain` (it succeeded) and `possible` (it exists or may, failed ones and earlier attempts included). */
   tasks: z.strictObject({ certain: z.number().int(), possible: z.number().int() }),
-  /** What the provider says the task cost (`final_unit_deduction`), in its units and in USD; null when it did not say. */
+  /**
+   * What the provider says the task cost (`final_unit_deduction`), in its units and in USD (units ×
+   * the report's `cost.unit_price`); null when it did not say. A task that states only its list
+   * price is measured at that price.
+   */
   units: z.number().nullable(),
   measured_usd: z.number().nullable(),
+  /** Kling's list price of the task as the provider states it (`final_balance_deduction.list_price`); absent in reports of older versions. */
+  list_price: z.number().nullable().optional(),
   submitted_at: z.string().nullable(),
   finished_at: z.string().nullable(),
   latency_s: z.number().nullable(),
@@ -137,6 +143,15 @@ export const reportSchema = z.strictObject({
     /** What the provider said it charged (`final_unit_deduction`), for `measured_jobs` of the jobs. */
     measured_usd: z.number(),
     measured_jobs: z.number().int(),
+    /** The USD per unit `measured_usd` was worked out with and where it came from; absent in reports of older versions ($0.14). */
+    unit_price: z
+      .strictObject({
+        usd_per_unit: z.number(),
+        /** `option`: --unit-price; `table`: the price file's `usd_per_unit`; `default`: Kling's standard packs. */
+        from: z.enum(['option', 'table', 'default']),
+        file: z.string().optional(),
+      })
+      .optional(),
   }),
   by_variant: z.array(variantSummarySchema),
   jobs: z.array(reportJobSchema),

@@ -1,7 +1,6 @@
 // What a job may have cost at the provider, read off its replayed state. Whether the provider bills
 // failed tasks is not documented, so a hard budget must be safe either way: only a task that
 // succeeded is a certain cost; every other task that exists, or may exist, is a possible one.
-import { USD_PER_UNIT } from '../data/tables.js';
 import type { JobState, Phase } from './job-state.js';
 
 
@@ -28,6 +27,11 @@ export function tasksOf(state: JobState | undefined): TaskCount {
   return { certain, possible: state.earlierTasks + (!certain && holdsTask(state) ? 1 : 0) };
 }
 
-/** USD of what the provider says it charged, when it says. */
-export const measuredUsd = (state: JobState | undefined): number | undefined =>
-  state?.units === undefined ? undefined : Math.round(state.units * USD_PER_UNIT * 10_000) / 10_000;
+/**
+ * USD of what the provider says it charged, when it says: its units at the account's unit price,
+ * else the list price it states.
+ */
+export function measuredUsd(state: JobState | undefined, usdPerUnit: number): number | undefined {
+  if (state?.units !== undefined) return Math.round(state.units * usdPerUnit * 10_000) / 10_000;
+  return state?.listPrice;
+}

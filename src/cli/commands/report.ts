@@ -9,10 +9,10 @@ import { JOURNAL_FILE, REPORT_FILE } from '../../state/output-folder.js';
 import { mergeOutputs, writeMerged } from '../../report/merge.js';
 import type { Report } from '../../report/schema.js';
 import { writeReportJson } from '../../report/stream.js';
-import { booleanOption, stringOption } from '../args.js';
+import { booleanOption, numberOption, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { type CliIO, type CommandArgs, defineCommand } from '../io.js';
-import { MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
+import { MODELS_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION, UNIT_PRICE_RULE } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { formatReportSummary } from '../report-summary.js';
 
@@ -24,6 +24,7 @@ const OPTIONS = {
   merge: { type: 'boolean', description: 'merge the output folders given as arguments (the shards of one batch) into --output' },
   prices: PRICES_OPTION,
   models: MODELS_OPTION,
+  'unit-price': UNIT_PRICE_OPTION,
 } as const;
 
 function done(io: CliIO, report: Report | StreamedReport, dir: string, files: readonly string[]): number {
@@ -39,7 +40,7 @@ async function merge(args: CommandArgs<typeof OPTIONS>, io: CliIO): Promise<numb
   const dest = resolve(io.cwd, output);
   const logger = cliLogger(io.stderr, false);
   const sources = await Promise.all(args.positionals.map((folder) => loadOutput(folder, { cwd: io.cwd, logger })));
-  const merged = mergeOutputs(sources, dest);
+  const merged = mergeOutputs(sources, dest, numberOption(args, 'unit-price', UNIT_PRICE_RULE));
   for (const warning of merged.warnings) logger.warn(warning);
   writeMerged(merged, sources, dest);
   writeGallery(dest, merged.report);
@@ -62,6 +63,7 @@ export const reportCommand = defineCommand({
       outputDir: flag,
       logger: cliLogger(io.stderr, false),
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
+      unitPrice: numberOption(args, 'unit-price', UNIT_PRICE_RULE),
     });
     const files: string[] = [];
     if (loaded.rebuilt) {

@@ -14,7 +14,7 @@ import { booleanOption, numberOption, positionals, stringOption } from '../args.
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
 import { type CliIO, commandLine, defineCommand } from '../io.js';
-import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
+import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION, UNIT_PRICE_RULE } from '../common-options.js';
 import { egressNotes } from '../egress.js';
 import { tightenHeapForRun } from '../heap.js';
 import { cliLogger } from '../logger.js';
@@ -79,6 +79,7 @@ export const runCommand = defineCommand({
     'break-lock': { type: 'boolean', description: "take the output folder over although its lock says another runner holds it (that runner stops before its next paid step)" },
     yes: { type: 'boolean', short: 'y', description: "do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown, or whatever the cost when the jobs send data besides the API calls: callback hosts, files outside the manifest's folder)" },
     prices: PRICES_OPTION,
+    'unit-price': UNIT_PRICE_OPTION,
     models: MODELS_OPTION,
   },
   environment: [KEY_ENV, DEBUG_ENV, CACHE_ENV],
@@ -107,6 +108,7 @@ export const runCommand = defineCommand({
       download_timeout_s: numberOption(args, 'download-timeout', { min: 0.001 }),
       max_video_mb: numberOption(args, 'max-video-mb', { min: 0.001 }),
     };
+    const unitPrice = numberOption(args, 'unit-price', UNIT_PRICE_RULE);
     const shardText = stringOption(args, 'shard');
     const shard = shardText === undefined ? undefined : parseShard(shardText);
     const resubmitUnconfirmed = booleanOption(args, 'resubmit-unconfirmed');
@@ -150,6 +152,7 @@ export const runCommand = defineCommand({
           return () => void process.off('exit', release);
         },
         pricesFile: stringOption(args, 'prices'),
+        unitPrice,
         only: stringOption(args, 'only'),
         shard,
         signal: io.signal,

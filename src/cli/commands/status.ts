@@ -3,10 +3,10 @@
 import { relative } from 'node:path';
 import { loadOutput } from '../../report/load-output.js';
 import { type LockStatus, lockHolder } from '../../state/lock.js';
-import { positionals, stringOption } from '../args.js';
+import { numberOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { defineCommand } from '../io.js';
-import { MODELS_OPTION, OUTPUT_FOLDER_OPTION, PRICES_OPTION } from '../common-options.js';
+import { MODELS_OPTION, OUTPUT_FOLDER_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION, UNIT_PRICE_RULE } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { formatReportSummary } from '../report-summary.js';
 
@@ -14,7 +14,7 @@ const USAGE = 'klingrun status <manifest|output-folder> [options]';
 
 export const statusCommand = defineCommand({
   usage: USAGE,
-  options: { output: OUTPUT_FOLDER_OPTION, prices: PRICES_OPTION, models: MODELS_OPTION },
+  options: { output: OUTPUT_FOLDER_OPTION, prices: PRICES_OPTION, models: MODELS_OPTION, 'unit-price': UNIT_PRICE_OPTION },
   examples: [
     { command: 'klingrun status jobs/example.yaml', description: "where the example batch stands, from its journal (from any folder)" },
     { command: 'klingrun status output/example', description: 'the same, given the output folder' },
@@ -27,6 +27,7 @@ export const statusCommand = defineCommand({
       outputDir: stringOption(args, 'output'),
       logger: cliLogger(io.stderr, false),
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
+      unitPrice: numberOption(args, 'unit-price', UNIT_PRICE_RULE),
       notRunYet: 'report',
       keepReproduce: false,
     });
