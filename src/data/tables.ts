@@ -106,6 +106,28 @@ export type PriceTable = z.infer<typeof priceTableSchema>;
  */
 export const USD_PER_UNIT = 0.14;
 
+/** A price file: its rows and, when it gives one, the unit price of the account's resource pack. */
+export interface PriceFile {
+  readonly rows: PriceTable;
+  readonly usd_per_unit?: number;
+}
+
+/** The price file with the unit price written beside the rows; a bare list of rows loads too. */
+const priceFileObjectSchema = z.strictObject({
+  /** USD per unit of `final_unit_deduction`: what the account's resource pack costs. */
+  usd_per_unit: z.number().positive().optional(),
+  rows: priceTableSchema,
+});
+
+/** The unit price a measured cost was worked out with, and where it came from. */
+export interface UnitPrice {
+  readonly usd_per_unit: number;
+  /** `option`: `--unit-price`; `table`: the price file's `usd_per_unit`; `default`: USD_PER_UNIT. */
+  readonly from: 'option' | 'table' | 'default';
+  /** The price file that gave it (as messages name it), with `from: 'table'`. */
+  readonly file?: string;
+}
+
 export const DEFAULT_MODELS_FILE = fileURLToPath(new URL('./models.yaml', import.meta.url));
 export const DEFAULT_PRICES_FILE = fileURLToPath(new URL('./prices.yaml', import.meta.url));
 /** How messages name the shipped tables: the path in the repository. */
@@ -133,28 +155,6 @@ function loadTable<T>(
   rowHint?: (data: unknown, path: readonly PropertyKey[]) => string | undefined,
 ): T {
   let text: string;
-/** A price file: its rows and, when it gives one, the unit price of the account's resource pack. */
-export interface PriceFile {
-  readonly rows: PriceTable;
-  readonly usd_per_unit?: number;
-}
-
-/** The price file with the unit price written beside the rows; a bare list of rows loads too. */
-const priceFileObjectSchema = z.strictObject({
-  /** USD per unit of `final_unit_deduction`: what the account's resource pack costs. */
-  usd_per_unit: z.number().positive().optional(),
-  rows: priceTableSchema,
-});
-
-/** The unit price a measured cost was worked out with, and where it came from. */
-export interface UnitPrice {
-  readonly usd_per_unit: number;
-  /** `option`: `--unit-price`; `table`: the price file's `usd_per_unit`; `default`: USD_PER_UNIT. */
-  readonly from: 'option' | 'table' | 'default';
-  /** The price file that gave it (as messages name it), with `from: 'table'`. */
-  readonly file?: string;
-}
-
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
@@ -172,6 +172,7 @@ export interface UnitPrice {
     fail(issues, `The ${what} file ${file} is not valid YAML: ${issues[0]?.message ?? 'unknown problem'}`);
   }
   const data: unknown = source.doc.toJS();
+  const schema = typeof schemaFor === 'function' ? schemaFor(data) : schemaFor;
   const result = schema.safeParse(data);
   if (!result.success) {
     const first = result.error.issues[0];
@@ -189,7 +190,12 @@ export interface UnitPrice {
 export function loadModelTable(file: string = DEFAULT_MODELS_FILE): ModelTable {
   const models = loadTable(file, modelRowsSchema, 'model capability', DEFAULT_MODELS_FILE);
   return { file: file === DEFAULT_MODELS_FILE ? shippedName(file) : file, models };
-  const schema = typeof schemaFor === 'function' ? schemaFor(data) : schemaFor;
+}
+
+/** The price file: a list of rows (as older versions wrote it), or `{ usd_per_unit, rows }`. */
+export function loadPriceFile(file: string = DEFAULT_PRICES_FILE): PriceFile {
+  const loaded = loadTable<PriceTable | PriceFile>(file, (data) => (Array.isArray(data) ? priceTableSchema : priceFileObjectSchema), 'price', DEFAULT_PRICES_FILE, perVideoHint);
+  return Array.isArray(loaded) ? { rows: loaded } : loaded;
 }
 
 export function loadPriceTable(file: string = DEFAULT_PRICES_FILE): PriceTable {
@@ -207,9 +213,3 @@ export function unitPriceOf(option: number | undefined, file?: { readonly path: 
   if (fromFile === undefined) return { usd_per_unit: USD_PER_UNIT, from: 'default' };
   return { usd_per_unit: fromFile, from: 'table', file: file ? file.path : shippedName(DEFAULT_PRICES_FILE) };
 }
-/** The price file: a list of rows (as older versions wrote it), or `{ usd_per_unit, rows }`. */
-export function loadPriceFile(file: string = DEFAULT_PRICES_FILE): PriceFile {
-  const loaded = loadTable<PriceTable | PriceFile>(file, (data) => (Array.isArray(data) ? priceTableSchema : priceFileObjectSchema), 'price', DEFAULT_PRICES_FILE, perVideoHint);
-  return Array.isArray(loaded) ? { rows: loaded } : loaded;
-}
-
