@@ -11,7 +11,8 @@ import { startEmulator } from '../src/emulator/index.js';
 import { buildReport } from '../src/report/build.js';
 import { reportSchema, type Report } from '../src/report/schema.js';
 import { replay } from '../src/runner/job-state.js';
-import type { JournalEvent } from '../src/state/events.js';
+import { journalEventSchema, type JournalEvent } from '../src/state/events.js';
+import { compileFastCheck } from '../src/state/fast-check.js';
 import { runInProcess } from './helpers/bad-input.js';
 import { tempTree } from './helpers/manifest.js';
 import { ROOT } from './helpers/reports.js';
@@ -123,6 +124,18 @@ describe('what an ended task says it cost, folded into the report', () => {
       ['succeeded', 0, 0, { certain: 1, possible: 0 }],
     ]);
     expect(report.cost).toMatchObject({ possible_usd: 0.35, measured_usd: 0, measured_jobs: 2 });
+  });
+
+  it('journals units and a list price on succeeded and failed events, which the compiled check and zod both accept', () => {
+    const isEvent = compileFastCheck(journalEventSchema);
+    const job = 'a'.repeat(64);
+    const events = [
+      { t: 1, ev: 'succeeded', job, task_id: '7', videos: [{ url: 'https://cdn.test/7.mp4' }], units: 2.5, list_price: 0.35 },
+      { t: 1, ev: 'failed', job, attempt: 1, code: 'task_failed', message: 'failed', retriable: true, units: 0, list_price: 0 },
+    ];
+    for (const event of events) expect([isEvent?.(event), journalEventSchema.safeParse(event).success]).toEqual([true, true]);
+    const negative = { ...events[1], units: -1 };
+    expect([isEvent?.(negative), journalEventSchema.safeParse(negative).success]).toEqual([false, false]);
   });
 
   it('measures a task that states only its list price at that price', () => {

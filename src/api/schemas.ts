@@ -166,7 +166,7 @@ export const taskSchema = z
     created_at: optional(timestamp),
     updated_at: optional(timestamp),
     task_result: nullable(taskResultSchema),
-    /** Units the task cost, once it has ended (a string such as "2.5"); see `USD_PER_UNIT` for their price. */
+    /** Units the task cost, once it has ended (a string such as "2.5"); their USD depend on the account's resource pack. */
     final_unit_deduction: optional(units),
     final_balance_deduction: optional(balanceDeductionSchema),
   })
