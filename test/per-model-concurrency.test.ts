@@ -1,6 +1,9 @@
 // Concurrency as Kling counts it: per model version. A batch over two models runs each model up to
 // its own limit at once, a full model never holds up the other, and a 1303 lowers the model's limit.
 import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../src/cli/summary.js';
+import { loadModelTable, loadPriceTable } from '../src/data/tables.js';
+import { resolveRunOptions } from '../src/runner/options.js';
 import type { JournalEvent } from '../src/state/events.js';
 import { emulatedBatch, twoModels } from './helpers/emulated-run.js';
 import { makePlan } from './helpers/runner-harness.js';
@@ -40,5 +43,16 @@ describe('per-model concurrency', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((id) => modelOf.get(id) === A)).toBe(true);
     expect(batch.emulator.stats().peakConcurrentTasks).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the summary before a run says the per-model limits beside the total', () => {
+    const plan = twoModels(makePlan(4), 2, A, B);
+    const limitsLine = (limits: Parameters<typeof resolveRunOptions>[0][number]): string | undefined =>
+      formatSummary({ plan, toSubmit: plan.jobs, options: resolveRunOptions([limits]), tables: { models: loadModelTable(), prices: loadPriceTable() } })
+        .split('\n')
+        .find((line) => line.startsWith('limits: '));
+    expect(limitsLine({ concurrency: 10, concurrency_per_model: 5 })).toMatch(/^limits: concurrency 10 \(5 per model\), /);
+    expect(limitsLine({ concurrency: 20, concurrency_per_model: { [A]: 5 } })).toMatch(/^limits: concurrency 20 \(kling-v3 5 per model\), /);
+    expect(limitsLine({})).toMatch(/^limits: concurrency 5, /);
   });
 });

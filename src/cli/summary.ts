@@ -30,7 +30,7 @@ export function formatSummary({ plan, toSubmit, todo = toSubmit.length, options,
   const slice = shard ? `\nshard ${shard.index}/${shard.count}: ${plan.jobs.length} of ${shard.batchJobs} jobs` : '';
   if (todo === 0) return `${head}${slice}`;
   const limits = [
-    `concurrency ${options.concurrency}`,
+    `concurrency ${options.concurrency}${perModel(options.concurrencyPerModel)}`,
     `${options.rpm} requests/min`,
     options.budgetUsd === undefined ? 'no budget cap' : `budget $${options.budgetUsd.toFixed(2)}`,
     `task timeout ${options.taskTimeoutMs / 60_000} min`,
@@ -38,4 +38,11 @@ export function formatSummary({ plan, toSubmit, todo = toSubmit.length, options,
   ].join(', ');
   const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : formatCostTable(summarizePlan({ ...plan, jobs: [...toSubmit] }, tables), columns);
   return `${head}${slice}\n\n${submits}\n\nlimits: ${limits}`;
+}
+
+/** ` (5 per model)`, ` (kling-v3 5 per model)`: concurrency_per_model as the summary says it; '' without one. */
+function perModel(limits: ResolvedRunOptions['concurrencyPerModel']): string {
+  if (limits === undefined) return '';
+  const text = typeof limits === 'number' ? String(limits) : Object.entries(limits).map(([model, n]) => `${model} ${n}`).join(', ');
+  return text ? ` (${text} per model)` : '';
 }

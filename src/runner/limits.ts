@@ -1,6 +1,7 @@
-// The two limits every provider call runs under: one request limiter for all calls (rpm) and
-// one gate for tasks in flight at the provider (concurrency, lowered by AIMD on 1303 answers).
-// Both serve waiters first come, first served, and both give up a wait when its signal aborts.
+// The limits every provider call runs under: one request limiter for all calls (rpm), and gates
+// for tasks in flight at the provider: one per model (Kling counts per model version; lowered by
+// AIMD on 1303 answers) nested in one for the account's total (concurrency). All serve waiters
+// first come, first served, and all give up a wait when its signal aborts.
 import type { Clock } from '../effects.js';
 import type { Gate, Limiter } from './context.js';
 
