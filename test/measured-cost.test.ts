@@ -72,6 +72,18 @@ describe('a run against the live profile (the cost beside task_status)', () => {
     expect(gallery).toContain('<span class="charged" title="what the provider says it charged: 1.5 unit(s); list price $0.21">$0.15 charged</span>');
   });
 
+  it('prices again a report.json that cannot be rebuilt (its manifest changed), where --unit-price is given', async () => {
+    const written = reportSchema.parse(readJson(join(dir, 'out', 'report.json')));
+    const units = written.jobs.reduce((sum, job) => sum + (job.units ?? 0), 0);
+    writeFileSync(join(dir, 'jobs', 'example.yaml'), `${readFileSync(join(dir, 'jobs', 'example.yaml'), 'utf8')}# edited\n`);
+    // As the test before wrote it.
+    expect((await runInProcess(['status', 'out'], dir)).stdout).toContain('a unit (--unit-price).');
+    expect(written.cost.unit_price).toEqual({ usd_per_unit: 0.098, from: 'option' });
+    const larger = await runInProcess(['status', 'out', '--unit-price', '0.126'], dir);
+    expect(larger.code, larger.stderr).toBe(0);
+    expect(larger.stdout).toContain(`The provider reports $${(units * 0.126).toFixed(2)} actually charged for 8 job(s), at $0.126 a unit (--unit-price).`);
+  });
+
   it('refuses a --unit-price that is no price, naming the option', async () => {
     const bad = await runInProcess(['status', 'out', '--unit-price', '0'], dir);
     expect(bad.code).not.toBe(0);

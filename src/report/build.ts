@@ -205,6 +205,20 @@ export function streamReport(input: ReportInput): StreamedReport {
   return { summary, jobs };
 }
 
+/**
+ * A report as written, priced again at another unit price (`--unit-price` on a report that cannot
+ * be rebuilt): each job that states its units, and the total.
+ */
+export function repriced(report: Report, unitPrice: UnitPrice): Report {
+  let measured = 0;
+  const jobs = report.jobs.map((job) => {
+    const measured_usd = job.units === null ? job.measured_usd : round(job.units * unitPrice.usd_per_unit, 4);
+    measured += measured_usd ?? 0;
+    return { ...job, measured_usd };
+  });
+  return { ...report, jobs, cost: { ...report.cost, measured_usd: round(measured, 4), unit_price: unitPrice } };
+}
+
 /** A report held whole, read as a streamed one. */
 export function asStream(report: Report | StreamedReport): StreamedReport {
   if ('summary' in report) return report;

@@ -14,7 +14,7 @@ import { type JobState, JournalState } from '../runner/job-state.js';
 import { readJournal } from '../state/journal.js';
 import { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from '../state/output-folder.js';
 import { VERSION } from '../version.js';
-import { type StreamedReport, asStream, streamReport, wholeReport } from './build.js';
+import { type StreamedReport, asStream, repriced, streamReport, wholeReport } from './build.js';
 import { readReportFile } from './read.js';
 import type { Report } from './schema.js';
 
@@ -155,5 +155,6 @@ export async function loadOutput(target: string, options: LoadOutputOptions): Pr
     return rebuild(manifest, { ...options, outputDir: path }, previous);
   }
   const journal = foldJournal(path, previous.manifest.name, options.logger);
-  return withReport({ dir: path, states: journal.states, hasJournal: journal.exists, rebuilt: false }, previous);
+  const priced = options.unitPrice === undefined ? previous : repriced(previous, { usd_per_unit: options.unitPrice, from: 'option' });
+  return withReport({ dir: path, states: journal.states, hasJournal: journal.exists, rebuilt: false }, priced);
 }
