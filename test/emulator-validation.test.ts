@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadModelTable } from '../src/data/tables.js';
 import { body, call, create, emulator, pngBase64, TASKS } from './helpers/emulator.js';
 
 /** A 600x400 baseline JPEG header (SOI, JFIF, SOF0): all the provider's size check reads. */
@@ -52,10 +54,33 @@ const invalid: [string, Record<string, unknown>, string, string][] = [
   ['image_tail in the wrong mode', { model_name: 'kling-v1-5', mode: 'std', image_tail: 'https://e.com/t.jpg' }, 'image_tail', 'only in mode pro'],
   ['image_tail with the wrong duration', { model_name: 'kling-v1', duration: '10', image_tail: 'https://e.com/t.jpg' }, 'image_tail', 'only with duration 5'],
   ['image_tail with sound on', { model_name: 'kling-v2-6', mode: 'pro', sound: 'on', image_tail: 'https://e.com/t.jpg' }, 'image_tail', 'sound'],
-  ['image_tail with sound left to the default', { model_name: 'kling-v2-6', mode: 'pro', image_tail: 'https://e.com/t.jpg' }, 'image_tail', 'unless it is `off`'],
   ['sound on in a silent mode', { model_name: 'kling-v2-6', mode: 'std', sound: 'on' }, 'sound', 'kling-v2-6'],
   ['sound on a model without sound', { model_name: 'kling-v1', sound: 'on' }, 'sound', 'kling-v1'],
   ['image_tail on a model without it', { model_name: 'kling-v2-master', image_tail: 'https://e.com/t.jpg' }, 'image_tail', 'kling-v2-master'],
+  // Kling's 2026 controls (issue 19): shapes from the registry, where they work from the model table.
+  ['aspect_ratio, which image-to-video does not take', { aspect_ratio: '16:9' }, 'aspect_ratio', 'Unknown field'],
+  ['camera_control simple with two axes', { model_name: 'kling-v1', camera_control: { type: 'simple', config: { zoom: 5, pan: 2 } } }, 'camera_control.config', 'exactly one'],
+  ['camera_control simple without an axis', { model_name: 'kling-v1', camera_control: { type: 'simple', config: { zoom: 0 } } }, 'camera_control.config', 'got none'],
+  ['camera_control axis beyond 10', { model_name: 'kling-v1', camera_control: { type: 'simple', config: { zoom: 11 } } }, 'camera_control.config.zoom', '10'],
+  ['camera_control config on a complete move', { model_name: 'kling-v1', camera_control: { type: 'down_back', config: { zoom: 1 } } }, 'camera_control.config', 'only type simple'],
+  ['camera_control on a model without it', { model_name: 'kling-v2-6', camera_control: { type: 'down_back' } }, 'camera_control', 'kling-v2-6'],
+  ['camera_control in a mode without it', { model_name: 'kling-v1', mode: 'pro', camera_control: { type: 'down_back' } }, 'camera_control', 'only in mode std'],
+  ['camera_control of a type the model lacks', { model_name: 'kling-v1-5', mode: 'pro', camera_control: { type: 'forward_up' } }, 'camera_control', 'only of type simple'],
+  ['camera_control with image_tail', { model_name: 'kling-v1', camera_control: { type: 'down_back' }, image_tail: 'https://e.com/t.jpg' }, 'camera_control', 'mutually exclusive'],
+  ['camera_control with masks', { model_name: 'kling-v1', camera_control: { type: 'down_back' }, static_mask: 'https://e.com/m.png' }, 'camera_control', 'mutually exclusive'],
+  ['7 shots', { model_name: 'kling-v3', multi_shot: true, shot_type: 'customize', multi_prompt: Array.from({ length: 7 }, (_, i) => ({ index: i + 1, prompt: 'p', duration: '1' })) }, 'multi_prompt', '6'],
+  ['a shot prompt of 513 characters', { model_name: 'kling-v3', multi_shot: true, shot_type: 'customize', multi_prompt: [{ index: 1, prompt: 'x'.repeat(513), duration: '5' }] }, 'multi_prompt[0].prompt', '512'],
+  ['shots that do not add up to the video', { model_name: 'kling-v3', multi_shot: true, shot_type: 'customize', multi_prompt: [{ index: 1, prompt: 'a', duration: '2' }, { index: 2, prompt: 'b', duration: '2' }] }, 'multi_prompt', 'add up'],
+  ['multi_shot without shot_type', { model_name: 'kling-v3', multi_shot: true }, 'multi_shot', 'shot_type'],
+  ['multi_prompt without multi_shot', { model_name: 'kling-v3', shot_type: 'customize', multi_prompt: [{ index: 1, prompt: 'a', duration: '5' }] }, 'shot_type', 'multi_shot: true'],
+  ['multi_prompt on a model without multi-shot', { model_name: 'kling-v2-6', multi_shot: true, shot_type: 'intelligence' }, 'multi_shot', 'kling-v2-6'],
+  ['4 elements', { model_name: 'kling-v3', element_list: [1, 2, 3, 4].map((element_id) => ({ element_id })) }, 'element_list', '3'],
+  ['element_list on a model without it', { model_name: 'kling-v2-6', element_list: [{ element_id: 1 }] }, 'element_list', 'kling-v2-6'],
+  ['3 voices', { model_name: 'kling-v3', sound: 'on', voice_list: [{ voice_id: 'a' }, { voice_id: 'b' }, { voice_id: 'c' }] }, 'voice_list', '2'],
+  ['voices without sound on', { model_name: 'kling-v2-6', mode: 'pro', voice_list: [{ voice_id: 'a' }] }, 'voice_list', 'sound: "on"'],
+  ['a prompt naming a voice the list lacks', { model_name: 'kling-v2-6', mode: 'pro', sound: 'on', voice_list: [{ voice_id: 'a' }], prompt: '<<<voice_2>>> speaks' }, 'prompt', '<<<voice_2>>>'],
+  ['voice_list on a model before kling-v2-6', { model_name: 'kling-v2-5-turbo', voice_list: [{ voice_id: 'a' }] }, 'voice_list', 'kling-v2-5-turbo'],
+  ['watermark_info without enabled', { watermark_info: {} }, 'watermark_info.enabled', 'Missing'],
 ];
 
 describe('emulator: create validation (HTTP 400, code 1201, the field named)', () => {
@@ -89,10 +114,36 @@ describe('emulator: create validation (HTTP 400, code 1201, the field named)', (
     ['image_tail with sound off on kling-v2-6 pro', { model_name: 'kling-v2-6', mode: 'pro', sound: 'off', image_tail: jpegBase64 }],
     ['sound on where the model has it', { model_name: 'kling-v3', mode: 'pro', sound: 'on', duration: '10' }],
     ['image_tail with sound on kling-v3', { model_name: 'kling-v3', mode: 'std', sound: 'on', image_tail: jpegBase64 }],
+    // Left out, `sound` is Kling's default, off: a tail frame is fine (issue 19).
+    ['image_tail with sound left out on kling-v2-6 pro', { model_name: 'kling-v2-6', mode: 'pro', image_tail: jpegBase64 }],
+    ['a simple camera move on kling-v1 std 5 s', { model_name: 'kling-v1', camera_control: { type: 'simple', config: { zoom: 5, pan: 0 } } }],
+    ['a camera move of its own on kling-v1', { model_name: 'kling-v1', camera_control: { type: 'left_turn_forward' } }],
+    ['a simple camera move on kling-v1-5 pro', { model_name: 'kling-v1-5', mode: 'pro', camera_control: { type: 'simple', config: { tilt: -10 } } }],
+    ['six shots adding up to 10 s on kling-v3', { model_name: 'kling-v3', duration: '10', multi_shot: true, shot_type: 'customize', multi_prompt: [1, 2, 3, 4, 5, 6].map((index) => ({ index, prompt: `shot ${index}`, duration: index <= 4 ? '2' : '1' })) }],
+    ['intelligent shots, elements and a watermark on kling-v3', { model_name: 'kling-v3', multi_shot: true, shot_type: 'intelligence', element_list: [{ element_id: 42 }, { element_id: 'el-7' }], watermark_info: { enabled: false } }],
+    ['two voices with sound on kling-v2-6 pro', { model_name: 'kling-v2-6', mode: 'pro', sound: 'on', voice_list: [{ voice_id: 'v1' }, { voice_id: 'v2' }], prompt: '<<<voice_1>>> greets <<<voice_2>>>' }],
   ])('accepts %s', async (_, overrides) => {
     const emu = await emulator();
     const reply = await create(emu, body(overrides));
     expect(reply.json).toMatchObject({ code: 0 });
     expect(reply.status).toBe(200);
+  });
+});
+
+describe("emulator: Kling's own limits from src/data/kling/models.yaml", () => {
+  const kling = loadModelTable(fileURLToPath(new URL('../src/data/kling/models.yaml', import.meta.url)));
+
+  it('takes 2,500-character prompts, kling-v3 in 3 to 15 s and 4k, where the CometAPI table refuses them', async () => {
+    const long = { prompt: 'x'.repeat(2500), negative_prompt: 'n'.repeat(2500) };
+    const shippedEmu = await emulator();
+    const refused = await create(shippedEmu, body(long));
+    expect([refused.status, refused.json.message]).toEqual([400, 'Invalid field `prompt`: 2500 characters; Model `kling-v1` takes at most 500']);
+    const emu = await emulator({ models: kling });
+    for (const overrides of [long, { model_name: 'kling-v3', mode: '4k', duration: '15' }, { model_name: 'kling-v3', duration: '3' }]) {
+      const reply = await create(emu, body(overrides));
+      expect([reply.status, reply.json.code]).toEqual([200, 0]);
+    }
+    const over = await create(emu, body({ prompt: 'x'.repeat(2501) }));
+    expect([over.status, over.json.message]).toEqual([400, 'Invalid field `prompt`: 2501 characters; Model `kling-v1` takes at most 2500']);
   });
 });

@@ -2,6 +2,9 @@
 // fixture that sets every request field of today plan to exactly the same job ids, external ids,
 // `plan --json` bytes and plan_sha256 as before the registry. A field left unset must stay out of
 // requests, plans and identities, so adding fields can never move an existing job's id.
+// One deliberate change since the pins were taken: `sound` left out is priced as Kling's default,
+// off (issue 19), so the kling-v2-6 pro jobs of example.yaml and the fixture's cost_usd (not their
+// ids) moved from the sound-on to the silent rate; with the old pricing the registry kept all five.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { planCommand } from '../src/cli/commands/plan.js';
@@ -43,7 +46,7 @@ async function pins(path: string, cwd: string) {
 
 describe('guardrails: plans of today stay byte for byte', () => {
   it.each([
-    ['jobs/example.yaml', { jobs: 8, ids: 'abcf668236cdc6c3a224b4ef109f14da18d5651b756f6cffb91593013cda9238', first: 'kr-25582d7d0334c6a49a808ca9', plan_json_sha256: '804fce5715906de201155341d69dbcb7666a9a778b825f189635cb6fd19a050b', plan_sha256: '804fce5715906de201155341d69dbcb7666a9a778b825f189635cb6fd19a050b' }],
+    ['jobs/example.yaml', { jobs: 8, ids: 'abcf668236cdc6c3a224b4ef109f14da18d5651b756f6cffb91593013cda9238', first: 'kr-25582d7d0334c6a49a808ca9', plan_json_sha256: 'c5571d1ac73112062749f0dc419d5fd480fbba862866061036e6e720580930d4', plan_sha256: 'c5571d1ac73112062749f0dc419d5fd480fbba862866061036e6e720580930d4' }],
     ['jobs/sweep.yaml', { jobs: 7, ids: '7939e785f1771ad1399c52a3f7b427e713f408ab7cab3ab805ff0fe393f86fdf', first: 'kr-a87ecd96a6686468ecfef97c', plan_json_sha256: '8c933a86676320694423d68ad02dc72950176b4d2c7c541e57408b885f323ee5', plan_sha256: '8c933a86676320694423d68ad02dc72950176b4d2c7c541e57408b885f323ee5' }],
     ['jobs/dataset.yaml', { jobs: 6, ids: '663ad8c790f0fad4a2054cb8493358382d8e08ba70b90acacec7d0473e3d4f62', first: 'kr-644d54d885713bd0f4144760', plan_json_sha256: '1561ee5aa8dbdb721cfc8fc7ca5fcfcd01c36bec1f40b1d155c89653e950257d', plan_sha256: '1561ee5aa8dbdb721cfc8fc7ca5fcfcd01c36bec1f40b1d155c89653e950257d' }],
     ['jobs/dataset-table.yaml', { jobs: 5, ids: '421c18d2d8c698824144cbd6005a374b7079dff176a9a72764ceb9277a9bf44a', first: 'kr-e7640ab4582ac96d8d44696b', plan_json_sha256: '19bae8e4e419cdfdafa3188197e6ce1d97a9a4efabd8dfd1dfb8255ae56083a0', plan_sha256: '19bae8e4e419cdfdafa3188197e6ce1d97a9a4efabd8dfd1dfb8255ae56083a0' }],
@@ -57,8 +60,8 @@ describe('guardrails: plans of today stay byte for byte', () => {
       jobs: 10,
       ids: 'ea27cf0d59a6fc0ff4d71e4fc8aca480e915db9df241014cbdb693d1ce0f76b7',
       first: 'kr-1237c1dde139de385a310d62',
-      plan_json_sha256: '08f5de8ab934755aacafb2167a0453616f910561d36ffb742747ba7fc0eb2037',
-      plan_sha256: '08f5de8ab934755aacafb2167a0453616f910561d36ffb742747ba7fc0eb2037',
+      plan_json_sha256: 'ec9dc91963c9782fb96bc62f637a6b7c607baf5a7e39becba74e81d3f9a58d7c',
+      plan_sha256: 'ec9dc91963c9782fb96bc62f637a6b7c607baf5a7e39becba74e81d3f9a58d7c',
     });
   });
 });

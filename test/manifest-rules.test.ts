@@ -1,5 +1,6 @@
 // Rules across fields: the API's mutual exclusions and the model capability table. Each error
 // names the model, the field and what would work, at the line where the field was written.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from './helpers/bad-input.js';
 import { formatError } from '../src/cli/format-error.js';
@@ -46,8 +47,9 @@ describe('checkRequest with the shipped model table', () => {
     expect(problems({ model_name: 'kling-v1', image_tail: 't.png', duration: '10' })).toEqual([
       'image_tail: `image_tail` needs duration 5 on kling-v1; this job has duration 10. Set `duration: 5` for it.',
     ]);
-    const silent = 'image_tail: `image_tail` cannot be combined with sound on kling-v2-6 (it works only for silent video). Set `sound: "off"` for it.';
-    expect(problems({ model_name: 'kling-v2-6', mode: 'pro', image_tail: 't.png' })).toEqual([silent]); // sound left to the provider's default
+    const silent = 'image_tail: `image_tail` cannot be combined with sound on kling-v2-6 (it works only for silent video). Leave `sound` out or set it to "off" for it.';
+    // Left out, `sound` is Kling's default, off: a tail frame is fine (issue 19).
+    expect(problems({ model_name: 'kling-v2-6', mode: 'pro', image_tail: 't.png' })).toEqual([]);
     expect(problems({ model_name: 'kling-v2-6', mode: 'pro', image_tail: 't.png', sound: 'on' })).toEqual([silent]);
     expect(problems({ model_name: 'kling-v2-master', image_tail: 't.png' })).toEqual([
       'image_tail: kling-v2-master does not support `image_tail`. Remove it, or use another model. Models that do: kling-v1, kling-v1-5, kling-v1-6, kling-v2-1, kling-v2-5-turbo, kling-v2-6, kling-v3.',
@@ -114,7 +116,8 @@ describe('checkRequest with the shipped model table', () => {
       'duration: kling-v3 makes videos of 3 to 15 seconds, not 16. Set `duration: 3`, or, if the provider makes 16 s videos with this model, widen its `durations` in my-models.yaml (see docs/models-and-prices.md).',
     ]);
     expect(problems({ model_name: 'kling-v3', mode: '4k', sound: 'on' }, edited)[0]).toMatch(/^sound: `sound` needs mode std or pro on kling-v3; this job has mode 4k/);
-    expect(problems({ model_name: 'kling-v3', mode: 'pro', image_tail: 't.png' }, edited)[0]).toMatch(/^image_tail: `image_tail` cannot be combined with sound on kling-v3/);
+    expect(problems({ model_name: 'kling-v3', mode: 'pro', image_tail: 't.png' }, edited)).toEqual([]); // sound left out: off
+    expect(problems({ model_name: 'kling-v3', mode: 'pro', image_tail: 't.png', sound: 'on' }, edited)[0]).toMatch(/^image_tail: `image_tail` cannot be combined with sound on kling-v3/);
     expect(problems({ model_name: 'kling-v3', mode: '4k', image_tail: 't.png' }, edited)).toEqual([]); // 4k makes no sound here: nothing to exclude
     expect(problems({ model_name: 'kling-v9', mode: 'turbo', duration: '7', cfg_scale: 0.5 }, edited)).toEqual([]);
     expect(problems({}, edited)[0]).toMatch(/^model_name: kling-v1 is not in the model table my-models\.yaml\. (Did you mean `kling-v3`\? )?To use another model, add a row for it to my-models\.yaml/);
@@ -221,5 +224,97 @@ jobs:
     expect(out).toContain('m.yaml:4:31 at `jobs[0].duration`: must be a whole number of seconds, e.g. 5 or 10, got `7.5` (number).');
     expect(out).toContain('m.yaml:5:31 at `jobs[1].duration`: must be a whole number of seconds, e.g. 5 or 10, got `ten` (string).');
     expect(out).toContain('m.yaml:6:31 at `jobs[2].duration`: must be > 0, got `0` (number).');
+  });
+});
+
+describe("Kling's 2026 controls and the provider's limits, from the model table (issue 19)", () => {
+  const kling = loadModelTable(fileURLToPath(new URL('../src/data/kling/models.yaml', import.meta.url)));
+  const zoom = { type: 'simple', config: { zoom: 5 } } as const;
+  async function planErrors(manifest: string): Promise<string> {
+    try {
+      await loadPlan('m.yaml', { cwd: tempTree({ 'm.yaml': manifest, 'a.png': png(1) }) });
+      return '';
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      return formatError(error);
+    }
+  }
+
+  it('camera_control: where the table allows it, of the types it allows, never with a tail frame or masks', () => {
+    expect(problems({ model_name: 'kling-v1', camera_control: zoom })).toEqual([]);
+    expect(problems({ model_name: 'kling-v1-5', mode: 'pro', camera_control: zoom })).toEqual([]);
+    expect(problems({ model_name: 'kling-v1', mode: 'pro', camera_control: zoom })).toEqual([
+      'camera_control: `camera_control` needs mode std on kling-v1; this job has mode pro. Set `mode: std` for it.',
+    ]);
+    expect(problems({ model_name: 'kling-v1-5', mode: 'pro', camera_control: { type: 'down_back' } })).toEqual([
+      'camera_control: kling-v1-5 takes `camera_control` of type simple only, not down_back. Use type simple, or another model. Models that do: kling-v1.',
+    ]);
+    expect(problems({ model_name: 'kling-v2-6', camera_control: zoom })).toEqual([
+      'camera_control: kling-v2-6 does not support `camera_control`. Remove it, or use another model. Models that do: kling-v1, kling-v1-5.',
+    ]);
+    expect(problems({ model_name: 'kling-v1', camera_control: zoom, image_tail: 't.png' })).toEqual([
+      'image_tail: `image_tail` cannot be combined with `camera_control` on kling-v1. Remove one of them.',
+    ]);
+  });
+
+  it('multi-shot on kling-v3: shots that add up to the video, with multi_shot and shot_type customize', () => {
+    const shots = [
+      { index: 1, prompt: 'a', duration: '2' },
+      { index: 2, prompt: 'b', duration: '3' },
+    ];
+    expect(problems({ model_name: 'kling-v3', multi_shot: true, shot_type: 'customize', multi_prompt: shots })).toEqual([]);
+    expect(problems({ model_name: 'kling-v3', duration: '10', multi_shot: true, shot_type: 'customize', multi_prompt: shots })).toEqual([
+      "multi_prompt: The shots of `multi_prompt` last 5 s in all, but the video lasts 10 s; they must add up to the video's duration. Make the shots' durations add up to 10, or set `duration: 5` where the model makes it.",
+    ]);
+    expect(problems({ model_name: 'kling-v3', multi_shot: true, shot_type: 'customize' })[0]).toMatch(/^shot_type: `shot_type: customize` needs the shots in `multi_prompt`/);
+    expect(problems({ model_name: 'kling-v3', multi_prompt: shots })[0]).toMatch(/^multi_prompt: `shot_type` and `multi_prompt` need `multi_shot: true`/);
+    expect(problems({ model_name: 'kling-v2-6', multi_shot: true, shot_type: 'intelligence' })[0]).toBe(
+      'multi_shot: kling-v2-6 does not support `multi_shot`. Remove it, or use another model. Models that do: kling-v3.',
+    );
+  });
+
+  it('voice_list needs sound on, a model with voices, and names the voices the prompt uses', () => {
+    const voices = [{ voice_id: 'narrator' }];
+    expect(problems({ model_name: 'kling-v2-6', mode: 'pro', sound: 'on', voice_list: voices, prompt: '<<<voice_1>>> speaks' })).toEqual([]);
+    expect(problems({ model_name: 'kling-v2-6', mode: 'pro', voice_list: voices })).toEqual([
+      'voice_list: `voice_list` needs `sound: "on"` (left out, Kling makes silent video). Set `sound: "on"` for it.',
+    ]);
+    expect(problems({ model_name: 'kling-v2-6', mode: 'pro', sound: 'on', voice_list: voices, prompt: '<<<voice_2>>>' })[0]).toMatch(/^prompt: The prompt names <<<voice_2>>>, but `voice_list` has 1 voice\./);
+    expect(problems({ model_name: 'kling-v2-6', mode: 'std', voice_list: voices })[0]).toMatch(/^voice_list: `voice_list` needs mode pro on kling-v2-6/);
+  });
+
+  it("prompt lengths are the provider's: 500/200 in the shipped CometAPI table, 2,500/2,500 in Kling's", () => {
+    const long = { prompt: 'x'.repeat(501), negative_prompt: 'n'.repeat(201) };
+    expect(problems(long)).toEqual([
+      'prompt: `prompt` is 501 characters long; the limit is 500 on kling-v1 (`limits` in the model table src/data/models.yaml). Shorten it, or, if your provider takes longer text, raise `limits.prompt` in a copy of src/data/models.yaml, passed with --models <file> (see docs/models-and-prices.md).',
+      'negative_prompt: `negative_prompt` is 201 characters long; the limit is 200 on kling-v1 (`limits` in the model table src/data/models.yaml). Shorten it, or, if your provider takes longer text, raise `limits.negative_prompt` in a copy of src/data/models.yaml, passed with --models <file> (see docs/models-and-prices.md).',
+    ]);
+    expect(problems({ prompt: 'x'.repeat(2500), negative_prompt: 'n'.repeat(2500) }, kling)).toEqual([]);
+    expect(problems({ prompt: 'x'.repeat(2501) }, kling)[0]).toMatch(/^prompt: `prompt` is 2501 characters long; the limit is 2500 on kling-v1/);
+    expect(problems({ model_name: 'kling-v3', mode: '4k', duration: '15' }, kling)).toEqual([]);
+    expect(problems({ model_name: 'kling-v3', duration: '3', multi_shot: true, shot_type: 'intelligence' }, kling)).toEqual([]);
+  });
+
+  it('a manifest with the new fields: shapes checked where written, rules located, values sent as planned', async () => {
+    const bad = await planErrors(`version: 1
+name: test
+defaults: { model_name: kling-v1 }
+jobs:
+  - { image: a.png, camera_control: { type: simple, config: { zoom: 5, pan: 1 } } }
+  - { image: a.png, model_name: kling-v3, multi_shot: true, shot_type: customize, multi_prompt: [{ prompt: a, duration: 2 }] }
+`);
+    expect(bad).toContain('m.yaml:5:61 at `jobs[0].camera_control.config`: with type simple, exactly one of horizontal, vertical, pan, tilt, roll, zoom must be non-zero (got pan, zoom), e.g. { zoom: 5 }.');
+    expect(bad).toContain('m.yaml:6:97 at `jobs[1].multi_prompt`: The shots of `multi_prompt` last 2 s in all, but the video lasts 5 s');
+    const dir = tempTree({ 'm.yaml': 'version: 1\nname: t\njobs:\n  - { image: a.png, model_name: kling-v3, duration: 5, multi_shot: true, shot_type: customize, multi_prompt: [{ prompt: a, duration: 2 }, { prompt: b, duration: "3" }], watermark_info: { enabled: false } }\n', 'a.png': png(1) });
+    const { plan } = await loadPlan('m.yaml', { cwd: dir });
+    expect(plan.jobs[0]?.request).toMatchObject({
+      multi_shot: true,
+      shot_type: 'customize',
+      multi_prompt: [
+        { index: 1, prompt: 'a', duration: '2' },
+        { index: 2, prompt: 'b', duration: '3' },
+      ],
+      watermark_info: { enabled: false },
+    });
   });
 });

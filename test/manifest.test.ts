@@ -119,15 +119,14 @@ jobs:
       - { mask: a.png, trajectories: [{ x: 1.5, y: 1 }, { x: 1, y: 1 }] }
 `;
     const lines = parseErrors(text).split('\n').filter((l) => l.startsWith('error:'));
+    // Prompt lengths are the model table's (`limits`), checked when planning: manifest-rules.test.ts.
     expect(lines).toEqual([
       'error: jobs/m.yaml:1:10 at `version`: must be 1 (the only manifest version), got `2` (number).',
       'error: jobs/m.yaml:2:7 at `name`: may only use a-z, 0-9, ".", "_" and "-", got `Bad Name` (string).',
       'error: jobs/m.yaml:4:13 at `defaults.duration`: must be a whole number of seconds, e.g. 5 or 10, got `7.5` (number).',
       'error: jobs/m.yaml:5:14 at `defaults.cfg_scale`: must be ≤ 1, got `1.5` (number).',
-      'error: jobs/m.yaml:6:20 at `defaults.negative_prompt`: is 201 characters long; the limit is 200.',
       'error: jobs/m.yaml:7:17 at `defaults.callback_url`: must be an http(s) URL, e.g. https://example.com/hook, got `ftp://example.com/hook` (string).',
       'error: jobs/m.yaml:8:10 at `defaults.sound`: `loud` (string) is not one of on, off.',
-      'error: jobs/m.yaml:11:13 at `jobs[0].prompt`: is 501 characters long; the limit is 500.',
       'error: jobs/m.yaml:12:13 at `jobs[0].repeat`: must be ≥ 1, got `0` (number).',
       'error: jobs/m.yaml:14:38 at `jobs[0].dynamic_masks[0].trajectories`: has 1 entry; at least 2 are needed.',
       'error: jobs/m.yaml:15:44 at `jobs[0].dynamic_masks[1].trajectories[0].x`: expected a whole number, got `1.5` (number).',
@@ -209,10 +208,10 @@ jobs:
   });
 
   it('cuts very long source lines around the column', () => {
-    const out = parseErrors(`${HEAD}jobs:\n  - { image: a.png, prompt: ${'p'.repeat(600)}, sound: fast }\n`);
-    // The second error (`sound`, at column 638) shows a window of its line, caret on the value.
+    const out = parseErrors(`${HEAD}jobs:\n  - { image: a.png, cfg_scale: 3, prompt: ${'p'.repeat(600)}, sound: fast }\n`);
+    // The second error (`sound`, at column 652) shows a window of its line, caret on the value.
     const [, excerpt, caret] = out.split('\n\n')[1]?.split('\n') ?? [];
-    expect(out.split('\n\n')[1]).toContain('jobs/m.yaml:4:638 at `jobs[0].sound`');
+    expect(out.split('\n\n')[1]).toContain('jobs/m.yaml:4:652 at `jobs[0].sound`');
     expect(excerpt?.length).toBeLessThan(110);
     expect(excerpt?.slice(caret?.indexOf('^'))).toBe('fast }');
   });

@@ -56,11 +56,11 @@ describe('klingrun plan', () => {
       model             mode  duration  sound    jobs  USD/job  USD
       kling-v2-5-turbo  pro   5 s       -           2     0.35  0.70
       kling-v2-5-turbo  std   5 s       -           2     0.21  0.42
-      kling-v2-6        pro   5 s       default     2     0.70  1.40
+      kling-v2-6        pro   5 s       default     2     0.35  0.70
       kling-v2-6        std   5 s       -           2     0.21  0.42
-      total                                         8           2.94
+      total                                         8           2.24
 
-      sound default: these jobs leave \`sound\` out, so the provider's default applies; it is not documented, so they are priced as sound on. Set \`sound: "off"\` for the silent price.
+      sound default: these jobs leave \`sound\` out, so Kling's default applies: off, priced as silent video. Set \`sound: "on"\` for generated audio.
       "
     `);
   });

@@ -37,10 +37,17 @@ describe('the shipped price table (Kling\'s official list, per second)', () => {
     expect(price({ model_name: 'kling-v3', mode: 'pro', duration: '5', sound: 'on' })).toBe(0.84);
   });
 
-  it('prices sound left out, where the model can make it, as sound on: a budget never falls short', () => {
-    expect(price({ model_name: 'kling-v2-6', mode: 'pro', duration: '5' })).toBe(0.7);
-    expect(price({ model_name: 'kling-v3', mode: 'std', duration: '5' })).toBe(0.63);
+  it("prices sound left out as Kling's default, off (issue 19)", () => {
+    expect(price({ model_name: 'kling-v2-6', mode: 'pro', duration: '5' })).toBe(0.35);
+    expect(price({ model_name: 'kling-v3', mode: 'std', duration: '5' })).toBe(0.42);
     expect(price({ model_name: 'kling-v2-6', mode: 'std', duration: '5' })).toBe(0.21); // std is silent anyway
+  });
+
+  it('prices a voice_list at the voice rate: 0.168 USD/s for kling-v2-6 pro (issue 19)', () => {
+    const voice_list = [{ voice_id: 'narrator' }];
+    expect(price({ model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'on', voice_list })).toBe(0.84);
+    expect(price({ model_name: 'kling-v2-6', mode: 'pro', duration: '10', sound: 'on', voice_list })).toBe(1.68);
+    expect(price({ model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'on' })).toBe(0.7); // without voices: the sound rate
   });
 
   it('keeps the models the list no longer has unknown (null), never 0', () => {
@@ -79,13 +86,13 @@ jobs:
       rows: [
         { variant: 'kling-v2-5-turbo pro 5s', model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '5', sound: undefined, jobs: 3, unit_usd: 0.35, total_usd: 1.05 },
         { variant: 'kling-v2-5-turbo pro 10s', model_name: 'kling-v2-5-turbo', mode: 'pro', duration: '10', sound: undefined, jobs: 3, unit_usd: 0.7, total_usd: 2.1 },
-        { variant: 'kling-v2-6 pro 5s', model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'default', jobs: 3, unit_usd: 0.7, total_usd: 2.1 },
+        { variant: 'kling-v2-6 pro 5s', model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'default', jobs: 3, unit_usd: 0.35, total_usd: 1.05 },
         { variant: 'kling-v2-6 pro 5s sound=off', model_name: 'kling-v2-6', mode: 'pro', duration: '5', sound: 'off', jobs: 3, unit_usd: 0.35, total_usd: 1.05 },
         { variant: 'kling-v2-6 std 5s', model_name: 'kling-v2-6', mode: 'std', duration: '5', sound: undefined, jobs: 3, unit_usd: 0.21, total_usd: 0.63 },
         { variant: 'kling-v2-master 5s', model_name: 'kling-v2-master', mode: undefined, duration: '5', sound: undefined, jobs: 3, unit_usd: null, total_usd: null },
       ],
       jobs: 18,
-      known_usd: 6.93,
+      known_usd: 5.88,
       unknown_jobs: 3,
     });
     expect(loaded.plan.jobs.filter((j) => j.cost_usd === null)).toHaveLength(3);
@@ -95,12 +102,12 @@ jobs:
     const loaded = await planOf('version: 1\nname: t\ndefaults: { model_name: kling-v2-6, mode: pro }\nmatrix: { sound: ["on", "off"] }\njobs:\n  - image: a.png\n  - { image: b.png, matrix: {} }\n');
     expect(formatCostTable(summarizePlan(loaded.plan, loaded))).toMatchInlineSnapshot(`
       "model       mode  duration  sound    jobs  USD/job  USD
-      kling-v2-6  pro   5 s       default     1     0.70  0.70
+      kling-v2-6  pro   5 s       default     1     0.35  0.35
       kling-v2-6  pro   5 s       off         1     0.35  0.35
       kling-v2-6  pro   5 s       on          1     0.70  0.70
-      total                                   3           1.75
+      total                                   3           1.40
 
-      sound default: these jobs leave \`sound\` out, so the provider's default applies; it is not documented, so they are priced as sound on. Set \`sound: "off"\` for the silent price."
+      sound default: these jobs leave \`sound\` out, so Kling's default applies: off, priced as silent video. Set \`sound: "on"\` for generated audio."
     `);
     const silent = await planOf('version: 1\nname: t\ndefaults: { model_name: kling-v2-5-turbo }\njobs:\n  - image: a.png\n');
     expect(formatCostTable(summarizePlan(silent.plan, silent))).toMatchInlineSnapshot(`
@@ -123,10 +130,10 @@ jobs:
     await expect(planOf('version: 1\nname: t\njobs:\n  - image: a.png\n', `${dir}/none.yaml`)).rejects.toThrow(/Cannot read the price file/);
   });
 
-  it('refuses two rows for the same model, mode and sound: the price would depend on their order', () => {
+  it('refuses two rows for the same model, mode, sound and voice_list: the price would depend on their order', () => {
     const dir = tempTree({ 'twice.yaml': '- { model_name: kling-v3, mode: pro, sound: "on", usd_per_second: 0.168 }\n- { model_name: kling-v3, mode: pro, usd_per_second: 0.112 }\n- { model_name: kling-v3, mode: pro, sound: "on", usd_per_second: 0.2 }\n' });
     expect(() => loadPriceTable(`${dir}/twice.yaml`)).toThrow(expect.objectContaining({
-      issues: [expect.objectContaining({ line: 3, path: '[2].model_name', message: 'this row has the same model_name, mode and sound as row [0]; keep one of them.' })],
+      issues: [expect.objectContaining({ line: 3, path: '[2].model_name', message: 'this row has the same model_name, mode, sound and voice_list as row [0]; keep one of them.' })],
     }));
   });
 });

@@ -123,9 +123,13 @@ describe('row errors', () => {
           images/nope.png,fine,ok_2,pro,
           ^
 
-      error: data/t.csv:4:14 at \`row 3, column caption (prompt)\`: is 501 characters long; the limit is 500.
+      error: data/t.csv:4:14 at \`row 3, column caption (prompt)\`: \`prompt\` is 501 characters long; the limit is 500 on kling-v2-6 (\`limits\` in the model table src/data/models.yaml). Shorten it, or, if your provider takes longer text, raise \`limits.prompt\` in a copy of src/data/models.yaml, passed with --models <file> (see docs/models-and-prices.md).
           images/a.png,"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…
                        ^
+
+      error: data/t.csv:4:523 at \`row 3, column mode\`: kling-v2-6 takes mode std or pro, not fast. If the provider offers fast for this model, add it to the model's \`modes\` in a copy of src/data/models.yaml, passed with --models <file> (see docs/models-and-prices.md).
+          …xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",ok_3,fast,
+                                                                                                          ^
 
       error: data/t.csv:5:1 at \`row 4, column image\`: is required but missing.
           ,hi,sub/dir,pro,

@@ -2,63 +2,28 @@
 // OpenAPI page, schemas/provider/), the task object, both response envelopes and gateway errors.
 // Shared by the client, the emulator and the manifest validator, so the three cannot disagree.
 import { z } from 'zod';
+import { FIELD_NAMES, shapeOf } from '../request/fields.js';
+import { LIMITS } from '../request/values.js';
 
-export const SOUNDS = ['on', 'off'] as const;
+// The provider's vocabulary lives with the field registry (src/request/); re-exported for the
+// modules that have always read it here.
+export { API_DEFAULTS, LIMITS, SOUNDS, trajectoryPointSchema } from '../request/values.js';
 export const TASK_STATUSES = ['submitted', 'processing', 'succeed', 'failed'] as const;
-
-/**
- * API defaults for fields a request leaves out (from the OpenAPI document). Which models, modes
- * and durations exist is data (src/data/models.yaml), so these are plain strings, not enums.
- */
-export const API_DEFAULTS: { readonly model_name: string; readonly mode: string; readonly duration: string } = {
-  model_name: 'kling-v1',
-  mode: 'std',
-  duration: '5',
-};
-
-/** Input limits the provider documents (prompt lengths, masks, images, external ids). */
-export const LIMITS = {
-  promptMax: 500,
-  negativePromptMax: 200,
-  dynamicMasksMax: 6,
-  trajectoryMin: 2,
-  trajectoryMax: 77,
-  imageMaxBytes: 10 * 1024 * 1024,
-  imageMinSide: 300,
-  aspectMax: 2.5,
-  externalTaskIdMax: 32,
-} as const;
 
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const trajectoryPointSchema = z.strictObject({ x: z.number().int(), y: z.number().int() });
-
-/** The JSON body of POST /kling/v1/videos/image2video, exactly as sent. */
-export const createTaskBodySchema = z.strictObject({
-  image: z.string().min(1),
-  image_tail: z.string().min(1).optional(),
-  prompt: z.string().max(LIMITS.promptMax).optional(),
-  negative_prompt: z.string().max(LIMITS.negativePromptMax).optional(),
-  callback_url: z.string().optional(),
-  // Any model and mode: the model table (src/data/models.yaml) says which exist and go together.
-  mode: z.string().min(1).optional(),
-  model_name: z.string().min(1).optional(),
-  cfg_scale: z.number().min(0).max(1).optional(),
-  /** Whole seconds as a string, e.g. "5"; which durations a model makes is in the model table. */
-  duration: z.string().regex(/^[1-9]\d*$/, { error: 'must be a whole number of seconds as a string, e.g. "5"' }).optional(),
-  static_mask: z.string().min(1).optional(),
-  dynamic_masks: z
-    .array(
-      z.strictObject({
-        mask: z.string().min(1),
-        trajectories: z.array(trajectoryPointSchema).min(LIMITS.trajectoryMin).max(LIMITS.trajectoryMax),
-      }),
-    )
-    .max(LIMITS.dynamicMasksMax)
-    .optional(),
-  external_task_id: z.string().min(1).max(LIMITS.externalTaskIdMax).optional(),
-  sound: z.enum(SOUNDS).optional(),
-});
+/**
+ * The JSON body of POST /kling/v1/videos/image2video, exactly as sent: every field of the registry
+ * (src/request/fields.ts), each optional but `image`, and the generated `external_task_id`. Which
+ * models, modes, durations and features go together, and how long a prompt may be, is the model
+ * table's business (data/capabilities.ts), which the emulator checks after this schema.
+ */
+const fieldShape = shapeOf(FIELD_NAMES, 'wire');
+export const createTaskBodySchema = z
+  .strictObject(fieldShape)
+  .partial()
+  .required({ image: true })
+  .extend({ external_task_id: z.string().min(1).max(LIMITS.externalTaskIdMax).optional() });
 export type CreateTaskBody = z.infer<typeof createTaskBodySchema>;
 
 // Answers are read leniently wherever klingrun can do without a value: the live service sends

@@ -14,13 +14,12 @@ export interface PriceParams {
   readonly mode: string | undefined;
   /** Whole seconds, as the API's string. */
   readonly duration: string;
-  /** As priced: undefined where the model makes no sound (priced as `off`), `on` where it may (see `soundDefault`). */
+  /** As priced: undefined where the model makes no sound (priced as `off`), else `on` or `off`. */
   readonly sound: Sound | undefined;
-  /**
-   * The request leaves `sound` out where the model can make sound: the provider's default applies,
-   * which is not documented, so it is priced as `on`, the higher rate; a budget then never falls short.
-   */
+  /** The request leaves `sound` out where the model can make sound: Kling's default, `off`, applies. */
   readonly soundDefault: boolean;
+  /** The request speaks with a `voice_list` (priced at the voice rate where the table has one). */
+  readonly voice: boolean;
 }
 
 export function priceParams(request: CapabilityRequest, table: ModelTable): PriceParams {
@@ -30,18 +29,27 @@ export function priceParams(request: CapabilityRequest, table: ModelTable): Pric
   const duration = request.duration ?? API_DEFAULTS.duration;
   const canSound = caps !== undefined && featureWorks(caps.sound, mode, Number(duration));
   const soundDefault = canSound && request.sound === undefined;
-  return { model_name, mode, duration, sound: canSound ? (request.sound === 'off' ? 'off' : 'on') : undefined, soundDefault };
+  return { model_name, mode, duration, sound: canSound ? (request.sound === 'on' ? 'on' : 'off') : undefined, soundDefault, voice: request.voice_list !== undefined };
 }
 
-/** The most specific row for a model, mode and sound: a row that leaves mode or sound out matches any. */
-function rowFor(table: PriceTable, p: { model_name: string; mode: string | undefined; sound: Sound }): PriceRow | undefined {
+/** The request facts a price row may name, most telling first (mode outweighs sound, sound outweighs voice). */
+interface PriceFacts {
+  readonly model_name: string;
+  readonly mode: string | undefined;
+  readonly sound: Sound;
+  readonly voice: boolean;
+}
+
+/** The most specific row for a request's facts: a row that leaves a fact out matches any value of it. */
+function rowFor(table: PriceTable, p: PriceFacts): PriceRow | undefined {
   let best: PriceRow | undefined;
   let bestScore = -1;
   for (const row of table) {
     if (row.model_name !== p.model_name) continue;
     if (row.mode !== undefined && row.mode !== p.mode) continue;
     if (row.sound !== undefined && row.sound !== p.sound) continue;
-    const score = (row.mode !== undefined ? 2 : 0) + (row.sound !== undefined ? 1 : 0);
+    if (row.voice_list !== undefined && row.voice_list !== p.voice) continue;
+    const score = (row.mode !== undefined ? 4 : 0) + (row.sound !== undefined ? 2 : 0) + (row.voice_list !== undefined ? 1 : 0);
     if (score > bestScore) [best, bestScore] = [row, score];
   }
   return best;
@@ -57,7 +65,7 @@ export function priceOf(table: PriceTable, p: Omit<PriceParams, 'soundDefault'>)
 }
 
 /** Whether the request's sound setting changes its price (then the plan shows it). */
-export function soundChangesPrice(table: PriceTable, p: Pick<PriceParams, 'model_name' | 'mode' | 'sound'>): boolean {
+export function soundChangesPrice(table: PriceTable, p: Pick<PriceParams, 'model_name' | 'mode' | 'sound' | 'voice'>): boolean {
   if (p.sound === undefined) return false;
   return rowFor(table, { ...p, sound: 'on' })?.usd_per_second !== rowFor(table, { ...p, sound: 'off' })?.usd_per_second;
 }

@@ -6,6 +6,7 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SOUNDS } from '../api/schemas.js';
+import { FEATURE_NAMES, LENGTH_LIMITED, REQUIRED_FEATURES, type FeatureName, type LengthLimitedField } from '../request/fields.js';
 import { InputError, ManifestError, type InputIssue } from '../errors.js';
 import { toInputIssues } from '../manifest/issues.js';
 import { Source } from '../manifest/source.js';
@@ -28,27 +29,41 @@ export const durationsSchema = z.union(
 );
 export type Durations = z.infer<typeof durationsSchema>;
 
-/** Where a feature works: never (false), wherever the model works (true), or in these modes and durations. */
+/**
+ * Where a feature works: never (false), wherever the model works (true), or in these modes and
+ * durations; `types` narrows a field with a `type` (camera_control) to the types the model takes.
+ */
 const featureSchema = z.union([
   z.boolean(),
-  z.strictObject({ modes: z.array(z.string().min(1)).min(1).optional(), durations: durationsSchema.optional() }),
+  z.strictObject({
+    modes: z.array(z.string().min(1)).min(1).optional(),
+    durations: durationsSchema.optional(),
+    types: z.array(z.string().min(1)).min(1).optional(),
+  }),
 ]);
 export type Feature = z.infer<typeof featureSchema>;
 
-/** The request features the table describes; `masks` stands for `static_mask` and `dynamic_masks`. */
-export const FEATURES = ['image_tail', 'masks', 'sound', 'cfg_scale'] as const;
-export type FeatureName = (typeof FEATURES)[number];
+/** The request features the table describes (src/request/fields.ts says which fields each covers). */
+export const FEATURES = FEATURE_NAMES;
+export type { FeatureName };
+
+/** Each feature a row names: the first ones are required, Kling's 2026 controls default to false (not offered). */
+const featureShape = Object.fromEntries(FEATURE_NAMES.map((name) => [name, REQUIRED_FEATURES.includes(name) ? featureSchema : featureSchema.optional()])) as {
+  [K in FeatureName]: K extends 'image_tail' | 'masks' | 'sound' | 'cfg_scale' ? typeof featureSchema : z.ZodOptional<typeof featureSchema>;
+};
+
+/** The longest text the provider takes per field, in characters: `{ prompt: 500, negative_prompt: 200 }`. */
+const limitsSchema = z.strictObject(Object.fromEntries(LENGTH_LIMITED.map((field) => [field, z.number().int().positive().optional()])) as Record<LengthLimitedField, z.ZodOptional<z.ZodNumber>>);
 
 export const modelCapabilitySchema = z.strictObject({
   /** The `mode` values the model takes; [] for a single quality level (no `mode` at all). */
   modes: z.array(z.string().min(1)),
   durations: durationsSchema,
-  cfg_scale: featureSchema,
-  image_tail: featureSchema,
-  masks: featureSchema,
-  sound: featureSchema,
+  ...featureShape,
   /** Features that cannot all be used in one request, e.g. [image_tail, sound]. */
-  excludes: z.array(z.array(z.enum(FEATURES)).min(2)).optional(),
+  excludes: z.array(z.array(z.enum(FEATURE_NAMES)).min(2)).optional(),
+  /** Text lengths this provider takes for this model; a field left out has no limit checked. */
+  limits: limitsSchema.optional(),
 });
 export type ModelCapability = z.infer<typeof modelCapabilitySchema>;
 
@@ -56,7 +71,7 @@ export type ModelCapability = z.infer<typeof modelCapabilitySchema>;
 function checkModes(caps: ModelCapability, ctx: z.RefinementCtx<ModelCapability>): void {
   for (const feature of FEATURES) {
     const spec = caps[feature];
-    if (typeof spec === 'boolean') continue;
+    if (spec === undefined || typeof spec === 'boolean') continue;
     spec.modes?.forEach((mode, i) => {
       if (caps.modes.includes(mode)) return;
       const known = caps.modes.length ? `its modes are ${caps.modes.join(', ')}` : 'it has a single quality level (no modes)';
@@ -81,18 +96,20 @@ export const priceRowSchema = z.strictObject({
   mode: z.string().min(1).optional(),
   /** Left out: the price does not depend on generated sound. */
   sound: z.enum(SOUNDS).optional(),
+  /** true: the price of a request with a `voice_list`, false: without; left out: voices do not change the price. */
+  voice_list: z.boolean().optional(),
   usd_per_second: z.number().nonnegative(),
 });
 export type PriceRow = z.infer<typeof priceRowSchema>;
 
-/** Two rows for the same model, mode and sound would make the price depend on their order. */
+/** Two rows for the same model, mode, sound and voice_list would make the price depend on their order. */
 function checkUnique(rows: PriceRow[], ctx: z.RefinementCtx<PriceRow[]>): void {
   const seen = new Map<string, number>();
   rows.forEach((row, i) => {
-    const key = JSON.stringify([row.model_name, row.mode ?? null, row.sound ?? null]);
+    const key = JSON.stringify([row.model_name, row.mode ?? null, row.sound ?? null, row.voice_list ?? null]);
     const first = seen.get(key);
     if (first === undefined) return void seen.set(key, i);
-    ctx.addIssue({ code: 'custom', path: [i, 'model_name'], message: `this row has the same model_name, mode and sound as row [${first}]; keep one of them.`, params: { complete: true } });
+    ctx.addIssue({ code: 'custom', path: [i, 'model_name'], message: `this row has the same model_name, mode, sound and voice_list as row [${first}]; keep one of them.`, params: { complete: true } });
   });
 }
 

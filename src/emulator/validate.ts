@@ -1,6 +1,6 @@
 // Validation of a create body as the provider does it: the OpenAPI schema (createTaskBodySchema),
-// the image rules, then the model capability table (models, modes, durations, features and the
-// fields that exclude each other). Every problem is one sentence naming the field, answered as
+// the image rules, then the model capability table (models, modes, durations, text lengths,
+// features and the fields that exclude each other) and the rules between fields (request/checks.ts). Every problem is one sentence naming the field, answered as
 // HTTP 400 with code 1201.
 import type { z } from 'zod';
 import { createTaskBodySchema, type CreateTaskBody } from '../api/schemas.js';
@@ -58,15 +58,21 @@ function capabilityProblem(body: CreateTaskBody, models: ModelTable): string | u
       return `${model} does not support \`mode\` \`${problem.mode}\` (it takes ${problem.modes.join('/')})`;
     case 'duration':
       return `${model} does not support \`duration\` \`${problem.seconds}\` (it makes ${describeDurations(problem.durations)} s)`;
+    case 'too_long':
+      return `Invalid field \`${problem.field}\`: ${problem.length} characters; ${model} takes at most ${problem.max}`;
     case 'unsupported':
       return `${model} does not support \`${problem.field}\``;
     case 'feature_mode':
       return `${model} supports \`${problem.field}\` only in mode ${problem.modes.join('/')} (got \`${problem.mode}\`)`;
     case 'feature_duration':
       return `${model} supports \`${problem.field}\` only with duration ${describeDurations(problem.durations)} (got \`${problem.seconds}\`)`;
+    case 'feature_type':
+      return `${model} supports \`${problem.field}\` only of type ${problem.types.join('/')} (got \`${problem.type}\`)`;
+    case 'cross':
+      return `Invalid field \`${problem.field}\`: ${problem.message.replace(/\.$/, '')}`;
     case 'excluded': {
       const fields = problem.features.map((f) => `\`${f === 'masks' ? (body.static_mask !== undefined ? 'static_mask' : 'dynamic_masks') : f}\``);
-      const sound = problem.features.includes('sound') ? ' (`sound` counts unless it is `off`)' : '';
+      const sound = problem.features.includes('sound') ? ' (`sound` counts when it is `on`)' : '';
       return `Fields ${fields.join(' and ')} are mutually exclusive on model \`${problem.model}\`${sound}: send one of them`;
     }
   }

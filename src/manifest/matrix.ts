@@ -7,10 +7,12 @@
 //     it becomes a new combination. With no list keys at all, every include is its own combination.
 // Our one addition, `zip`: lists paired element by element form a single dimension of tuples at
 // the place `zip` is written, crossed like any list; every zipped key counts as an original key.
+import { canonicalJson } from '../plan/ids.js';
 import type { Matrix } from './schema.js';
 import type { FieldPath } from './source.js';
 
-export type MatrixValue = string | number | boolean | null;
+/** A field's value: a scalar, or the object or list of a structured field (camera_control, multi_prompt…). */
+export type MatrixValue = string | number | boolean | null | readonly unknown[] | { readonly [key: string]: unknown };
 export type MatrixRow = Readonly<Record<string, MatrixValue>>;
 
 /** One list key and its values. */
@@ -95,8 +97,11 @@ function shapeProblems(dimensions: MatrixSpec['dimensions']): MatrixProblem[] {
   return problems;
 }
 
+/** Equal values: objects and lists by content, whatever their key order. */
+const same = (a: MatrixValue | undefined, b: MatrixValue): boolean => a === b || (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && canonicalJson(a) === canonicalJson(b));
+
 const matches = (values: Record<string, MatrixValue>, row: MatrixRow): boolean =>
-  Object.entries(row).every(([key, value]) => values[key] === value);
+  Object.entries(row).every(([key, value]) => same(values[key], value));
 
 /** Expands a matrix; `max` bounds the number of combinations. */
 export function expandMatrix(spec: MatrixSpec, max: number): MatrixResult {
@@ -127,7 +132,7 @@ export function expandMatrix(spec: MatrixSpec, max: number): MatrixResult {
   const originals = keys.size ? crossProduct(spec.dimensions).filter((c) => !exclude.some((row) => matches(c.values, row))) : [];
   const added: Combination[] = [];
   include.forEach((row, i) => {
-    const fits = originals.filter((c) => Object.entries(row).every(([key, value]) => !keys.has(key) || c.values[key] === value));
+    const fits = originals.filter((c) => Object.entries(row).every(([key, value]) => !keys.has(key) || same(c.values[key], value)));
     for (const c of fits) {
       // Original keys already hold this value (that is what fitting means); only added keys change.
       for (const [key, value] of Object.entries(row).filter(([k]) => !keys.has(k))) {

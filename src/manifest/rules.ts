@@ -70,11 +70,17 @@ function ruleProblem(problem: CapabilityProblem, table: ModelTable, fields: Merg
         message: `${problem.model} makes videos of ${describeDurations(problem.durations)} seconds, not ${problem.seconds}.`,
         hint: `Set \`duration: ${firstDuration(problem.durations)}\`, or, if the provider makes ${problem.seconds} s videos with this model, widen its \`durations\` in ${inTable(table)}.`,
       };
+    case 'too_long':
+      return {
+        field: problem.field,
+        message: `\`${problem.field}\` is ${problem.length} characters long; the limit is ${problem.max} on ${problem.model} (\`limits\` in the model table ${table.file}).`,
+        hint: `Shorten it, or, if your provider takes longer text, raise \`limits.${problem.field}\` in ${inTable(table)}.`,
+      };
     case 'unsupported':
       return {
         field: problem.field,
         message: `${problem.model} does not support \`${problem.field}\`.`,
-        hint: `Remove it, or use another model. ${where((caps) => caps[problem.feature] !== false)}`,
+        hint: `Remove it, or use another model. ${where((caps) => caps[problem.feature] !== false && caps[problem.feature] !== undefined)}`,
       };
     case 'feature_mode':
       return {
@@ -88,13 +94,21 @@ function ruleProblem(problem: CapabilityProblem, table: ModelTable, fields: Merg
         message: `\`${problem.field}\` needs duration ${describeDurations(problem.durations)} on ${problem.model}; this job has duration ${problem.seconds}.`,
         hint: `Set \`duration: ${firstDuration(problem.durations)}\` for it.`,
       };
+    case 'feature_type':
+      return {
+        field: problem.field,
+        message: `${problem.model} takes \`${problem.field}\` of type ${list(problem.types)} only, not ${problem.type}.`,
+        hint: `Use type ${problem.types[0]}, or another model. ${where((caps) => { const spec = caps[problem.feature]; return spec === true || (typeof spec === 'object' && (spec.types === undefined || spec.types.includes(problem.type))); })}`,
+      };
+    case 'cross':
+      return { field: problem.field, message: problem.message.replace(/^./, (c) => c.toUpperCase()), hint: problem.hint };
     case 'excluded': {
       const [first, ...others] = problem.features.map((f) => featureWords(f, fields));
       const silence = problem.features.includes('sound');
       return {
         field: problem.field,
         message: `${first} cannot be combined with ${others.join(' or ')} on ${problem.model}${silence ? ' (it works only for silent video)' : ''}.`,
-        hint: silence ? 'Set `sound: "off"` for it.' : 'Remove one of them.',
+        hint: silence ? 'Leave `sound` out or set it to "off" for it.' : 'Remove one of them.',
       };
     }
   }

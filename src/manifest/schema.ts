@@ -3,87 +3,25 @@
 // modes and durations are checked against the model table later (manifest/rules.ts).
 // schemas/manifest.schema.json is generated from `manifestSchema` (npm run schemas).
 import { z } from 'zod';
-import { createTaskBodySchema, LIMITS } from '../api/schemas.js';
+import { AXIS_FIELDS, FIELDS, MANIFEST_FIELDS, durationSchema, modeSchema, modelNameSchema, shapeOf, type ManifestFieldName } from '../request/fields.js';
 
-const api = createTaskBodySchema.shape;
+export { durationSchema, modeSchema, modelNameSchema } from '../request/fields.js';
 
 /** More combinations than this in one job entry is an error (GitHub Actions uses 256; we plan, not run). */
 export const MAX_COMBINATIONS = 10_000;
 /** Upper bound of `repeat`, to catch typos before they become a large bill. */
 export const MAX_REPEAT = 1_000;
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `duration`: whole seconds, as a number or a numeric string, always normalised to the string the
- * API wants. Which durations a model makes is the model table's business (manifest/rules.ts).
- */
-const WHOLE_SECONDS = 'must be a whole number of seconds, e.g. 5 or 10';
-export const durationSchema = z
-  .union([z.number().int({ error: WHOLE_SECONDS }).positive(), z.string().regex(/^[1-9]\d*$/, { error: WHOLE_SECONDS })], {
-    error: WHOLE_SECONDS,
-  })
-  .transform(String)
-  .meta({ description: 'Video length in whole seconds, e.g. 5 or 10 (sent as a string); the model table says which lengths each model makes.' });
-
-/** Any model name: the model table (src/data/models.yaml or --models) says which exist. */
-export const modelNameSchema = z.string().min(1).meta({ description: 'Kling model, from the model table; the API default is kling-v1.' });
-
-/** Any mode name (std, pro, 4k, …): the model table says which modes each model takes. */
-export const modeSchema = z
-  .string()
-  .min(1)
-  .meta({ description: 'Quality mode the model takes, e.g. std (faster) or pro (higher quality); leave out for single-quality models.' });
-
 /** The fields whose values come from the model table: the generated JSON Schema suggests the shipped table's values. */
 export const TABLE_VALUED_FIELDS = { model_name: modelNameSchema, mode: modeSchema, duration: durationSchema } as const;
 
-/** The single-valued create-call fields: the ones a matrix may vary. */
-export const scalarFields = {
-  model_name: modelNameSchema,
-  mode: modeSchema,
-  duration: durationSchema,
-  prompt: api.prompt.unwrap().meta({ description: `Motion prompt, at most ${LIMITS.promptMax} characters.` }),
-  negative_prompt: api.negative_prompt
-    .unwrap()
-    .meta({ description: `What to avoid, at most ${LIMITS.negativePromptMax} characters.` }),
-  cfg_scale: api.cfg_scale.unwrap().meta({ description: 'Prompt adherence, 0 to 1 (older models only).' }),
-  sound: api.sound.unwrap().meta({ description: 'Generated audio, "on" or "off" (quote them in YAML).' }),
-  callback_url: z
-    .string()
-    .refine(isHttpUrl, { error: 'must be an http(s) URL, e.g. https://example.com/hook' })
-    .meta({ description: 'Webhook the provider POSTs task updates to.' }),
-};
-
-/** A local image file (relative to the manifest) or an https URL; exactly one, no glob. */
-const singleImageSchema = z.string().min(1).meta({ description: 'A local image file (relative to the manifest) or an https URL.' });
-
-const imageFields = {
-  image_tail: singleImageSchema,
-  static_mask: singleImageSchema,
-  dynamic_masks: z
-    .array(
-      z.strictObject({
-        mask: singleImageSchema,
-        trajectories: api.dynamic_masks.unwrap().element.shape.trajectories,
-      }),
-    )
-    .min(1)
-    .max(LIMITS.dynamicMasksMax)
-    .meta({ description: `Motion brush: at most ${LIMITS.dynamicMasksMax} masks with ${LIMITS.trajectoryMin}–${LIMITS.trajectoryMax} trajectory points each.` }),
-};
+/** The create-call fields a matrix may vary (every field of the registry but the images). */
+export const scalarFields = shapeOf(AXIS_FIELDS, 'manifest');
 
 /** Every create-call field a manifest may set, except `image` (per job entry) and `external_task_id` (generated). */
-export const requestFields = { ...scalarFields, ...imageFields };
-export type RequestField = keyof typeof requestFields;
-export const REQUEST_FIELDS = Object.keys(requestFields) as RequestField[];
+export const requestFields = shapeOf(MANIFEST_FIELDS, 'manifest');
+export type RequestField = ManifestFieldName;
+export const REQUEST_FIELDS: readonly RequestField[] = MANIFEST_FIELDS;
 
 /** Each field of `shape` as an optional non-empty list: the matrix's dimensions. */
 function listsOf<T extends Record<string, z.ZodType>>(shape: T) {
@@ -191,7 +129,7 @@ export const jobEntrySchema = z
 export type JobEntry = z.infer<typeof jobEntrySchema>;
 
 /** One row of a table as a request: `image` is required, the other fields as in a job entry. */
-export const tableRowSchema = z.strictObject({ image: singleImageSchema, ...z.strictObject(requestFields).partial().shape });
+export const tableRowSchema = z.strictObject({ image: FIELDS.image.manifest, ...z.strictObject(requestFields).partial().shape });
 export type TableRowFields = z.infer<typeof tableRowSchema>;
 
 export const defaultsSchema = z

@@ -4,6 +4,7 @@
 // typo in `where`) are reported once in the manifest, never once per row.
 import { isAbsolute, posix, resolve } from 'node:path';
 import type { InputIssue } from '../errors.js';
+import { cellValue } from '../request/fields.js';
 import type { ManifestFs } from './fs.js';
 import type { ImageSpec } from './images.js';
 import { toInputIssues } from './issues.js';
@@ -54,20 +55,9 @@ export function cellText(value: unknown): string {
 
 const isEmpty = (value: unknown) => value === undefined || value === null || value === '';
 
-/** CSV cells are text; the API fields that are not text are read from it. */
+/** CSV cells are text; the API fields that are not text are read from it, as the registry says. */
 function fromText(field: TableField, text: string): unknown {
-  if (field === 'cfg_scale') {
-    const n = Number(text);
-    return text.trim() !== '' && Number.isFinite(n) ? n : text;
-  }
-  if (field === 'dynamic_masks') {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
+  return field === 'image' || field === 'name' ? text : cellValue(field, text);
 }
 
 const describeChar = (char: string) => (char === ' ' ? 'a space' : /\s|\p{C}/u.test(char) ? `the character ${JSON.stringify(char)}` : `\`${char}\``);

@@ -13,6 +13,7 @@ import { MAX_COMBINATIONS, REQUEST_FIELDS, type JobEntry, type Manifest, type Ma
 import { formatPath, type FieldPath, type Source } from '../manifest/source.js';
 import { rowIssues, type TableEntry } from '../manifest/table-rows.js';
 import type { TableRow } from '../manifest/table.js';
+import { FIELD_NAMES, FIELDS, IMAGE_FIELDS, fieldText, type FieldName } from '../request/fields.js';
 import { priceJob } from './cost.js';
 import { externalTaskId, identityAround, jobId } from './ids.js';
 import { IssueCollector } from './issue-collector.js';
@@ -73,40 +74,43 @@ function conflicts(entry: JobEntry, entryPath: FieldPath, table: TableEntry | un
 }
 
 function variantText(values: Combination['values']): string {
-  const parts = Object.entries(values).map(([k, v]) => `${k}=${v}`);
+  const parts = Object.entries(values).map(([k, v]) => `${k}=${v !== null && k in FIELDS ? fieldText(k as FieldName, v) : v}`);
   return parts.length ? ` with ${parts.join(', ')}` : '';
 }
+
+/** The fields that name images besides `image`, which arrives per unit. */
+const OTHER_IMAGES = IMAGE_FIELDS.filter((field): field is Exclude<(typeof IMAGE_FIELDS)[number], 'image'> => field !== 'image');
 
 /** Image specs → references; undefined when an image failed to resolve (reported where it is named). */
 function withImages(fields: MergedFields, images: ResolvedImages): Omit<JobRequest, 'image'> | undefined {
   // Most requests have no image besides `image`: nothing to resolve, nothing to copy.
-  if (fields.image_tail === undefined && fields.static_mask === undefined && fields.dynamic_masks === undefined) return fields as Omit<JobRequest, 'image'>;
+  if (OTHER_IMAGES.every((field) => fields[field] === undefined)) return fields as Omit<JobRequest, 'image'>;
   const out: Record<string, unknown> = { ...fields };
-  for (const key of ['image_tail', 'static_mask'] as const) {
-    const spec = fields[key];
+  for (const field of OTHER_IMAGES) {
+    const spec = fields[field];
     if (spec === undefined) continue;
-    const ref = images.get(spec)?.[0];
-    if (!ref) return undefined;
-    out[key] = ref;
-  }
-  if (fields.dynamic_masks) {
-    const masks = fields.dynamic_masks.map((m) => ({ mask: images.get(m.mask)?.[0], trajectories: m.trajectories }));
-    if (masks.some((m) => !m.mask)) return undefined;
-    out['dynamic_masks'] = masks;
+    if (FIELDS[field].kind === 'masks') {
+      const masks = (spec as NonNullable<MergedFields['dynamic_masks']>).map((m) => ({ mask: images.get(m.mask)?.[0], trajectories: m.trajectories }));
+      if (masks.some((m) => !m.mask)) return undefined;
+      out[field] = masks;
+    } else {
+      const ref = images.get(spec as string)?.[0];
+      if (!ref) return undefined;
+      out[field] = ref;
+    }
   }
   return out as Omit<JobRequest, 'image'>;
 }
 
-/** The request with its image, keys in one fixed order and undefined fields dropped: plan bytes must not vary. */
+/** The request with its image, keys in the registry's fixed order and undefined fields dropped: plan bytes must not vary. */
 function withImage(base: Omit<JobRequest, 'image'>, image: ImageRef): JobRequest {
   const out: Record<string, unknown> = {};
-  for (const key of REQUEST_ORDER) {
+  for (const key of FIELD_NAMES) {
     const value = key === 'image' ? image : base[key];
     if (value !== undefined) out[key] = value;
   }
   return out as JobRequest;
 }
-const REQUEST_ORDER = ['model_name', 'mode', 'duration', 'prompt', 'negative_prompt', 'cfg_scale', 'sound', 'callback_url', 'image', 'image_tail', 'static_mask', 'dynamic_masks'] as const;
 
 const describeImage = (ref: ImageRef) => (ref.kind === 'file' ? ref.path : ref.url);
 

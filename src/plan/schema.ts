@@ -1,9 +1,10 @@
 // The plan: what `klingrun plan --json` prints and what the runner executes. Pure data, no base64,
 // no absolute paths, no timestamps, so the same manifest and images give the same bytes anywhere.
 import { z } from 'zod';
-import { API_DEFAULTS, SOUNDS, trajectoryPointSchema } from '../api/schemas.js';
+import { API_DEFAULTS, trajectoryPointSchema } from '../api/schemas.js';
 import { effectiveMode } from '../data/capabilities.js';
 import type { ModelTable } from '../data/tables.js';
+import { FIELD_NAMES, FIELDS, type FieldName } from '../request/fields.js';
 
 /** A local image is referenced by its path relative to the manifest's folder and its content hash. */
 export const imageRefSchema = z.discriminatedUnion('kind', [
@@ -20,25 +21,29 @@ export const imageRefSchema = z.discriminatedUnion('kind', [
 ]);
 export type ImageRef = z.infer<typeof imageRefSchema>;
 
-/** The create-call fields of one job, with images as references (the runner inlines base64 at send time). */
-export const jobRequestSchema = z.strictObject({
-  // Models, modes and durations are whatever the model table allowed when the plan was made.
-  model_name: z.string().optional(),
-  mode: z.string().optional(),
-  duration: z.string().regex(/^[1-9]\d*$/).optional(),
-  prompt: z.string().optional(),
-  negative_prompt: z.string().optional(),
-  cfg_scale: z.number().optional(),
-  sound: z.enum(SOUNDS).optional(),
-  callback_url: z.string().optional(),
-  image: imageRefSchema,
-  image_tail: imageRefSchema.optional(),
-  static_mask: imageRefSchema.optional(),
-  dynamic_masks: z.array(z.strictObject({ mask: imageRefSchema, trajectories: z.array(trajectoryPointSchema) })).optional(),
-});
+/** How the plan holds a field of each kind: values as sent, images as references. */
+function planSchemaOf(name: FieldName): z.ZodType {
+  const kind = FIELDS[name].kind;
+  if (kind === 'image') return imageRefSchema;
+  if (kind === 'masks') return z.array(z.strictObject({ mask: imageRefSchema, trajectories: z.array(trajectoryPointSchema) }));
+  return FIELDS[name].wire;
+}
+
+type PlanShape = { [K in FieldName]: (typeof FIELDS)[K]['kind'] extends 'image' ? typeof imageRefSchema : (typeof FIELDS)[K]['kind'] extends 'masks' ? z.ZodArray<z.ZodObject<{ mask: typeof imageRefSchema; trajectories: z.ZodArray<typeof trajectoryPointSchema> }, z.core.$strict>> : (typeof FIELDS)[K]['wire'] };
+
+/**
+ * The create-call fields of one job, with images as references (the runner inlines base64 at send
+ * time), in the registry's order, which is the order of a plan's request keys. Models, modes and
+ * durations are whatever the model table allowed when the plan was made.
+ */
+export const jobRequestSchema = z
+  .strictObject(Object.fromEntries(FIELD_NAMES.map((name) => [name, planSchemaOf(name)])) as PlanShape)
+  .partial()
+  .required({ image: true });
 export type JobRequest = z.infer<typeof jobRequestSchema>;
 
-export const variantValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** A matrix value: a scalar, or the object or list of a structured field (camera_control, multi_prompt…). */
+export const variantValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()).readonly(), z.record(z.string(), z.unknown()).readonly()]);
 
 export const plannedJobSchema = z.strictObject({
   /** sha256 (hex) of the canonical request, the repeat index and id_salt. */

@@ -11,11 +11,13 @@
 // folder when the manifest gains jobs or matrix values, in every shard of a split batch, and in a
 // merged report.
 import { createHash } from 'node:crypto';
+import { AXIS_FIELDS, fieldText, type AxisField } from '../request/fields.js';
 import { type JobRequest, effectiveParams } from './schema.js';
 
-/** The fields a variant can be made of, in the order labels and folder names list them. */
-export const VARIANT_FIELDS = ['model_name', 'mode', 'duration', 'prompt', 'negative_prompt', 'cfg_scale', 'sound', 'callback_url'] as const;
-export type VariantField = (typeof VARIANT_FIELDS)[number];
+/** The fields a variant can be made of (the matrix axes of the registry), in the order labels and folder names list them. */
+export const VARIANT_FIELDS: readonly AxisField[] = AXIS_FIELDS;
+export type VariantField = AxisField;
+/** A structured field (camera_control, multi_prompt…) is its one-line text, e.g. `simple zoom 5`. */
 export type VariantValue = string | number;
 
 /** Part of every variant. */
@@ -51,7 +53,7 @@ function eachField(job: VariantSource, visit: (field: VariantField, value: Varia
   for (const field of MATRIX_FIELDS) {
     const value = job.request[field];
     // A null in a zip leaves the field out: the request has no value, so the variant has none.
-    if (value !== undefined && field in job.variant) visit(field, value);
+    if (value !== undefined && field in job.variant) visit(field, typeof value === 'string' || typeof value === 'number' ? value : fieldText(field, value));
   }
 }
 

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { API_DEFAULTS } from '../api/schemas.js';
 import type { ImageRef } from '../plan/schema.js';
+import { MANIFEST_FIELDS, sourceOf } from '../request/fields.js';
 import type { Report, ReportJob, ReportStatus } from './schema.js';
 import { imageFromOutput } from './source-paths.js';
 
@@ -48,8 +49,21 @@ export interface ExportOptions {
 
 const shaOf = (ref: ImageRef | undefined): string | null => (ref?.kind === 'file' ? ref.sha256 : null);
 
+/**
+ * The fields only Kling documents (camera_control, multi_prompt…): a column each when a job sets
+ * it, after the base columns, so an export without them keeps the columns it has always had.
+ */
+const KLING_FIELDS = MANIFEST_FIELDS.filter((field) => sourceOf(field) === 'Kling');
+
 /** An extra column named like a built-in one keeps its value under `extra_<name>`. */
-const extraColumn = (key: string): string => ((BASE_COLUMNS as readonly string[]).includes(key) || key === 'file_name' ? `extra_${key}` : key);
+const extraColumn = (key: string): string =>
+  (BASE_COLUMNS as readonly string[]).includes(key) || (KLING_FIELDS as readonly string[]).includes(key) || key === 'file_name' ? `extra_${key}` : key;
+
+/** A Kling-only field's cell: text as is, other values as JSON text (rows stay flat). */
+function klingCells(p: ReportJob['params']): ExportRow {
+  const set = KLING_FIELDS.flatMap((field) => (p?.[field] === undefined ? [] : [[field, p[field]] as const]));
+  return Object.fromEntries(set.map(([field, value]) => [field, typeof value === 'string' ? value : JSON.stringify(value)]));
+}
 
 function rowOf(job: ReportJob, fileName: string | undefined, paths: RowPaths): ExportRow {
   const p = job.params;
@@ -99,6 +113,7 @@ function rowOf(job: ReportJob, fileName: string | undefined, paths: RowPaths): E
     finished_at: job.finished_at,
     error_code: job.error ? String(job.error.code) : null,
     error_message: job.error?.message ?? null,
+    ...klingCells(p),
     ...Object.fromEntries(Object.entries(job.extra ?? {}).map(([key, value]) => [extraColumn(key), value])),
   };
 }

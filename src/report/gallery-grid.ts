@@ -6,12 +6,14 @@
 import { API_DEFAULTS } from '../api/schemas.js';
 import type { ImageRef } from '../plan/schema.js';
 import { type Variant, type VariantSource, variantKey, variantOf } from '../plan/variants.js';
+import { FIELDS, MANIFEST_FIELDS, fieldText as requestFieldText, type ManifestFieldName } from '../request/fields.js';
 import { FAILED, SUCCEEDED, percentile } from './outcomes.js';
 import type { ReportJob, ReportStatus } from './schema.js';
 
 /** Request fields shown about a job, besides its image and prompt (which make the rows). */
-const SHOWN_FIELDS = ['model_name', 'mode', 'duration', 'prompt', 'negative_prompt', 'cfg_scale', 'sound', 'callback_url', 'image_tail', 'static_mask', 'dynamic_masks'] as const;
-type ShownField = (typeof SHOWN_FIELDS)[number];
+/** Every request field but `image`, which makes the rows: from the registry, in its order. */
+const SHOWN_FIELDS = MANIFEST_FIELDS;
+type ShownField = ManifestFieldName;
 export type Labels = readonly (readonly [field: string, value: string])[];
 
 type Params = NonNullable<ReportJob['params']>;
@@ -80,9 +82,9 @@ export function fieldText(params: Params, field: ShownField): string {
   const value = params[field] ?? (field === 'model_name' || field === 'duration' ? API_DEFAULTS[field] : undefined);
   if (value === undefined) return '–';
   if (field === 'duration') return `${String(value)} s`;
-  if (field === 'image_tail' || field === 'static_mask') return imageText(value as ImageRef);
-  if (field === 'dynamic_masks') return (value as Params['dynamic_masks'] & object).map((m) => imageText(m.mask)).join(', ');
-  return String(value);
+  if (FIELDS[field].kind === 'image') return imageText(value as ImageRef);
+  if (FIELDS[field].kind === 'masks') return (value as Params['dynamic_masks'] & object).map((m) => imageText(m.mask)).join(', ');
+  return requestFieldText(field, value);
 }
 
 const sourceOf = (job: GridJob): VariantSource => ({ request: job.params, variant: job.variant });

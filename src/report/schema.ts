@@ -2,7 +2,7 @@
 // schemas/report.schema.json is generated from this.
 import { z } from 'zod';
 import { priceTableSchema } from '../data/tables.js';
-import { jobRequestSchema } from '../plan/schema.js';
+import { jobRequestSchema, variantValueSchema } from '../plan/schema.js';
 
 export const REPORT_STATUSES = [
   'succeeded', // the video is on disk with its sha256
@@ -28,7 +28,7 @@ export const reportJobSchema = z.strictObject({
   /** Where the job comes from: the manifest's jobs[] index and the repeat (null when no longer planned). */
   entry: z.number().int().nullable(),
   repeat: z.number().int().nullable(),
-  variant: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  variant: z.record(z.string(), variantValueSchema),
   /** The request as planned: local images relative to the manifest's folder, as `plan --json` has them. */
   params: jobRequestSchema.nullable(),
   /** The source image relative to this report's folder (or its URL). Absent in reports of older versions. */

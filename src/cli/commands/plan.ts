@@ -21,7 +21,7 @@ const usd = (value: number) => value.toFixed(2);
 
 /** Said under the table when some jobs leave `sound` out where it changes the price. */
 export const SOUND_DEFAULT_NOTE =
-  'sound default: these jobs leave `sound` out, so the provider\'s default applies; it is not documented, so they are priced as sound on. Set `sound: "off"` for the silent price.';
+  'sound default: these jobs leave `sound` out, so Kling\'s default applies: off, priced as silent video. Set `sound: "on"` for generated audio.';
 
 /** The cost table, one row per variant (pure; the run command shows it too before asking to go on); its lines fit `width` when given. */
 export function formatCostTable(summary: CostSummary, width?: number): string {
