@@ -107,15 +107,44 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
   const run = runContext(input, jobs, states, book, hints);
   const { context } = run;
 
-  const bodies = new BodyBuilder(input.manifestDir, input.readImage);
-  const downloads = new PQueue({ concurrency: options.downloadConcurrency });
+  const { launch, downloads, settled } = jobDriver(input, context, hints, book);
   input.watch?.(() => ({ ...run.slots(), waitingForRate: input.limiter.waiting ?? 0, downloads: downloads.size + downloads.pending }));
+
+  const downloaded = [...states].flatMap(([id, state]) => (jobs.has(id) && state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
+  const clips = await checkDownloads(input.outputDir, downloaded);
+  const actionOf = (job: RunnableJob): Action => nextAction(context.state(job.id), { retryFailed: options.retryFailed, fileIntact: clips.get(job.id) === 'intact' });
+
+  const resumed = resumeUnderway(context, book, actionOf, launch);
+  // Videos waiting for a download slot each hold their job's pending work: past this many, no new
+  // task is paid for until they drain, so downloads that fall behind (a slow link, a busy disk)
+  // cannot pile up by the tens of thousands in a 100,000-job run.
+  const backlog = Math.max(options.concurrency, options.downloadConcurrency);
+  const lane: Lane = {
+    context,
+    book,
+    actionOf,
+    launch,
+    isBlocked: run.isBlocked,
+    downloadsDrained: () => (downloads.size >= backlog ? downloads.onSizeLessThan(backlog) : undefined),
+  };
+  const wanted = [...jobs.values()].filter((job) => !job.fromJournal && !resumed.has(job.id) && (!input.selected || input.selected.has(job.id)));
+  await Promise.all([...byModel(wanted)].map(([model, members]) => submitLane(lane, model, members)));
+
+  await settled();
+  const interrupted = !!input.softSignal?.aborted || !!input.hardSignal?.aborted;
+  return { states, stopReason: run.stopReason(), interrupted, fromJournal, clips, blockedModels: run.blockedModels };
+}
+
+/** Runs each launched job from its action to its end in this run, and waits for them all. */
+function jobDriver(input: RunInput, context: RunContext, hints: LatencyHints, book: CostBook) {
+  const bodies = new BodyBuilder(input.manifestDir, input.readImage);
+  const downloads = new PQueue({ concurrency: input.options.downloadConcurrency });
   const downloader = {
     fetch: input.fetch ?? globalThis.fetch,
     fs: input.fs ?? nodeDownloadFs,
     outputDir: input.outputDir,
-    idleTimeoutMs: input.downloadTimeoutMs ?? options.downloadIdleTimeoutMs,
-    maxBytes: options.maxVideoBytes,
+    idleTimeoutMs: input.downloadTimeoutMs ?? input.options.downloadIdleTimeoutMs,
+    maxBytes: input.options.maxVideoBytes,
   };
 
   /** One job from its current action to its end in this run. */
@@ -156,31 +185,11 @@ export async function runJobs(input: RunInput): Promise<RunResult> {
       });
     running.add(promise);
   };
-
-  const downloaded = [...states].flatMap(([id, state]) => (jobs.has(id) && state.phase === 'downloaded' && state.download ? [[id, state.download] as const] : []));
-  const clips = await checkDownloads(input.outputDir, downloaded);
-  const actionOf = (job: RunnableJob): Action => nextAction(context.state(job.id), { retryFailed: options.retryFailed, fileIntact: clips.get(job.id) === 'intact' });
-
-  const resumed = resumeUnderway(context, book, actionOf, launch);
-  // Videos waiting for a download slot each hold their job's pending work: past this many, no new
-  // task is paid for until they drain, so downloads that fall behind (a slow link, a busy disk)
-  // cannot pile up by the tens of thousands in a 100,000-job run.
-  const backlog = Math.max(options.concurrency, options.downloadConcurrency);
-  const lane: Lane = {
-    context,
-    book,
-    actionOf,
-    launch,
-    isBlocked: run.isBlocked,
-    downloadsDrained: () => (downloads.size >= backlog ? downloads.onSizeLessThan(backlog) : undefined),
+  const settled = async (): Promise<void> => {
+    while (running.size > 0) await Promise.all(running);
+    await downloads.onIdle();
   };
-  const wanted = [...jobs.values()].filter((job) => !job.fromJournal && !resumed.has(job.id) && (!input.selected || input.selected.has(job.id)));
-  await Promise.all([...byModel(wanted)].map(([model, members]) => submitLane(lane, model, members)));
-
-  while (running.size > 0) await Promise.all(running);
-  await downloads.onIdle();
-  const interrupted = !!input.softSignal?.aborted || !!input.hardSignal?.aborted;
-  return { states, stopReason: run.stopReason(), interrupted, fromJournal, clips, blockedModels: run.blockedModels };
+  return { launch, downloads, settled };
 }
 
 /** The planned jobs, and those only the journal holds (finished whatever the manifest says now). */
@@ -247,13 +256,7 @@ const modelOf = (job: RunnableJob): string => job.request.model_name ?? API_DEFA
 /** The run's shared context, and what the run reads back from it at the end. */
 function runContext(input: RunInput, jobs: ReadonlyMap<string, RunnableJob>, states: Map<string, JobState>, book: CostBook, hints: LatencyHints) {
   const { clock, options } = input;
-  const stopper = new AbortController();
-  const hardStopper = new AbortController();
-  const hardSignal = AbortSignal.any([hardStopper.signal, ...(input.hardSignal ? [input.hardSignal] : [])]);
-  // Stopping everything stops submitting too: one signal to wait on for "stop submitting".
-  const softSignal = AbortSignal.any([stopper.signal, hardSignal, ...(input.softSignal ? [input.softSignal] : [])]);
-  // Every job in flight waits on these (sleeps, limiter, requests): one listener each, by design.
-  setMaxListeners(0, hardSignal, softSignal);
+  const { stopper, hardStopper, softSignal, hardSignal } = runSignals(input);
   let stopReason: unknown;
   const blockedModels = new Map<string, ProviderError>();
   const gates = new ModelGates(input.gate, (model) => modelConcurrency(options, model));
@@ -305,16 +308,33 @@ function runContext(input: RunInput, jobs: ReadonlyMap<string, RunnableJob>, sta
       recordBlocked(context, job, attempt, model, reason);
     },
   };
-  const slots = (): Omit<WaitSnapshot, 'waitingForRate' | 'downloads'> => {
-    const models = [...gates.models.values()];
-    const usable = models.reduce((sum, gate) => sum + gate.effectiveLimit, 0);
-    return {
-      slotsHeld: input.gate.inFlight ?? 0,
-      slotsUsable: Math.min(input.gate.effectiveLimit ?? options.concurrency, models.length > 0 ? usable : options.concurrency),
-      waitingForSlot: (input.gate.waiting ?? 0) + models.reduce((sum, gate) => sum + gate.waiting, 0),
-    };
-  };
+  const slots = (): SlotReading => slotReading(input.gate, gates, options.concurrency);
   return { context, slots, stopReason: () => stopReason, blockedModels, isBlocked: (job: RunnableJob) => blockedModels.get(modelOf(job)) };
+}
+
+type SlotReading = Omit<WaitSnapshot, 'waitingForRate' | 'downloads'>;
+
+/** Slots held of the total; usable: the total, or what the models' own limits add up to if less. */
+function slotReading(account: Gate, gates: ModelGates, concurrency: number): SlotReading {
+  const models = [...gates.models.values()];
+  const usable = models.reduce((sum, gate) => sum + gate.effectiveLimit, 0);
+  return {
+    slotsHeld: account.inFlight ?? 0,
+    slotsUsable: Math.min(account.effectiveLimit ?? concurrency, models.length > 0 ? usable : concurrency),
+    waitingForSlot: (account.waiting ?? 0) + models.reduce((sum, gate) => sum + gate.waiting, 0),
+  };
+}
+
+/** "Stop submitting" (soft) and "stop everything" (hard): the run's own, joined with the caller's. */
+function runSignals(input: Pick<RunInput, 'softSignal' | 'hardSignal'>) {
+  const stopper = new AbortController();
+  const hardStopper = new AbortController();
+  const hardSignal = AbortSignal.any([hardStopper.signal, ...(input.hardSignal ? [input.hardSignal] : [])]);
+  // Stopping everything stops submitting too: one signal to wait on for "stop submitting".
+  const softSignal = AbortSignal.any([stopper.signal, hardSignal, ...(input.softSignal ? [input.softSignal] : [])]);
+  // Every job in flight waits on these (sleeps, limiter, requests): one listener each, by design.
+  setMaxListeners(0, hardSignal, softSignal);
+  return { stopper, hardStopper, softSignal, hardSignal };
 }
 
 /** A job of a model the provider refused: not sent, pending with the reason, so a rerun tries it again. */
