@@ -71,8 +71,9 @@ export const FAULT_ROUTES: Readonly<Record<FaultKind, readonly Route[]>> = {
   'late-create': ['create'],
   // HTTP 429 code 1304: this machine's IP is not on the account's whitelist.
   whitelist1304: ['create', 'get', 'list'],
-  // CometAPI's gateway refusing the request: HTTP 500 with `{"error":{"code":"invalid_request"}}`; no task is made.
-  'invalid-request500': ['create', 'get', 'list'],
+  // CometAPI's gateway refusing a create: HTTP 500 with `{"error":{"code":"invalid_request"}}`; no task is made.
+  // Create only: on an optional call (a lookup, the list) a refusal for good reads as "not offered".
+  'invalid-request500': ['create'],
 };
 
 export const faultSchema = z
