@@ -11,6 +11,7 @@ import { renderGallery, writeGallery } from '../src/report/gallery.js';
 import { buildGrid, columnStats, type GridJob } from '../src/report/gallery-grid.js';
 import { escapeHtml, hrefOf, html } from '../src/report/html.js';
 import { type Report, reportSchema } from '../src/report/schema.js';
+import { runInProcess } from './helpers/bad-input.js';
 import { planIn, runCommand, tempTree, writeTree } from './helpers/manifest.js';
 import { ROOT, examplePlan, outputFolder, reportFor, writeRun } from './helpers/reports.js';
 
@@ -213,5 +214,31 @@ describe('klingrun report', () => {
     copyFileSync(join(ROOT, 'package.json'), join(dir, 'report.json'));
     expect((await runCommand(reportCommand, { positionals: [dir] }, ROOT)).stderr).toMatch(/report\.json is not a klingrun report \(at `tool`: .*\); it may come from another version\. Rebuild it from the manifest/);
     expect(existsSync(join(dir, 'gallery.html'))).toBe(false);
+  });
+});
+
+describe('jobs/sweep-camera.yaml end to end (issue 19)', () => {
+  it('validates, plans, prices and runs against the emulator; the gallery has one column per camera move and per shot count', async () => {
+    const dir = tempTree();
+    copyFileSync(join(ROOT, 'jobs/sweep-camera.yaml'), join(dir, 'sweep-camera.yaml'));
+    writeTree(dir, { 'images/harbor.png': readFileSync(join(ROOT, 'jobs/images/harbor.png')), 'images/meadow.jpg': readFileSync(join(ROOT, 'jobs/images/meadow.jpg')) });
+    const valid = await runInProcess(['validate', 'sweep-camera.yaml'], dir);
+    expect(valid.stdout).toBe('sweep-camera.yaml: valid, 7 jobs from 2 entries (2 images, 7 variants)\n');
+    const plan = await runInProcess(['plan', 'sweep-camera.yaml'], dir);
+    expect(plan.stdout).toContain('kling-v1  std   5 s       "simple zoom 5"  -                    -           1  unknown  unknown');
+    expect(plan.stdout).toContain('kling-v3  std   10 s      -                "3 shots (4+3+3 s)"  default     1     0.84  0.84');
+
+    const run = await runInProcess(['run', 'sweep-camera.yaml', '--emulator', '--yes'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'output/sweep-camera/report.json'), 'utf8')));
+    expect(report.jobs.map((job) => job.status)).toEqual(Array(7).fill('succeeded'));
+    expect(report.jobs.find((job) => job.params?.multi_prompt?.length === 2)?.params).toMatchObject({ multi_shot: true, shot_type: 'customize' });
+
+    const grid = buildGrid(report.jobs as GridJob[]);
+    const labelOf = (field: string) => grid.columns.map((c) => c.label.find(([f]) => f === field)?.[1]);
+    expect(labelOf('camera_control')).toEqual(['simple zoom 5', 'simple pan -4', 'down_back', 'forward_up', '–', '–', '–']);
+    expect(labelOf('multi_prompt')).toEqual(['–', '–', '–', '–', '1 shot (10 s)', '2 shots (5+5 s)', '3 shots (4+3+3 s)']);
+    expect(grid.rows.map((row) => row.cells.size)).toEqual([4, 3]);
+    expect(readFileSync(join(dir, 'output/sweep-camera/gallery.html'), 'utf8')).toContain('simple zoom 5');
   });
 });
