@@ -179,10 +179,10 @@ export const runCommand = defineCommand({
       const statuses = statusesOf(report, result.wanted);
       if (run.interrupted) io.stdout(interruptedNote(statuses, commandLine(['run', ...(io.argv ?? [])], io.env)));
       const succeeded = statuses.get('succeeded') ?? 0;
+      for (const [model, refusal] of run.blockedModels) io.stderr(`${blockedModelNote(model, refusal)}\n`);
       return runExitCode(io, run.stopReason, run.interrupted, succeeded === result.wanted.length);
     } finally {
       progress?.stop();
-      for (const [model, refusal] of run.blockedModels) io.stderr(`${blockedModelNote(model, refusal)}\n`);
       // Held-back warnings are counted however the run ends (a second call says nothing).
       logger.flush();
       io.signal.removeEventListener('abort', onInterrupt);
@@ -234,15 +234,15 @@ function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFa
   return lines;
 }
 
-/** Why the run stopped early, said once, and the exit code it maps to (exit-codes.ts decides). */
-export function runExitCode(io: Pick<CliIO, 'stderr'>, stopReason: unknown, interrupted: boolean, allSucceeded: boolean): number {
-  if (stopReason === undefined) return interrupted ? EXIT.interrupted : allSucceeded ? EXIT.ok : EXIT.jobsFailed;
 /** A model the provider refused (1103): what became of its jobs, and what to do. */
 export function blockedModelNote(model: string, refusal: ProviderError): string {
   const fix = refusal.fix ? `To fix it, ${refusal.fix}; a rerun` : 'A rerun';
   return `warning: the provider refused model ${model} (${String(refusal.code)}): its jobs were not submitted and stay pending; the other models went on. ${fix} tries this model's jobs again.`;
 }
 
+/** Why the run stopped early, said once, and the exit code it maps to (exit-codes.ts decides). */
+export function runExitCode(io: Pick<CliIO, 'stderr'>, stopReason: unknown, interrupted: boolean, allSucceeded: boolean): number {
+  if (stopReason === undefined) return interrupted ? EXIT.interrupted : allSucceeded ? EXIT.ok : EXIT.jobsFailed;
   const code = exitCodeFor(stopReason);
   // A Ctrl-C says enough, unless the provider could not be reached at all: that is the news.
   if (interrupted && code !== EXIT.unreachable) return EXIT.interrupted;
