@@ -388,6 +388,13 @@ interface Lane {
  * (or refused) never holds up the others. Each job's action is decided as its turn comes rather
  * than listed up front (100,000 of them): a job resumed earlier is never one of them.
  */
+/** True when the job's model was refused: the job is recorded as not submitted. */
+function leftBlocked(lane: Lane, job: RunnableJob, attempt: number, model: string): boolean {
+  const refusal = lane.isBlocked(job);
+  if (refusal) recordBlocked(lane.context, job, attempt, model, refusal);
+  return refusal !== undefined;
+}
+
 async function submitLane(lane: Lane, model: string, jobs: readonly RunnableJob[]): Promise<void> {
   const { context, book } = lane;
   const { options, softSignal } = context;
@@ -396,11 +403,7 @@ async function submitLane(lane: Lane, model: string, jobs: readonly RunnableJob[
     if (action.kind !== 'submit') continue;
     if (softSignal.aborted) break;
     await lane.downloadsDrained();
-    const refusal = lane.isBlocked(job);
-    if (refusal) {
-      recordBlocked(context, job, action.attempt, model, refusal);
-      continue;
-    }
+    if (leftBlocked(lane, job, action.attempt, model)) continue;
     const route = context.route(job);
     try {
       await route.acquire(softSignal);
@@ -411,6 +414,11 @@ async function submitLane(lane: Lane, model: string, jobs: readonly RunnableJob[
     if (softSignal.aborted) {
       route.release();
       break;
+    }
+    // Its model may have been refused while it waited for the slot.
+    if (leftBlocked(lane, job, action.attempt, model)) {
+      route.release();
+      continue;
     }
     const cost = job.cost_usd ?? 0;
     if (options.budgetUsd !== undefined && book.committedUsd + cost > options.budgetUsd + 1e-9) {
