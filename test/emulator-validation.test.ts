@@ -81,6 +81,8 @@ const invalid: [string, Record<string, unknown>, string, string][] = [
   ['a prompt naming a voice the list lacks', { model_name: 'kling-v2-6', mode: 'pro', sound: 'on', voice_list: [{ voice_id: 'a' }], prompt: '<<<voice_2>>> speaks' }, 'prompt', '<<<voice_2>>>'],
   ['voice_list on a model before kling-v2-6', { model_name: 'kling-v2-5-turbo', voice_list: [{ voice_id: 'a' }] }, 'voice_list', 'kling-v2-5-turbo'],
   ['watermark_info without enabled', { watermark_info: {} }, 'watermark_info.enabled', 'Missing'],
+  ['an end-frame-only job in std', { image: undefined, image_tail: 'https://e.com/t.jpg', model_name: 'kling-v1-6', mode: 'std' }, 'image', 'takes no end-frame-only job'],
+  ['an end-frame-only job on a model without it', { image: undefined, image_tail: 'https://e.com/t.jpg', model_name: 'kling-v2-6', mode: 'pro' }, 'image', 'kling-v1-5, kling-v1-6 do'],
 ];
 
 describe('emulator: create validation (HTTP 400, code 1201, the field named)', () => {
@@ -121,6 +123,8 @@ describe('emulator: create validation (HTTP 400, code 1201, the field named)', (
     ['a simple camera move on kling-v1-5 pro', { model_name: 'kling-v1-5', mode: 'pro', camera_control: { type: 'simple', config: { tilt: -10 } } }],
     ['six shots adding up to 10 s on kling-v3', { model_name: 'kling-v3', duration: '10', multi_shot: true, shot_type: 'customize', multi_prompt: [1, 2, 3, 4, 5, 6].map((index) => ({ index, prompt: `shot ${index}`, duration: index <= 4 ? '2' : '1' })) }],
     ['intelligent shots, elements and a watermark on kling-v3', { model_name: 'kling-v3', multi_shot: true, shot_type: 'intelligence', element_list: [{ element_id: 42 }, { element_id: 'el-7' }], watermark_info: { enabled: false } }],
+    ['an end-frame-only job (image_tail without image) on kling-v1-5 pro', { image: undefined, image_tail: jpegBase64, model_name: 'kling-v1-5', mode: 'pro' }],
+    ['an end-frame-only job on kling-v1-6 pro', { image: undefined, image_tail: 'https://e.com/t.jpg', model_name: 'kling-v1-6', mode: 'pro' }],
     ['two voices with sound on kling-v2-6 pro', { model_name: 'kling-v2-6', mode: 'pro', sound: 'on', voice_list: [{ voice_id: 'v1' }, { voice_id: 'v2' }], prompt: '<<<voice_1>>> greets <<<voice_2>>>' }],
   ])('accepts %s', async (_, overrides) => {
     const emu = await emulator();

@@ -13,18 +13,20 @@ export const TASK_STATUSES = ['submitted', 'processing', 'succeed', 'failed'] as
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /**
- * The JSON body of POST /kling/v1/videos/image2video, exactly as sent: every field of the registry
- * (src/request/fields.ts), each optional but `image`, and the generated `external_task_id`. Which
- * models, modes, durations and features go together, and how long a prompt may be, is the model
- * table's business (data/capabilities.ts), which the emulator checks after this schema.
+ * The JSON body of POST /kling/v1/videos/image2video, exactly as received: every field of the
+ * registry (src/request/fields.ts) and the generated `external_task_id`, each optional. `image` is
+ * required but for an end-frame-only job (`image_tail` alone), which only some models take: the
+ * model table says which, as it says which models, modes, durations and features go together and
+ * how long a prompt may be (data/capabilities.ts, checked by the emulator after this schema).
  */
 const fieldShape = shapeOf(FIELD_NAMES, 'wire');
 export const createTaskBodySchema = z
   .strictObject(fieldShape)
   .partial()
-  .required({ image: true })
   .extend({ external_task_id: z.string().min(1).max(LIMITS.externalTaskIdMax).optional() });
-export type CreateTaskBody = z.infer<typeof createTaskBodySchema>;
+
+/** A body klingrun sends: every job has its `image` (a manifest cannot express an end-frame-only job yet). */
+export type CreateTaskBody = z.infer<typeof createTaskBodySchema> & { image: string };
 
 // Answers are read leniently wherever klingrun can do without a value: the live service sends
 // `null` for every field its OpenAPI marks nullable, adds fields of its own, and sends ids,

@@ -79,7 +79,7 @@ export function taskView(state: EmulatorState, task: TaskRecord, now: number, an
 }
 
 /** Billed like the plan estimates it, from the same tables: per second, by model, mode and sound. */
-function priceMicroUsd(state: EmulatorState, body: CreateTaskBody): number {
+function priceMicroUsd(state: EmulatorState, body: Omit<CreateTaskBody, 'image'>): number {
   const usd = priceOf(state.prices, priceParams(body, state.models));
   return toMicroUsd(usd ?? state.options.unknownPriceUsd);
 }

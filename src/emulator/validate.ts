@@ -3,13 +3,15 @@
 // features and the fields that exclude each other) and the rules between fields (request/checks.ts). Every problem is one sentence naming the field, answered as
 // HTTP 400 with code 1201.
 import type { z } from 'zod';
-import { createTaskBodySchema, type CreateTaskBody } from '../api/schemas.js';
-import { capabilityProblems, describeDurations } from '../data/capabilities.js';
+import { API_DEFAULTS, createTaskBodySchema } from '../api/schemas.js';
+import { capabilityProblems, describeDurations, effectiveMode, featureWorks, modelsWhere } from '../data/capabilities.js';
 import type { ModelTable } from '../data/tables.js';
 import { checkImage } from './image-check.js';
 import { valueAt } from './value-at.js';
 
-export type Validation = { readonly ok: true; readonly body: CreateTaskBody } | { readonly ok: false; readonly message: string };
+/** A body the emulator took: `image` is absent only in an end-frame-only job the model table allows. */
+export type ReceivedBody = z.infer<typeof createTaskBodySchema>;
+export type Validation = { readonly ok: true; readonly body: ReceivedBody } | { readonly ok: false; readonly message: string };
 
 /** `['dynamic_masks', 0, 'mask']` → `dynamic_masks[0].mask` */
 function fieldPath(path: readonly PropertyKey[]): string {
@@ -26,8 +28,8 @@ function schemaProblem(raw: unknown, issue: z.core.$ZodIssue): string {
   return `Invalid field \`${fieldPath(issue.path)}\`: ${issue.message}`;
 }
 
-function imageProblems(body: CreateTaskBody): string | undefined {
-  const fields: [string, string][] = [['image', body.image]];
+function imageProblems(body: ReceivedBody): string | undefined {
+  const fields: [string, string][] = body.image !== undefined ? [['image', body.image]] : [];
   if (body.image_tail !== undefined) fields.push(['image_tail', body.image_tail]);
   if (body.static_mask !== undefined) fields.push(['static_mask', body.static_mask]);
   body.dynamic_masks?.forEach((m, i) => fields.push([`dynamic_masks[${i}].mask`, m.mask]));
@@ -44,8 +46,23 @@ function imageProblems(body: CreateTaskBody): string | undefined {
   return undefined;
 }
 
+/**
+ * `image` is required, except in an end-frame-only job (`image_tail` alone) on a model, mode and
+ * duration whose `end_frame_only` feature the model table allows.
+ */
+function missingImage(body: ReceivedBody, models: ModelTable): string | undefined {
+  if (body.image !== undefined) return undefined;
+  if (body.image_tail === undefined) return 'Missing required field `image`';
+  const model = body.model_name ?? API_DEFAULTS.model_name;
+  const caps = models.models[model];
+  const mode = effectiveMode(caps, body.mode);
+  if (caps === undefined || featureWorks(caps.end_frame_only, mode, Number(body.duration ?? API_DEFAULTS.duration))) return undefined;
+  const where = modelsWhere(models, (c) => c.end_frame_only !== undefined && c.end_frame_only !== false);
+  return `Missing required field \`image\`: model \`${model}\`${mode ? ` in mode ${mode}` : ''} takes no end-frame-only job (\`image_tail\` without \`image\`)${where.length ? `; ${where.join(', ')} do, where the model table says` : ''}`;
+}
+
 /** The provider's wording of what the model table refuses (the first problem only, as a provider answers). */
-function capabilityProblem(body: CreateTaskBody, models: ModelTable): string | undefined {
+function capabilityProblem(body: ReceivedBody, models: ModelTable): string | undefined {
   const [problem] = capabilityProblems(body, models);
   if (!problem) return undefined;
   const model = `Model \`${problem.model}\``;
@@ -82,6 +99,6 @@ export function validateCreateBody(raw: unknown, models: ModelTable): Validation
   const parsed = createTaskBodySchema.safeParse(raw);
   if (!parsed.success) return { ok: false, message: schemaProblem(raw, parsed.error.issues[0] as z.core.$ZodIssue) };
   const body = parsed.data;
-  const problem = imageProblems(body) ?? capabilityProblem(body, models);
+  const problem = missingImage(body, models) ?? imageProblems(body) ?? capabilityProblem(body, models);
   return problem ? { ok: false, message: problem } : { ok: true, body };
 }
