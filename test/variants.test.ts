@@ -32,6 +32,9 @@ const SWEEPS = {
   cfg_scale: ['{ model_name: kling-v1-6, mode: std }', '{ cfg_scale: [0.3, 0.7] }'],
   negative_prompt: ['{ model_name: kling-v2-6, mode: std }', '{ negative_prompt: [blurry, "Low quality, distorted"] }'],
   zipped: ['{ model_name: kling-v1-6, mode: pro }', '{ zip: { cfg_scale: [0.2, 0.8], negative_prompt: [soft, harsh] } }'],
+  // Kling's structured fields (issue 19): one variant per camera move, per shot count.
+  camera_control: ['{ model_name: kling-v1, mode: std }', '{ camera_control: [{ type: simple, config: { zoom: 5 } }, { type: down_back }] }'],
+  multi_prompt: ['{ model_name: kling-v3, sound: "off", multi_shot: true, shot_type: customize }', '{ multi_prompt: [[{ prompt: a, duration: 5 }], [{ prompt: a, duration: 2 }, { prompt: b, duration: 3 }]] }'],
 } as const;
 
 const report = (plan: Plan) =>
@@ -118,6 +121,33 @@ describe('a sweep over a field other than model, mode and duration', () => {
     expect(report(swept).by_variant.map((v) => v.label)).toEqual(['kling-v2-6 std 5s prompt="a slow push-in"', 'kling-v2-6 std 5s prompt="a fast pan"']);
     const { plan: perEntry } = await planIn('version: 1\nname: p\ndefaults: { model_name: kling-v2-6, mode: std }\njobs:\n  - { image: a.png, prompt: a slow push-in }\n  - { image: b.png, prompt: a fast pan }\n');
     expect(report(perEntry).by_variant.map((v) => v.label)).toEqual(['kling-v2-6 std 5s']);
+  });
+});
+
+describe('a sweep over a structured field', () => {
+  it('labels each variant with its one-line value and gives it a folder of its own', async () => {
+    const [defaults, matrix] = SWEEPS.camera_control;
+    const plan = await sweep(defaults, matrix);
+    const { by_variant } = report(plan);
+    expect(by_variant.map((v) => [v.label, v.fields])).toEqual([
+      ['kling-v1 std 5s camera_control="simple zoom 5"', { model_name: 'kling-v1', mode: 'std', duration: '5', camera_control: 'simple zoom 5' }],
+      ['kling-v1 std 5s camera_control=down_back', { model_name: 'kling-v1', mode: 'std', duration: '5', camera_control: 'down_back' }],
+    ]);
+    // `_` separates a folder's parts, so the field's own is made safe, and the exact values' hash added.
+    expect([...new Set(plan.jobs.map(folderOf))]).toEqual(['kling-v1_std_5s_camera-control-simple-zoom-5_ff61f287', 'kling-v1_std_5s_camera-control-down-back_1076160f']);
+  });
+
+  it('matches include and exclude entries by content, whatever their key order', async () => {
+    const plan = await sweep('{ model_name: kling-v1, mode: std }', `
+  camera_control: [{ type: simple, config: { zoom: 5 } }, { type: down_back }, { type: forward_up }]
+  exclude: [{ camera_control: { type: forward_up } }]
+  include: [{ camera_control: { config: { zoom: 5 }, type: simple }, negative_prompt: shake }]`);
+    expect(plan.jobs.map((job) => [job.request.camera_control?.type, job.request.negative_prompt])).toEqual([
+      ['simple', 'shake'],
+      ['down_back', undefined],
+      ['simple', 'shake'],
+      ['down_back', undefined],
+    ]);
   });
 });
 
