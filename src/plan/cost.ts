@@ -14,8 +14,8 @@ export interface CostRow {
   readonly duration: string;
   /**
    * Only where sound changes the price: `on`, `off`, or `default` when the jobs leave `sound` out
-   * (priced as `on`, since the provider's default is not documented); `mixed` when the variant's
-   * jobs differ in it (set per job entry or table row, not by the matrix).
+   * (Kling's default, priced as `off`); `mixed` when the variant's jobs differ in it (set per job
+   * entry or table row, not by the matrix).
    */
   readonly sound: 'on' | 'off' | 'default' | 'mixed' | undefined;
   readonly jobs: number;
