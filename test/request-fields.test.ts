@@ -11,6 +11,7 @@ import { jobRequestSchema } from '../src/plan/schema.js';
 import { VARIANT_FIELDS } from '../src/plan/variants.js';
 import { AXIS_FIELDS, FIELD_NAMES, FIELDS, fieldText, fieldsOfFeature } from '../src/request/fields.js';
 import { BodyBuilder } from '../src/runner/request-body.js';
+import { compileFastCheck } from '../src/state/fast-check.js';
 import { ROOT } from './helpers/cli.js';
 import { planErrorsIn, planIn } from './helpers/manifest.js';
 
@@ -41,6 +42,17 @@ describe('the field registry', () => {
       expect(doc, field).toContain(`\`${field}\``);
       expect(Object.keys(schema.properties.defaults.properties)).toContain(field);
     }
+  });
+
+  it("keeps the plan's request compilable for the journal's fast replay check, new fields included", () => {
+    const check = compileFastCheck(jobRequestSchema);
+    expect(check).toBeDefined();
+    const request = {
+      model_name: 'kling-v3', image: { kind: 'url', url: 'https://e.com/a.png' }, camera_control: { type: 'simple', config: { zoom: 5 } },
+      multi_shot: true, shot_type: 'customize', multi_prompt: [{ index: 1, prompt: 'a', duration: '5' }], element_list: [{ element_id: 7 }], voice_list: [{ voice_id: 'v' }], watermark_info: { enabled: true },
+    };
+    expect(check?.(request)).toBe(true);
+    expect(check?.({ ...request, camera_control: { type: 'orbit' } })).toBe(false);
   });
 
   it('writes structured values in one short line for labels and the gallery', () => {

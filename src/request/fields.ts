@@ -33,6 +33,12 @@ interface FieldSpec {
   readonly manifest: z.ZodType;
   /** The value in the create call's JSON body, as sent and as the emulator checks it. */
   readonly wire: z.ZodType;
+  /**
+   * The value in a plan, a journal and a report, when it differs from `wire`: already checked, so
+   * without refinements or length limits, which keeps the journal's fast replay check compilable
+   * (state/fast-check.ts). Image fields are references there (plan/schema.ts).
+   */
+  readonly plan?: z.ZodType;
   readonly kind: FieldKind;
   /** A matrix may vary it; then it is part of the job's variant (a gallery column, a videos folder). */
   readonly axis: boolean;
@@ -80,11 +86,12 @@ function checkCamera(camera: { type: string; config?: Readonly<Record<string, nu
   }
 }
 const cameraAxis = z.number().min(-LIMITS.cameraAxisMax).max(LIMITS.cameraAxisMax);
-const cameraControlSchema = z
-  .strictObject({
-    type: z.enum(CAMERA_TYPES),
-    config: z.strictObject(Object.fromEntries(CAMERA_AXES.map((axis) => [axis, cameraAxis.optional()])) as Record<(typeof CAMERA_AXES)[number], z.ZodOptional<typeof cameraAxis>>).optional(),
-  })
+/** The camera's shape alone: what a plan holds, already checked. */
+const cameraShape = z.strictObject({
+  type: z.enum(CAMERA_TYPES),
+  config: z.strictObject(Object.fromEntries(CAMERA_AXES.map((axis) => [axis, cameraAxis.optional()])) as Record<(typeof CAMERA_AXES)[number], z.ZodOptional<typeof cameraAxis>>).optional(),
+});
+const cameraControlSchema = cameraShape
   .superRefine(checkCamera)
   .meta({ description: `Camera move: { type: ${CAMERA_TYPES.join(' | ')} }; type simple takes config with exactly one non-zero axis of ${CAMERA_AXES.join(', ')} in [-10, 10], e.g. { type: simple, config: { zoom: 5 } }. Kling's field; where it works is in the model table.` });
 
@@ -113,8 +120,8 @@ const watermarkSchema = z.strictObject({ enabled: z.boolean() }).meta({ descript
 
 /** Every request field, in the plan's key order (see the header). */
 export const FIELDS = {
-  model_name: { manifest: modelNameSchema, wire: z.string().min(1), kind: 'value', axis: true, cell: 'text', source: 'CometAPI' },
-  mode: { manifest: modeSchema, wire: z.string().min(1), kind: 'value', axis: true, cell: 'text', source: 'CometAPI' },
+  model_name: { manifest: modelNameSchema, wire: z.string().min(1), plan: z.string(), kind: 'value', axis: true, cell: 'text', source: 'CometAPI' },
+  mode: { manifest: modeSchema, wire: z.string().min(1), plan: z.string(), kind: 'value', axis: true, cell: 'text', source: 'CometAPI' },
   duration: { manifest: durationSchema, wire: wireSeconds, kind: 'value', axis: true, cell: 'text', source: 'CometAPI' },
   prompt: {
     manifest: z.string().meta({ description: 'Motion prompt; the model table says how long it may be (CometAPI: 500 characters).' }),
@@ -135,6 +142,7 @@ export const FIELDS = {
   cfg_scale: {
     manifest: z.number().min(0).max(1).meta({ description: 'Prompt adherence, 0 to 1 (older models only).' }),
     wire: z.number().min(0).max(1),
+    plan: z.number(),
     kind: 'value',
     axis: true,
     cell: 'number',
@@ -173,7 +181,7 @@ export const FIELDS = {
     feature: 'masks',
     source: 'CometAPI',
   },
-  camera_control: { manifest: cameraControlSchema, wire: cameraControlSchema, kind: 'value', axis: true, cell: 'json', feature: 'camera_control', source: 'Kling' },
+  camera_control: { manifest: cameraControlSchema, wire: cameraControlSchema, plan: cameraShape, kind: 'value', axis: true, cell: 'json', feature: 'camera_control', source: 'Kling' },
   multi_shot: {
     manifest: z.boolean().meta({ description: 'kling-v3: several shots in one video; needs shot_type.' }),
     wire: z.boolean(),
@@ -192,9 +200,9 @@ export const FIELDS = {
     feature: 'multi_shot',
     source: 'Kling',
   },
-  multi_prompt: { manifest: manifestShots, wire: wireShots, kind: 'value', axis: true, cell: 'json', feature: 'multi_shot', source: 'Kling' },
-  element_list: { manifest: elementsSchema, wire: elementsSchema, kind: 'value', axis: true, cell: 'json', feature: 'element_list', source: 'Kling' },
-  voice_list: { manifest: voicesSchema, wire: voicesSchema, kind: 'value', axis: true, cell: 'json', feature: 'voice_list', source: 'Kling' },
+  multi_prompt: { manifest: manifestShots, wire: wireShots, plan: z.array(z.strictObject({ index: z.number().int(), prompt: z.string(), duration: wireSeconds })), kind: 'value', axis: true, cell: 'json', feature: 'multi_shot', source: 'Kling' },
+  element_list: { manifest: elementsSchema, wire: elementsSchema, plan: z.array(z.strictObject({ element_id: z.union([z.string(), z.number()]) })), kind: 'value', axis: true, cell: 'json', feature: 'element_list', source: 'Kling' },
+  voice_list: { manifest: voicesSchema, wire: voicesSchema, plan: z.array(z.strictObject({ voice_id: z.string() })), kind: 'value', axis: true, cell: 'json', feature: 'voice_list', source: 'Kling' },
   watermark_info: { manifest: watermarkSchema, wire: watermarkSchema, kind: 'value', axis: true, cell: 'json', feature: 'watermark_info', source: 'Kling' },
 } as const satisfies Record<string, FieldSpec>;
 
@@ -220,6 +228,9 @@ export const fieldsOfFeature = (feature: FeatureName): FieldName[] => FIELD_NAME
 export function shapeOf<const K extends FieldName, const S extends 'manifest' | 'wire'>(names: readonly K[], schema: S): { [F in K]: Fields[F][S] } {
   return Object.fromEntries(names.map((name) => [name, FIELDS[name][schema]])) as { [F in K]: Fields[F][S] };
 }
+
+/** A field's schema in a plan (see FieldSpec.plan). */
+export const planValueSchema = (name: FieldName): z.ZodType => (FIELDS[name] as FieldSpec).plan ?? FIELDS[name].wire;
 
 /** Whether a request uses a field: set, except `sound`, which is used by "on" alone (Kling's default is off). */
 export function usesField(name: FieldName, value: unknown): boolean {
