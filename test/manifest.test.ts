@@ -72,7 +72,7 @@ describe('parseManifest: errors', () => {
 
   it('lists the valid keys when nothing is close, and explains keys that belong elsewhere', () => {
     expect(parseErrors(`${HEAD}limits:\n  banana: 1\ndefaults:\n  image: a.png\n  external_task_id: x\njobs:\n  - image: a.png\n`)).toMatchInlineSnapshot(`
-      "error: jobs/m.yaml:4:3 at \`limits.banana\`: unknown key \`banana\`. Valid keys here: concurrency, concurrency_per_model, rpm, budget_usd, task_timeout_min, poll_interval_s, download_concurrency, absence_window_s, request_timeout_s, download_timeout_s, max_video_mb.
+      "error: jobs/m.yaml:4:3 at \`limits.banana\`: unknown key \`banana\`. Valid keys here: concurrency, concurrency_per_model, rpm, budget_usd, task_timeout_min, poll_interval_s, download_concurrency, absence_window_s, transit_window_s, request_timeout_s, download_timeout_s, max_video_mb.
             banana: 1
             ^
 

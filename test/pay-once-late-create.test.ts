@@ -9,6 +9,7 @@ import type { CreateTaskBody, Task } from '../src/api/schemas.js';
 import type { EmulatorOptionsInput } from '../src/emulator/index.js';
 import type { Plan } from '../src/plan/schema.js';
 import { replay } from '../src/runner/job-state.js';
+import type { RunOptionsInput } from '../src/runner/options.js';
 import type { RunResult } from '../src/runner/run.js';
 import { tasksOf } from '../src/runner/spend.js';
 import type { JournalEvent } from '../src/state/events.js';
@@ -94,7 +95,7 @@ function world(plan: Plan, duplicates: 'accept' | 'reject') {
   const clock = new FakeClock();
   const provider = new GatewayHeldProvider(clock);
   provider.duplicates = duplicates;
-  const run = (options: { resubmitUnconfirmed?: boolean; limits?: { concurrency: number }; onEvent?: (event: JournalEvent) => void } = {}) => {
+  const run = (options: { resubmitUnconfirmed?: boolean; limits?: RunOptionsInput; onEvent?: (event: JournalEvent) => void } = {}) => {
     const { onEvent, ...rest } = options;
     return drive(clock, harness.run({ ...rest, overrides: { client: provider, clock, ...(onEvent ? { onEvent } : {}) } }));
   };
@@ -171,6 +172,29 @@ describe('a create held by a gateway past the timeout and the absence window', (
     expect(provider.createdPerExternalId().get(killed.external_task_id)).toBeUndefined();
     expect(story(harness.events, killed.id)).toEqual(['submitting', 'unconfirmed']);
     expect(harness.events.find((e) => e.ev === 'unconfirmed')).toMatchObject({ in_transit: true, message: expect.stringMatching(/^An earlier submit may have created its task, .*may still reach the provider/) });
+  });
+
+  it('past the transit window a POST can no longer arrive: the rerun proves it absent and sends it once', async () => {
+    const plan = makePlan(2);
+    const [first, killed] = plan.jobs as [Plan['jobs'][number], Plan['jobs'][number]];
+    const { clock, provider, run } = world(plan, 'accept');
+    await drive(clock, harness.run({ plan: { ...plan, jobs: [first] }, overrides: { client: provider, clock } })); // proves lookups
+    harness.events.push({ ev: 'submitting', t: clock.now(), job: killed.id, attempt: 1, external_task_id: killed.external_task_id, request: killed.request });
+    await clock.advance(16 * 60_000); // past the default transit window of 15 minutes
+    await run();
+    expect(story(harness.events, killed.id)).toEqual(['submitting', 'rejected absent', 'submitting', 'submitted', 'succeeded', 'downloaded']);
+    expect(provider.createdPerExternalId().get(killed.external_task_id)).toBe(1);
+  });
+
+  it('a transit window that ends within the absence window is waited out: the late task is found, not paid twice', async () => {
+    const plan = makePlan(2);
+    const late = plan.jobs[1]!;
+    const { provider, run } = world(plan, 'accept');
+    provider.held.add(late.external_task_id);
+    // Held 100 s; the client gives up at 30 s; 80 s of transit end 50 s later, within the 60 s window.
+    await run({ limits: { transit_window_s: 80 } });
+    expect(story(harness.events, late.id)).toEqual(['submitting', 'adopted by lookup', 'succeeded', 'downloaded']);
+    expect(provider.createdPerExternalId().get(late.external_task_id)).toBe(1);
   });
 
   it('--resubmit-unconfirmed sends it again, and the report counts the first POST as a possible cost', async () => {

@@ -162,6 +162,14 @@ export const limitsSchema = z
       .nonnegative()
       .optional()
       .meta({ description: 'Seconds a task must stay unfound after its submit before "not found" counts as absent and the submit is sent again (default 60): lookups can lag behind creates.' }),
+    transit_window_s: z
+      .number()
+      .nonnegative()
+      .optional()
+      .meta({
+        description:
+          'Seconds a create that got no answer may still reach the provider and make its task, e.g. held by a gateway (default 900). Until they have passed, "not found" does not count as absent for it (unless the provider was seen to refuse a duplicate external_task_id): the job is left unconfirmed, and a run after the window looks for it again and sends it if it is still absent.',
+      }),
     request_timeout_s: positive.optional().meta({ description: 'Seconds one HTTP request may take (default 30).' }),
     download_timeout_s: positive
       .optional()

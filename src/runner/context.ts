@@ -71,6 +71,8 @@ export interface ResolvedRunOptions {
   readonly absenceWindowMs: number;
   /** Looks spread over that window (at least). */
   readonly absenceLookups: number;
+  /** How long after it was sent an unanswered create may still reach the provider and make its task. */
+  readonly transitWindowMs: number;
   /** The longest a create request may be under way: a task may appear up to this long after `submitting`. */
   readonly requestTimeoutMs: number;
   /** How long a video download may receive nothing before it is cut (and resumed). */

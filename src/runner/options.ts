@@ -15,6 +15,9 @@ export const DEFAULT_RUN_OPTIONS = {
   download_concurrency: 4,
   // Public clients saw lookups lag creates by seconds; a minute covers that with room to spare.
   absence_window_s: 60,
+  // Gateways give up on an upstream request after a minute or two (one seen held a create 100 s):
+  // a quarter of an hour leaves a wide margin.
+  transit_window_s: 900,
   // Idleness, not the total: a slow link still finishes (docs/api.md, "Video URLs").
   download_timeout_s: 60,
   // A 10-second 1080p clip is tens of MB; a larger answer is not a clip.
@@ -50,6 +53,7 @@ export function resolveRunOptions(
     resubmitUnconfirmed: switches.resubmitUnconfirmed ?? false,
     absenceWindowMs: (merged.absence_window_s ?? DEFAULT_RUN_OPTIONS.absence_window_s) * 1000,
     absenceLookups: 3,
+    transitWindowMs: (merged.transit_window_s ?? DEFAULT_RUN_OPTIONS.transit_window_s) * 1000,
     requestTimeoutMs: merged.request_timeout_s === undefined ? DEFAULT_TIMEOUT_MS : merged.request_timeout_s * 1000,
     downloadIdleTimeoutMs: (merged.download_timeout_s ?? DEFAULT_RUN_OPTIONS.download_timeout_s) * 1000,
     maxVideoBytes: Math.floor((merged.max_video_mb ?? DEFAULT_RUN_OPTIONS.max_video_mb) * 1024 * 1024),

@@ -46,8 +46,31 @@ function recordAbsent(context: RunContext, job: RunnableJob, attempt: number, er
 const mayStillArrive = (error: ProviderError): boolean =>
   error.code === 'timeout' || error.code === 'network' || error.code === 5002 || error.httpStatus === 502 || error.httpStatus === 504;
 
-const IN_TRANSIT =
-  'the request may still reach the provider and create its task later (a gateway can hold it past the request timeout), and this provider has not been seen in this run to refuse a duplicate external_task_id, so sending it again could pay twice';
+/** Why a job whose POST may still be on its way is left alone, until `transitEnds`. */
+function inTransit(transitEnds: number): string {
+  // A window too long for a date (a huge --transit-window) never ends.
+  const until = Math.abs(transitEnds) <= 8.64e15 ? ` before ${new Date(transitEnds).toISOString()} (the end of its transit window)` : '';
+  return `the request may still reach the provider and create its task later (a gateway can hold it past the request timeout), and this provider has not been seen in this run to refuse a duplicate external_task_id, so sending it again${until} could pay twice`;
+}
+
+/**
+ * When the looks for a POST's task begin, and whether the POST may still arrive after them. One
+ * with no final answer may be on its way for the transit window after it was sent (`sentAt`); a
+ * window that ends within an absence window from now is waited out, so the looks come after it.
+ */
+function lookPlan(context: RunContext, sentAt: number, mayBeOnItsWay: boolean): { readonly from: number; readonly transitEnds: number | undefined } {
+  const now = context.clock.now();
+  // A POST may be received up to a request timeout after its `submitting` record.
+  const received = Math.min(sentAt + context.options.requestTimeoutMs, now);
+  const transitEnds = sentAt + context.options.transitWindowMs;
+  if (!mayBeOnItsWay || context.finder.duplicatesRefused) return { from: received, transitEnds: undefined };
+  if (transitEnds - now <= context.options.absenceWindowMs) return { from: Math.max(received, transitEnds), transitEnds: undefined };
+  return { from: received, transitEnds };
+}
+
+/** The end of the transit window of a POST that may still arrive, unless the provider refuses duplicates after all. */
+const stillOnItsWay = (context: RunContext, plan: { readonly transitEnds: number | undefined }): number | undefined =>
+  context.finder.duplicatesRefused ? undefined : plan.transitEnds;
 
 /** What became of the POST, as the opening of an `unconfirmed` message. */
 function fateOf(error: ProviderError): string {
@@ -64,7 +87,7 @@ function leaveUnconfirmed(context: RunContext, job: RunnableJob, attempt: number
   const state = context.state(job.id);
   const inTransit = error ? mayStillArrive(error) : state.inTransit !== false;
   const opening = error ? fateOf(error) : 'An earlier submit may have created its task';
-  const message = `${opening}, and its task could not be found: ${reason}. It is not sent again automatically (that could pay twice); a rerun looks for it again, and \`--resubmit-unconfirmed\` sends it again.`;
+  const message = `${opening}, and its task could not be found: ${reason}. It is not sent again now (that could pay twice); a rerun looks for it again, and \`--resubmit-unconfirmed\` sends it again.`;
   const known = error ? state.unconfirmed === message : state.unconfirmed?.includes(`: ${reason}. `);
   if (!known) context.record({ ev: 'unconfirmed', job: job.id, attempt, external_task_id: externalTaskId, message, in_transit: inTransit });
   return new Stop('unconfirmed');
@@ -115,10 +138,10 @@ export async function submitJob(context: RunContext, job: RunnableJob, attempt: 
     }
   }
 
-  /** After an answer that may hide a task: find it, or prove it absent. */
-  const reconcile = (): Promise<Finding> => {
+  /** After an answer that may hide a task: find it, or prove it absent, looking from `from` on. */
+  const reconcile = (from = context.clock.now()): Promise<Finding> => {
     const state = context.state(job.id);
-    return context.finder.reconcile(context, externalTaskId, { sentAt: context.clock.now(), submittedAt: state.submittedAt ?? context.clock.now() });
+    return context.finder.reconcile(context, externalTaskId, { sentAt: from, submittedAt: state.submittedAt ?? context.clock.now() });
   };
 
   const once = async (): Promise<SubmitOutcome> => {
@@ -134,10 +157,12 @@ export async function submitJob(context: RunContext, job: RunnableJob, attempt: 
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       if (error.outcome === 'unknown') {
-        const finding = await reconcile();
+        const plan = lookPlan(context, context.state(job.id).sentAt ?? context.clock.now(), mayStillArrive(error));
+        const finding = await reconcile(plan.from);
         if (finding.kind === 'found') return adopt(context, job, attempt, externalTaskId, finding.task, finding.via);
         if (finding.kind === 'unknown') throw leaveUnconfirmed(context, job, attempt, externalTaskId, finding.reason, error);
-        if (mayStillArrive(error) && !context.finder.duplicatesRefused) throw leaveUnconfirmed(context, job, attempt, externalTaskId, IN_TRANSIT, error);
+        const transitEnds = stillOnItsWay(context, plan);
+        if (transitEnds !== undefined) throw leaveUnconfirmed(context, job, attempt, externalTaskId, inTransit(transitEnds), error);
         // Proven absent, and no POST of it can still create a task beside a resend: sending again
         // (same external_task_id) is safe.
         recordAbsent(context, job, attempt, error);
@@ -197,18 +222,19 @@ export async function resumeSubmitting(context: RunContext, job: RunnableJob, bo
   const state = context.state(job.id);
   const externalTaskId = state.externalTaskId ?? externalIdFor(job.external_task_id, state.attempt);
   const now = context.clock.now();
-  // A POST may be received up to a request timeout after its `submitting` record.
-  const sentAt = (state.sentAt ?? state.submittedAt ?? now) + context.options.requestTimeoutMs;
-  const finding = await context.finder.reconcile(context, externalTaskId, { sentAt: Math.min(sentAt, now), submittedAt: state.submittedAt ?? now });
+  // A run killed during its POST knows no more of it than one that timed out.
+  const plan = lookPlan(context, state.sentAt ?? state.submittedAt ?? now, state.inTransit !== false);
+  const finding = await context.finder.reconcile(context, externalTaskId, { sentAt: plan.from, submittedAt: state.submittedAt ?? now });
   if (finding.kind === 'found') return adopt(context, job, state.attempt, externalTaskId, finding.task, finding.via);
   if (context.softSignal.aborted) return 'unconfirmed';
-  // A run killed during its POST knows no more of it than one that timed out.
-  const mayArrive = state.inTransit !== false && !context.finder.duplicatesRefused;
-  if (finding.kind === 'absent' && !mayArrive) {
+  const transitEnds = stillOnItsWay(context, plan);
+  /** Why it cannot be sent again: none once its absence is proven and its POST can no longer arrive. */
+  const why = finding.kind === 'unknown' ? finding.reason : transitEnds !== undefined ? inTransit(transitEnds) : undefined;
+  if (why === undefined) {
     recordAbsent(context, job, state.attempt, undefined);
     if (job.fromJournal) return 'absent'; // nothing was paid, and the manifest no longer wants it
   } else if (!context.options.resubmitUnconfirmed || job.fromJournal) {
-    return leaveUnconfirmed(context, job, state.attempt, externalTaskId, finding.kind === 'unknown' ? finding.reason : IN_TRANSIT).outcome;
+    return leaveUnconfirmed(context, job, state.attempt, externalTaskId, why).outcome;
   } else {
     context.logger.warn(`${externalTaskId}: sending again although its earlier submit may have created a task (--resubmit-unconfirmed): this may pay twice.`);
   }

@@ -80,15 +80,17 @@ export const BEHAVIOURS: readonly Behaviour[] = (['reject', 'return-existing', '
 );
 
 /**
- * Which jobs a world may leave `unconfirmed`: with neither lookups nor the list, any (a lost answer
- * cannot be checked, its task may exist); elsewhere only jobs that have no task. A create that got
- * no final answer (`hang`, a reset, a gateway's 502/504) may still reach the provider, so it is not
- * resent on "not found" unless the run saw duplicates refused; and with lookups off and a list that
- * stops early, a task that exists is on the list's first page, so missing it would lose a paid clip.
+ * Which jobs a world may leave `unconfirmed`: none where lookups or a whole list can find any task
+ * (a create that may still be on its way waits out the 3 s transit window of runArgs, then is found
+ * or proven absent and sent again); with neither, any (a lost answer cannot be checked, its task may
+ * exist); with lookups off and a list that stops early, only jobs that have no task (a task that
+ * exists is on the list's first page, so missing it would lose a paid clip).
  */
 export type UnconfirmedPolicy = 'none' | 'only-without-task' | 'any';
-export function unconfirmedPolicy(b: Behaviour): UnconfirmedPolicy {
-  return !b.externalIdLookup && !b.listSupported ? 'any' : 'only-without-task';
+export function unconfirmedPolicy(b: Behaviour, shape: WorldShape = SHAPES[0] as WorldShape): UnconfirmedPolicy {
+  if (b.externalIdLookup) return 'none';
+  if (!b.listSupported) return 'any';
+  return shape.emulator.listMaxPages !== undefined ? 'only-without-task' : 'none';
 }
 
 export const describeBehaviour = (b: Behaviour, profile: Profile = 'default', shape: WorldShape = SHAPES[0] as WorldShape): string =>
@@ -245,8 +247,9 @@ function describeMoment(moment: KillMoment): string {
 
 /** `klingrun run` against an emulator: fast polls, no client-side rate limit, a hung call given up after 1 s. */
 export function runArgs(manifest: string, baseUrl: string, outputDir: string, flags: readonly string[] = []): string[] {
-  // Lookups lag nothing here: half a second is a whole consistency window.
-  return ['run', manifest, '--base-url', baseUrl, '--yes', '--output', outputDir, '--poll-interval', '0.05', '--rpm', '20000', '--request-timeout', '1', '--absence-window', '0.5', ...flags];
+  // Lookups lag nothing here: half a second is a whole consistency window. No create is held on
+  // its way longer than the late-creates shape's 2 s: a transit window of 3 s covers it.
+  return ['run', manifest, '--base-url', baseUrl, '--yes', '--output', outputDir, '--poll-interval', '0.05', '--rpm', '20000', '--request-timeout', '1', '--absence-window', '0.5', '--transit-window', '3', ...flags];
 }
 
 /** One batch from an empty output folder to finished, killed `kills` times on the way, then checked. */
@@ -276,7 +279,7 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
   const log = options.log ?? (() => {});
   let kills = 0;
   let finished = false;
-  const policy = unconfirmedPolicy(options.behaviour);
+  const policy = unconfirmedPolicy(options.behaviour, options.shape);
   try {
     while (kills < options.kills && !finished) {
       // Drawn even when overridden, so the rest of the batch sees the same random sequence.

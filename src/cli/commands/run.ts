@@ -32,7 +32,8 @@ const USAGE = 'klingrun run <manifest> [options]';
 export const CONFIRM_THRESHOLD_USD = 1;
 
 /** With --emulator the provider is fast; these defaults (under manifest and flags) keep the demo quick. */
-const EMULATOR_DEFAULTS = { rpm: 6000, poll_interval_s: 0.25, absence_window_s: 1 } as const;
+// The built-in emulator lives in this process: no gateway can hold a create on its way to it.
+const EMULATOR_DEFAULTS = { rpm: 6000, poll_interval_s: 0.25, absence_window_s: 1, transit_window_s: 1 } as const;
 const EMULATOR_TIME_SCALE = 0.01;
 const EMULATOR_KEY = 'emulator-key';
 
@@ -65,6 +66,12 @@ export const runCommand = defineCommand({
       value: 'S',
       description: 'how long a task must stay unfound after its submit before it counts as absent and is sent again',
       defaultText: String(DEFAULT_RUN_OPTIONS.absence_window_s),
+    },
+    'transit-window': {
+      type: 'string',
+      value: 'S',
+      description: 'how long a create that got no answer may still reach the provider and make its task; until then such a job is not sent again',
+      defaultText: String(DEFAULT_RUN_OPTIONS.transit_window_s),
     },
     only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
     shard: { type: 'string', value: 'i/n', description: 'run slice i of n (by job id): n machines split one batch with no overlap' },
@@ -104,6 +111,7 @@ export const runCommand = defineCommand({
       poll_interval_s: numberOption(args, 'poll-interval', { min: 0.01 }),
       task_timeout_min: numberOption(args, 'task-timeout', { min: 0.001 }),
       absence_window_s: numberOption(args, 'absence-window', { min: 0 }),
+      transit_window_s: numberOption(args, 'transit-window', { min: 0 }),
       request_timeout_s: numberOption(args, 'request-timeout', { min: 0.1 }),
       download_timeout_s: numberOption(args, 'download-timeout', { min: 0.001 }),
       max_video_mb: numberOption(args, 'max-video-mb', { min: 0.001 }),
