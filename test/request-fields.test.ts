@@ -10,6 +10,8 @@ import { REQUEST_FIELDS, TABLE_FIELDS, scalarFields } from '../src/manifest/sche
 import { jobRequestSchema } from '../src/plan/schema.js';
 import { VARIANT_FIELDS } from '../src/plan/variants.js';
 import { AXIS_FIELDS, FIELD_NAMES, FIELDS, fieldText, fieldsOfFeature } from '../src/request/fields.js';
+import { buildReport } from '../src/report/build.js';
+import { BASE_COLUMNS, columnsOf, exportRows } from '../src/report/export.js';
 import { BodyBuilder } from '../src/runner/request-body.js';
 import { compileFastCheck } from '../src/state/fast-check.js';
 import { ROOT } from './helpers/cli.js';
@@ -91,6 +93,17 @@ jobs:
     expect(bodies[2]).toMatchObject({ model_name: 'kling-v1', camera_control: { type: 'simple', config: { roll: -3 } } });
     expect(Object.keys(bodies[3] ?? {}).sort()).toEqual(['duration', 'external_task_id', 'image', 'mode', 'model_name', 'watermark_info']);
     for (const body of bodies) expect(createTaskBodySchema.safeParse(body).success).toBe(true);
+  });
+
+  it('exports a Kling field as a column only when a job sets it, after the columns of today', async () => {
+    const { plan } = await planIn('version: 1\nname: t\njobs:\n  - { image: a.png, model_name: kling-v1, matrix: { camera_control: [{ type: down_back }, { type: simple, config: { zoom: 5 } }] } }\n');
+    const report = buildReport({ plan, states: new Map(), manifest: { path: '../../m.yaml', sha256: 'm' }, toolVersion: 't' });
+    const rows = exportRows(report);
+    expect(rows.map((row) => row['camera_control'])).toEqual(['{"type":"down_back"}', '{"type":"simple","config":{"zoom":5}}']);
+    expect(columnsOf(rows).slice(0, BASE_COLUMNS.length)).toEqual([...BASE_COLUMNS]);
+    expect(columnsOf(rows)).toContain('camera_control');
+    const { plan: plain } = await planIn('version: 1\nname: t\njobs:\n  - { image: a.png }\n');
+    expect(columnsOf(exportRows(buildReport({ plan: plain, states: new Map(), manifest: { path: '../../m.yaml', sha256: 'm' }, toolVersion: 't' })))).toEqual([...BASE_COLUMNS]);
   });
 
   it('refuses a shape that is wrong where it is written, before any model rule', async () => {
