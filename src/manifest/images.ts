@@ -7,6 +7,7 @@ import fg from 'fast-glob';
 import PQueue from 'p-queue';
 import type { InputIssue } from '../errors.js';
 import type { ImageRef } from '../plan/schema.js';
+import { eachOtherImage } from '../request/fields.js';
 import type { ManifestFs } from './fs.js';
 import { inspectImage, sizeProblem } from './image-file.js';
 import type { Manifest } from './schema.js';
@@ -38,10 +39,7 @@ export function imageSpecsOf(manifest: Manifest, source: Source): ImageSpec[] {
   const specs: ImageSpec[] = [];
   const add = (spec: string, path: FieldPath, many: boolean) => specs.push({ spec, many, issue: (message) => source.issue(path, message) });
   const singles = (fields: Manifest['defaults'], at: FieldPath) => {
-    if (!fields) return;
-    if (fields.image_tail) add(fields.image_tail, [...at, 'image_tail'], false);
-    if (fields.static_mask) add(fields.static_mask, [...at, 'static_mask'], false);
-    fields.dynamic_masks?.forEach((m, k) => add(m.mask, [...at, 'dynamic_masks', k, 'mask'], false));
+    if (fields) eachOtherImage<string>(fields, (spec, path) => add(spec, [...at, ...path], false));
   };
   singles(manifest.defaults, ['defaults']);
   manifest.jobs.forEach((entry, i) => {

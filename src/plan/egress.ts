@@ -5,7 +5,8 @@
 // show them and `run` asks for them whatever the cost. Image URLs are not here: the provider
 // fetches them, nothing of this machine goes with them.
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { PlannedJob } from './schema.js';
+import { eachOtherImage } from '../request/fields.js';
+import type { ImageRef, PlannedJob } from './schema.js';
 
 /** Files named in full; the rest are counted. */
 export const LISTED_FILES = 3;
@@ -31,13 +32,11 @@ export interface Egress {
   readonly outside_files: { readonly count: number; readonly first: readonly OutsideFile[] };
 }
 
-/** Calls `visit` with each local file of a job: its image, tail image and masks (a plain loop: a run may hold 100,000 jobs). */
+/** Calls `visit` with each local file of a job: its image, then the others the registry names (tail image, masks). */
 function eachFile(job: PlannedJob, visit: (path: string) => void): void {
-  const { image, image_tail, static_mask, dynamic_masks } = job.request;
+  const { image } = job.request;
   if (image.kind === 'file') visit(image.path);
-  if (image_tail?.kind === 'file') visit(image_tail.path);
-  if (static_mask?.kind === 'file') visit(static_mask.path);
-  if (dynamic_masks) for (const { mask } of dynamic_masks) if (mask.kind === 'file') visit(mask.path);
+  eachOtherImage<ImageRef>(job.request, (ref) => ref.kind === 'file' && visit(ref.path));
 }
 
 /** Every local file the jobs read (paths relative to the manifest's folder), each once, in plan order. */

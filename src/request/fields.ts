@@ -221,6 +221,20 @@ export const AXIS_FIELDS = FIELD_NAMES.filter((name): name is AxisField => FIELD
 /** The fields that hold an image reference (or masks of them) rather than a plain value. */
 export const IMAGE_FIELDS = FIELD_NAMES.filter((name) => FIELDS[name].kind !== 'value');
 
+/**
+ * Calls `visit` with each image a request (or manifest layer) names besides `image`, and where it
+ * sits in the request (`['dynamic_masks', 0, 'mask']`), in FIELDS order. `T` is how the caller's
+ * requests hold an image: a manifest's spec, a plan's reference.
+ */
+export function eachOtherImage<T>(fields: Readonly<Record<string, unknown>>, visit: (image: T, path: readonly (string | number)[]) => void): void {
+  for (const name of IMAGE_FIELDS) {
+    const value = fields[name];
+    if (value === undefined || name === 'image') continue;
+    if (FIELDS[name].kind === 'masks') (value as readonly { mask: T }[]).forEach((m, k) => visit(m.mask, [name, k, 'mask']));
+    else visit(value as T, [name]);
+  }
+}
+
 /** The fields a request may leave out and the models that take it say so: the model table's columns. */
 export const fieldsOfFeature = (feature: FeatureName): FieldName[] => FIELD_NAMES.filter((name) => (FIELDS[name] as FieldSpec).feature === feature);
 
