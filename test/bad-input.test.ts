@@ -127,7 +127,7 @@ describe('duplicate names in one output folder', () => {
       // Back to a.yaml: everything is done, nothing is submitted, its report lists b.yaml's job apart.
       const again = await runInProcess(['run', 'a.yaml', '--emulator', '--yes', '--output', 'shared'], dir);
       expect(again.code).toBe(0);
-      expect(again.stdout).toContain('clips: 2 job(s) planned, 0 to run (2 already finished: resuming).');
+      expect(again.stdout).toContain('clips: 2 job(s) planned, nothing to run: all 2 have already finished.');
       expect(again.stdout).toContain('3 job(s) (1 of them no longer in the manifest): 3 succeeded');
       expect(submitted(dir)).toEqual(jobs);
     });

@@ -76,12 +76,12 @@ describe('klingrun run, when the jobs send more than their API calls', () => {
       confirm: async (question) => (questions.push(question), false),
       signal: new AbortController().signal,
     };
-    expect(await main(runArgs(emu), io)).toBe(2);
+    expect(await main(runArgs(emu), io)).toBe(0);
     expect(questions).toHaveLength(1);
     expect(questions[0]).toMatch(/^Besides its API calls, this run sends data elsewhere\. .*attacker\.example \(1 job\).*\n/);
     expect(questions[0]).toContain(`2 local files outside the manifest's folder (jobs/) will be read and sent to the provider: ${secret}, link.png (a link to `);
     expect(questions[0]).toMatch(/\nSubmit 3 job\(s\) \(this folder has no record of earlier runs; see the note above\)\?$/);
-    expect(stderr).toContain('error: Not confirmed; nothing was submitted.');
+    expect(stderr).toContain('Not submitted: you answered no. Nothing was sent or paid.');
     expect(requests(emu)).toBe(0);
   });
 });

@@ -54,10 +54,10 @@ describe('klingrun plan', () => {
       "example (jobs/example.yaml): 8 job(s)
 
       model             mode  duration  sound    jobs  USD/job  USD
-      kling-v2-5-turbo  pro   5 s       -           2     0.35  0.70
-      kling-v2-5-turbo  std   5 s       -           2     0.21  0.42
-      kling-v2-6        pro   5 s       default     2     0.35  0.70
       kling-v2-6        std   5 s       -           2     0.21  0.42
+      kling-v2-6        pro   5 s       default     2     0.35  0.70
+      kling-v2-5-turbo  std   5 s       -           2     0.21  0.42
+      kling-v2-5-turbo  pro   5 s       -           2     0.35  0.70
       total                                         8           2.24
 
       sound default: these jobs leave \`sound\` out, so Kling's default applies: off, priced as silent video. Set \`sound: "on"\` for generated audio.

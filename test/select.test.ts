@@ -53,7 +53,7 @@ describe('--shard', () => {
       'test: 3 job(s) planned, 3 to run.',
       'shard 2/4: 3 of 12 jobs',
     ]);
-    expect(formatSummary({ plan: slice, toSubmit: [], todo: 0, options, tables: { models: loadModelTable(), prices: loadPriceTable() }, shard: { index: 2, count: 4, batchJobs: 12 } })).toBe('test: 3 job(s) planned, 0 to run (3 already finished: resuming).\nshard 2/4: 3 of 12 jobs');
+    expect(formatSummary({ plan: slice, toSubmit: [], todo: 0, options, tables: { models: loadModelTable(), prices: loadPriceTable() }, shard: { index: 2, count: 4, batchJobs: 12 } })).toBe('test: 3 job(s) planned, nothing to run: all 3 have already finished.\nshard 2/4: 3 of 12 jobs');
   });
 
   it.each(['0/2', '3/2', 'x', '1/0', '1-2'])('refuses %s', (text) => {

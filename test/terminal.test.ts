@@ -74,10 +74,10 @@ describe('the confirmation prompt, in a terminal', () => {
     expect(result.submitted).toEqual([]);
   });
 
-  it('Ctrl-D (no answer): exit 2 with one line, nothing submitted', async () => {
+  it('Ctrl-D (no answer is no): exit 0 with one plain line, nothing submitted', async () => {
     const result = await atPrompt([{ send: '\x04' }]);
-    expect(result.code).toBe(2);
-    expect(result.after).toEqual(['error: Not confirmed; nothing was submitted.']);
+    expect(result.code).toBe(0);
+    expect(result.after).toEqual(['Not submitted: you answered no. Nothing was sent or paid.']);
     expect(result.submitted).toEqual([]);
   });
 
@@ -194,7 +194,7 @@ describe('output closed early (`| head`)', () => {
     expect(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'))).toMatchObject({ totals: { succeeded: 3 } });
     const again = await runCli(args, { cwd: dir });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain('3 job(s) planned, 0 to run');
+    expect(again.stdout).toContain('3 job(s) planned, nothing to run: all 3 have already finished.');
   });
 
   it('`run … | head -1` (stdout only): no stack trace on stderr, the run completes', async () => {

@@ -19,12 +19,19 @@ export function formatVariantTable(report: ReportSummary, width?: number): strin
     String(v.jobs),
     String(v.succeeded),
     String(v.failed),
-    v.success_rate === null ? '-' : `${Math.round(v.success_rate * 100)}%`,
+    successText(v),
     cell(v.latency_s.p50, ' s'),
     cell(v.latency_s.p95, ' s'),
     v.cost_usd === null ? 'unknown' : v.cost_usd.toFixed(2),
   ]);
   return alignTable([header, ...rows], { numericFrom: columns.header.length, ...(width === undefined ? {} : { width }) });
+}
+
+/** The success rate, and of how many finished jobs while some are not finished (4 of 100 done is not "100%"). */
+function successText(v: ReportSummary['by_variant'][number]): string {
+  if (v.success_rate === null) return '-';
+  const finished = v.succeeded + v.failed;
+  return `${Math.round(v.success_rate * 100)}%${finished < v.jobs ? ` of ${finished}` : ''}`;
 }
 
 export function formatTotals(report: ReportSummary): string {

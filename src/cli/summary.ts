@@ -1,9 +1,9 @@
 // What `run` shows before its first submit: the work left to do, its cost, and the limits.
-import { summarizePlan, type Tables } from '../plan/cost.js';
+import type { Tables } from '../plan/cost.js';
 import type { Plan, PlannedJob } from '../plan/schema.js';
 import type { ResolvedRunOptions } from '../runner/context.js';
 import type { Shard } from '../runner/select.js';
-import { formatCostTable } from './commands/plan.js';
+import { planCostTable } from './commands/plan.js';
 
 /** A `--shard` run: which slice it is, and how many jobs the whole batch has. */
 export interface ShardInfo extends Shard {
@@ -16,6 +16,8 @@ export interface SummaryInput {
   readonly toSubmit: readonly PlannedJob[];
   /** Jobs with anything left to do (submit, find, poll, download). @default toSubmit.length */
   readonly todo?: number;
+  /** Jobs already finished (the others are to run, or left out by `--only`). @default the jobs not to run */
+  readonly finished?: number;
   readonly options: ResolvedRunOptions;
   readonly tables: Tables;
   readonly shard?: ShardInfo | undefined;
@@ -23,9 +25,8 @@ export interface SummaryInput {
   readonly columns?: number | undefined;
 }
 
-export function formatSummary({ plan, toSubmit, todo = toSubmit.length, options, tables, shard, columns }: SummaryInput): string {
-  const done = plan.jobs.length - todo;
-  const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${todo} to run${done ? ` (${done} already finished: resuming)` : ''}.`;
+export function formatSummary({ plan, toSubmit, todo = toSubmit.length, finished = plan.jobs.length - todo, options, tables, shard, columns }: SummaryInput): string {
+  const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${toRunText(plan.jobs.length, todo, finished)}.`;
   // Each machine of a split batch says which slice it runs, so its log can be matched to its folder.
   const slice = shard ? `\nshard ${shard.index}/${shard.count}: ${plan.jobs.length} of ${shard.batchJobs} jobs` : '';
   if (todo === 0) return `${head}${slice}`;
@@ -36,8 +37,16 @@ export function formatSummary({ plan, toSubmit, todo = toSubmit.length, options,
     `task timeout ${options.taskTimeoutMs / 60_000} min`,
     options.pollIntervalMs === undefined ? 'adaptive polling' : `poll every ${options.pollIntervalMs / 1000} s`,
   ].join(', ');
-  const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : formatCostTable(summarizePlan({ ...plan, jobs: [...toSubmit] }, tables), columns);
+  const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : planCostTable({ ...plan, jobs: [...toSubmit] }, tables, columns);
   return `${head}${slice}\n\n${submits}\n\nlimits: ${limits}`;
+}
+
+/** What is left of the planned jobs; "resuming" only when there is something left to resume. */
+function toRunText(planned: number, todo: number, finished: number): string {
+  const resumed = finished ? ` (${finished} already finished: resuming)` : '';
+  if (todo > 0) return `${todo} to run${resumed}`;
+  if (finished === planned) return planned === 0 ? 'nothing to run' : `nothing to run: ${planned === 1 ? 'it has' : `all ${planned} have`} already finished`;
+  return `nothing to run (${finished} already finished, ${planned - finished} not selected)`;
 }
 
 /** ` (5 per model)`, ` (kling-v3 5 per model)`: concurrency_per_model as the summary says it; '' without one. */

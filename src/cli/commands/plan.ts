@@ -3,7 +3,8 @@
 // plan, byte-identical on any machine.
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadPlan, summarizePlan, type CostSummary } from '../../plan/index.js';
+import { loadPlan, summarizePlan, type CostSummary, type Tables } from '../../plan/index.js';
+import { variantKey } from '../../plan/variants.js';
 import { planJsonChunks } from '../../plan/json.js';
 import { checkAgainstReport } from './plan-check.js';
 import type { Plan } from '../../plan/schema.js';
@@ -52,6 +53,21 @@ ${SOUND_DEFAULT_NOTE}` : '';
   return alignTable([header, ...rows, footer], { numericFrom: columns.header.length + (sound ? 1 : 0), footerRows: 1, looseLastColumn: true, ...(width === undefined ? {} : { width }) }) + note;
 }
 
+/**
+ * The cost table of a plan's jobs, its variants in manifest order (the order of the progress bars,
+ * the run's summary and report.json), not sorted by model.
+ */
+export function planCostTable(plan: Plan, tables: Tables, width?: number): string {
+  const summary = summarizePlan(plan, tables);
+  const order = new Map<string, number>();
+  for (const job of plan.jobs) {
+    const key = variantKey(job);
+    if (!order.has(key)) order.set(key, order.size);
+  }
+  const rank = (key: string): number => order.get(key) ?? order.size;
+  return formatCostTable({ ...summary, rows: [...summary.rows].sort((a, b) => rank(a.variant.key) - rank(b.variant.key)) }, width);
+}
+
 /** Warnings of a plan, one line each: its own, then what it sends besides the API calls (cli/egress.ts). */
 export function reportWarnings(plan: Plan, file: string, io: CliIO, sends: readonly string[] = []): void {
   for (const warning of [...plan.warnings, ...sends]) io.stderr(`warning: ${file}: ${warning}\n`);
@@ -89,7 +105,7 @@ export const planCommand = defineCommand({
       for (const chunk of planJsonChunks(plan)) io.stdout(chunk);
       return EXIT.ok;
     }
-    io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${formatCostTable(summarizePlan(plan, loaded), io.columns)}\n`);
+    io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${planCostTable(plan, loaded, io.columns)}\n`);
     const outputDir = outputDirFor(io, manifestPath, plan.name, undefined);
     if (!existsSync(join(outputDir, JOURNAL_FILE))) {
       io.stderr(

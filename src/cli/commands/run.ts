@@ -8,6 +8,8 @@ import { type WorkLeft, runBatch } from '../../batch.js';
 import { InputError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
 import { DEFAULT_RUN_OPTIONS } from '../../runner/options.js';
+import { nextAction } from '../../runner/actions.js';
+import type { JobState } from '../../runner/job-state.js';
 import { parseShard } from '../../runner/select.js';
 import { createOutputFolder } from '../../state/output-folder.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
@@ -168,7 +170,7 @@ export const runCommand = defineCommand({
         command: ['run', ...(io.argv ?? [])],
         beforeRun: async (work) => {
           const slice = shard ? { ...shard, batchJobs: loaded.plan.jobs.length } : undefined;
-          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, options: work.options, tables: loaded, shard: slice, columns: io.columns }) + '\n');
+          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns }) + '\n');
           for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
           const { sentences: sends } = await egressNotes(work.toSubmit, loaded.manifestDir, io.cwd);
           await confirm(io, work.toSubmit, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends });
@@ -178,7 +180,15 @@ export const runCommand = defineCommand({
         },
         onEvent: (event, state, job) => progress?.onEvent(event, state, job),
         watch: (snapshot) => progress?.watch(snapshot),
+      }).catch((error: unknown) => {
+        if (error instanceof Declined) return undefined;
+        throw error;
       });
+      // Answering no is a choice, not an error: said plainly, exit 0.
+      if (!result) {
+        io.stderr('Not submitted: you answered no. Nothing was sent or paid.\n');
+        return EXIT.ok;
+      }
       progress?.stop();
       logger.flush();
       const { report, run } = result;
@@ -198,6 +208,12 @@ export const runCommand = defineCommand({
     }
   },
 });
+
+/** Planned jobs with nothing left to do (the rest are to run, or left out by `--only`). */
+function finishedOf({ plan, states, options }: WorkLeft): number {
+  const done = (state: JobState | undefined) => state !== undefined && nextAction(state, { retryFailed: options.retryFailed, fileIntact: true }).kind === 'done';
+  return plan.jobs.filter((job) => done(states.get(job.id))).length;
+}
 
 /** How many of the jobs this run was asked for ended in each status, in one read of the report. */
 function statusesOf(report: StreamedReport, wanted: readonly { readonly id: string }[]): Map<ReportStatus, number> {
@@ -265,6 +281,9 @@ export function runExitCode(io: Pick<CliIO, 'stderr'>, stopReason: unknown, inte
   return code;
 }
 
+/** The person at the terminal answered no (or nothing): the run stops before its first submit. */
+class Declined extends Error {}
+
 /**
  * Asks before anything is paid: on a terminal always; without one, when the estimate is over the
  * threshold or unknown, and whatever the cost when the jobs send more than their API calls
@@ -281,7 +300,7 @@ async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], 
   const cost = todo.reduce((sum, job) => sum + (job.cost_usd ?? 0), 0);
   if (io.isTTY) {
     const fresh = freshFolder ? ' (this folder has no record of earlier runs; see the note above)' : '';
-    if (!(await io.confirm(`${besides ? `${besides}\n` : ''}Submit ${todo.length} job(s)${fresh}?`))) throw new InputError('not_confirmed', 'Not confirmed; nothing was submitted.');
+    if (!(await io.confirm(`${besides ? `${besides}\n` : ''}Submit ${todo.length} job(s)${fresh}?`))) throw new Declined();
     return;
   }
   if (besides) {

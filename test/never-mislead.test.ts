@@ -1,0 +1,76 @@
+// What `run`, `plan` and `status` print must be true (issue 20, "Never mislead"): the small
+// sentences a new user reads before and after a run.
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { planCostTable } from '../src/cli/commands/plan.js';
+import type { CliIO } from '../src/cli/io.js';
+import { formatVariantTable } from '../src/cli/report-summary.js';
+import { main } from '../src/cli/run-cli.js';
+import { formatSummary } from '../src/cli/summary.js';
+import { loadModelTable, loadPriceTable } from '../src/data/tables.js';
+import { resolveRunOptions } from '../src/runner/options.js';
+import { planIn, png, tempTree } from './helpers/manifest.js';
+import { examplePlan, reportFor } from './helpers/reports.js';
+import { makePlan } from './helpers/runner-harness.js';
+
+const tables = { models: loadModelTable(), prices: loadPriceTable() };
+
+/** A terminal whose user answers `answer` to the confirmation; what it printed. */
+function terminal(dir: string, answer: boolean): { io: CliIO; out: { stdout: string; stderr: string; questions: string[] } } {
+  const out = { stdout: '', stderr: '', questions: [] as string[] };
+  const io: CliIO = {
+    stdout: (text) => void (out.stdout += text),
+    stderr: (text) => void (out.stderr += text),
+    env: {},
+    cwd: dir,
+    isTTY: true,
+    columns: 200,
+    confirm: async (question) => (out.questions.push(question), answer),
+    signal: new AbortController().signal,
+  };
+  return { io, out };
+}
+
+describe('the small truths', () => {
+  it('a finished run rerun has nothing to resume, and says so', () => {
+    const plan = makePlan(3);
+    const text = formatSummary({ plan, toSubmit: [], todo: 0, options: resolveRunOptions([]), tables });
+    expect(text).toBe('test: 3 job(s) planned, nothing to run: all 3 have already finished.');
+    // Resuming is said when there is something left.
+    expect(formatSummary({ plan, toSubmit: plan.jobs.slice(2), todo: 1, options: resolveRunOptions([]), tables }).split('\n')[0]).toBe('test: 3 job(s) planned, 1 to run (2 already finished: resuming).');
+    // `--only` leaving out unfinished jobs: they are not called finished.
+    expect(formatSummary({ plan, toSubmit: [], todo: 0, finished: 1, options: resolveRunOptions([]), tables })).toBe('test: 3 job(s) planned, nothing to run (1 already finished, 2 not selected).');
+  });
+
+  it('success is the rate of the finished jobs, and says of how many while others are not finished', async () => {
+    const plan = await examplePlan();
+    // Job 0's variant: 2 jobs (one per image), one succeeded, one not submitted yet.
+    const partial = formatVariantTable(reportFor(plan, ['succeeded']));
+    expect(partial.split('\n')[1]).toMatch(/ 2 +1 +0 +100% of 1 /);
+    const whole = formatVariantTable(reportFor(plan, Array(8).fill('succeeded')));
+    expect(whole.split('\n')[1]).toMatch(/ 2 +2 +0 +100% /);
+    expect(whole).not.toContain(' of ');
+  });
+
+  it('answering no at the confirmation is no error: one plain line, exit 0, nothing submitted', async () => {
+    const dir = tempTree({
+      'batch.yaml': 'version: 1\nname: batch\ndefaults: { model_name: kling-v2-6, mode: std, duration: 5 }\njobs:\n  - image: a.png\n    prompt: a slow push-in\n    repeat: 2\n',
+      'a.png': png(1),
+    });
+    const { io, out } = terminal(dir, false);
+    expect(await main(['run', 'batch.yaml', '--emulator', '--output', 'out'], io)).toBe(0);
+    expect(out.questions).toHaveLength(1);
+    expect(out.stderr).not.toContain('error:');
+    expect(out.stderr).toContain('Not submitted: you answered no. Nothing was sent or paid.\n');
+    const journal = join(dir, 'out', 'state.jsonl');
+    expect(existsSync(journal) ? readFileSync(journal, 'utf8') : '').not.toContain('"submitting"');
+  });
+
+  it("the plan's cost table lists the variants in manifest order, as the progress bars and the report do", async () => {
+    const { plan } = await planIn('version: 1\nname: order\ndefaults: { mode: std, duration: 5 }\nmatrix:\n  model_name: [kling-v2-6, kling-v1-6]\njobs:\n  - image: a.png\n    prompt: p\n');
+    const rows = planCostTable(plan, tables).split('\n').slice(1, 3).map((line) => line.split(' ')[0]);
+    expect(rows).toEqual([plan.jobs[0]?.request.model_name, plan.jobs[1]?.request.model_name]);
+    expect(rows).toEqual(['kling-v2-6', 'kling-v1-6']);
+  });
+});
