@@ -10,6 +10,7 @@ import { main } from '../src/cli/run-cli.js';
 import { formatSummary } from '../src/cli/summary.js';
 import { loadModelTable, loadPriceTable } from '../src/data/tables.js';
 import { resolveRunOptions } from '../src/runner/options.js';
+import { withinBudget } from '../src/runner/spend.js';
 import { planIn, png, tempTree } from './helpers/manifest.js';
 import { examplePlan, reportFor } from './helpers/reports.js';
 import { makePlan } from './helpers/runner-harness.js';
@@ -72,5 +73,45 @@ describe('the small truths', () => {
     const rows = planCostTable(plan, tables).split('\n').slice(1, 3).map((line) => line.split(' ')[0]);
     expect(rows).toEqual([plan.jobs[0]?.request.model_name, plan.jobs[1]?.request.model_name]);
     expect(rows).toEqual(['kling-v2-6', 'kling-v1-6']);
+  });
+});
+
+describe('the budget shapes the plan', () => {
+  /** Ten kling-v2-6 std 5 s jobs at $0.21: $2.10. */
+  const tenJobs = (): string =>
+    tempTree({
+      'batch.yaml': 'version: 1\nname: batch\ndefaults: { model_name: kling-v2-6, mode: std, duration: 5 }\njobs:\n  - image: a.png\n    prompt: a slow push-in\n    repeat: 10\n',
+      'a.png': png(1),
+    });
+
+  it('the summary and the question say how many of the jobs fit --budget, and which', async () => {
+    const dir = tenJobs();
+    const { io, out } = terminal(dir, false);
+    expect(await main(['run', 'batch.yaml', '--emulator', '--output', 'out', '--budget', '1'], io)).toBe(0);
+    expect(out.stdout).toContain('budget $1.00: about 4 of the 10 job(s) to submit fit, taken in plan order; the other 6 are skipped (a rerun with a higher --budget submits them).');
+    expect(out.questions).toEqual(['Submit 4 of 10 job(s) (as many as --budget lets through, in plan order; about $0.84) (this folder has no record of earlier runs; see the note above)?']);
+  });
+
+  it('without a terminal, the refusal names what the budget lets through', async () => {
+    const dir = tenJobs();
+    const { io, out } = terminal(dir, false);
+    const piped: CliIO = { ...io, isTTY: false };
+    // $0.84 is under the $1 a run without a terminal asks at: it goes ahead, four jobs.
+    expect(await main(['run', 'batch.yaml', '--emulator', '--output', 'out', '--budget', '1'], piped)).toBe(1);
+    expect(out.stdout).toContain('10 job(s): 4 succeeded');
+    const wider = tenJobs();
+    const second = terminal(wider, false);
+    expect(await main(['run', 'batch.yaml', '--emulator', '--output', 'out', '--budget', '1.5'], { ...second.io, isTTY: false })).toBe(2);
+    expect(second.out.stderr).toContain('This run would submit 7 of 10 job(s) costing about $1.47 and there is no terminal to confirm on');
+  });
+
+  it('counts what the folder already commits, and lets a cheaper job after a dear one through, as the runner does', () => {
+    const jobs = [{ cost_usd: 0.5 }, { cost_usd: 0.8 }, { cost_usd: 0.3 }];
+    expect(withinBudget(jobs, 1, 0)).toEqual([jobs[0], jobs[2]]);
+    expect(withinBudget(jobs, 1, 0.6)).toEqual([jobs[2]]);
+    const plan = makePlan(10);
+    const text = formatSummary({ plan, toSubmit: plan.jobs, options: resolveRunOptions([{ budget_usd: 2 }]), tables, budget: { fitting: 3, committedUsd: 1 } });
+    expect(text).toContain('budget $2.00 ($1.00 of it already taken by this folder\'s tasks): about 3 of the 10 job(s) to submit fit, taken in plan order; the other 7 are skipped');
+    expect(formatSummary({ plan, toSubmit: plan.jobs, options: resolveRunOptions([{ budget_usd: 5 }]), tables, budget: { fitting: 10, committedUsd: 0 } })).not.toContain('fit');
   });
 });

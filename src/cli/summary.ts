@@ -23,9 +23,16 @@ export interface SummaryInput {
   readonly shard?: ShardInfo | undefined;
   /** The terminal's width, which the cost table fits. */
   readonly columns?: number | undefined;
+  /** Under `--budget`: how many of toSubmit it lets through (runner/spend.ts withinBudget), and what the folder's tasks already commit. */
+  readonly budget?: BudgetFit | undefined;
 }
 
-export function formatSummary({ plan, toSubmit, todo = toSubmit.length, finished = plan.jobs.length - todo, options, tables, shard, columns }: SummaryInput): string {
+export interface BudgetFit {
+  readonly fitting: number;
+  readonly committedUsd: number;
+}
+
+export function formatSummary({ plan, toSubmit, todo = toSubmit.length, finished = plan.jobs.length - todo, options, tables, shard, columns, budget }: SummaryInput): string {
   const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${toRunText(plan.jobs.length, todo, finished)}.`;
   // Each machine of a split batch says which slice it runs, so its log can be matched to its folder.
   const slice = shard ? `\nshard ${shard.index}/${shard.count}: ${plan.jobs.length} of ${shard.batchJobs} jobs` : '';
@@ -38,7 +45,16 @@ export function formatSummary({ plan, toSubmit, todo = toSubmit.length, finished
     options.pollIntervalMs === undefined ? 'adaptive polling' : `poll every ${options.pollIntervalMs / 1000} s`,
   ].join(', ');
   const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : planCostTable({ ...plan, jobs: [...toSubmit] }, tables, columns);
-  return `${head}${slice}\n\n${submits}\n\nlimits: ${limits}`;
+  return `${head}${slice}\n\n${submits}${budgetText(options.budgetUsd, toSubmit.length, budget)}\n\nlimits: ${limits}`;
+}
+
+/** When `--budget` will not let every submit through: how many it does, and which. */
+function budgetText(budgetUsd: number | undefined, submits: number, fit: BudgetFit | undefined): string {
+  if (budgetUsd === undefined || !fit || fit.fitting >= submits) return '';
+  const committed = fit.committedUsd > 0 ? ` ($${fit.committedUsd.toFixed(2)} of it already taken by this folder's tasks)` : '';
+  const rest = submits - fit.fitting;
+  const which = fit.fitting === 0 ? `none of the ${submits} job(s) to submit fit` : `about ${fit.fitting} of the ${submits} job(s) to submit fit, taken in plan order`;
+  return `\n\nbudget $${budgetUsd.toFixed(2)}${committed}: ${which}; the other ${rest} are skipped (a rerun with a higher --budget submits them).`;
 }
 
 /** What is left of the planned jobs; "resuming" only when there is something left to resume. */

@@ -35,3 +35,32 @@ export function measuredUsd(state: JobState | undefined, usdPerUnit: number): nu
   if (state?.units !== undefined) return Math.round(state.units * usdPerUnit * 10_000) / 10_000;
   return state?.listPrice;
 }
+
+/**
+ * What the folder's tasks already commit against a budget: each task that exists or may, at its
+ * job's price (`priceOf`, else the estimate the journal kept), as the runner counts it.
+ */
+export function committedUsd(states: ReadonlyMap<string, JobState>, priceOf: (id: string) => number | null | undefined): number {
+  let total = 0;
+  for (const [id, state] of states) {
+    const { certain, possible } = tasksOf(state);
+    if (certain + possible > 0) total += (priceOf(id) ?? state.estimateUsd ?? 0) * (certain + possible);
+  }
+  return total;
+}
+
+/**
+ * The jobs a budget lets through, met in plan order as the runner meets them: a job that would go
+ * over is skipped and a cheaper one after it may still fit. An estimate: a job that fails frees nothing.
+ */
+export function withinBudget<J extends { readonly cost_usd: number | null }>(jobs: readonly J[], budgetUsd: number, committed: number): J[] {
+  const fitting: J[] = [];
+  let spent = committed;
+  for (const job of jobs) {
+    const cost = job.cost_usd ?? 0;
+    if (spent + cost > budgetUsd + 1e-9) continue;
+    spent += cost;
+    fitting.push(job);
+  }
+  return fitting;
+}

@@ -11,6 +11,8 @@ import { DEFAULT_RUN_OPTIONS } from '../../runner/options.js';
 import { nextAction } from '../../runner/actions.js';
 import type { JobState } from '../../runner/job-state.js';
 import { parseShard } from '../../runner/select.js';
+import { committedUsd, withinBudget } from '../../runner/spend.js';
+import type { PlannedJob } from '../../plan/schema.js';
 import { createOutputFolder } from '../../state/output-folder.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
@@ -170,10 +172,13 @@ export const runCommand = defineCommand({
         command: ['run', ...(io.argv ?? [])],
         beforeRun: async (work) => {
           const slice = shard ? { ...shard, batchJobs: loaded.plan.jobs.length } : undefined;
-          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns }) + '\n');
+          const committed = committedUsdOf(work);
+          const submits = fittingSubmits(work, committed);
+          const budget = { fitting: submits.length, committedUsd: committed };
+          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns, budget }) + '\n');
           for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
           const { sentences: sends } = await egressNotes(work.toSubmit, loaded.manifestDir, io.cwd);
-          await confirm(io, work.toSubmit, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends });
+          await confirm(io, submits, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends, of: work.toSubmit.length });
           progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, ...(io.columns ? { columns: io.columns } : {}) });
           progress.start();
           io.signal.addEventListener('abort', onInterrupt, { once: true });
@@ -208,6 +213,18 @@ export const runCommand = defineCommand({
     }
   },
 });
+
+/** What the output folder's tasks already commit against --budget, at the manifest's prices. */
+function committedUsdOf({ loaded, states }: WorkLeft): number {
+  const prices = new Map(loaded.plan.jobs.map((job) => [job.id, job.cost_usd]));
+  return committedUsd(states, (id) => prices.get(id));
+}
+
+/** The jobs this run will submit: all of toSubmit, or under --budget those it lets through. */
+function fittingSubmits(work: WorkLeft, committed: number): readonly PlannedJob[] {
+  const budget = work.options.budgetUsd;
+  return budget === undefined ? work.toSubmit : withinBudget(work.toSubmit, budget, committed);
+}
 
 /** Planned jobs with nothing left to do (the rest are to run, or left out by `--only`). */
 function finishedOf({ plan, states, options }: WorkLeft): number {
@@ -289,7 +306,11 @@ class Declined extends Error {}
  * threshold or unknown, and whatever the cost when the jobs send more than their API calls
  * (`sends`, cli/egress.ts): a manifest or table from someone else may name those.
  */
-async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], { yes, freshFolder, sends }: { yes: boolean; freshFolder: boolean; sends: readonly string[] }): Promise<void> {
+async function confirm(
+  io: CliIO,
+  todo: readonly { cost_usd: number | null }[],
+  { yes, freshFolder, sends, of }: { yes: boolean; freshFolder: boolean; sends: readonly string[]; of: number },
+): Promise<void> {
   if (todo.length === 0) return;
   const besides = sends.length ? `Besides its API calls, this run sends data elsewhere. ${sends.join(' ')}` : '';
   if (yes) {
@@ -298,15 +319,17 @@ async function confirm(io: CliIO, todo: readonly { cost_usd: number | null }[], 
   }
   const unknown = todo.some((job) => job.cost_usd === null);
   const cost = todo.reduce((sum, job) => sum + (job.cost_usd ?? 0), 0);
+  // Under --budget, what it lets through is what is paid for: the question says so.
+  const jobs = todo.length < of ? `${todo.length} of ${of} job(s) (as many as --budget lets through, in plan order; about $${cost.toFixed(2)})` : `${todo.length} job(s)`;
   if (io.isTTY) {
     const fresh = freshFolder ? ' (this folder has no record of earlier runs; see the note above)' : '';
-    if (!(await io.confirm(`${besides ? `${besides}\n` : ''}Submit ${todo.length} job(s)${fresh}?`))) throw new Declined();
+    if (!(await io.confirm(`${besides ? `${besides}\n` : ''}Submit ${jobs}${fresh}?`))) throw new Declined();
     return;
   }
   if (besides) {
     throw new InputError('not_confirmed', `${besides} There is no terminal to confirm on: check that the manifest and its tables mean to send these, then add --yes to go ahead. Nothing was submitted.`);
   }
   if (unknown || cost > CONFIRM_THRESHOLD_USD) {
-    throw new InputError('not_confirmed', `This run would submit ${todo.length} job(s) costing ${unknown ? 'an unknown amount' : `about $${cost.toFixed(2)}`} and there is no terminal to confirm on: add --yes to go ahead.`);
+    throw new InputError('not_confirmed', `This run would submit ${todo.length < of ? `${todo.length} of ${of}` : todo.length} job(s) costing ${unknown ? 'an unknown amount' : `about $${cost.toFixed(2)}`} and there is no terminal to confirm on: add --yes to go ahead.`);
   }
 }
