@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { ProviderError } from '../src/api/errors.js';
 import type { EmulatorOptionsInput } from '../src/emulator/index.js';
 import { videoFor } from '../src/emulator/videos.js';
 import { systemClock } from '../src/effects.js';
 import { replay } from '../src/runner/job-state.js';
+import type { RunInput } from '../src/runner/run.js';
 import type { JournalEvent } from '../src/state/events.js';
 import { type InProcessRun, runInProcess, sha256 } from './helpers/crash.js';
 import { emulator } from './helpers/emulator.js';
@@ -119,5 +121,41 @@ describe('a host that never gives the video', () => {
     healed = true;
     const result = await harness.run({ overrides: { fetch } });
     expect([...result.states.values()][0]?.phase).toBe('downloaded');
+  });
+});
+
+describe('a lookup for a fresh URL that gets no answer', () => {
+  it('does not count as the refresh: the next try asks again, and the video comes in the same run', async () => {
+    const harness = createHarness(makePlan(1));
+    onTestFinished(() => harness.cleanup());
+    const { provider } = harness;
+    let staleAnswers = 0;
+    let freshLookups = 0;
+    // The URL answers like an expired signature until a lookup has given it out again.
+    const fetch = (async () => {
+      if (freshLookups > 0) return new Response(FAKE_MP4, { status: 200, headers: { 'content-type': 'video/mp4' } });
+      staleAnswers += 1;
+      return new Response('<Error><Code>ExpiredToken</Code></Error>', { status: 400, headers: { 'content-type': 'application/xml' } });
+    }) as typeof globalThis.fetch;
+    // The first lookup after the stale answer meets a server error.
+    let failedOnce = false;
+    const client: RunInput['client'] = {
+      createTask: (body) => provider.createTask(body),
+      findByExternalId: (id) => provider.findByExternalId(id),
+      listTasks: (options) => provider.listTasks(options),
+      getTask: async (taskId: string) => {
+        if (staleAnswers > 0 && !failedOnce) {
+          failedOnce = true;
+          throw new ProviderError('HTTP 500 (GET /kling/v1/videos/image2video/T1)', { code: 5000, errorClass: 'retryable-server' });
+        }
+        const task = await provider.getTask(taskId);
+        if (staleAnswers > 0) freshLookups += 1;
+        return task;
+      },
+    };
+    const result = await harness.run({ overrides: { fetch, client } });
+    expect(failedOnce).toBe(true);
+    expect([...result.states.values()][0]?.phase).toBe('downloaded');
+    expect(eventsOf(harness.events, 'download_failed')).toEqual([]);
   });
 });

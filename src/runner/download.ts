@@ -160,8 +160,11 @@ async function tryDownloads(context: RunContext, downloader: Downloader, transfe
       // and, once for each URL, any answer that is not the video: a signed URL past its time answers
       // 400, 401, 5xx or an HTML page as often as 403. The provider gives a fresh one.
       if (kind === 'expired' || (kind === 'not-video' && refreshedFrom !== state.video.url)) {
-        refreshedFrom = state.video.url;
-        if (!(await refreshUrl(context, jobId, state.taskId))) return giveUp(`the video URL expired and no fresh one could be had (${message})`);
+        const refresh = await refreshUrl(context, jobId, state.taskId);
+        if (refresh === 'none') return giveUp(`the video URL expired and no fresh one could be had (${message})`);
+        // A lookup that got no answer has not replaced the URL: the next try asks again.
+        if (refresh === 'fresh') refreshedFrom = state.video.url;
+        else await context.clock.sleep(backoffMs(context, failures), context.hardSignal).catch(() => {});
       } else if (!progressed) {
         await context.clock.sleep(backoffMs(context, failures), context.hardSignal).catch(() => {});
       }
@@ -188,21 +191,24 @@ function recordDownloaded(context: RunContext, jobId: string, relativePath: stri
   });
 }
 
-/** An expired URL: ask the provider again; the answer carries a fresh one. */
-async function refreshUrl(context: RunContext, jobId: string, taskId: string): Promise<boolean> {
+/**
+ * An expired URL: ask the provider again; the answer carries a fresh one. 'retry' when the lookup
+ * got no usable answer this time, 'none' when the task has no video to give (or the run stops).
+ */
+async function refreshUrl(context: RunContext, jobId: string, taskId: string): Promise<'fresh' | 'retry' | 'none'> {
   try {
     await context.limiter.take(context.hardSignal);
     const task = await context.client.getTask(taskId, { signal: context.hardSignal });
     const videos = videosOf(task);
-    if (task.task_status !== 'succeed' || videos.length === 0) return false;
+    if (task.task_status !== 'succeed' || videos.length === 0) return 'none';
     context.record({ ev: 'succeeded', job: jobId, task_id: taskId, videos, finished_at: task.updated_at });
-    return true;
+    return 'fresh';
   } catch (error) {
     if (error instanceof ProviderError && error.errorClass === 'fatal-run') {
       context.stopRun(error);
-      return false;
+      return 'none';
     }
-    return !context.hardSignal.aborted;
+    return context.hardSignal.aborted ? 'none' : 'retry';
   }
 }
 
