@@ -5,10 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { planCostTable } from '../src/cli/commands/plan.js';
 import type { CliIO } from '../src/cli/io.js';
-import { formatVariantTable } from '../src/cli/report-summary.js';
+import { Progress } from '../src/cli/progress.js';
+import { formatTotals, formatVariantTable } from '../src/cli/report-summary.js';
 import { main } from '../src/cli/run-cli.js';
 import { formatSummary } from '../src/cli/summary.js';
 import { loadModelTable, loadPriceTable } from '../src/data/tables.js';
+import { buildReport } from '../src/report/build.js';
+import type { Reproduce } from '../src/report/schema.js';
+import type { JobState } from '../src/runner/job-state.js';
 import { resolveRunOptions } from '../src/runner/options.js';
 import { withinBudget } from '../src/runner/spend.js';
 import { planIn, png, tempTree } from './helpers/manifest.js';
@@ -113,5 +117,51 @@ describe('the budget shapes the plan', () => {
     const text = formatSummary({ plan, toSubmit: plan.jobs, options: resolveRunOptions([{ budget_usd: 2 }]), tables, budget: { fitting: 3, committedUsd: 1 } });
     expect(text).toContain('budget $2.00 ($1.00 of it already taken by this folder\'s tasks): about 3 of the 10 job(s) to submit fit, taken in plan order; the other 7 are skipped');
     expect(formatSummary({ plan, toSubmit: plan.jobs, options: resolveRunOptions([{ budget_usd: 5 }]), tables, budget: { fitting: 10, committedUsd: 0 } })).not.toContain('fit');
+  });
+});
+
+describe('after a budget stop', () => {
+  /** A folder where one job succeeded and an earlier run's budget skipped the other three. */
+  const stopped = () => {
+    const plan = makePlan(4);
+    const states = new Map<string, JobState>(
+      plan.jobs.map((job, i) => [
+        job.id,
+        i === 0
+          ? { job: job.id, phase: 'downloaded', attempt: 1, earlierTasks: 0, download: { path: 'a.mp4', sha256: 'x', bytes: 1 } }
+          : { job: job.id, phase: 'skipped_budget', attempt: 0, earlierTasks: 0, estimateUsd: 0.33, nextAttempt: 1 },
+      ]),
+    );
+    return { plan, states };
+  };
+
+  it("progress counts an earlier run's budget skips as work left, and a skip of this run as skipped", () => {
+    const { plan, states } = stopped();
+    const progress = new Progress({ plan, states, isTTY: false, write: () => {} });
+    expect(progress.heartbeatLine()).toMatch(/^progress: 1\/4 done \| queued 3 \| in flight 0 \| ok 1 \| failed 0 \|/);
+    const job = plan.jobs[1]!;
+    const again: JobState = { job: job.id, phase: 'skipped_budget', attempt: 0, earlierTasks: 0, estimateUsd: 0.33, nextAttempt: 1 };
+    progress.onEvent({ ev: 'skipped_budget', t: 1, job: job.id, cost_usd: 0.33, attempt: 1 }, again, job);
+    expect(progress.heartbeatLine()).toMatch(/^progress: 2\/4 done \| queued 2 \| .* \| skipped 1 \|/);
+  });
+
+  it('a run without a budget does not call the jobs it did not reach "skipped budget": they are not submitted yet', () => {
+    const { plan, states } = stopped();
+    const reproduce = (budget_usd: number | null): Reproduce => ({
+      tool_version: 'test',
+      manifest_sha256: 'm',
+      plan_sha256: 'p',
+      id_salt: '',
+      prices: loadPriceTable(),
+      limits: { concurrency: 5, rpm: 60, budget_usd, task_timeout_min: 60, poll_interval_s: null, download_concurrency: 4 },
+      command: ['run'],
+    });
+    const report = (budget: number | null) => buildReport({ plan, states, manifest: { path: 'm.yaml', sha256: 'm' }, toolVersion: 'test', reproduce: reproduce(budget) });
+    const unbudgeted = report(null);
+    expect(unbudgeted.totals).toMatchObject({ succeeded: 1, pending: 3, skipped_budget: 0 });
+    expect(formatTotals(unbudgeted)).toMatch(/^4 job\(s\): 1 succeeded, 3 pending\./);
+    const budgeted = report(1);
+    expect(budgeted.totals).toMatchObject({ succeeded: 1, pending: 0, skipped_budget: 3 });
+    expect(formatTotals(budgeted)).toMatch(/^4 job\(s\): 1 succeeded, 3 skipped by --budget\./);
   });
 });

@@ -186,7 +186,9 @@ export class Progress {
     }
     for (const job of options.plan.jobs) {
       this.#overall.total += 1;
-      const bucket = bucketOf(options.states.get(job.id));
+      const state = options.states.get(job.id);
+      // An earlier run's budget skip is work left: this run submits it, unless its own budget skips it again.
+      const bucket = state?.phase === 'skipped_budget' ? 'queued' : bucketOf(state);
       this.#move(job, bucket);
       if (bucket === 'succeeded' || bucket === 'downloading') this.#spentUsd += job.cost_usd ?? 0;
     }

@@ -38,7 +38,7 @@ export function formatTotals(report: ReportSummary): string {
   const { totals, cost } = report;
   const parts = Object.entries(totals)
     .filter(([key, value]) => key !== 'jobs' && key !== 'not_in_manifest' && value !== 0)
-    .map(([key, value]) => `${value} ${key.replaceAll('_', ' ')}`);
+    .map(([key, value]) => `${value} ${key === 'skipped_budget' ? 'skipped by --budget' : key.replaceAll('_', ' ')}`);
   const earlier = totals.not_in_manifest ? ` (${totals.not_in_manifest} of them no longer in the manifest)` : '';
   return `${totals.jobs} job(s)${earlier}: ${parts.join(', ') || 'none'}. ${formatCost(cost)}`;
 }

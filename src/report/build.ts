@@ -75,10 +75,13 @@ function errorOf(state: JobState | undefined, status: ReportStatus, clip: ClipCh
 interface JobContext {
   readonly manifestPath: string;
   readonly usdPerUnit: number;
+  /** False when the reported run had no budget: a job an earlier run's budget skipped was then simply not sent yet. */
+  readonly budgeted: boolean;
 }
 
-function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, clip: ClipCheck | undefined, { manifestPath, usdPerUnit }: JobContext): ReportJob {
-  const status = statusOf(state, clip);
+function reportJob(job: PlannedJob | undefined, id: string, state: JobState | undefined, clip: ClipCheck | undefined, { manifestPath, usdPerUnit, budgeted }: JobContext): ReportJob {
+  const skipped = statusOf(state, clip);
+  const status = skipped === 'skipped_budget' && !budgeted ? 'pending' : skipped;
   const request = job?.request ?? state?.request ?? null;
   const video = state?.video;
   const download = state?.download;
@@ -170,7 +173,9 @@ type Outcome = Pick<ReportJob, 'status' | 'latency_s' | 'cost_usd'>;
 export function streamReport(input: ReportInput): StreamedReport {
   const { states, clips } = input;
   const unitPrice = input.unitPrice ?? DEFAULT_UNIT_PRICE;
-  const context: JobContext = { manifestPath: input.manifest.path, usdPerUnit: unitPrice.usd_per_unit };
+  // A view of the folder (no run) keeps the last run's word on a skip.
+  const budgeted = input.reproduce ? input.reproduce.limits.budget_usd !== null : true;
+  const context: JobContext = { manifestPath: input.manifest.path, usdPerUnit: unitPrice.usd_per_unit, budgeted };
   const jobs = function* (): Generator<ReportJob> {
     const planned = new Set<string>();
     for (const job of input.plan.jobs) {

@@ -244,12 +244,12 @@ function statusesOf(report: StreamedReport, wanted: readonly { readonly id: stri
 function interruptedNote(statuses: ReadonlyMap<ReportStatus, number>, resume: string): string {
   const left = [...statuses].filter(([status]) => UNFINISHED_STATUSES.has(status));
   if (left.length === 0) return 'The run was interrupted after its last job had finished: nothing is left to resume.\n';
-  const parts = left.map(([status, n]) => `${n} ${status === 'pending' ? 'not submitted yet' : status.replaceAll('_', ' ')}`);
+  const parts = left.map(([status, n]) => `${n} ${status === 'pending' ? 'not submitted yet' : status === 'skipped_budget' ? 'skipped by --budget' : status.replaceAll('_', ' ')}`);
   return `The run was interrupted: ${parts.join(', ')}. To resume, run the same command again: ${resume}\n`;
 }
 
-/** Statuses a rerun takes further. */
-const UNFINISHED_STATUSES: ReadonlySet<ReportStatus> = new Set(['pending', 'in_flight', 'unconfirmed', 'not_downloaded', 'orphaned']);
+/** Statuses a rerun takes further (a budget skip is submitted by a rerun the budget lets through). */
+const UNFINISHED_STATUSES: ReadonlySet<ReportStatus> = new Set(['pending', 'skipped_budget', 'in_flight', 'unconfirmed', 'not_downloaded', 'orphaned']);
 
 /** What the user should know before anything is paid. */
 function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFacts | null, cwd: string): string[] {
