@@ -15,7 +15,7 @@ const file = (path: string): ImageRef => ({ kind: 'file', path, sha256: '0'.repe
 const url = (u: string): ImageRef => ({ kind: 'url', url: u });
 
 let made = 0;
-function job(request: Partial<JobRequest> & Pick<JobRequest, 'image'>): PlannedJob {
+function job(request: JobRequest): PlannedJob {
   made += 1;
   const id = made.toString(16).padStart(64, '0');
   return { id, external_task_id: `kr-${id.slice(0, 24)}`, entry: 0, repeat: 1, repeats: 1, variant: {}, request, cost_usd: 0.21 };

@@ -134,7 +134,7 @@ describe('dataset folder (--copy-to)', () => {
     const { dir, report } = outputFolder(plan, ['succeeded']); // its manifest, ../gone.yaml, and images are not there
     expect(() => writeDatasetFolder(report, dir, tempTree(), 'jsonl')).toThrow(/^The source image .*harbor\.png is missing\. Source images are read where the run found them, relative to its manifest; put the image back as it was, or export without --copy-to\.$/);
     const image = plan.jobs[0]!.request.image as { sha256: string };
-    const changed = reportFor({ ...plan, jobs: plan.jobs.map((job) => ({ ...job, request: { ...job.request, image: { ...job.request.image, sha256: image.sha256.replace(/^./, 'f') } as typeof job.request.image } })) }, []);
+    const changed = reportFor({ ...plan, jobs: plan.jobs.map((job) => ({ ...job, request: { ...job.request, image: { ...job.request.image, sha256: image.sha256.replace(/^./, 'f') } as typeof image & NonNullable<typeof job.request.image> } })) }, []);
     const folder = folderWithImages(plan, ['succeeded']);
     const stale = { ...folder.report, jobs: folder.report.jobs.map((job, i) => ({ ...job, params: changed.jobs[i]!.params })) };
     expect(() => writeDatasetFolder(stale, folder.dir, tempTree(), 'jsonl')).toThrow(/The source image .*harbor\.png does not match the sha256 its run recorded/);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportCommand } from '../src/cli/commands/report.js';
-import type { Plan } from '../src/plan/schema.js';
+import { frameOf, type Plan } from '../src/plan/schema.js';
 import { renderGallery, writeGallery } from '../src/report/gallery.js';
 import { buildGrid, columnStats, type GridJob } from '../src/report/gallery-grid.js';
 import { escapeHtml, hrefOf, html } from '../src/report/html.js';
@@ -42,7 +42,7 @@ describe('the grid', () => {
   it('makes columns of any field that differs within a row, and labels rows with fields that differ only between rows', async () => {
     const plan = mapJobs(await examplePlan(), (job, i) => ({
       ...job,
-      request: { ...job.request, duration: i % 2 ? '10' : '5', negative_prompt: job.request.image.kind === 'file' ? `not ${job.request.image.path}` : '' },
+      request: { ...job.request, duration: i % 2 ? '10' : '5', negative_prompt: job.request.image?.kind === 'file' ? `not ${job.request.image.path}` : '' },
     }));
     const grid = buildGrid(reportFor(plan, []).jobs);
     expect(grid.columns).toHaveLength(4); // duration follows mode here, so it adds a label, not columns
@@ -52,7 +52,7 @@ describe('the grid', () => {
 
   it('gives each repeat its own row, and stacks jobs that differ only outside the request in one cell', async () => {
     const base = await examplePlan();
-    const repeated = mapJobs(base, (job, i) => ({ ...job, repeat: i < 4 ? 1 : 2, request: { ...job.request, image: base.jobs[i % 4]!.request.image, prompt: 'same' } }));
+    const repeated = mapJobs(base, (job, i) => ({ ...job, repeat: i < 4 ? 1 : 2, request: { ...job.request, image: frameOf(base.jobs[i % 4]!.request), prompt: 'same' } }));
     expect(buildGrid(reportFor(repeated, []).jobs).rows.map((r) => r.repeat)).toEqual([1, 2]);
     const named = mapJobs(base, (job, i) => ({ ...job, request: base.jobs[i % 4]!.request, name: `clip-${i}` }));
     const grid = buildGrid(reportFor(named, []).jobs);

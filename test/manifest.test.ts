@@ -170,7 +170,7 @@ jobs:
           name: test
           ^
 
-      error: jobs/m.yaml:3:5 at \`jobs[0]\`: this entry names no images: give it \`image\` (a path, glob or https URL) or \`from\` (a .csv or .jsonl table).
+      error: jobs/m.yaml:3:5 at \`jobs[0]\`: this entry names no images: give it \`image\` (a path, glob or https URL), \`from\` (a .csv or .jsonl table), or, for an end-frame-only job on a model that takes one, \`image_tail\` alone.
             - prompt: no image here
               ^"
     `);

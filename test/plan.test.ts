@@ -22,7 +22,7 @@ describe('expansion', () => {
   it('makes one job per entry × image × combination × repeat, in that order', async () => {
     const { plan: p } = await plan(`${HEAD}matrix: { mode: [std, pro], duration: [5, 10] }\njobs:\n  - { image: "*.png", repeat: 2 }\n  - { image: a.png, prompt: solo, matrix: {} }\n`);
     expect(p.jobs).toHaveLength(2 * 4 * 2 + 1);
-    expect(p.jobs.slice(0, 3).map((j) => [j.entry, j.request.image.kind === 'file' && j.request.image.path, j.variant, j.repeat])).toEqual([
+    expect(p.jobs.slice(0, 3).map((j) => [j.entry, j.request.image?.kind === 'file' && j.request.image.path, j.variant, j.repeat])).toEqual([
       [0, 'a.png', { mode: 'std', duration: '5' }, 1],
       [0, 'a.png', { mode: 'std', duration: '5' }, 2],
       [0, 'a.png', { mode: 'std', duration: '10' }, 1],
@@ -165,7 +165,7 @@ describe('job ids', () => {
 describe('identical jobs', () => {
   it('collapse into one with a warning, across entries and across files with the same content', async () => {
     const { plan: p } = await plan(`${HEAD}jobs:\n  - { image: "*.png", prompt: hi }\n  - { image: a.png, prompt: hi }\n`, { 'a.png': png(1), 'copy.png': png(1), 'b.png': png(2) });
-    expect(p.jobs.map((j) => j.request.image.kind === 'file' && j.request.image.path)).toEqual(['a.png', 'b.png']);
+    expect(p.jobs.map((j) => j.request.image?.kind === 'file' && j.request.image.path)).toEqual(['a.png', 'b.png']);
     expect(p.warnings).toEqual([
       'jobs[0]: 1 job(s) are identical to other jobs of the same entry (same request, image content and repeat; e.g. `copy.png` has the same content as `a.png`), so each is planned once.',
       'jobs[1]: 1 job(s) are identical to jobs of jobs[0] (same request, image content and repeat; e.g. `a.png`), so each is planned once.',

@@ -32,7 +32,7 @@ async function planErrors(manifest: string, files: Record<string, string | Uint8
 
 const summary = (job: PlannedJob) => {
   const { image, ...rest } = job.request;
-  return { image: image.kind === 'file' ? image.path : image.url, ...rest, ...(job.name ? { name: job.name } : {}), ...(job.extra ? { extra: job.extra } : {}) };
+  return { image: image?.kind === 'file' ? image.path : image?.url, ...rest, ...(job.name ? { name: job.name } : {}), ...(job.extra ? { extra: job.extra } : {}) };
 };
 
 describe('rows as jobs', () => {
@@ -52,7 +52,7 @@ describe('rows as jobs', () => {
       `${HEAD}defaults: { model_name: kling-v2-6, prompt: from defaults }\nmatrix: { mode: [std, pro] }\njobs:\n  - from: data/t.jsonl\n    negative_prompt: from the entry\n    repeat: 2\n`,
       { 'data/t.jsonl': '{"image": "images/a.png", "prompt": "row one", "duration": 10}\n{"image": "images/b.png", "cfg_scale": null}\n' },
     );
-    expect(p.jobs.map((j) => [j.request.image.kind === 'file' && j.request.image.path, j.request.prompt, j.request.negative_prompt, j.request.duration, j.variant, j.repeat])).toEqual([
+    expect(p.jobs.map((j) => [j.request.image?.kind === 'file' && j.request.image.path, j.request.prompt, j.request.negative_prompt, j.request.duration, j.variant, j.repeat])).toEqual([
       ['images/a.png', 'row one', 'from the entry', '10', { mode: 'std' }, 1],
       ['images/a.png', 'row one', 'from the entry', '10', { mode: 'std' }, 2],
       ['images/a.png', 'row one', 'from the entry', '10', { mode: 'pro' }, 1],

@@ -25,8 +25,8 @@ export const createTaskBodySchema = z
   .partial()
   .extend({ external_task_id: z.string().min(1).max(LIMITS.externalTaskIdMax).optional() });
 
-/** A body klingrun sends: every job has its `image` (a manifest cannot express an end-frame-only job yet). */
-export type CreateTaskBody = z.infer<typeof createTaskBodySchema> & { image: string };
+/** A body klingrun sends: `image`, or for an end-frame-only job `image_tail` alone. */
+export type CreateTaskBody = z.infer<typeof createTaskBodySchema>;
 
 // Answers are read leniently wherever klingrun can do without a value: the live service sends
 // `null` for every field its OpenAPI marks nullable, adds fields of its own, and sends ids,

@@ -131,3 +131,25 @@ export function modelsWhere(table: ModelTable, has: (caps: ModelCapability) => b
     .filter(([, caps]) => has(caps))
     .map(([name]) => name);
 }
+
+/** A feature's conditions in a few words, e.g. `pro`, `pro, 5 s`; '' when it has none. */
+function featureConditions(feature: Feature): string {
+  if (typeof feature !== 'object') return '';
+  return [feature.modes?.join('/'), feature.durations && `${describeDurations(feature.durations)} s`].filter(Boolean).join(', ');
+}
+
+/** The models that take an end-frame-only job (`image_tail` without `image`), with where: `kling-v1-6 (pro)`. */
+export function endFrameOnlyModels(table: ModelTable): string[] {
+  return Object.entries(table.models).flatMap(([name, caps]) => {
+    const feature = caps.end_frame_only;
+    if (feature === undefined || feature === false) return [];
+    const conditions = featureConditions(feature);
+    return [conditions ? `${name} (${conditions})` : name];
+  });
+}
+
+/** Whether the table lets this request be an end-frame-only job (an unknown model is reported elsewhere). */
+export function takesEndFrameOnly(request: CapabilityRequest, table: ModelTable): boolean {
+  const caps = table.models[request.model_name ?? API_DEFAULTS.model_name];
+  return caps === undefined || featureWorks(caps.end_frame_only, effectiveMode(caps, request.mode), Number(request.duration ?? API_DEFAULTS.duration));
+}

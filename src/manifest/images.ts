@@ -10,10 +10,10 @@ import type { ImageRef } from '../plan/schema.js';
 import { eachOtherImage } from '../request/fields.js';
 import type { ManifestFs } from './fs.js';
 import { inspectImage, sizeProblem } from './image-file.js';
-import type { Manifest } from './schema.js';
+import { isEndFrameOnlyEntry, type Manifest } from './schema.js';
 import type { FieldPath, Source } from './source.js';
 
-/** One image-valued field: of the manifest, or a cell of a table. `many`: `jobs[].image`, which may be a glob. */
+/** One image-valued field: of the manifest, or a cell of a table. `many`: the images an entry expands over (`jobs[].image`, or an end-frame-only entry's `image_tail`), which may be a glob. */
 export interface ImageSpec {
   readonly spec: string;
   readonly many: boolean;
@@ -42,10 +42,17 @@ export function imageSpecsOf(manifest: Manifest, source: Source): ImageSpec[] {
     if (fields) eachOtherImage<string>(fields, (spec, path) => add(spec, [...at, ...path], false));
   };
   singles(manifest.defaults, ['defaults']);
+  const many = (specs: string | readonly string[] | undefined, at: FieldPath) => {
+    if (typeof specs === 'string') add(specs, at, true);
+    else specs?.forEach((spec, k) => add(spec, [...at, k], true));
+  };
   manifest.jobs.forEach((entry, i) => {
-    if (typeof entry.image === 'string') add(entry.image, ['jobs', i, 'image'], true);
-    else entry.image?.forEach((spec, k) => add(spec, ['jobs', i, 'image', k], true));
-    singles(entry, ['jobs', i]);
+    const { image_tail, ...others } = entry;
+    const endFrameOnly = isEndFrameOnlyEntry(entry);
+    many(entry.image, ['jobs', i, 'image']);
+    if (endFrameOnly) many(image_tail, ['jobs', i, 'image_tail']);
+    // Beside `image` or `from`, `image_tail` is a single spec (the schema allows a list only without them).
+    singles(endFrameOnly ? others : (entry as Manifest['defaults']), ['jobs', i]);
   });
   return specs;
 }

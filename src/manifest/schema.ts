@@ -70,14 +70,20 @@ export type TableField = (typeof TABLE_FIELDS)[number];
 
 const columnName = z.string().min(1);
 
+/** An entry is end-frame-only when it names its images by `image_tail` alone: it expands over them instead. */
+export const isEndFrameOnlyEntry = (entry: { image?: unknown; from?: unknown; image_tail?: unknown }): boolean =>
+  entry.image === undefined && entry.from === undefined && entry.image_tail !== undefined;
+
 /** One job per row of a table: a complete sentence for each entry shape that is wrong. */
-function checkEntryShape(entry: { image?: unknown; from?: unknown; columns?: unknown; where?: unknown }, ctx: z.RefinementCtx): void {
+function checkEntryShape(entry: { image?: unknown; from?: unknown; image_tail?: unknown; columns?: unknown; where?: unknown }, ctx: z.RefinementCtx): void {
   // `complete`: the message is a whole sentence, shown as written (see issues.ts).
   const fail = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message, params: { complete: true } });
   if (entry.image !== undefined && entry.from !== undefined) {
     fail(['from'], 'this entry has both `image` and `from`; an entry takes its images either from `image` or from the rows of a table.');
-  } else if (entry.image === undefined && entry.from === undefined) {
-    fail([], 'this entry names no images: give it `image` (a path, glob or https URL) or `from` (a .csv or .jsonl table).');
+  } else if (entry.image === undefined && entry.from === undefined && entry.image_tail === undefined) {
+    fail([], 'this entry names no images: give it `image` (a path, glob or https URL), `from` (a .csv or .jsonl table), or, for an end-frame-only job on a model that takes one, `image_tail` alone.');
+  } else if (Array.isArray(entry.image_tail) && !isEndFrameOnlyEntry(entry)) {
+    fail(['image_tail'], 'a list of `image_tail` images is only for an end-frame-only entry (without `image` or `from`); next to a first frame, `image_tail` is one file or https URL.');
   }
   for (const key of ['columns', 'where'] as const) {
     if (entry[key] !== undefined && entry.from === undefined) fail([key], `\`${key}\` applies to the rows of a table and needs \`from\`.`);
@@ -119,11 +125,18 @@ export const jobEntrySchema = z
       .meta({ description: 'Independent generations of the same request (default 1).' }),
     matrix: matrixSchema.optional().meta({ description: 'Replaces the top-level matrix for this entry; {} = no expansion.' }),
     ...z.strictObject(requestFields).partial().shape,
+    image_tail: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'must be a path or an https URL (in an entry without `image`: also a glob, or a list of them)' })
+      .optional()
+      .meta({
+        description:
+          'The last frame: a file relative to the manifest or an https URL. In an entry without `image` (an end-frame-only job, on the models whose table row has end_frame_only, e.g. kling-v1-6 in pro mode) it may be a glob or a list, and the entry makes one job per end frame.',
+      }),
   })
   .superRefine(checkEntryShape)
   .meta({
     // For editors: zod checks the same with checkEntryShape.
-    oneOf: [{ required: ['image'] }, { required: ['from'] }],
+    oneOf: [{ required: ['image'] }, { required: ['from'] }, { required: ['image_tail'], not: { anyOf: [{ required: ['image'] }, { required: ['from'] }] } }],
     dependentRequired: { columns: ['from'], where: ['from'] },
   });
 export type JobEntry = z.infer<typeof jobEntrySchema>;

@@ -2,7 +2,7 @@
 // from? Jobs are matched by where they come from (entry, repeat, variant, image), then their
 // requests are compared field by field, so the answer says what changed, not only that it did.
 import { canonicalJson } from './ids.js';
-import type { ImageRef, JobRequest } from './schema.js';
+import { frameOf, type ImageRef, type JobRequest } from './schema.js';
 
 export interface CheckedJob {
   readonly id: string;
@@ -21,7 +21,7 @@ export interface PlanDifference {
 const imageName = (ref: ImageRef): string => (ref.kind === 'file' ? ref.path : ref.url);
 
 const originOf = (job: CheckedJob): string =>
-  canonicalJson([job.entry ?? null, job.repeat ?? null, job.variant, job.request ? imageName(job.request.image) : null]);
+  canonicalJson([job.entry ?? null, job.repeat ?? null, job.variant, job.request ? imageName(frameOf(job.request)) : null]);
 
 function describeValue(value: unknown): string {
   if (value === undefined) return '(unset)';

@@ -35,7 +35,7 @@ export interface Egress {
 /** Calls `visit` with each local file of a job: its image, then the others the registry names (tail image, masks). */
 function eachFile(job: PlannedJob, visit: (path: string) => void): void {
   const { image } = job.request;
-  if (image.kind === 'file') visit(image.path);
+  if (image?.kind === 'file') visit(image.path);
   eachOtherImage<ImageRef>(job.request, (ref) => ref.kind === 'file' && visit(ref.path));
 }
 

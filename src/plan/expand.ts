@@ -3,13 +3,13 @@
 // model table, priced, identified by a content hash, and collapsed when identical. Images and
 // tables arrive already read and resolved.
 import { API_DEFAULTS } from '../api/schemas.js';
-import { effectiveMode } from '../data/capabilities.js';
+import { effectiveMode, endFrameOnlyModels, takesEndFrameOnly } from '../data/capabilities.js';
 import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { InputIssue } from '../errors.js';
 import type { ResolvedImages } from '../manifest/images.js';
 import { expandMatrix, matrixSpecOf, type Combination, type MatrixResult } from '../manifest/matrix.js';
 import { checkRequest, type MergedFields } from '../manifest/rules.js';
-import { MAX_COMBINATIONS, REQUEST_FIELDS, type JobEntry, type Manifest, type Matrix } from '../manifest/schema.js';
+import { MAX_COMBINATIONS, REQUEST_FIELDS, isEndFrameOnlyEntry, type JobEntry, type Manifest, type Matrix } from '../manifest/schema.js';
 import { formatPath, type FieldPath, type Source } from '../manifest/source.js';
 import { rowIssues, type TableEntry } from '../manifest/table-rows.js';
 import type { TableRow } from '../manifest/table.js';
@@ -102,11 +102,14 @@ function withImages(fields: MergedFields, images: ResolvedImages): Omit<JobReque
   return out as Omit<JobRequest, 'image'>;
 }
 
+/** Where a unit's images go in the request: `image`, or `image_tail` in an end-frame-only entry. */
+type Slot = 'image' | 'image_tail';
+
 /** The request with its image, keys in the registry's fixed order and undefined fields dropped: plan bytes must not vary. */
-function withImage(base: Omit<JobRequest, 'image'>, image: ImageRef): JobRequest {
+function withImage(base: Omit<JobRequest, 'image'>, image: ImageRef, slot: Slot): JobRequest {
   const out: Record<string, unknown> = {};
   for (const key of FIELD_NAMES) {
-    const value = key === 'image' ? image : base[key];
+    const value = key === slot ? image : (base as Readonly<Record<string, unknown>>)[key];
     if (value !== undefined) out[key] = value;
   }
   return out as JobRequest;
@@ -122,6 +125,8 @@ interface Unit {
   /** Request fields of a table row (none for an `image:` entry). */
   readonly fields: MergedFields;
   readonly images: readonly ImageRef[];
+  /** Where `images` go: `image_tail` for an end-frame-only entry, which has no `image`. */
+  readonly slot: Slot;
   /** The table row this unit is, for messages. */
   readonly origin?: { readonly table: TableEntry; readonly row: TableRow };
   readonly name?: string | undefined;
@@ -138,15 +143,17 @@ const labelOf = (origin: Unit['origin'], ref: ImageRef) => (origin ? rowLabel(or
 function* unitsOf(entry: JobEntry, table: TableEntry | undefined, images: ResolvedImages): Generator<Unit> {
   // Images that failed to resolve were reported where they are named, and make no jobs.
   if (entry.from === undefined) {
-    const specs = typeof entry.image === 'string' ? [entry.image] : (entry.image ?? []);
-    yield { fields: {}, images: specs.flatMap((spec) => images.get(spec) ?? []) };
+    const slot = isEndFrameOnlyEntry(entry) ? 'image_tail' : 'image';
+    const named = entry[slot];
+    const specs = typeof named === 'string' ? [named] : (named ?? []);
+    yield { fields: {}, images: specs.flatMap((spec) => images.get(spec) ?? []), slot };
     return;
   }
   if (!table) return;
   for (const { row, fields, name, extra } of table.jobs) {
     const ref = images.get(fields.image)?.[0];
     // `merge` skips the row's `image`: the image goes in through `images`, so no copy without it.
-    yield { fields, images: ref ? [ref] : [], origin: { table, row }, name, extra };
+    yield { fields, images: ref ? [ref] : [], slot: 'image', origin: { table, row }, name, extra };
   }
 }
 
@@ -195,6 +202,22 @@ function merge(...layers: readonly (Readonly<Record<string, unknown>> | undefine
     }
   }
   return out as MergedFields;
+}
+
+/**
+ * An end-frame-only request on a model, mode or duration the table does not take it in: the
+ * problem, at the entry's `image_tail`, naming the models that do; undefined when it is taken.
+ */
+function endFrameProblem(fields: MergedFields, models: ModelTable): { message: string; hint: string } | undefined {
+  if (takesEndFrameOnly(fields, models)) return undefined;
+  const model = fields.model_name ?? API_DEFAULTS.model_name;
+  const mode = effectiveMode(models.models[model], fields.mode);
+  const where = endFrameOnlyModels(models);
+  const takers = where.length ? `${where.join(' and ')} do` : 'no model of the table does';
+  return {
+    message: `this entry has \`image_tail\` without \`image\` (an end-frame-only job), which ${model}${mode ? ` in ${mode} mode` : ''}${fields.duration ? ` for ${fields.duration} s` : ''} does not take; ${takers}.`,
+    hint: `${where.length ? 'Use one of those models and modes, or give' : 'Give'} the entry an \`image\` as its first frame.`,
+  };
 }
 
 /**
@@ -258,6 +281,8 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
       const variants = combinations.flatMap((combination) => {
         const fields = merge(manifest.defaults, entryFields, unit.fields, combination.values);
         const problems = checkRequest(fields, models);
+        const endFrame = unit.slot === 'image_tail' && problems.length === 0 ? endFrameProblem(fields, models) : undefined;
+        if (endFrame) issues.addRule([...entryPath, 'image_tail'], endFrame.message, endFrame.hint, `jobs[${i}]${variantText(combination.values)}`);
         for (const p of problems) {
           const variant = variantText(combination.values);
           if (unit.origin && unit.fields[p.field] !== undefined) {
@@ -269,12 +294,15 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
             issues.addRule(originOf(p.field, combination), p.message, p.hint, `${context}${variant}`);
           }
         }
-        const base = problems.length ? undefined : withImages(withApiDefaults(fields, models), images);
-        return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices), identity: identityAround(base) }] : [];
+        if (problems.length || endFrame) return [];
+        // An end-frame-only entry's `image_tail` names the unit's images: each job gets one of them.
+        const own = unit.slot === 'image_tail' ? { ...fields, image_tail: undefined } : fields;
+        const base = withImages(withApiDefaults(own, models), images);
+        return base ? [{ base, variant: combination.values, cost: priceJob(base as JobRequest, models, prices), identity: identityAround(base, unit.slot) }] : [];
       });
       for (const ref of unit.images) {
         for (const { base, variant, cost, identity: identityWith } of variants) {
-          const request = withImage(base, ref);
+          const request = withImage(base, ref, unit.slot);
           const identity = identityWith(ref);
           for (let r = 1; r <= repeat; r++) {
             const id = jobId(request, r, manifest.id_salt, identity);

@@ -51,9 +51,9 @@ function othersIdentity(fields: Omit<JobRequest, 'image'>): Readonly<Record<stri
   };
 }
 
-/** The request as it identifies a job: image references reduced to their identity. */
+/** The request as it identifies a job: image references reduced to their identity (an end-frame-only job has no `image`, and its text no key for it). */
 export function identityOf(request: JobRequest): unknown {
-  return { ...othersIdentity(request), image: imageIdentity(request.image) };
+  return { ...othersIdentity(request), image: request.image && imageIdentity(request.image) };
 }
 
 /** Canonical text of an image's identity; an image is one object however many jobs use it. */
@@ -67,20 +67,22 @@ function imageText(image: ImageRef): string {
 /**
  * canonicalJson(identityOf(request)) for every `image` with the same other fields: their text is
  * made once, and each image's slotted into its sorted place. One matrix combination over a
- * folder of 1,000 images is one text and 1,000 joins, not 1,000 canonicalisations.
+ * folder of 1,000 images is one text and 1,000 joins, not 1,000 canonicalisations. An
+ * end-frame-only entry slots its images as `image_tail` (`fields` then has neither image).
  */
-export function identityAround(fields: Omit<JobRequest, 'image'>): (image: ImageRef) => string {
+export function identityAround(fields: Omit<JobRequest, 'image'>, slot: 'image' | 'image_tail' = 'image'): (image: ImageRef) => string {
   const identity = othersIdentity(fields);
   const keys = Object.keys(identity).sort();
-  const head = members(identity, keys.filter((key) => key < 'image'));
-  const tail = members(identity, keys.filter((key) => key > 'image'));
-  const open = `{${head}${head ? ',' : ''}"image":`;
+  const head = members(identity, keys.filter((key) => key < slot));
+  const tail = members(identity, keys.filter((key) => key > slot));
+  const open = `{${head}${head ? ',' : ''}"${slot}":`;
   const close = `${tail ? ',' : ''}${tail}}`;
   return (image) => `${open}${imageText(image)}${close}`;
 }
 
 /** canonicalJson(identityOf(request)), computed once per request: repeats of it share the text. */
 export function requestIdentity(request: JobRequest): string {
+  if (request.image === undefined) return canonicalJson(identityOf(request));
   return identityAround(request)(request.image);
 }
 

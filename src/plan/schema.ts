@@ -34,17 +34,31 @@ type PlanValue<K extends FieldName> = Field<K> extends { plan: infer P extends z
 type PlanSchema<K extends FieldName> = Field<K>['kind'] extends 'image' ? typeof imageRefSchema : Field<K>['kind'] extends 'masks' ? z.ZodArray<z.ZodObject<{ mask: typeof imageRefSchema; trajectories: z.ZodArray<typeof trajectoryPointSchema> }, z.core.$strict>> : PlanValue<K>;
 type PlanShape = { [K in FieldName]: K extends 'image' ? PlanSchema<K> : z.ZodOptional<PlanSchema<K>> };
 
+const planShape = Object.fromEntries(FIELD_NAMES.map((name) => [name, name === 'image' ? planSchemaOf(name) : planSchemaOf(name).optional()])) as PlanShape;
+type TailOnlyShape = Omit<PlanShape, 'image' | 'image_tail'> & { image: z.ZodOptional<typeof imageRefSchema>; image_tail: typeof imageRefSchema };
+
 /**
  * The create-call fields of one job, with images as references (the runner inlines base64 at send
  * time), in the registry's order, which is the order of a plan's request keys. Models, modes and
- * durations are whatever the model table allowed when the plan was made.
+ * durations are whatever the model table allowed when the plan was made. `image` is required but
+ * in an end-frame-only job, which has `image_tail` instead: two strict shapes, not a refinement,
+ * so the journal's fast replay check still compiles it (state/fast-check.ts), as it would not
+ * zod's .required() or a refine.
  */
-export const jobRequestSchema = z.strictObject(
-  // Every field optional but `image`, built as such: zod's .required() would wrap `image` in a type
-  // the journal's fast replay check does not compile (state/fast-check.ts).
-  Object.fromEntries(FIELD_NAMES.map((name) => [name, name === 'image' ? planSchemaOf(name) : planSchemaOf(name).optional()])) as PlanShape,
-);
+export const jobRequestSchema = z.union([
+  z.strictObject(planShape),
+  z.strictObject({ ...planShape, image: imageRefSchema.optional(), image_tail: imageRefSchema } as TailOnlyShape),
+]);
 export type JobRequest = z.infer<typeof jobRequestSchema>;
+
+/** The frame a job starts from: its `image`, or the end frame of an end-frame-only job (which has no other). */
+export function frameOf(request: JobRequest): ImageRef {
+  // The schema's second shape: no `image` means `image_tail` is there.
+  return request.image ?? (request.image_tail as ImageRef);
+}
+
+/** Whether a job is end-frame-only: `image_tail` without `image`. */
+export const isEndFrameOnly = (request: JobRequest): boolean => request.image === undefined;
 
 /** A matrix value: a scalar, or the object or list of a structured field (camera_control, multi_prompt…). */
 export const variantValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()).readonly(), z.record(z.string(), z.unknown()).readonly()]);

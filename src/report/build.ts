@@ -94,7 +94,7 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
     repeat: job?.repeat ?? null,
     variant: job?.variant ?? {},
     params: request,
-    image_path: request ? imageFromOutput(manifestPath, request.image) : null,
+    image_path: request?.image ? imageFromOutput(manifestPath, request.image) : null,
     status,
     attempts: state?.attempt ?? 0,
     error: errorOf(state, status, clip),

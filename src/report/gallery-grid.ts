@@ -4,7 +4,7 @@
 // value across the batch are shown once; the rest label their row, or, when they differ within a
 // row (jobs of hand-written entries side by side), each clip.
 import { API_DEFAULTS } from '../api/schemas.js';
-import type { ImageRef } from '../plan/schema.js';
+import { frameOf, isEndFrameOnly, type ImageRef } from '../plan/schema.js';
 import { type Variant, type VariantSource, variantKey, variantOf } from '../plan/variants.js';
 import { FIELDS, MANIFEST_FIELDS, fieldText as requestFieldText, type ManifestFieldName } from '../request/fields.js';
 import { FAILED, SUCCEEDED, percentile } from './outcomes.js';
@@ -42,6 +42,7 @@ export interface GalleryColumn {
 
 export interface GalleryRow {
   readonly key: string;
+  /** The row's source image: its jobs' `image`, or the end frame of end-frame-only jobs (then labelled so in `details`). */
   readonly image: ImageRef;
   /** The row's prompt; null when it has none or when the prompt is part of the variant (see promptVaries). */
   readonly prompt: string | null;
@@ -90,7 +91,12 @@ export function fieldText(params: Params, field: ShownField): string {
 const sourceOf = (job: GridJob): VariantSource => ({ request: job.params, variant: job.variant });
 const promptVaries = (job: GridJob): boolean => 'prompt' in job.variant;
 
-const rowKey = (job: GridJob): string => JSON.stringify([imageText(job.params.image), promptVaries(job) ? null : (job.params.prompt ?? null), job.repeat]);
+/** An end-frame-only job never shares a row with jobs that start from the same picture. */
+const rowKey = (job: GridJob): string =>
+  JSON.stringify([imageText(frameOf(job.params)), promptVaries(job) ? null : (job.params.prompt ?? null), job.repeat, ...(isEndFrameOnly(job.params) ? ['end frame'] : [])]);
+
+/** The label of a row whose image is the end frame of end-frame-only jobs. */
+export const END_FRAME_LABEL = ['image', 'end frame only (image_tail, no start image)'] as const;
 
 /** A job's value of each shown field, in SHOWN_FIELDS order: worked out once, added to several Commons. */
 const textsOf = (job: GridJob): string[] => SHOWN_FIELDS.map((field) => fieldText(job.params, field));
@@ -217,11 +223,11 @@ export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POS
     columns: groups.map(({ variant, common, totals }) => ({ key: variant.key, label: labelled.map((field) => [field, columnText(common, field)] as const), stats: totals.stats() })),
     rows: drafts.map(([key, { first, common, cells }]) => ({
       key,
-      image: first.params.image,
+      image: frameOf(first.params),
       prompt: promptVaries(first) ? null : (first.params.prompt ?? null),
       promptVaries: promptVaries(first),
       repeat: anyRepeat ? first.repeat : null,
-      details: shown(others.map((field) => [field, common.of(field)] as const)),
+      details: [...(isEndFrameOnly(first.params) ? [END_FRAME_LABEL] : []), ...shown(others.map((field) => [field, common.of(field)] as const))],
       clipFields: others.filter((field) => common.of(field) === undefined),
       cells,
     })),

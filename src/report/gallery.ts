@@ -3,6 +3,7 @@
 // runs too: pending and in-flight cells say so, and a rerun of `report --html` fills them in.
 import { join } from 'node:path';
 import { GALLERY_CSS, GALLERY_SCRIPT } from './gallery-assets.js';
+import { frameOf } from '../plan/schema.js';
 import { type ReportSummary, type StreamedReport, asStream } from './build.js';
 import { buildGrid, clipLabels, type ColumnStats, type GalleryColumn, type GalleryGrid, type GalleryRow, type GridJob, type Labels } from './gallery-grid.js';
 import { type SafeHtml, hrefOf, html, trusted } from './html.js';
@@ -52,7 +53,7 @@ function placeholder(job: GridJob): SafeHtml {
 function clip(job: GridJob, fields: readonly string[]): SafeHtml {
   const src = job.status === 'succeeded' && job.video?.path ? hrefOf(job.video.path) : null;
   // The clip's own size when probed, else the source image's (Kling keeps its aspect ratio).
-  const image = job.params.image;
+  const image = frameOf(job.params);
   const size = job.video?.width && job.video.height ? job.video : image.kind === 'file' ? image : null;
   const aspect = size ? `aspect-ratio: ${size.width} / ${size.height}` : null;
   const media = src

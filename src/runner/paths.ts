@@ -2,14 +2,15 @@
 // relative to the output folder. The variant folder (plan/variants.ts) depends on the job alone,
 // so the layout is the same in every shard and across reruns of a growing manifest.
 import { posix } from 'node:path';
-import type { PlannedJob } from '../plan/schema.js';
+import { frameOf, type PlannedJob } from '../plan/schema.js';
 import { variantOf } from '../plan/variants.js';
 
 const unsafe = /[^A-Za-z0-9._-]+/g;
 
 function stemOf(job: PlannedJob): string {
   if (job.name) return job.name.replace(unsafe, '_');
-  const image = job.request.image;
+  // An end-frame-only job is named after its end frame.
+  const image = frameOf(job.request);
   const base = image.kind === 'file' ? posix.basename(image.path) : posix.basename(new URL(image.url).pathname) || 'image';
   const stem = base.replace(/\.[^.]*$/, '');
   return (stem || 'image').replace(unsafe, '_').slice(0, 80);

@@ -22,7 +22,9 @@ export class BodyBuilder {
 
   async build(request: JobRequest, externalTaskId: string): Promise<CreateTaskBody> {
     const { image, image_tail, static_mask, dynamic_masks, ...scalars } = request;
-    const body: CreateTaskBody = { ...scalars, image: await this.#inline(image), external_task_id: externalTaskId };
+    const body: CreateTaskBody = { ...scalars, external_task_id: externalTaskId };
+    // An end-frame-only job sends `image_tail` alone.
+    if (image) body.image = await this.#inline(image);
     if (image_tail) body.image_tail = await this.#inline(image_tail);
     if (static_mask) body.static_mask = await this.#inline(static_mask);
     if (dynamic_masks) {

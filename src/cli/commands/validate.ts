@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { loadModelTable } from '../../data/tables.js';
 import { InputError, ManifestError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
-import type { Plan } from '../../plan/schema.js';
+import { frameOf, type Plan } from '../../plan/schema.js';
 import { variantKey } from '../../plan/variants.js';
 import { stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
@@ -20,7 +20,7 @@ const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? on
 
 /** `8 jobs from 2 entries (2 images, 4 variants)`. */
 export function describePlan(plan: Plan): string {
-  const images = new Set(plan.jobs.map((j) => (j.request.image.kind === 'file' ? j.request.image.sha256 : j.request.image.url)));
+  const images = new Set(plan.jobs.map((j) => frameOf(j.request)).map((image) => (image.kind === 'file' ? image.sha256 : image.url)));
   const variants = new Set(plan.jobs.map(variantKey));
   const entries = new Set(plan.jobs.map((j) => j.entry));
   return `${count(plan.jobs.length, 'job')} from ${count(entries.size, 'entry', 'entries')} (${count(images.size, 'image')}, ${count(variants.size, 'variant')})`;
