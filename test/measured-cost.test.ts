@@ -132,8 +132,8 @@ describe('what an ended task says it cost, folded into the report', () => {
     expect(failed).toMatchObject({ units: 0 });
     const report = buildReport({ plan, states: replay(harness.events), manifest: { path: 'm.yaml', sha256: 'm' }, toolVersion: 'test' });
     expect(report.jobs.map((job) => [job.status, job.units, job.measured_usd, job.tasks])).toEqual([
-      ['failed', 0, 0, { certain: 0, possible: 1 }],
-      ['succeeded', 0, 0, { certain: 1, possible: 0 }],
+      ['failed', 0, 0, { certain: 0, possible: 1, adopted: 0 }],
+      ['succeeded', 0, 0, { certain: 1, possible: 0, adopted: 0 }],
     ]);
     expect(report.cost).toMatchObject({ possible_usd: 0.35, measured_usd: 0, measured_jobs: 2 });
   });

@@ -2,12 +2,13 @@
 // sentences a new user reads before and after a run.
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCostTable } from '../src/cli/commands/plan.js';
 import type { CliIO } from '../src/cli/io.js';
 import { Progress } from '../src/cli/progress.js';
 import { formatTotals, formatVariantTable } from '../src/cli/report-summary.js';
 import { main } from '../src/cli/run-cli.js';
+import { type EmulatorHandle, startEmulator } from '../src/emulator/index.js';
 import { formatSummary } from '../src/cli/summary.js';
 import { loadModelTable, loadPriceTable } from '../src/data/tables.js';
 import { buildReport } from '../src/report/build.js';
@@ -15,6 +16,7 @@ import type { Reproduce } from '../src/report/schema.js';
 import type { JobState } from '../src/runner/job-state.js';
 import { resolveRunOptions } from '../src/runner/options.js';
 import { withinBudget } from '../src/runner/spend.js';
+import { runInProcess } from './helpers/bad-input.js';
 import { planIn, png, tempTree } from './helpers/manifest.js';
 import { examplePlan, reportFor } from './helpers/reports.js';
 import { makePlan } from './helpers/runner-harness.js';
@@ -163,5 +165,49 @@ describe('after a budget stop', () => {
     const budgeted = report(1);
     expect(budgeted.totals).toMatchObject({ succeeded: 1, pending: 0, skipped_budget: 3 });
     expect(formatTotals(budgeted)).toMatch(/^4 job\(s\): 1 succeeded, 3 skipped by --budget\./);
+  });
+});
+
+describe('adopted is not spent', () => {
+  let emu: EmulatorHandle;
+  beforeAll(async () => {
+    emu = await startEmulator({ timeScale: 0.002, rpm: Infinity });
+  });
+  afterAll(() => emu.close());
+
+  it('a second folder running the same ids adopts the tasks: its cost says paid by this folder $0.00, adopted the rest', async () => {
+    const dir = tempTree({
+      'batch.yaml': `version: 1\nname: batch\nid_salt: "adopt-${process.pid}"\ndefaults: { model_name: kling-v2-6, mode: std, duration: 5 }\njobs:\n  - image: a.png\n    prompt: a slow push-in\n    repeat: 2\n`,
+      'a.png': png(1),
+    });
+    const args = (out: string) => ['run', 'batch.yaml', '--base-url', emu.url, '--yes', '--rpm', '6000', '--poll-interval', '0.05', '--output', out];
+    const env = { COMETAPI_KEY: 'emulator-key' };
+    const first = await runInProcess(args('first'), dir, env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('Cost: $0.42 certain (succeeded).');
+    const created = emu.stats().tasksCreated;
+    const second = await runInProcess(args('second'), dir, env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(emu.stats().tasksCreated).toBe(created);
+    expect(second.stderr).toContain('For new generations instead, give the manifest a new `id_salt`');
+    expect(second.stdout).toContain('Cost: $0.42 certain (succeeded: $0.00 paid by this folder, $0.42 adopted from tasks made elsewhere with the same ids (paid before, not by this folder)).');
+    const report = JSON.parse(readFileSync(join(dir, 'second', 'report.json'), 'utf8')) as { cost: { certain_usd: number; certain_adopted_usd: number }; jobs: { tasks: { adopted: number } }[] };
+    expect(report.cost).toMatchObject({ certain_usd: 0.42, certain_adopted_usd: 0.42 });
+    expect(report.jobs.map((job) => job.tasks.adopted)).toEqual([1, 1]);
+    expect(readFileSync(join(dir, 'second', 'gallery.html'), 'utf8')).toContain('<b>$0.42</b>of it adopted');
+    const firstReport = JSON.parse(readFileSync(join(dir, 'first', 'report.json'), 'utf8')) as { cost: { certain_adopted_usd: number } };
+    expect(firstReport.cost.certain_adopted_usd).toBe(0);
+  });
+
+  it('progress counts an adopted success apart from what this folder spent', () => {
+    const plan = makePlan(2);
+    const [paid, adopted] = plan.jobs as [(typeof plan.jobs)[number], (typeof plan.jobs)[number]];
+    const download = { path: 'a.mp4', sha256: 'x', bytes: 1 };
+    const states = new Map<string, JobState>([
+      [paid.id, { job: paid.id, phase: 'downloaded', attempt: 1, earlierTasks: 0, sentAt: 1, download }],
+      [adopted.id, { job: adopted.id, phase: 'downloaded', attempt: 1, earlierTasks: 0, adoptedVia: 'lookup', download }],
+    ]);
+    const progress = new Progress({ plan, states, isTTY: false, write: () => {} });
+    expect(progress.heartbeatLine()).toContain('| spent ~$0.33 | adopted ~$0.33 |');
   });
 });

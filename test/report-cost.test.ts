@@ -20,7 +20,7 @@ describe('the cost of a batch', () => {
     await harness.run();
     const report = reportOf(harness, plan);
     expect(report.jobs.map((job) => [job.units, job.measured_usd])).toEqual([[2.5, 0.35], [2.5, 0.35], [2.5, 0.35]]);
-    expect(report.cost).toEqual({ certain_usd: 1.05, possible_usd: 0, unknown_price_tasks: 0, measured_usd: 1.05, measured_jobs: 3, unit_price: { usd_per_unit: 0.14, from: 'default' } });
+    expect(report.cost).toEqual({ certain_usd: 1.05, certain_adopted_usd: 0, possible_usd: 0, unknown_price_tasks: 0, measured_usd: 1.05, measured_jobs: 3, unit_price: { usd_per_unit: 0.14, from: 'default' } });
     expect(formatCost(report.cost)).toBe("Cost: $1.05 certain (succeeded). The provider reports $1.05 actually charged for 3 job(s), at $0.14 a unit (Kling's standard packs; set yours with --unit-price).");
   });
 
@@ -33,9 +33,9 @@ describe('the cost of a batch', () => {
     await harness.run();
     const report = reportOf(harness, plan);
     expect(report.jobs.map((job) => [job.status, job.tasks])).toEqual([
-      ['failed', { certain: 0, possible: 1 }],
-      ['succeeded', { certain: 1, possible: 0 }],
-      ['unconfirmed', { certain: 0, possible: 1 }],
+      ['failed', { certain: 0, possible: 1, adopted: 0 }],
+      ['succeeded', { certain: 1, possible: 0, adopted: 0 }],
+      ['unconfirmed', { certain: 0, possible: 1, adopted: 0 }],
     ]);
     expect(report.cost).toMatchObject({ certain_usd: 0.35, possible_usd: 0.7 });
     expect(formatCost(report.cost)).toMatch(/^Cost: \$0\.35 certain \(succeeded\), \$0\.70 possible \(tasks in flight, failed, timed out, unconfirmed or lost: the provider may bill them\)\.$/);
@@ -50,7 +50,7 @@ describe('the cost of a batch', () => {
       { ev: 'orphaned', t: 2, job: job.id, attempt: 1, external_task_id: job.external_task_id, message: 'exists, not found yet' },
     );
     const report = reportOf(harness, plan);
-    expect(report.jobs.map((j) => [j.status, j.tasks])).toEqual([['orphaned', { certain: 0, possible: 1 }]]);
+    expect(report.jobs.map((j) => [j.status, j.tasks])).toEqual([['orphaned', { certain: 0, possible: 1, adopted: 0 }]]);
     expect(report.cost).toMatchObject({ certain_usd: 0, possible_usd: 0.35 });
   });
 });

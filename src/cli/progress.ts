@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import type { Plan, PlannedJob } from '../plan/schema.js';
 import { groupByVariant } from '../plan/variants.js';
 import type { JobState } from '../runner/job-state.js';
+import { adoptedFromElsewhere } from '../runner/spend.js';
 import type { WaitSnapshot } from '../runner/run.js';
 import type { JournalEvent } from '../state/events.js';
 import { cutText } from './variant-table.js';
@@ -163,6 +164,8 @@ export class Progress {
   readonly #now: () => number;
   readonly #startedAt: number;
   #spentUsd = 0;
+  /** Succeeded tasks adopted from another folder's or machine's run: paid there, not spent here. */
+  #adoptedUsd = 0;
   #finishedThisRun = 0;
   #lastFinishAt: number;
   /** Provider refusals since a job last finished: 1303 (account slots) and 1302 (rate). */
@@ -190,7 +193,7 @@ export class Progress {
       // An earlier run's budget skip is work left: this run submits it, unless its own budget skips it again.
       const bucket = state?.phase === 'skipped_budget' ? 'queued' : bucketOf(state);
       this.#move(job, bucket);
-      if (bucket === 'succeeded' || bucket === 'downloading') this.#spentUsd += job.cost_usd ?? 0;
+      if (bucket === 'succeeded' || bucket === 'downloading') this.#addSucceeded(job, state);
     }
   }
 
@@ -232,7 +235,7 @@ export class Progress {
     if (!job || event.ev === 'header' || event.ev === 'run' || !this.#place.has(job.id)) return;
     const before = this.#bucketOf(job.id);
     const after = bucketOf(state);
-    if (event.ev === 'succeeded' && before !== 'downloading') this.#spentUsd += job.cost_usd ?? 0;
+    if (event.ev === 'succeeded' && before !== 'downloading') this.#addSucceeded(job, state);
     if (before !== after) {
       this.#move(job, after);
       if (isDone(after)) {
@@ -308,6 +311,11 @@ export class Progress {
     this.#place.set(job.id, place - (place % PLACES) + BUCKETS.indexOf(bucket));
   }
 
+  #addSucceeded(job: ShownJob, state: JobState | undefined): void {
+    if (adoptedFromElsewhere(state)) this.#adoptedUsd += job.cost_usd ?? 0;
+    else this.#spentUsd += job.cost_usd ?? 0;
+  }
+
   #render(): void {
     this.#barOf.get('')?.update(this.#overall.succeeded + this.#overall.failed + this.#overall.skipped);
     for (const [key, { counts }] of this.#groups) this.#barOf.get(key)?.update(counts.succeeded + counts.failed + counts.skipped);
@@ -315,7 +323,10 @@ export class Progress {
 
   /** The counts and label of a line, by its bar's key. */
   #lineParts(key: string): { label: string; counts: Counts; extra: string } {
-    if (key === '') return { label: 'all', counts: this.#overall, extra: ` | spent ~$${this.#spentUsd.toFixed(2)} | ETA ${this.#eta()}` };
+    if (key === '') {
+      const adopted = this.#adoptedUsd > 0 ? ` | adopted ~$${this.#adoptedUsd.toFixed(2)}` : '';
+      return { label: 'all', counts: this.#overall, extra: ` | spent ~$${this.#spentUsd.toFixed(2)}${adopted} | ETA ${this.#eta()}` };
+    }
     const group = this.#groups.get(key);
     return { label: group?.label ?? '', counts: group?.counts ?? emptyCounts(0), extra: '' };
   }

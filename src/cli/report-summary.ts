@@ -50,7 +50,11 @@ export function formatCost(cost: Report['cost']): string {
   const possible = cost.possible_usd > 0 ? `, ${usd(cost.possible_usd)} possible (tasks in flight, failed, timed out, unconfirmed or lost: the provider may bill them)` : '';
   const unknown = cost.unknown_price_tasks ? `, plus ${cost.unknown_price_tasks} task(s) of unknown price` : '';
   const measured = cost.measured_jobs ? ` The provider reports ${usd(cost.measured_usd)} actually charged for ${cost.measured_jobs} job(s), at ${unitPriceText(cost.unit_price)}.` : '';
-  return `Cost: ${usd(cost.certain_usd)} certain (succeeded)${possible}${unknown}.${measured}`;
+  // Tasks found at the provider under the same ids were paid by the run that made them, not by this folder.
+  const adopted = cost.certain_adopted_usd
+    ? `: ${usd(cost.certain_usd - cost.certain_adopted_usd)} paid by this folder, ${usd(cost.certain_adopted_usd)} adopted from tasks made elsewhere with the same ids (paid before, not by this folder)`
+    : '';
+  return `Cost: ${usd(cost.certain_usd)} certain (succeeded${adopted})${possible}${unknown}.${measured}`;
 }
 
 /** Jobs the user must look at: failures, warnings, unplayable clips. */

@@ -85,7 +85,7 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
   const request = job?.request ?? state?.request ?? null;
   const video = state?.video;
   const download = state?.download;
-  const { certain, possible } = tasksOf(state);
+  const tasks = tasksOf(state);
   return {
     id,
     external_task_id: state?.externalTaskId ?? job?.external_task_id ?? null,
@@ -115,7 +115,7 @@ function reportJob(job: PlannedJob | undefined, id: string, state: JobState | un
         : null,
     warnings: [...(download?.warnings ?? [])],
     cost_usd: job ? job.cost_usd : (state?.estimateUsd ?? null),
-    tasks: { certain, possible },
+    tasks,
     units: state?.units ?? null,
     measured_usd: measuredUsd(state, usdPerUnit) ?? null,
     list_price: state?.listPrice ?? null,
@@ -133,6 +133,7 @@ const DEFAULT_UNIT_PRICE: UnitPrice = { usd_per_unit: USD_PER_UNIT, from: 'defau
 /** The batch's spend, split by how sure it is, added up one job at a time. */
 class CostTotals {
   #certain = 0;
+  #adopted = 0;
   #possible = 0;
   #unknown = 0;
   #measured = 0;
@@ -142,6 +143,7 @@ class CostTotals {
     const tasks = job.tasks.certain + job.tasks.possible;
     if (tasks > 0 && job.cost_usd === null) this.#unknown += tasks;
     this.#certain += (job.cost_usd ?? 0) * job.tasks.certain;
+    if (job.tasks.adopted) this.#adopted += (job.cost_usd ?? 0) * job.tasks.certain;
     this.#possible += (job.cost_usd ?? 0) * job.tasks.possible;
     if (job.measured_usd !== null) {
       this.#measured += job.measured_usd;
@@ -150,7 +152,7 @@ class CostTotals {
   }
 
   result(): Report['cost'] {
-    return { certain_usd: round(this.#certain, 4), possible_usd: round(this.#possible, 4), unknown_price_tasks: this.#unknown, measured_usd: round(this.#measured, 4), measured_jobs: this.#measuredJobs };
+    return { certain_usd: round(this.#certain, 4), certain_adopted_usd: round(this.#adopted, 4), possible_usd: round(this.#possible, 4), unknown_price_tasks: this.#unknown, measured_usd: round(this.#measured, 4), measured_jobs: this.#measuredJobs };
   }
 }
 

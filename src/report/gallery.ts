@@ -107,10 +107,13 @@ function header(report: ReportSummary): SafeHtml {
   const { cost } = report;
   const unknown = cost.unknown_price_tasks > 0 ? ` + ${cost.unknown_price_tasks} task(s) of unknown price` : '';
   const possible = cost.possible_usd > 0 ? html`<li><b>${usd(cost.possible_usd)}</b>possible</li>` : '';
+  const adopted = cost.certain_adopted_usd
+    ? html`<li title="tasks made by a run from another folder or machine with the same ids: paid before, not by this folder"><b>${usd(cost.certain_adopted_usd)}</b>of it adopted</li>`
+    : '';
   const measured = cost.measured_jobs > 0 ? html`<li title="at ${unitPriceText(cost.unit_price)}"><b>${usd(cost.measured_usd)}</b>charged (${cost.measured_jobs} job(s))</li>` : '';
   const when = report.started_at ? ` · run ${report.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : '';
   return html`<h1>${report.manifest.name}</h1><div class="sub">${report.manifest.path} · klingrun ${report.tool.version}${when}</div>
-<ul class="totals"><li><b>${t.jobs}</b>jobs</li>${counts}<li><b>${usd(cost.certain_usd)}</b>certain${unknown}</li>${possible}${measured}</ul>`;
+<ul class="totals"><li><b>${t.jobs}</b>jobs</li>${counts}<li><b>${usd(cost.certain_usd)}</b>certain${unknown}</li>${adopted}${possible}${measured}</ul>`;
 }
 
 /**

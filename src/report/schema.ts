@@ -55,7 +55,12 @@ export const reportJobSchema = z.strictObject({
   /** Estimated USD of one task of this job; null when the price table does not know it. */
   cost_usd: z.number().nullable(),
   /** Tasks the provider may bill this job for: `certain` (it succeeded) and `possible` (it exists or may, failed ones and earlier attempts included). */
-  tasks: z.strictObject({ certain: z.number().int(), possible: z.number().int() }),
+  tasks: z.strictObject({
+    certain: z.number().int(),
+    possible: z.number().int(),
+    /** 1 when the current task (counted above) was adopted from another folder's or machine's run, which paid for it; absent in reports of older versions. */
+    adopted: z.number().int().optional(),
+  }),
   /**
    * What the provider says the task cost (`final_unit_deduction`), in its units and in USD (units ×
    * the report's `cost.unit_price`); null when it did not say. A task that states only its list
@@ -137,6 +142,8 @@ export const reportSchema = z.strictObject({
    */
   cost: z.strictObject({
     certain_usd: z.number(),
+    /** Of `certain_usd`, tasks adopted from another folder's or machine's run (same ids): paid before, not by this folder. Absent in reports of older versions. */
+    certain_adopted_usd: z.number().optional(),
     possible_usd: z.number(),
     /** Tasks counted above whose price the table does not know (left out of the sums). */
     unknown_price_tasks: z.number().int(),

@@ -9,6 +9,8 @@ export interface TaskCount {
   readonly certain: number;
   /** Tasks that exist or may exist and have not succeeded, earlier attempts' included. */
   readonly possible: number;
+  /** 1 when the current attempt's task (counted above) was adopted from elsewhere: see adoptedFromElsewhere. */
+  readonly adopted: number;
 }
 
 const SUCCEEDED: ReadonlySet<Phase> = new Set(['succeeded', 'downloaded']);
@@ -21,10 +23,19 @@ export function holdsTask(state: JobState): boolean {
   return SUCCEEDED.has(state.phase) || MAY_HOLD.has(state.phase) || state.taskId !== undefined;
 }
 
+/**
+ * The current attempt's task was adopted with no submit from this folder (looked up before its
+ * first submit): a run from another folder or machine made it and paid for it, not this one.
+ */
+export function adoptedFromElsewhere(state: JobState | undefined): boolean {
+  return state?.adoptedVia !== undefined && state.sentAt === undefined;
+}
+
 export function tasksOf(state: JobState | undefined): TaskCount {
-  if (!state) return { certain: 0, possible: 0 };
+  if (!state) return { certain: 0, possible: 0, adopted: 0 };
   const certain = SUCCEEDED.has(state.phase) ? 1 : 0;
-  return { certain, possible: state.earlierTasks + (!certain && holdsTask(state) ? 1 : 0) };
+  const current = certain || holdsTask(state);
+  return { certain, possible: state.earlierTasks + (!certain && holdsTask(state) ? 1 : 0), adopted: current && adoptedFromElsewhere(state) ? 1 : 0 };
 }
 
 /**

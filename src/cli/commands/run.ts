@@ -270,7 +270,7 @@ function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFa
     );
   }
   if (work.freshFolder && work.toSubmit.length > 0) {
-    lines.push(`note: ${folder} has no record of earlier runs. Before its first submit, each job is looked up at the provider by its external_task_id, so a task made by a run from another folder or machine is adopted, not paid again (where the provider offers such lookups).`);
+    lines.push(`note: ${folder} has no record of earlier runs. Before its first submit, each job is looked up at the provider by its external_task_id, so a task made by a run from another folder or machine is adopted, not paid again (where the provider offers such lookups); it is counted as adopted, not as spent. For new generations instead, give the manifest a new \`id_salt\` (new ids, new tasks).`);
   }
   return lines;
 }
