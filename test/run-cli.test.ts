@@ -246,7 +246,7 @@ describe("what the provider says it charged", () => {
     const run = await runInProcess(['run', 'jobs/example.yaml', '--base-url', emulator.url, '--yes', '--output', 'out', '--poll-interval', '0.05', '--rpm', '6000'], dir, env);
     expect(run.code, run.stderr).toBe(0);
     const status = await runInProcess(['status', 'out'], dir);
-    for (const output of [run.stdout, status.stdout]) expect(output).toMatch(/Cost: \$2\.94 certain \(succeeded\)\. The provider reports \$\d+\.\d\d actually charged for 8 job\(s\), at \$0\.14 a unit \(usd_per_unit in src\/data\/prices\.yaml\)\./);
+    for (const output of [run.stdout, status.stdout]) expect(output).toMatch(/Cost: \$2\.24 certain \(succeeded\)\. The provider reports \$\d+\.\d\d actually charged for 8 job\(s\), at \$0\.14 a unit \(usd_per_unit in src\/data\/prices\.yaml\)\./);
   });
 });
 

@@ -211,7 +211,10 @@ export function loadModelTable(file: string = DEFAULT_MODELS_FILE): ModelTable {
 
 /** The price file: a list of rows (as older versions wrote it), or `{ usd_per_unit, rows }`. */
 export function loadPriceFile(file: string = DEFAULT_PRICES_FILE): PriceFile {
-  const loaded = loadTable<PriceTable | PriceFile>(file, (data) => (Array.isArray(data) ? priceTableSchema : priceFileObjectSchema), 'price', DEFAULT_PRICES_FILE, perVideoHint);
+  // A map that names neither key is most likely prices written by model (`kling-v3: 0.1`): it
+  // gets the list's "expected a list" rather than a complaint about a missing `rows`.
+  const isFileObject = (data: unknown): boolean => typeof data === 'object' && data !== null && ('rows' in data || 'usd_per_unit' in data);
+  const loaded = loadTable<PriceTable | PriceFile>(file, (data) => (isFileObject(data) ? priceFileObjectSchema : priceTableSchema), 'price', DEFAULT_PRICES_FILE, perVideoHint);
   return Array.isArray(loaded) ? { rows: loaded } : loaded;
 }
 
