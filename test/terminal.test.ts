@@ -301,7 +301,7 @@ describe('tables at 80 columns', () => {
     const { plan } = await planIn(sweep);
     const summary = formatVariantTable(reportFor(plan, ['succeeded', 'failed', 'succeeded', 'succeeded'], '../m.yaml'), 80).split('\n');
     for (const line of summary) expect(line.length, line).toBeLessThanOrEqual(80);
-    expect(summary[0]).toBe('model mode durat… negat… sound  jobs  ok  failed  success    p50    p95   USD');
+    expect(summary[0]).toBe('model mode durat… negat… sound  jobs  ok  failed    success    p50    p95   USD');
     expect(summary.slice(1).map((line) => line.slice(0, 30).trimEnd())).toEqual([
       'kling-v2-6 pro 5 s "blur… on',
       'kling-v2-6 pro 5 s water… on',
