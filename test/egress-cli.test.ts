@@ -80,7 +80,7 @@ describe('klingrun run, when the jobs send more than their API calls', () => {
     expect(questions).toHaveLength(1);
     expect(questions[0]).toMatch(/^Besides its API calls, this run sends data elsewhere\. .*attacker\.example \(1 job\).*\n/);
     expect(questions[0]).toContain(`2 local files outside the manifest's folder (jobs/) will be read and sent to the provider: ${secret}, link.png (a link to `);
-    expect(questions[0]).toMatch(/\nSubmit 3 job\(s\) \(this folder has no record of earlier runs; see the note above\)\?$/);
+    expect(questions[0]).toMatch(/\nSubmit 3 job\(s\) \(about \$0\.63, 1–5 min\) \(this folder has no record of earlier runs; see the note above\)\?$/);
     expect(stderr).toContain('Not submitted: you answered no. Nothing was sent or paid.');
     expect(requests(emu)).toBe(0);
   });

@@ -25,6 +25,43 @@ export interface SummaryInput {
   readonly columns?: number | undefined;
   /** Under `--budget`: how many of toSubmit it lets through (runner/spend.ts withinBudget), and what the folder's tasks already commit. */
   readonly budget?: BudgetFit | undefined;
+  /** How long the jobs that will be submitted may take (durationRange), and one task (what it assumes). */
+  readonly duration?: { readonly total: DurationRange; readonly task: DurationRange } | undefined;
+}
+
+/** Seconds, lowest and highest. */
+export interface DurationRange {
+  readonly lowS: number;
+  readonly highS: number;
+}
+
+/** How long a task takes when the folder has none finished yet: "usually 1–5 minutes" (docs/api.md). */
+export const TYPICAL_TASK_S: DurationRange = { lowS: 60, highS: 300 };
+
+/**
+ * How long `jobs` submits may take under the limits: waves of `concurrency` tasks of `task` each,
+ * and no sooner than the rate limit lets a create and a poll per job through. An estimate for
+ * planning a session, not a promise: queues at the provider vary.
+ */
+export function durationRange(jobs: number, { concurrency, rpm }: Pick<ResolvedRunOptions, 'concurrency' | 'rpm'>, task: DurationRange = TYPICAL_TASK_S): DurationRange {
+  const waves = Math.ceil(jobs / concurrency);
+  const rateS = ((2 * jobs) / rpm) * 60;
+  return { lowS: Math.max(waves * task.lowS, rateS), highS: Math.max(waves * task.highS, rateS) };
+}
+
+/** `40 s`, `12 min`, `3.5 h`. */
+export function durationText(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** `12–60 min`, or one figure when both ends read the same. */
+export function rangeText({ lowS, highS }: DurationRange): string {
+  const [low, high] = [durationText(lowS), durationText(highS)];
+  if (low === high) return `about ${low}`;
+  const [lowNumber, lowUnit] = low.split(' ');
+  return lowUnit === high.split(' ')[1] ? `${lowNumber}–${high}` : `${low} to ${high}`;
 }
 
 export interface BudgetFit {
@@ -32,7 +69,7 @@ export interface BudgetFit {
   readonly committedUsd: number;
 }
 
-export function formatSummary({ plan, toSubmit, todo = toSubmit.length, finished = plan.jobs.length - todo, options, tables, shard, columns, budget }: SummaryInput): string {
+export function formatSummary({ plan, toSubmit, todo = toSubmit.length, finished = plan.jobs.length - todo, options, tables, shard, columns, budget, duration }: SummaryInput): string {
   const head = `${plan.name}: ${plan.jobs.length} job(s) planned, ${toRunText(plan.jobs.length, todo, finished)}.`;
   // Each machine of a split batch says which slice it runs, so its log can be matched to its folder.
   const slice = shard ? `\nshard ${shard.index}/${shard.count}: ${plan.jobs.length} of ${shard.batchJobs} jobs` : '';
@@ -45,7 +82,8 @@ export function formatSummary({ plan, toSubmit, todo = toSubmit.length, finished
     options.pollIntervalMs === undefined ? 'adaptive polling' : `poll every ${options.pollIntervalMs / 1000} s`,
   ].join(', ');
   const submits = toSubmit.length === 0 ? 'Nothing new to submit: only work already under way is finished.' : planCostTable({ ...plan, jobs: [...toSubmit] }, tables, columns);
-  return `${head}${slice}\n\n${submits}${budgetText(options.budgetUsd, toSubmit.length, budget)}\n\nlimits: ${limits}`;
+  const time = duration && toSubmit.length > 0 ? `\ntime: ${rangeText(duration.total)} for the submits at these limits (a task takes ${rangeText(duration.task)})` : '';
+  return `${head}${slice}\n\n${submits}${budgetText(options.budgetUsd, toSubmit.length, budget)}\n\nlimits: ${limits}${time}`;
 }
 
 /** When `--budget` will not let every submit through: how many it does, and which. */

@@ -26,7 +26,7 @@ import { outputDirFor } from '../output-folder.js';
 import { Progress } from '../progress.js';
 import { formatReportSummary } from '../report-summary.js';
 import { type ProviderFacts, readProviderFacts } from '../provider-facts.js';
-import { formatSummary } from '../summary.js';
+import { type DurationRange, TYPICAL_TASK_S, durationRange, formatSummary, rangeText } from '../summary.js';
 import type { StreamedReport } from '../../report/build.js';
 import type { ReportStatus } from '../../report/schema.js';
 
@@ -175,10 +175,12 @@ export const runCommand = defineCommand({
           const committed = committedUsdOf(work);
           const submits = fittingSubmits(work, committed);
           const budget = { fitting: submits.length, committedUsd: committed };
-          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns, budget }) + '\n');
+          const task = taskDuration(work);
+          const duration = { total: durationRange(submits.length, work.options, task), task };
+          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns, budget, duration }) + '\n');
           for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
           const { sentences: sends } = await egressNotes(work.toSubmit, loaded.manifestDir, io.cwd);
-          await confirm(io, submits, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends, of: work.toSubmit.length });
+          await confirm(io, submits, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends, of: work.toSubmit.length, duration: duration.total });
           progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, ...(io.columns ? { columns: io.columns } : {}) });
           progress.start();
           io.signal.addEventListener('abort', onInterrupt, { once: true });
@@ -224,6 +226,19 @@ function committedUsdOf({ loaded, states }: WorkLeft): number {
 function fittingSubmits(work: WorkLeft, committed: number): readonly PlannedJob[] {
   const budget = work.options.budgetUsd;
   return budget === undefined ? work.toSubmit : withinBudget(work.toSubmit, budget, committed);
+}
+
+/** How long a task took in this folder (its fastest and slowest finished ones), else the typical 1–5 minutes. */
+function taskDuration({ states }: WorkLeft): DurationRange {
+  let lowS = Infinity;
+  let highS = 0;
+  for (const state of states.values()) {
+    if (!state.submittedAt || !state.finishedAt || state.finishedAt < state.submittedAt || state.phase !== 'downloaded') continue;
+    const seconds = (state.finishedAt - state.submittedAt) / 1000;
+    lowS = Math.min(lowS, seconds);
+    highS = Math.max(highS, seconds);
+  }
+  return highS > 0 ? { lowS, highS } : TYPICAL_TASK_S;
 }
 
 /** Planned jobs with nothing left to do (the rest are to run, or left out by `--only`). */
@@ -309,7 +324,7 @@ class Declined extends Error {}
 async function confirm(
   io: CliIO,
   todo: readonly { cost_usd: number | null }[],
-  { yes, freshFolder, sends, of }: { yes: boolean; freshFolder: boolean; sends: readonly string[]; of: number },
+  { yes, freshFolder, sends, of, duration }: { yes: boolean; freshFolder: boolean; sends: readonly string[]; of: number; duration: DurationRange },
 ): Promise<void> {
   if (todo.length === 0) return;
   const besides = sends.length ? `Besides its API calls, this run sends data elsewhere. ${sends.join(' ')}` : '';
@@ -320,7 +335,8 @@ async function confirm(
   const unknown = todo.some((job) => job.cost_usd === null);
   const cost = todo.reduce((sum, job) => sum + (job.cost_usd ?? 0), 0);
   // Under --budget, what it lets through is what is paid for: the question says so.
-  const jobs = todo.length < of ? `${todo.length} of ${of} job(s) (as many as --budget lets through, in plan order; about $${cost.toFixed(2)})` : `${todo.length} job(s)`;
+  const price = unknown ? 'cost unknown' : `about $${cost.toFixed(2)}`;
+  const jobs = `${todo.length < of ? `${todo.length} of ${of} job(s) (as many as --budget lets through, in plan order; ${price}` : `${todo.length} job(s) (${price}`}, ${rangeText(duration)})`;
   if (io.isTTY) {
     const fresh = freshFolder ? ' (this folder has no record of earlier runs; see the note above)' : '';
     if (!(await io.confirm(`${besides ? `${besides}\n` : ''}Submit ${jobs}${fresh}?`))) throw new Declined();
