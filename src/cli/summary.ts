@@ -2,6 +2,7 @@
 import type { Tables } from '../plan/cost.js';
 import type { Plan, PlannedJob } from '../plan/schema.js';
 import type { ResolvedRunOptions } from '../runner/context.js';
+import type { JobState } from '../runner/job-state.js';
 import type { Shard } from '../runner/select.js';
 import { planCostTable } from './commands/plan.js';
 
@@ -47,6 +48,19 @@ export function durationRange(jobs: number, { concurrency, rpm }: Pick<ResolvedR
   const waves = Math.ceil(jobs / concurrency);
   const rateS = ((2 * jobs) / rpm) * 60;
   return { lowS: Math.max(waves * task.lowS, rateS), highS: Math.max(waves * task.highS, rateS) };
+}
+
+/** How long a task took in this folder (its fastest and slowest finished ones), else `typical`. */
+export function taskDuration(states: ReadonlyMap<string, JobState>, typical: DurationRange): DurationRange {
+  let lowS = Infinity;
+  let highS = 0;
+  for (const state of states.values()) {
+    if (!state.submittedAt || !state.finishedAt || state.finishedAt < state.submittedAt || state.phase !== 'downloaded') continue;
+    const seconds = (state.finishedAt - state.submittedAt) / 1000;
+    lowS = Math.min(lowS, seconds);
+    highS = Math.max(highS, seconds);
+  }
+  return highS > 0 ? { lowS, highS } : typical;
 }
 
 /** `40 s`, `12 min`, `3.5 h`. */

@@ -26,7 +26,7 @@ import { outputDirFor } from '../output-folder.js';
 import { Progress } from '../progress.js';
 import { formatReportSummary } from '../report-summary.js';
 import { type ProviderFacts, readProviderFacts } from '../provider-facts.js';
-import { type DurationRange, TYPICAL_TASK_S, durationRange, formatSummary, rangeText } from '../summary.js';
+import { type DurationRange, TYPICAL_TASK_S, durationRange, formatSummary, rangeText, taskDuration } from '../summary.js';
 import type { StreamedReport } from '../../report/build.js';
 import type { ReportStatus } from '../../report/schema.js';
 
@@ -175,7 +175,8 @@ export const runCommand = defineCommand({
           const committed = committedUsdOf(work);
           const submits = fittingSubmits(work, committed);
           const budget = { fitting: submits.length, committedUsd: committed };
-          const task = taskDuration(work);
+          // The built-in emulator's clock runs fast: so do its tasks.
+          const task = taskDuration(work.states, useEmulator ? { lowS: TYPICAL_TASK_S.lowS * EMULATOR_TIME_SCALE, highS: TYPICAL_TASK_S.highS * EMULATOR_TIME_SCALE } : TYPICAL_TASK_S);
           const duration = { total: durationRange(submits.length, work.options, task), task };
           io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns, budget, duration }) + '\n');
           for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
@@ -226,19 +227,6 @@ function committedUsdOf({ loaded, states }: WorkLeft): number {
 function fittingSubmits(work: WorkLeft, committed: number): readonly PlannedJob[] {
   const budget = work.options.budgetUsd;
   return budget === undefined ? work.toSubmit : withinBudget(work.toSubmit, budget, committed);
-}
-
-/** How long a task took in this folder (its fastest and slowest finished ones), else the typical 1–5 minutes. */
-function taskDuration({ states }: WorkLeft): DurationRange {
-  let lowS = Infinity;
-  let highS = 0;
-  for (const state of states.values()) {
-    if (!state.submittedAt || !state.finishedAt || state.finishedAt < state.submittedAt || state.phase !== 'downloaded') continue;
-    const seconds = (state.finishedAt - state.submittedAt) / 1000;
-    lowS = Math.min(lowS, seconds);
-    highS = Math.max(highS, seconds);
-  }
-  return highS > 0 ? { lowS, highS } : TYPICAL_TASK_S;
 }
 
 /** Planned jobs with nothing left to do (the rest are to run, or left out by `--only`). */
