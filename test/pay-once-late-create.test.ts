@@ -119,7 +119,7 @@ describe('a create held by a gateway past the timeout and the absence window', (
     expect(state?.phase).toBe('submitting');
     expect(state?.unconfirmed).toMatch(/^The submit got no answer \(no answer within 30000 ms.*may still reach the provider/);
     expect(harness.events.find((e) => e.ev === 'unconfirmed')).toMatchObject({ in_transit: true });
-    expect(tasksOf(state)).toEqual({ certain: 0, possible: 1 });
+    expect(tasksOf(state)).toEqual({ certain: 0, possible: 1, adopted: 0 });
 
     await run();
     expect(provider.createdPerExternalId().get(late.external_task_id)).toBe(1);
@@ -208,7 +208,7 @@ describe('a create held by a gateway past the timeout and the absence window', (
     const state = replay(harness.events).get(late.id);
     expect(state?.phase).toBe('downloaded');
     // The held POST may still make a second task: one certain, one possible.
-    expect(tasksOf(state)).toEqual({ certain: 1, possible: 1 });
+    expect(tasksOf(state)).toEqual({ certain: 1, possible: 1, adopted: 0 });
     await clock.advance(provider.holdMs);
     await provider.landDue();
     expect(provider.createdPerExternalId().get(late.external_task_id)).toBe(2);
