@@ -6,15 +6,12 @@
 import { once } from 'node:events';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { seededRandom, silentLogger } from '../src/effects.js';
-import { ConcurrencyGate, RequestLimiter } from '../src/runner/limits.js';
 import { resolveRunOptions } from '../src/runner/options.js';
-import { runJobs } from '../src/runner/run.js';
 import { makePlan } from '../test/helpers/runner-harness.js';
 import { scaledClock } from './clock.js';
 import { fmt } from './emulated.js';
 import type { BenchCase, BenchResult } from './index.js';
-import { MemoryProvider, headerOnlyMp4 } from './memory-provider.js';
+import { MemoryProvider, headerOnlyMp4, runFromEmpty } from './memory-provider.js';
 
 const MB = 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
@@ -65,21 +62,7 @@ export async function measureDownloads(setup: DownloadSetup, dir: string): Promi
     // The provider's video URLs, sent to the local host instead.
     const toHost = ((input: string | URL | Request, init?: RequestInit) => fetch(`${host.url}${new URL(String(input)).pathname}`, init)) as typeof fetch;
     const started = performance.now();
-    const result = await runJobs({
-      plan,
-      manifestDir: dir,
-      outputDir: dir,
-      states: new Map(),
-      journal: { append: () => {} },
-      client: new MemoryProvider(clock, 5_000),
-      options,
-      limiter: new RequestLimiter({ rpm: options.rpm, clock }),
-      gate: new ConcurrencyGate({ max: options.concurrency }),
-      clock,
-      random: seededRandom(1),
-      logger: silentLogger,
-      fetch: toHost,
-    });
+    const result = await runFromEmpty({ plan, dir, clock, client: new MemoryProvider(clock, 5_000), options }, { fetch: toHost });
     const ms = performance.now() - started;
     const downloaded = [...result.states.values()].filter((state) => state.phase === 'downloaded' && !state.download?.invalid).length;
     if (downloaded !== setup.videos) throw new Error(`only ${downloaded} of ${setup.videos} videos downloaded`);

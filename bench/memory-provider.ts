@@ -4,8 +4,12 @@
 // media data), which the runner's header check reads as a valid 5-second 256x144 clip.
 import type { ProviderClient } from '../src/api/provider.js';
 import type { CreateTaskBody, Task } from '../src/api/schemas.js';
-import type { Clock } from '../src/effects.js';
+import { type Clock, seededRandom, silentLogger } from '../src/effects.js';
 import { videoAsset } from '../src/emulator/videos.js';
+import type { Plan } from '../src/plan/schema.js';
+import type { ResolvedRunOptions } from '../src/runner/context.js';
+import { ConcurrencyGate, RequestLimiter } from '../src/runner/limits.js';
+import { type RunInput, type RunResult, runJobs } from '../src/runner/run.js';
 
 interface Stored {
   readonly taskId: string;
@@ -91,4 +95,30 @@ export function headerOnlyMp4(): Buffer {
 /** A fetch that answers every URL with the same small video. */
 export function videoFetch(bytes: Buffer): typeof fetch {
   return (async () => new Response(new Uint8Array(bytes), { status: 200, headers: { 'content-type': 'video/mp4', 'content-length': String(bytes.length) } })) as typeof fetch;
+}
+
+/**
+ * runJobs from an empty output folder `dir` against `client`, under the limits of `options` (a
+ * request limiter and a gate made from them), seeded and silent; `rest` adds or replaces inputs.
+ */
+export function runFromEmpty(
+  setup: { readonly plan: Plan; readonly dir: string; readonly clock: Clock; readonly client: ProviderClient; readonly options: ResolvedRunOptions },
+  rest: Partial<RunInput> = {},
+): Promise<RunResult> {
+  const { plan, dir, clock, client, options } = setup;
+  return runJobs({
+    plan,
+    manifestDir: dir,
+    outputDir: dir,
+    states: new Map(),
+    journal: { append: () => {} },
+    client,
+    options,
+    limiter: new RequestLimiter({ rpm: options.rpm, clock }),
+    gate: new ConcurrencyGate({ max: options.concurrency }),
+    clock,
+    random: seededRandom(1),
+    logger: silentLogger,
+    ...rest,
+  });
 }

@@ -10,7 +10,6 @@ import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { seededRandom, silentLogger } from '../src/effects.js';
 import { tightenHeapForRun } from '../src/cli/heap.js';
 import { loadPlan } from '../src/plan/index.js';
 import type { Plan, PlannedJob } from '../src/plan/schema.js';
@@ -21,10 +20,8 @@ import { nextAction } from '../src/runner/actions.js';
 import { checkDownloads } from '../src/runner/clip-check.js';
 import { type DownloadFs, nodeDownloadFs } from '../src/runner/download.js';
 import { type JobState, JournalState } from '../src/runner/job-state.js';
-import { ConcurrencyGate, RequestLimiter } from '../src/runner/limits.js';
 import { resolveRunOptions } from '../src/runner/options.js';
 import { videoPath } from '../src/runner/paths.js';
-import { runJobs } from '../src/runner/run.js';
 import type { JournalEvent } from '../src/state/events.js';
 import { nodeJournalFs, openJournal } from '../src/state/journal.js';
 import { makePlan } from '../test/helpers/runner-harness.js';
@@ -32,7 +29,7 @@ import { scaledClock } from './clock.js';
 import { fmt } from './emulated.js';
 import { writeMatrixManifest } from './fixtures.js';
 import type { BenchCase, BenchResult } from './index.js';
-import { MemoryProvider, headerOnlyMp4, videoFetch } from './memory-provider.js';
+import { MemoryProvider, headerOnlyMp4, runFromEmpty, videoFetch } from './memory-provider.js';
 import { type CliInput, measureCli } from './plan.js';
 
 export const SCALE_SIZES = [10_000, 100_000] as const;
@@ -235,23 +232,7 @@ export async function measureScaleRun(setup: ScaleRunSetup, dir: string): Promis
       else if (event.ev === 'downloaded') waiting -= 1;
     };
     const started = performance.now();
-    const result = await runJobs({
-      plan,
-      manifestDir: dir,
-      outputDir: dir,
-      states: new Map(),
-      journal,
-      client: provider,
-      options,
-      limiter: new RequestLimiter({ rpm: options.rpm, clock }),
-      gate: new ConcurrencyGate({ max: options.concurrency }),
-      clock,
-      random: seededRandom(1),
-      logger: silentLogger,
-      fetch: videoFetch(headerOnlyMp4()),
-      fs: unsyncedFs,
-      onEvent,
-    });
+    const result = await runFromEmpty({ plan, dir, clock, client: provider, options }, { journal, fetch: videoFetch(headerOnlyMp4()), fs: unsyncedFs, onEvent });
     const ms = performance.now() - started;
     journal.close();
     const duringRun = process.resourceUsage().maxRSS * 1024;
