@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { videoAsset, videoFor } from '../src/emulator/videos.js';
-import { hasFfprobe, probeMp4 } from './helpers/emulator.js';
+import { probeMp4, withoutFfprobe } from './helpers/emulator.js';
 
 describe('emulator: MP4 fixtures', () => {
   it.each(['5', '10'] as const)('the %s s video is a small MP4 (ftyp box first)', (duration) => {
@@ -22,7 +22,7 @@ describe('emulator: MP4 fixtures', () => {
     expect(a.equals(b)).toBe(false);
   });
 
-  it.skipIf(!hasFfprobe).each(['5', '10'] as const)('ffprobe accepts the tagged %s s video with the right duration', async (duration) => {
+  it.skipIf(withoutFfprobe).each(['5', '10'] as const)('ffprobe accepts the tagged %s s video with the right duration', async (duration) => {
     const probed = await probeMp4(videoFor('1000000000000000001', duration));
     expect(probed).toMatchObject({ codec: 'h264', width: 256, height: 144 });
     expect(probed?.durationS).toBeCloseTo(Number(duration), 1);

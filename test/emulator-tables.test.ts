@@ -8,7 +8,7 @@ import { loadModelTable, loadPriceTable, type ModelCapability, type ModelTable }
 import { videoAsset, videoFor } from '../src/emulator/videos.js';
 import { checkClip, probeMp4 } from '../src/runner/mp4.js';
 import { runInProcess } from './helpers/bad-input.js';
-import { body, create, emulator, get, hasFfprobe, manualClock, probeMp4 as ffprobe } from './helpers/emulator.js';
+import { body, create, emulator, get, manualClock, probeMp4 as ffprobe, withoutFfprobe } from './helpers/emulator.js';
 import { png, tempTree } from './helpers/manifest.js';
 
 const shipped = loadModelTable();
@@ -52,7 +52,7 @@ describe('emulator videos of any length', () => {
     expect(videoAsset('10').equals(readFileSync(new URL('video-10s.mp4', assets)))).toBe(true);
   });
 
-  it.skipIf(!hasFfprobe)('ffprobe reads a retimed 15 s clip as 15 s of H.264', async () => {
+  it.skipIf(withoutFfprobe)('ffprobe reads a retimed 15 s clip as 15 s of H.264', async () => {
     const probed = await ffprobe(videoFor('1000000000000000001', '15'));
     expect(probed).toMatchObject({ codec: 'h264', width: 256, height: 144 });
     expect(probed?.durationS).toBeCloseTo(15, 1);

@@ -111,7 +111,7 @@ export function png(width: number, height: number, padBytes = 0): Buffer {
 
 export const pngBase64 = (width: number, height: number, padBytes = 0): string => png(width, height, padBytes).toString('base64');
 
-/** Whether ffprobe is on PATH (CI has none: tests that need it skip). */
+/** Whether ffprobe is on PATH. Tests that need it skip without it, except in CI (`.ci/run` installs it). */
 export const hasFfprobe: boolean = await promisify(execFile)('ffprobe', ['-version']).then(
   () => true,
   () => false,
@@ -133,3 +133,6 @@ export async function probeMp4(bytes: Buffer): Promise<{ durationS: number; code
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Skip a test that needs ffprobe on a machine without it; in CI a missing ffprobe fails instead. */
+export const withoutFfprobe: boolean = !hasFfprobe && process.env.CI !== 'true';
