@@ -245,11 +245,13 @@ function describeMoment(moment: KillMoment): string {
   }
 }
 
+/** No create is held on its way longer than the late-creates shape's 2 s: a transit window of 3 s covers it. */
+const TRANSIT_WINDOW_MS = 3_000;
+
 /** `klingrun run` against an emulator: fast polls, no client-side rate limit, a hung call given up after 1 s. */
 export function runArgs(manifest: string, baseUrl: string, outputDir: string, flags: readonly string[] = []): string[] {
-  // Lookups lag nothing here: half a second is a whole consistency window. No create is held on
-  // its way longer than the late-creates shape's 2 s: a transit window of 3 s covers it.
-  return ['run', manifest, '--base-url', baseUrl, '--yes', '--output', outputDir, '--poll-interval', '0.05', '--rpm', '20000', '--request-timeout', '1', '--absence-window', '0.5', '--transit-window', '3', ...flags];
+  // Lookups lag nothing here: half a second is a whole consistency window.
+  return ['run', manifest, '--base-url', baseUrl, '--yes', '--output', outputDir, '--poll-interval', '0.05', '--rpm', '20000', '--request-timeout', '1', '--absence-window', '0.5', '--transit-window', String(TRANSIT_WINDOW_MS / 1000), ...flags];
 }
 
 /** One batch from an empty output folder to finished, killed `kills` times on the way, then checked. */
@@ -298,6 +300,10 @@ export async function crashBatch(options: CrashBatchOptions): Promise<CrashBatch
       if (!killed && result.code !== 0 && result.code !== 1) break; // a refusal or a crash: stop and report it
     }
     for (let extra = 0; !finished && extra < (options.maxFinishRuns ?? 6); extra++) {
+      // A run that left jobs unconfirmed (their POST may still be on its way) is rerun, as its
+      // message advises, once their transit window has passed: reruns back to back could all fall
+      // inside it when the same job's POST goes unanswered twice.
+      if (results.at(-1)?.code === 1) await sleep(TRANSIT_WINDOW_MS);
       const result = await spawnCli(args, { env }).done;
       results.push(result);
       runs.push({ killed: false, code: result.code, ms: result.ms });
