@@ -161,27 +161,30 @@ describe('a create held by a gateway past the timeout and the absence window', (
     for (const job of [before, other, after]) expect(provider.createdPerExternalId().get(job.external_task_id), job.external_task_id).toBe(1);
   });
 
-  it('a run killed during its POST knows no more than one that timed out: the rerun does not send it again on "not found"', async () => {
+  /**
+   * A first job run to its end (it proves that lookups find this account's tasks), then a run
+   * killed while its POST of the second job was under way, and a rerun `laterMs` after the kill.
+   */
+  async function rerunAfterKill(laterMs: number) {
     const plan = makePlan(2);
     const [first, killed] = plan.jobs as [Plan['jobs'][number], Plan['jobs'][number]];
     const { clock, provider, run } = world(plan, 'accept');
-    await drive(clock, harness.run({ plan: { ...plan, jobs: [first] }, overrides: { client: provider, clock } })); // proves lookups
+    await drive(clock, harness.run({ plan: { ...plan, jobs: [first] }, overrides: { client: provider, clock } }));
     harness.events.push({ ev: 'submitting', t: clock.now(), job: killed.id, attempt: 1, external_task_id: killed.external_task_id, request: killed.request });
-    await clock.advance(10 * 60_000);
+    await clock.advance(laterMs);
     await run();
+    return { provider, killed };
+  }
+
+  it('a run killed during its POST knows no more than one that timed out: the rerun does not send it again on "not found"', async () => {
+    const { provider, killed } = await rerunAfterKill(10 * 60_000);
     expect(provider.createdPerExternalId().get(killed.external_task_id)).toBeUndefined();
     expect(story(harness.events, killed.id)).toEqual(['submitting', 'unconfirmed']);
     expect(harness.events.find((e) => e.ev === 'unconfirmed')).toMatchObject({ in_transit: true, message: expect.stringMatching(/^An earlier submit may have created its task, .*may still reach the provider/) });
   });
 
   it('past the transit window a POST can no longer arrive: the rerun proves it absent and sends it once', async () => {
-    const plan = makePlan(2);
-    const [first, killed] = plan.jobs as [Plan['jobs'][number], Plan['jobs'][number]];
-    const { clock, provider, run } = world(plan, 'accept');
-    await drive(clock, harness.run({ plan: { ...plan, jobs: [first] }, overrides: { client: provider, clock } })); // proves lookups
-    harness.events.push({ ev: 'submitting', t: clock.now(), job: killed.id, attempt: 1, external_task_id: killed.external_task_id, request: killed.request });
-    await clock.advance(16 * 60_000); // past the default transit window of 15 minutes
-    await run();
+    const { provider, killed } = await rerunAfterKill(16 * 60_000); // past the default transit window of 15 minutes
     expect(story(harness.events, killed.id)).toEqual(['submitting', 'rejected absent', 'submitting', 'submitted', 'succeeded', 'downloaded']);
     expect(provider.createdPerExternalId().get(killed.external_task_id)).toBe(1);
   });
