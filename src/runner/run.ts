@@ -22,7 +22,7 @@ import { videoPath } from './paths.js';
 import { pollTask } from './poll.js';
 import { type KnownTask, type PathState, TaskFinder } from './reconcile.js';
 import { BodyBuilder, type ReadFile } from './request-body.js';
-import { holdsTask, tasksOf } from './spend.js';
+import { holdsTask, jobCommitsUsd } from './spend.js';
 import { findOrphan, resumeSubmitting, submitJob } from './submit.js';
 
 /** What a run is waiting on at one moment (RunInput.watch), for a progress display to say. */
@@ -242,11 +242,9 @@ class CostBook {
 
   #costOf(id: string): number {
     const state = this.#states.get(id);
-    const { certain, possible } = tasksOf(state);
     const attempt = this.reserved.get(id);
     const reservation = attempt !== undefined && !(state && state.attempt === attempt && holdsTask(state)) ? 1 : 0;
-    const price = this.#jobs.get(id)?.cost_usd ?? state?.estimateUsd ?? 0;
-    return price * (certain + possible + reservation);
+    return jobCommitsUsd(state, this.#jobs.get(id)?.cost_usd, reservation);
   }
 }
 

@@ -48,15 +48,18 @@ export function measuredUsd(state: JobState | undefined, usdPerUnit: number): nu
 }
 
 /**
- * What the folder's tasks already commit against a budget: each task that exists or may, at its
- * job's price (`priceOf`, else the estimate the journal kept), as the runner counts it.
+ * USD a job commits against a budget: each of its tasks that exists or may, and `reserved` more
+ * (a submit under way), at its job's `price`, else the estimate the journal kept.
  */
+export function jobCommitsUsd(state: JobState | undefined, price: number | null | undefined, reserved = 0): number {
+  const { certain, possible } = tasksOf(state);
+  return (price ?? state?.estimateUsd ?? 0) * (certain + possible + reserved);
+}
+
+/** What the folder's tasks already commit against a budget, as the runner counts it. */
 export function committedUsd(states: ReadonlyMap<string, JobState>, priceOf: (id: string) => number | null | undefined): number {
   let total = 0;
-  for (const [id, state] of states) {
-    const { certain, possible } = tasksOf(state);
-    if (certain + possible > 0) total += (priceOf(id) ?? state.estimateUsd ?? 0) * (certain + possible);
-  }
+  for (const [id, state] of states) total += jobCommitsUsd(state, priceOf(id));
   return total;
 }
 
