@@ -94,6 +94,13 @@ describe('merging shards', () => {
     expect(merged.report.totals).toMatchObject({ jobs: 8, succeeded: 8, failed: 0 });
     expect(merged.warnings).toHaveLength(8);
     expect(merged.warnings[0]).toMatch(new RegExp(`^job [0-9a-f]{12} was submitted from 2 folders \\(${bad.dir}: task T\\d, ${good.dir}: task T\\d\\); each may have been paid for\\. The report keeps the one from ${good.dir}$`));
+    // The documented rule, whatever order the jobs finished in: warnings in plan order; the furthest
+    // state wins, and between equal ones the folder named first.
+    const kept = merged.warnings.map((warning) => warning.slice(warning.lastIndexOf(' from ') + 6));
+    const expected = plan.jobs.map((job) => (job.request.prompt === harbor ? good.dir : bad.dir));
+    expect(merged.warnings.map((warning) => warning.slice(4, 16))).toEqual(plan.jobs.map((job) => job.id.slice(0, 12)));
+    expect(kept).toEqual(expected);
+    expect(mergeOutputs([good, bad], join(tempTree(), 'merged')).warnings.map((w) => w.slice(w.lastIndexOf(' from ') + 6))).toEqual(plan.jobs.map(() => good.dir));
   });
 
   it('refuses folders of different manifests, folders without a journal, and a destination that is a run folder', async () => {

@@ -33,7 +33,10 @@ export interface MergedOutput {
   readonly warnings: readonly string[];
 }
 
-/** How far a job got: the folder ranking highest gives the merged state. */
+/**
+ * How far a job got: the folder ranking highest gives the merged state. Between folders where it
+ * got equally far, the one named first on the command line wins, whatever the timing of the runs.
+ */
 const RANK: Record<ReportStatus, number> = {
   succeeded: 9, invalid_output: 8, not_downloaded: 7, in_flight: 6, unconfirmed: 5, timed_out: 4, failed: 3, orphaned: 3, lost_at_provider: 3, skipped_budget: 1, pending: 0,
 };
@@ -87,26 +90,39 @@ function checkSources(sources: readonly MergeSource[]): string[] {
   return sameManifest(sources) ? [] : ['the folders were run from different versions of the manifest; the jobs planned by any of them are merged'];
 }
 
+/**
+ * One warning per job submitted from two folders or more, in plan order (then the jobs no report
+ * planned, by id): the same folders give the same warnings, in the same order, however the runs went.
+ */
+function paidTwiceWarnings(plan: Plan, sources: readonly MergeSource[], owner: ReadonlyMap<string, number>): string[] {
+  const planned = plan.jobs.map((job) => job.id);
+  const known = new Set(planned);
+  const order = [...planned, ...[...owner.keys()].filter((job) => !known.has(job)).sort()];
+  const warnings: string[] = [];
+  for (const job of order) {
+    const at = sources.flatMap((source, i) => ((source.states.get(job)?.attempt ?? 0) > 0 ? [i] : []));
+    if (at.length < 2) continue;
+    const kept = sources[owner.get(job) as number]?.dir;
+    const tasks = at.map((i) => `${sources[i]?.dir}: task ${sources[i]?.states.get(job)?.taskId ?? 'unknown'}`).join(', ');
+    warnings.push(`job ${job.slice(0, 12)} was submitted from ${at.length} folders (${tasks}); each may have been paid for. The report keeps the one from ${kept}`);
+  }
+  return warnings;
+}
+
 /** Merges the folders' journals into one report for `destDir` (pure: reads nothing, writes nothing). */
 /** `unitPrice`: `--unit-price`; without it, the first folder's report says which. */
 export function mergeOutputs(sources: readonly MergeSource[], destDir: string, unitPrice?: number): MergedOutput {
   const warnings = checkSources(sources);
+  const plan = planOf(sources);
   const states = sources.map((s) => s.states);
   const owner = new Map<string, number>();
-  const ranAt = new Map<string, number[]>();
   states.forEach((byJob, i) => {
     for (const [job, state] of byJob) {
-      if (state.attempt > 0) ranAt.set(job, [...(ranAt.get(job) ?? []), i]);
       const current = owner.get(job);
       if (current === undefined || RANK[statusOf(state)] > RANK[statusOf(states[current]?.get(job))]) owner.set(job, i);
     }
   });
-  for (const [job, at] of ranAt) {
-    if (at.length < 2) continue;
-    const kept = sources[owner.get(job) as number]?.dir;
-    const tasks = at.map((i) => `${sources[i]?.dir}: task ${states[i]?.get(job)?.taskId ?? 'unknown'}`).join(', ');
-    warnings.push(`job ${job.slice(0, 12)} was submitted from ${at.length} folders (${tasks}); each may have been paid for. The report keeps the one from ${kept}`);
-  }
+  warnings.push(...paidTwiceWarnings(plan, sources, owner));
 
   const merged = new Map<string, JobState>();
   for (const [job, i] of owner) merged.set(job, states[i]?.get(job) as JobState);
@@ -116,7 +132,7 @@ export function mergeOutputs(sources: readonly MergeSource[], destDir: string, u
   const started = times((r) => r.started_at);
   const finished = times((r) => r.finished_at);
   const report = buildReport({
-    plan: planOf(sources),
+    plan,
     states: merged,
     manifest: { path: relative(destDir, resolve(first.dir, first.report.manifest.path)), sha256: first.report.manifest.sha256 },
     toolVersion: VERSION,
