@@ -10,7 +10,7 @@ import { loadPlan } from '../../plan/index.js';
 import { DEFAULT_RUN_OPTIONS } from '../../runner/options.js';
 import { nextAction } from '../../runner/actions.js';
 import type { JobState } from '../../runner/job-state.js';
-import { parseShard } from '../../runner/select.js';
+import { resolveShard } from '../shard-auto.js';
 import { committedUsd, withinBudget } from '../../runner/spend.js';
 import type { PlannedJob } from '../../plan/schema.js';
 import { createOutputFolder } from '../../state/output-folder.js';
@@ -78,7 +78,11 @@ export const runCommand = defineCommand({
       defaultText: String(DEFAULT_RUN_OPTIONS.transit_window_s),
     },
     only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
-    shard: { type: 'string', value: 'i/n', description: 'run slice i of n (by job id): n machines split one batch with no overlap' },
+    shard: {
+      type: 'string',
+      value: 'i/n',
+      description: 'run slice i of n (by job id): n machines split one batch with no overlap; `auto` takes it from a Kubernetes Indexed Job or a GitHub Actions matrix (see README)',
+    },
     'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000) },
     'download-timeout': {
       type: 'string',
@@ -122,7 +126,9 @@ export const runCommand = defineCommand({
     };
     const unitPrice = numberOption(args, 'unit-price', UNIT_PRICE_RULE);
     const shardText = stringOption(args, 'shard');
-    const shard = shardText === undefined ? undefined : parseShard(shardText);
+    const resolved = shardText === undefined ? undefined : resolveShard(shardText, io.env);
+    const shard = resolved?.shard;
+    if (resolved?.source) io.stderr(`Shard ${resolved.shard.index}/${resolved.shard.count}, from ${resolved.source}.\n`);
     const resubmitUnconfirmed = booleanOption(args, 'resubmit-unconfirmed');
     // The path as typed (with cwd), so errors read `jobs/x.yaml:5:11`, not an absolute path.
     const loaded = await loadPlan(manifestPath, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
