@@ -63,37 +63,50 @@ export async function runOnEmulator(setup: EmulatedSetup): Promise<EmulatedRun> 
   const clock = scaledClock(setup.scale);
   const emulator = await startEmulator({ ...setup.emulator, clock, timeScale: 1 });
   try {
-    // Tasks end within minutes; the default 60-minute deadline is 36 real seconds at scale 0.01,
-    // which a loaded machine could reach, and a timed-out job would spoil the numbers.
-    const options = resolveRunOptions([{ task_timeout_min: 24 * 60 }, setup.limits]);
-    const events: JournalEvent[] = [{ ev: 'header', t: clock.now(), version: 1, name: setup.plan.name, tool_version: 'bench' }];
-    const gate = new ConcurrencyGate({ max: options.concurrency });
-    const startedAt = clock.now();
-    const side = setup.during?.({ clock, emulator, startedAt });
-    const result = await runJobs({
-      plan: setup.plan,
-      manifestDir: setup.outputDir,
-      outputDir: setup.outputDir,
-      states: new Map(),
-      journal: { append: (event) => void events.push(event) },
-      client: createClient({ baseUrl: emulator.url, apiKey: 'emulator-key', now: () => clock.now() }),
-      options,
-      limiter: new RequestLimiter({ rpm: options.rpm, clock }),
-      gate,
-      clock,
-      random: seededRandom(setup.seed ?? 1),
-      logger: silentLogger,
-    });
-    const makespanMs = clock.now() - startedAt;
+    const side = setup.during?.({ clock, emulator, startedAt: clock.now() });
+    const run = await runPlanOn(emulator, clock, setup);
     await side;
-    const unfinished = [...result.states.values()].filter((s) => s.phase !== 'downloaded');
-    if (unfinished.length > 0 || result.states.size !== setup.plan.jobs.length) {
-      throw new Error(`bench run did not finish every job: ${unfinished.length} not downloaded (${unfinished.slice(0, 3).map((s) => s.phase).join(', ')})`);
-    }
-    return { events, stats: emulator.stats(), startedAt, makespanMs, result, gate };
+    return { ...run, stats: emulator.stats() };
   } finally {
     await emulator.close();
   }
+}
+
+/**
+ * One runner (its own journal, gate and limiter, as one `klingrun run` process has) against an
+ * emulator that may serve others at the same time; throws unless every job was downloaded.
+ */
+export async function runPlanOn(
+  emulator: EmulatorHandle,
+  clock: ScaledClock,
+  setup: Pick<EmulatedSetup, 'plan' | 'limits' | 'outputDir' | 'seed'>,
+): Promise<Omit<EmulatedRun, 'stats'>> {
+  // Tasks end within minutes; the default 60-minute deadline is 36 real seconds at scale 0.01,
+  // which a loaded machine could reach, and a timed-out job would spoil the numbers.
+  const options = resolveRunOptions([{ task_timeout_min: 24 * 60 }, setup.limits]);
+  const events: JournalEvent[] = [{ ev: 'header', t: clock.now(), version: 1, name: setup.plan.name, tool_version: 'bench' }];
+  const gate = new ConcurrencyGate({ max: options.concurrency });
+  const startedAt = clock.now();
+  const result = await runJobs({
+    plan: setup.plan,
+    manifestDir: setup.outputDir,
+    outputDir: setup.outputDir,
+    states: new Map(),
+    journal: { append: (event) => void events.push(event) },
+    client: createClient({ baseUrl: emulator.url, apiKey: 'emulator-key', now: () => clock.now() }),
+    options,
+    limiter: new RequestLimiter({ rpm: options.rpm, clock }),
+    gate,
+    clock,
+    random: seededRandom(setup.seed ?? 1),
+    logger: silentLogger,
+  });
+  const makespanMs = clock.now() - startedAt;
+  const unfinished = [...result.states.values()].filter((s) => s.phase !== 'downloaded');
+  if (unfinished.length > 0 || result.states.size !== setup.plan.jobs.length) {
+    throw new Error(`bench run did not finish every job: ${unfinished.length} not downloaded (${unfinished.slice(0, 3).map((s) => s.phase).join(', ')})`);
+  }
+  return { events, startedAt, makespanMs, result, gate };
 }
 
 /** A fresh folder under the case's temp folder, removed afterwards. */

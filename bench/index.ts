@@ -14,6 +14,7 @@ import { planCase } from './plan.js';
 import { pollCostCase } from './poll-cost.js';
 import { rateLimitCase } from './rate-limit.js';
 import { replayCase, scaleRunCase, statusCase } from './scale.js';
+import { shardsCase } from './shards.js';
 import { startupCase } from './startup.js';
 import { limitBelowCase, stormCase } from './storm.js';
 import { tableCase } from './table.js';
@@ -55,6 +56,7 @@ export const CASES: readonly BenchCase[] = [
   stormCase,
   limitBelowCase,
   perModelCase,
+  shardsCase,
   pollCostCase,
   replayCase,
   statusCase,
