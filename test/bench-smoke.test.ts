@@ -10,6 +10,7 @@ import { measureCli } from '../bench/plan.js';
 import { measurePollCost } from '../bench/poll-cost.js';
 import { measureRateLimit } from '../bench/rate-limit.js';
 import { measureReplay, measureScaleRun, prepareReplay, prepareStatus, scaleRunSetup } from '../bench/scale.js';
+import { measureShards } from '../bench/shards.js';
 import { measureLimitBelow, measureStorm } from '../bench/storm.js';
 import { measureThroughput } from '../bench/throughput.js';
 
@@ -45,6 +46,13 @@ describe('bench cases, tiny', () => {
 
   it('account limit below the concurrency: makespan and 1303s per task', async () => {
     expectNumbers(await measureLimitBelow({ tasks: 8, concurrency: 4, accountLimit: 2, scale: 0.005, pollS: 1 }, dir), 2);
+  });
+
+  it('two shards on one account: makespan both ways, and nothing paid twice', async () => {
+    const result = await measureShards({ tasks: 8, account: 4, scale: 0.005, pollS: 1 }, dir);
+    expectNumbers(result, 3);
+    expect(result.metrics[2]).toMatchObject({ name: 'jobs paid twice', value: 0 });
+    expect(result.detail).toMatch(/L\/2 each: .*8 created, 0 paid twice; .*L each: .*8 created, 0 paid twice/);
   });
 
   it('polling cost, fixed and adaptive', async () => {
