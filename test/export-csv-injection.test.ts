@@ -39,7 +39,7 @@ describe('a CSV cell', () => {
 /** An output folder of the example (its source images found) whose first job's prompt is a formula and whose table row carried some. */
 async function folderWithFormulas(): Promise<string> {
   const plan = await examplePlan();
-  const jobs = plan.jobs.map((job, i) => (i === 0 ? { ...job, request: { ...job.request, prompt: '=1+1' }, extra: { caption: '@cmd', rating: '-2' } } : job));
+  const jobs = plan.jobs.map((job, i) => (i === 0 ? { ...job, request: { ...job.request, prompt: '=1+1' }, extra: { caption: '@cmd', score: '-2' } } : job));
   return folderWithImages({ ...plan, jobs }, ['succeeded']).dir;
 }
 
@@ -79,21 +79,21 @@ describe('klingrun export', () => {
     const result = await runInProcess(['export', dir, '--format', 'csv', '--status', 'succeeded'], ROOT);
     expect(result.code, result.stderr).toBe(0);
     const [row] = csvRows(result.stdout);
-    expect(row).toMatchObject({ prompt: "'=1+1", caption: "'@cmd", rating: "'-2", status: 'succeeded', duration: '5' });
+    expect(row).toMatchObject({ prompt: "'=1+1", caption: "'@cmd", score: "'-2", status: 'succeeded', duration: '5' });
   });
 
   it('--csv-raw writes the cells exactly', async () => {
     const dir = await folderWithFormulas();
     const result = await runInProcess(['export', dir, '--format', 'csv', '--status', 'succeeded', '--csv-raw'], ROOT);
     expect(result.code, result.stderr).toBe(0);
-    expect(csvRows(result.stdout)[0]).toMatchObject({ prompt: '=1+1', caption: '@cmd', rating: '-2' });
+    expect(csvRows(result.stdout)[0]).toMatchObject({ prompt: '=1+1', caption: '@cmd', score: '-2' });
   });
 
   it('JSON Lines keeps every value exactly, and --csv-raw with it is refused as meaningless', async () => {
     const dir = await folderWithFormulas();
     const result = await runInProcess(['export', dir, '--status', 'succeeded'], ROOT);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout.trim())).toMatchObject({ prompt: '=1+1', caption: '@cmd', rating: '-2' });
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ prompt: '=1+1', caption: '@cmd', score: '-2' });
     const raw = await runInProcess(['export', dir, '--csv-raw'], ROOT);
     expect(raw.code).toBe(2);
     expect(raw.stderr).toBe('error: `--csv-raw` applies to `--format csv` only: JSON Lines always keeps every value exactly. Drop `--csv-raw`, or add `--format csv`.\n');

@@ -58,7 +58,7 @@ describe('export rows', () => {
     const withExtra = { ...plan, jobs: plan.jobs.map((job, i) => (i === 1 ? { ...job, extra: { caption: 'a boat', prompt: 'raw' } } : job)) };
     const rows = exportRows(reportFor(withExtra, []));
     expect(rows[1]).toMatchObject({ caption: 'a boat', extra_prompt: 'raw', prompt: plan.jobs[1]!.request.prompt });
-    expect(columnsOf(rows).slice(-3)).toEqual(['error_message', 'caption', 'extra_prompt']);
+    expect(columnsOf(rows).slice(-3)).toEqual(['rating', 'caption', 'extra_prompt']);
     expect(JSON.parse(toJsonl(rows).split('\n')[0]!)).toMatchObject({ caption: null, extra_prompt: null });
   });
 });
@@ -234,7 +234,7 @@ describe('klingrun export', () => {
 
   it('explains bad options and missing runs', async () => {
     const { dir } = outputFolder(await examplePlan(), []);
-    expect((await runCommand(exportCommand, { positionals: [dir], values: { format: 'xml' } }, ROOT)).stderr).toBe('error: Expected `--format` to be one of jsonl, csv, got `xml`.\n');
+    expect((await runCommand(exportCommand, { positionals: [dir], values: { format: 'xml' } }, ROOT)).stderr).toBe('error: Expected `--format` to be one of jsonl, csv, hf, webdataset, got `xml`.\n');
     expect((await runCommand(exportCommand, { positionals: [dir], values: { status: 'done' } }, ROOT)).stderr).toMatch(/^error: Expected `--status` to be one or more of succeeded, invalid_output, .* got `done`\.\n$/);
     const none = await runCommand(exportCommand, { positionals: ['jobs/example.yaml'], values: { output: tempTree() } }, ROOT);
     expect(none.code).toBe(2);

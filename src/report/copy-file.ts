@@ -17,15 +17,23 @@ export interface PlacedFile {
   readonly hint: string;
 }
 
+/** The bytes of `from`. Throws InputError when it is missing or its content is not the recorded sha256. */
+export function readChecked(from: string, { what, sha256, hint }: PlacedFile): Buffer {
+  if (!existsSync(from)) throw new InputError('input_missing', `The ${what} ${from} is missing. ${hint}`);
+  const bytes = readFileSync(from);
+  if (sha256 !== null && createHash('sha256').update(bytes).digest('hex') !== sha256) {
+    throw new InputError('input_invalid', `The ${what} ${from} does not match the sha256 its run recorded (it was changed or damaged). ${hint}`);
+  }
+  return bytes;
+}
+
 /**
  * Puts `from` at `to` (replacing a different file there). Throws InputError when `from` is missing
  * or its content is not the recorded sha256.
  */
-export function placeFile(from: string, to: string, { what, sha256, hint }: PlacedFile): void {
-  if (!existsSync(from)) throw new InputError('input_missing', `The ${what} ${from} is missing. ${hint}`);
-  if (sha256 !== null && sha256Of(from) !== sha256) {
-    throw new InputError('input_invalid', `The ${what} ${from} does not match the sha256 its run recorded (it was changed or damaged). ${hint}`);
-  }
+export function placeFile(from: string, to: string, file: PlacedFile): void {
+  readChecked(from, file);
+  const { what, sha256 } = file;
   try {
     if (existsSync(to)) {
       if (sha256 !== null && sha256Of(to) === sha256) return;

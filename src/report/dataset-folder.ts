@@ -6,9 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ImageRef } from '../plan/schema.js';
 import { writeFileAtomic } from './write.js';
-import { placeFile } from './copy-file.js';
-import { type CsvOptions, type ExportFormat, type ExportRow, exportRows, formatRows } from './export.js';
-import type { Report, ReportJob, ReportStatus } from './schema.js';
+import { type PlacedFile, placeFile } from './copy-file.js';
+import { type CsvOptions, type ExportFormat, type ExportOptions, type ExportRow, exportRows, formatRows } from './export.js';
+import type { Report, ReportJob } from './schema.js';
 import { imageFromOutput } from './source-paths.js';
 
 export const RERUN_HINT = 'Rerun `klingrun run <manifest>` with this output folder: it downloads missing or damaged videos again.';
@@ -61,6 +61,61 @@ export function imageNames(report: Report): Map<string, string> {
   return names;
 }
 
+/** Which jobs become rows: by state, by `--where`, with the folder's ratings for the `rating` column. */
+export type RowSelection = Pick<ExportOptions, 'statuses' | 'where' | 'ratings'>;
+
+export interface DatasetRows {
+  /** One row per selected downloaded clip, `file_name` first. */
+  readonly rows: ExportRow[];
+  /** The clip's file name per job id. */
+  readonly fileNames: ReadonlyMap<string, string>;
+  /** `images/<file>` per source image sha256. */
+  readonly images: ReadonlyMap<string, string>;
+}
+
+/**
+ * The rows of a dataset folder: the selected jobs whose clip was downloaded, each clip named by its
+ * flat file name and each source image `<imageBase>images/<file>` (the metadata file's way there).
+ */
+export function datasetRows(report: Report, select: RowSelection, imageBase = ''): DatasetRows {
+  const fileNames = flatFileNames(report);
+  const images = imageNames(report);
+  const paths = { video: (job: ReportJob) => fileNames.get(job.id) ?? null, image: (ref: FileRef) => imageBase + (images.get(ref.sha256) as string) };
+  const rows = exportRows(report, { ...select, fileNames, paths }).filter((row) => typeof row.file_name === 'string');
+  return { rows, fileNames, images };
+}
+
+/** A job's clip in its output folder, and what to check it against. */
+export function clipSource(job: ReportJob, outputDir: string): { from: string; file: PlacedFile } {
+  return { from: join(outputDir, job.video?.path as string), file: { what: 'video', sha256: job.video?.sha256 ?? null, hint: RERUN_HINT } };
+}
+
+/** A job's local source images in the output folder's terms, and what to check each against. */
+export function imageSources(report: Report, job: ReportJob, outputDir: string): { ref: FileRef; from: string; file: PlacedFile }[] {
+  return localImages(job).map((ref) => ({ ref, from: join(outputDir, imageFromOutput(report.manifest.path, ref)), file: { what: 'source image', sha256: ref.sha256, hint: IMAGE_HINT } }));
+}
+
+/**
+ * Places the clip of every row at `clipAt(job id, file name)` under `destDir`, and their source
+ * images under `destDir/images/`; returns how many images it placed.
+ */
+export function placeSources(report: Report, outputDir: string, destDir: string, data: DatasetRows, clipAt: (jobId: string, fileName: string) => string = (_, name) => name): number {
+  const selected = new Set(data.rows.map((row) => row.job_id));
+  const placed = new Set<string>();
+  for (const job of report.jobs) {
+    const name = data.fileNames.get(job.id);
+    if (name === undefined || !selected.has(job.id)) continue;
+    const clip = clipSource(job, outputDir);
+    placeFile(clip.from, join(destDir, clipAt(job.id, name)), clip.file);
+    for (const { ref, from, file } of imageSources(report, job, outputDir)) {
+      if (placed.has(ref.sha256)) continue;
+      placed.add(ref.sha256);
+      placeFile(from, join(destDir, data.images.get(ref.sha256) as string), file);
+    }
+  }
+  return placed.size;
+}
+
 export interface DatasetFolderResult {
   /** The metadata file written. */
   readonly metadata: string;
@@ -70,29 +125,15 @@ export interface DatasetFolderResult {
 }
 
 /**
- * Copies (or hard-links) every downloaded clip of the report from `outputDir` into `destDir`, and
- * the source images of those clips into `destDir/images/`, and writes `metadata.jsonl|csv` beside
- * them (a CSV as `csv` says). Jobs without a clip on disk are left out.
+ * Copies (or hard-links) every downloaded clip of the report's selected jobs from `outputDir` into
+ * `destDir`, and the source images of those clips into `destDir/images/`, and writes
+ * `metadata.jsonl|csv` beside them (a CSV as `csv` says). Jobs without a clip on disk are left out.
  */
-export function writeDatasetFolder(report: Report, outputDir: string, destDir: string, format: ExportFormat, statuses?: ReadonlySet<ReportStatus>, csv: CsvOptions = {}): DatasetFolderResult {
-  const fileNames = flatFileNames(report);
-  const images = imageNames(report);
-  const paths = { video: (job: ReportJob) => fileNames.get(job.id) ?? null, image: (ref: FileRef) => images.get(ref.sha256) as string };
-  const rows = exportRows(report, { statuses, fileNames, paths }).filter((row) => typeof row.file_name === 'string');
-  const placed = new Set<string>();
-  for (const job of report.jobs) {
-    const name = fileNames.get(job.id);
-    if (name === undefined || (statuses && !statuses.has(job.status))) continue;
-    placeFile(join(outputDir, job.video?.path as string), join(destDir, name), { what: 'video', sha256: job.video?.sha256 ?? null, hint: RERUN_HINT });
-    for (const ref of localImages(job)) {
-      if (placed.has(ref.sha256)) continue;
-      placed.add(ref.sha256);
-      const from = join(outputDir, imageFromOutput(report.manifest.path, ref));
-      placeFile(from, join(destDir, images.get(ref.sha256) as string), { what: 'source image', sha256: ref.sha256, hint: IMAGE_HINT });
-    }
-  }
+export function writeDatasetFolder(report: Report, outputDir: string, destDir: string, format: ExportFormat, select: RowSelection = {}, csv: CsvOptions = {}): DatasetFolderResult {
+  const data = datasetRows(report, select);
+  const images = placeSources(report, outputDir, destDir, data);
   mkdirSync(destDir, { recursive: true });
   const metadata = join(destDir, `metadata.${format}`);
-  writeFileAtomic(metadata, formatRows(rows, format, csv));
-  return { metadata, rows, images: placed.size };
+  writeFileAtomic(metadata, formatRows(data.rows, format, csv));
+  return { metadata, rows: data.rows, images };
 }

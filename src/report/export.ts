@@ -3,9 +3,12 @@
 import { resolve } from 'node:path';
 import { API_DEFAULTS } from '../api/schemas.js';
 import type { ImageRef } from '../plan/schema.js';
+import { variantOf } from '../plan/variants.js';
 import { MANIFEST_FIELDS, sourceOf } from '../request/fields.js';
+import type { Rating } from './ratings.js';
 import type { Report, ReportJob, ReportStatus } from './schema.js';
 import { imageFromOutput } from './source-paths.js';
+import { type WhereCondition, checkColumns, whereRows } from './where.js';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -21,6 +24,7 @@ export const BASE_COLUMNS = [
   'image', 'image_sha256', 'image_width', 'image_height',
   'image_tail', 'image_tail_sha256', 'static_mask', 'static_mask_sha256', 'dynamic_masks',
   'entry', 'repeat', 'name', 'attempts', 'cost_usd', 'latency_s', 'submitted_at', 'finished_at', 'error_code', 'error_message',
+  'variant', 'rating',
 ] as const;
 
 /** How rows name files: a job's clip and a source image (an image's URL stays its URL). */
@@ -45,6 +49,10 @@ export interface ExportOptions {
   readonly fileNames?: ReadonlyMap<string, string> | undefined;
   /** How files are named. @default outputPaths(report): relative to the output folder */
   readonly paths?: RowPaths | undefined;
+  /** The folder's verdicts (ratings.json), for the `rating` column. @default none: every clip unrated */
+  readonly ratings?: ReadonlyMap<string, Rating> | undefined;
+  /** Only rows meeting every condition (`--where`); a condition on an unknown column is a UsageError. */
+  readonly where?: readonly WhereCondition[] | undefined;
 }
 
 const shaOf = (ref: ImageRef | undefined): string | null => (ref?.kind === 'file' ? ref.sha256 : null);
@@ -65,7 +73,7 @@ function klingCells(p: ReportJob['params']): ExportRow {
   return Object.fromEntries(set.map(([field, value]) => [field, typeof value === 'string' ? value : JSON.stringify(value)]));
 }
 
-function rowOf(job: ReportJob, fileName: string | undefined, paths: RowPaths): ExportRow {
+function rowOf(job: ReportJob, fileName: string | undefined, paths: RowPaths, rating: Rating | undefined): ExportRow {
   const p = job.params;
   const video = job.video;
   const imageOf = (ref: ImageRef | undefined): string | null => (ref === undefined ? null : ref.kind === 'file' ? paths.image(ref) : ref.url);
@@ -113,15 +121,24 @@ function rowOf(job: ReportJob, fileName: string | undefined, paths: RowPaths): E
     finished_at: job.finished_at,
     error_code: job.error ? String(job.error.code) : null,
     error_message: job.error?.message ?? null,
+    // The videos folder's name: shell-safe, so `--where variant=…` is easy to type.
+    variant: p ? variantOf({ request: p, variant: job.variant }).folder : null,
+    rating: rating ?? null,
     ...klingCells(p),
     ...Object.fromEntries(Object.entries(job.extra ?? {}).map(([key, value]) => [extraColumn(key), value])),
   };
 }
 
-/** One row per job of the report (in report order), filtered by status. */
+/** One row per job of the report (in report order), filtered by status, then by `where`. */
 export function exportRows(report: Report, options: ExportOptions = {}): ExportRow[] {
   const paths = options.paths ?? outputPaths(report);
-  return report.jobs.filter((job) => !options.statuses || options.statuses.has(job.status)).map((job) => rowOf(job, options.fileNames?.get(job.id), paths));
+  const jobs = report.jobs.filter((job) => !options.statuses || options.statuses.has(job.status));
+  const rows = jobs.map((job) => rowOf(job, options.fileNames?.get(job.id), paths, options.ratings?.get(job.id)));
+  if (!options.where?.length) return rows;
+  // A table's column is known even when the jobs carrying it were filtered out by status.
+  const extras = report.jobs.flatMap((job) => Object.keys(job.extra ?? {}).map(extraColumn));
+  checkColumns(options.where, [...new Set([...columnsOf(rows), ...extras])]);
+  return whereRows(rows, options.where);
 }
 
 /** The columns of a set of rows: file_name when present, the base columns, then extras as first seen. */
