@@ -40,6 +40,8 @@ export interface BatchOptions {
   readonly defaults?: RunOptionsInput;
   /** Limits over the manifest's `limits:` (command-line flags). */
   readonly limits?: RunOptionsInput;
+  /** Real time per unit of the provider's time: below 1 for a test double whose clock runs fast (runner/options.ts). @default 1 */
+  readonly timeScale?: number;
   /** Start a new attempt for jobs that failed for a retryable reason. */
   readonly retryFailed?: boolean;
   /** Send again jobs whose earlier submit may have created a task (this may pay twice). */
@@ -150,6 +152,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     // `only` reruns a subset: failed jobs among it start a new attempt, as with retryFailed.
     retryFailed: !!options.retryFailed || options.only !== undefined,
     resubmitUnconfirmed: options.resubmitUnconfirmed,
+    timeScale: options.timeScale,
   });
   if (runOptions.budgetUsd !== undefined) {
     const unpriced = plan.jobs.filter((job) => job.cost_usd === null).length;

@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emulateCommand } from '../src/cli/commands/emulate.js';
 import type { CliIO } from '../src/cli/io.js';
+import { parseOptions } from '../src/cli/options.js';
 import { loadEmulatorConfig, startEmulator } from '../src/emulator/index.js';
 import { resolveOptions } from '../src/emulator/options.js';
 import { InputError, UsageError } from '../src/errors.js';
@@ -117,8 +117,8 @@ describe('klingrun emulate', () => {
       confirm: async () => false,
       signal: controller.signal,
     };
-    const parsed = parseArgs({ args: argv, options: emulateCommand.options, allowPositionals: true, strict: true });
-    const exit = emulateCommand.run(parsed, io);
+    // Parsed as the CLI parses it: the options' rules are checked there, before the command runs.
+    const exit = Promise.resolve().then(() => emulateCommand.run(parseOptions(emulateCommand.options, argv, {}), io));
     return { exit, stop: () => controller.abort(), output: () => out };
   }
 

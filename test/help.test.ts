@@ -132,7 +132,7 @@ describe('environment variables of options', () => {
     onTestFinished(() => rmSync(output, { recursive: true, force: true }));
     const result = await runInProcess(['run', 'jobs/example.yaml', '--yes', '--output', output], ROOT, { COMETAPI_KEY: 'sk-test', COMETAPI_BASE_URL: 'not a url' });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('Expected `baseUrl` to be an http(s) URL, got `not a url`');
+    expect(result.stderr).toContain('Expected `COMETAPI_BASE_URL` (the value of `--base-url` when the option is not given) to be an http(s) URL, got `not a url`.');
   });
 });
 

@@ -19,15 +19,14 @@ export const PRICES_OPTION: StringOptionSpec = {
   defaultText: 'the shipped table',
 };
 
-export const UNIT_PRICE_OPTION: StringOptionSpec = {
+export const UNIT_PRICE_OPTION = {
   type: 'string',
   value: 'USD',
   description: "USD per unit of what the provider says a task cost (final_unit_deduction): your resource pack's, e.g. 0.098 for Kling's trial packs, 0.126 for its larger packs",
   defaultText: "the price table's usd_per_unit, else 0.14",
-};
-
-/** The bounds of `--unit-price` (numberOption's rule): a price, above nothing. */
-export const UNIT_PRICE_RULE = { min: 0.001 } as const;
+  // A price, above nothing.
+  rule: { kind: 'number', min: 0.001 },
+} as const satisfies StringOptionSpec;
 
 /** `--output` for commands that read a run's folder (run itself writes it). */
 export const OUTPUT_FOLDER_OPTION: StringOptionSpec = {

@@ -1,8 +1,12 @@
 // The typed option table: each command declares its options once, and util.parseArgs, the help
 // text, the environment fallback and the typed readers in args.ts are all derived from it, so help
 // and behaviour cannot drift. Adding an option is one entry in the command's `options` (plus the
-// line that reads it); test/help.test.ts then requires it in the help and in the README.
+// line that reads it); test/help.test.ts then requires it in the help and in the README. An
+// option's `rule` is checked as the line is parsed, before the command starts: a usage error
+// never leaves a folder or a file behind.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { didYouMean } from '../manifest/suggest.js';
 
 interface OptionBase {
   /** One line for `--help`: lower case, no final period. */
@@ -21,7 +25,32 @@ export interface StringOptionSpec extends OptionBase {
   readonly env?: string;
   /** May be given several times; the values arrive as a list. */
   readonly multiple?: boolean;
+  /** What a value must be; checked before the command runs (parseOptions). */
+  readonly rule?: OptionRule;
 }
+
+/** A number: `integer`, at least `min`, above `above`, at most `max`; `hint` says what a good value is. */
+export interface NumberRule {
+  readonly kind: 'number';
+  readonly integer?: boolean;
+  readonly min?: number;
+  readonly above?: number;
+  readonly max?: number;
+  readonly hint?: string;
+}
+
+/** One of a few words. */
+export interface ChoiceRule {
+  readonly kind: 'choice';
+  readonly values: readonly string[];
+}
+
+/** An http(s) URL. */
+export interface UrlRule {
+  readonly kind: 'url';
+}
+
+export type OptionRule = NumberRule | ChoiceRule | UrlRule;
 
 export interface BooleanOptionSpec extends OptionBase {
   readonly type: 'boolean';
@@ -37,6 +66,9 @@ export type OptionValues<O extends OptionTable> = { readonly [K in keyof O]?: Va
 
 /** Names of the table's options of one type. */
 export type OptionName<O extends OptionTable, T extends OptionSpec['type']> = { [K in keyof O]: O[K]['type'] extends T ? K : never }[keyof O] & string;
+
+/** Names of the table's options whose rule makes them numbers (checked when parsed). */
+export type NumberOptionName<O extends OptionTable> = { [K in keyof O]: O[K] extends { readonly rule: NumberRule } ? K : never }[keyof O] & string;
 
 /** Every command has these, handled before its own options are parsed. */
 export const HELP_OPTION: BooleanOptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
@@ -58,14 +90,73 @@ export interface ParsedArgs<O extends OptionTable> {
 
 /**
  * Parses a command's arguments strictly (util.parseArgs' own errors propagate), then fills options
- * left off the command line from their environment variable, when it is set and not empty.
+ * left off the command line from their environment variable, when it is set and not empty, and
+ * checks every value against its option's rule (a UsageError naming the option or the variable).
  */
 export function parseOptions<O extends OptionTable>(table: O, args: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs<O> {
   const parsed = parseArgs({ args: [...args], options: parseArgsOptions(table), allowPositionals: true, strict: true });
   const values: Record<string, unknown> = { ...parsed.values };
+  const fromEnv = new Set<string>();
   for (const [name, spec] of Object.entries(table)) {
-    const fromEnv = spec.type === 'string' && spec.env !== undefined ? env[spec.env] : undefined;
-    if (values[name] === undefined && fromEnv) values[name] = spec.type === 'string' && spec.multiple ? [fromEnv] : fromEnv;
+    const value = spec.type === 'string' && spec.env !== undefined ? env[spec.env] : undefined;
+    if (values[name] !== undefined || !value) continue;
+    values[name] = spec.type === 'string' && spec.multiple ? [value] : value;
+    fromEnv.add(name);
+  }
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.type !== 'string' || spec.rule === undefined) continue;
+    const given: unknown = values[name];
+    for (const raw of Array.isArray(given) ? given : given === undefined ? [] : [given]) {
+      const problem = ruleProblem(spec.rule, String(raw));
+      if (problem === undefined) continue;
+      const where = fromEnv.has(name) && spec.env ? `\`${spec.env}\` (the value of \`--${name}\` when the option is not given)` : `\`--${name}\``;
+      throw new UsageError(`Expected ${where} to be ${problem.expected}, got \`${String(raw)}\`.${problem.fix ? ` ${problem.fix}` : ''}`);
+    }
   }
   return { values: values as OptionValues<O>, positionals: parsed.positionals };
+}
+
+/** What is wrong with `raw` under `rule`: what was expected, and a way to fix it when one is known. */
+export function ruleProblem(rule: OptionRule, raw: string): { expected: string; fix?: string } | undefined {
+  switch (rule.kind) {
+    case 'number':
+      return numberProblem(rule, raw);
+    case 'choice':
+      return rule.values.includes(raw) ? undefined : { expected: `one of ${rule.values.join(', ')}`, fix: didYouMean(raw, rule.values) };
+    case 'url':
+      return urlProblem(raw);
+  }
+}
+
+function numberProblem(rule: NumberRule, raw: string): { expected: string } | undefined {
+  const value = Number(raw);
+  const ok =
+    raw.trim() !== '' &&
+    Number.isFinite(value) &&
+    (!rule.integer || Number.isInteger(value)) &&
+    (rule.min === undefined || value >= rule.min) &&
+    (rule.above === undefined || value > rule.above) &&
+    (rule.max === undefined || value <= rule.max);
+  if (ok) return undefined;
+  const bounds = [
+    rule.min !== undefined ? `>= ${rule.min}` : '',
+    rule.above !== undefined ? `> ${rule.above}` : '',
+    rule.max !== undefined ? `<= ${rule.max}` : '',
+  ].filter(Boolean);
+  return { expected: `${rule.integer ? 'an integer' : 'a number'}${bounds.length ? ` ${bounds.join(' and ')}` : ''}${rule.hint ? ` (${rule.hint})` : ''}` };
+}
+
+/** Hosts on this machine or a private network, which rarely speak TLS: `http://` for them, else `https://`. */
+const LOCAL_HOST = /^(localhost|127\.|0\.0\.0\.0|10\.|192\.168\.|\[::1\])/i;
+
+function urlProblem(raw: string): { expected: string; fix: string } | undefined {
+  if (URL.canParse(raw) && /^https?:$/.test(new URL(raw).protocol)) return undefined;
+  const expected = 'an http(s) URL';
+  // `127.0.0.1:8787` or `api.example.com/v1`: the scheme was left off.
+  const bare = raw.trim().replace(/^\/+/, '');
+  if (/^[\w.-]+(:\d+)?(\/\S*)?$/.test(bare) || /^\[[\d:a-f]+\](:\d+)?/i.test(bare)) {
+    const url = `${LOCAL_HOST.test(bare) ? 'http' : 'https'}://${bare}`;
+    if (URL.canParse(url)) return { expected, fix: `Did you mean \`${url}\`?` };
+  }
+  return { expected, fix: 'Give the scheme and the host, e.g. `https://api.cometapi.com` or `http://127.0.0.1:8787`.' };
 }

@@ -84,6 +84,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     try {
       parsed = parseOptions(command.options, withNegativeValues(command.options, rest), io.env);
     } catch (error) {
+      // A value its option's rule refuses: the message already names the option and the fix.
+      if (error instanceof UsageError) throw error;
       throw new UsageError(`${argsProblem(error as Error & { code?: string }, entry, command)} Usage: ${command.usage}. Run \`klingrun ${entry.name} --help\` for every option.`);
     }
     return await command.run(parsed, { ...io, argv: rest });

@@ -63,6 +63,8 @@ export interface ResolvedRunOptions {
   readonly taskTimeoutMs: number;
   /** Fixed poll interval; undefined = adaptive polling. */
   readonly pollIntervalMs: number | undefined;
+  /** Real time per unit of the provider's time (runner/options.ts): the adaptive poll schedule is multiplied by it. */
+  readonly timeScale: number;
   readonly downloadConcurrency: number;
   readonly retryFailed: boolean;
   /** `--resubmit-unconfirmed`: send again jobs whose task may exist (this may pay twice). */

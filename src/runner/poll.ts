@@ -37,11 +37,16 @@ export type PollOutcome = 'succeeded' | 'failed' | 'timed_out' | 'lost' | 'stopp
 export const ADAPTIVE = { firstMs: 20_000, minMs: 5_000, maxMs: 30_000, growth: 1.5, jitter: 0.2 } as const;
 const FIXED_JITTER = 0.1;
 
-/** How long to wait before poll number `n` (0-based) of a task. Pure but for `random`. */
-export function pollDelayMs(n: number, options: { fixedMs: number | undefined; hintMs: number | undefined }, random: () => number): number {
+/**
+ * How long to wait before poll number `n` (0-based) of a task. Pure but for `random`. The adaptive
+ * schedule is in the provider's time, times `scale` (real time per provider time, @default 1); a
+ * hint, learnt from this run's tasks, is real time already.
+ */
+export function pollDelayMs(n: number, options: { fixedMs: number | undefined; hintMs: number | undefined; scale?: number }, random: () => number): number {
   if (options.fixedMs !== undefined) return jitter(options.fixedMs, FIXED_JITTER, random);
-  if (n === 0) return jitter(options.hintMs ?? ADAPTIVE.firstMs, ADAPTIVE.jitter, random);
-  return jitter(Math.min(ADAPTIVE.maxMs, ADAPTIVE.minMs * ADAPTIVE.growth ** (n - 1)), ADAPTIVE.jitter, random);
+  const scale = options.scale ?? 1;
+  if (n === 0) return jitter(options.hintMs ?? ADAPTIVE.firstMs * scale, ADAPTIVE.jitter, random);
+  return jitter(Math.min(ADAPTIVE.maxMs, ADAPTIVE.minMs * ADAPTIVE.growth ** (n - 1)) * scale, ADAPTIVE.jitter, random);
 }
 
 function jitter(ms: number, spread: number, random: () => number): number {
@@ -62,7 +67,7 @@ export async function pollTask(context: RunContext, jobId: string, options: { hi
   let notFound: { first: number; count: number } | undefined;
 
   for (let n = 0; ; n++) {
-    const wait = pollDelayMs(n, { fixedMs: context.options.pollIntervalMs, hintMs: options.hintMs }, context.random);
+    const wait = pollDelayMs(n, { fixedMs: context.options.pollIntervalMs, hintMs: options.hintMs, scale: context.options.timeScale }, context.random);
     // A task resumed after a long pause is checked at once rather than after a full wait.
     const resumedLate = n === 0 && start.phase === 'timed_out';
     try {

@@ -183,7 +183,7 @@ const format = (lines: readonly Line[]): string => lines.map((line) => `  ${line
 export const doctorCommand = defineCommand({
   usage: USAGE,
   options: {
-    'base-url': { type: 'string', value: 'URL', description: "the API's base URL to check", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL' },
+    'base-url': { type: 'string', value: 'URL', description: "the API's base URL to check", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL', rule: { kind: 'url' } },
     emulator: { type: 'boolean', description: 'check the built-in offline emulator instead (nothing is saved)' },
   },
   environment: [KEY_ENV, CACHE_ENV],

@@ -13,43 +13,61 @@ const DUPLICATE_BEHAVIOURS = ['reject', 'return-existing', 'accept'] as const;
 const DEFAULTS = resolveOptions({});
 
 const OPTIONS = {
-  port: { type: 'string', value: 'N', description: 'the port to listen on, on 127.0.0.1', defaultText: `${DEFAULTS.port}, any free port` },
+  port: { type: 'string', value: 'N', description: 'the port to listen on, on 127.0.0.1', defaultText: `${DEFAULTS.port}, any free port`, rule: { kind: 'number', integer: true, min: 0, max: 65535 } },
   config: { type: 'string', value: 'FILE', description: 'a YAML file of emulator options, faults included; flags override it' },
-  profile: { type: 'string', value: PROFILES.join('|'), description: 'answer as the documents say (default) or as the live service does (nulls, 400/1201 "not found", final_unit_deduction)', defaultText: DEFAULTS.profile },
+  profile: {
+    type: 'string',
+    value: PROFILES.join('|'),
+    description: 'answer as the documents say (default) or as the live service does (nulls, 400/1201 "not found", final_unit_deduction)',
+    defaultText: DEFAULTS.profile,
+    rule: { kind: 'choice', values: PROFILES },
+  },
   'tasks-file': { type: 'string', value: 'FILE', description: 'keep the tasks in FILE, so a restarted emulator knows them', defaultText: 'none: tasks live as long as the emulator' },
-  'time-scale': { type: 'string', value: 'X', description: 'real time per emulated time: 0.01 makes a 65-second task take 0.65 s', defaultText: String(DEFAULTS.timeScale) },
-  concurrency: { type: 'string', value: 'N', description: 'unfinished tasks per key; one more is refused with code 1303', defaultText: String(DEFAULTS.concurrency) },
-  rpm: { type: 'string', value: 'N', description: 'requests per minute per key; more are refused with code 1302', defaultText: String(DEFAULTS.rpm) },
-  balance: { type: 'string', value: 'USD', description: 'account balance; a create beyond it is refused with code 1102', defaultText: 'unlimited' },
-  'duplicate-external-id': { type: 'string', value: 'HOW', description: `what a create with a used external_task_id does: ${DUPLICATE_BEHAVIOURS.join(', ')}`, defaultText: DEFAULTS.duplicateExternalId },
+  'time-scale': {
+    type: 'string',
+    value: 'X',
+    description: 'real time per emulated time: 0.01 makes a 65-second task take 0.65 s',
+    defaultText: String(DEFAULTS.timeScale),
+    rule: { kind: 'number', above: 0, hint: 'e.g. 0.001: a 3-minute task takes 180 ms' },
+  },
+  concurrency: { type: 'string', value: 'N', description: 'unfinished tasks per key; one more is refused with code 1303', defaultText: String(DEFAULTS.concurrency), rule: { kind: 'number', integer: true, min: 1 } },
+  rpm: { type: 'string', value: 'N', description: 'requests per minute per key; more are refused with code 1302', defaultText: String(DEFAULTS.rpm), rule: { kind: 'number', integer: true, min: 1 } },
+  balance: { type: 'string', value: 'USD', description: 'account balance; a create beyond it is refused with code 1102', defaultText: 'unlimited', rule: { kind: 'number', min: 0 } },
+  'duplicate-external-id': {
+    type: 'string',
+    value: 'HOW',
+    description: `what a create with a used external_task_id does: ${DUPLICATE_BEHAVIOURS.join(', ')}`,
+    defaultText: DEFAULTS.duplicateExternalId,
+    rule: { kind: 'choice', values: DUPLICATE_BEHAVIOURS },
+  },
   'no-external-id-lookup': { type: 'boolean', description: 'find tasks by task_id only, like a provider without external-id lookups' },
   key: { type: 'string', value: 'K', multiple: true, description: 'an API key the emulator accepts', defaultText: DEFAULTS.keys.join(', ') },
 } as const;
 
-/** A flag that takes one of a few words. */
-function choiceOption(args: CommandArgs<typeof OPTIONS>, name: 'duplicate-external-id' | 'profile', choices: readonly string[]): string | undefined {
-  const value = stringOption(args, name);
-  if (value !== undefined && !choices.includes(value)) throw new UsageError(`Expected \`--${name}\` to be one of ${choices.join(', ')}, got \`${value}\`.`);
-  return value;
-}
-
-/** Flags given on the command line, as emulator options (absent flags leave the file's values). */
+/** Flags given on the command line, as emulator options (absent flags leave the file's values); their rules were checked when parsed. */
 function flagOptions(args: CommandArgs<typeof OPTIONS>): EmulatorOptionsInput {
   const options: Record<string, unknown> = {
-    port: numberOption(args, 'port', { integer: true, min: 0, max: 65535 }),
-    timeScale: numberOption(args, 'time-scale', { min: 0 }),
-    concurrency: numberOption(args, 'concurrency', { integer: true, min: 1 }),
-    rpm: numberOption(args, 'rpm', { integer: true, min: 1 }),
-    balanceUsd: numberOption(args, 'balance', { min: 0 }),
+    port: numberOption(args, 'port'),
+    timeScale: numberOption(args, 'time-scale'),
+    concurrency: numberOption(args, 'concurrency'),
+    rpm: numberOption(args, 'rpm'),
+    balanceUsd: numberOption(args, 'balance'),
     tasksFile: stringOption(args, 'tasks-file'),
+    duplicateExternalId: stringOption(args, 'duplicate-external-id'),
+    profile: stringOption(args, 'profile'),
   };
-  if (options.timeScale === 0) throw new UsageError('Expected `--time-scale` to be a number > 0 (e.g. 0.001: a 3-minute task takes 180 ms), got `0`.');
-  options.duplicateExternalId = choiceOption(args, 'duplicate-external-id', DUPLICATE_BEHAVIOURS);
-  options.profile = choiceOption(args, 'profile', PROFILES);
   if (booleanOption(args, 'no-external-id-lookup')) options.externalIdLookup = false;
   const keys = args.values.key;
   if (Array.isArray(keys)) options.keys = keys.map(String);
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * The command that runs the shipped example against this emulator, on its clock: a run that
+ * polls in real seconds would wait minutes for tasks that end in a second.
+ */
+export function suggestedRun(url: string, timeScale: number, defaultKey: boolean): string {
+  return `${defaultKey ? 'COMETAPI_KEY=emulator-key ' : ''}klingrun run jobs/example.yaml --base-url ${url} --time-scale ${timeScale}`;
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {
@@ -76,12 +94,15 @@ export const emulateCommand = defineCommand({
     const options = given.tasksFile === undefined ? given : { ...given, tasksFile: resolve(io.cwd, given.tasksFile) };
     const emulator = await startEmulator(options);
     // The default key is a public fixture; keys the user chose may be real ones, so they stay hidden.
-    const key = options.keys === undefined ? 'COMETAPI_KEY=emulator-key' : `one of the ${options.keys.length} key(s) you configured (not shown)`;
+    const defaultKey = options.keys === undefined;
+    const key = defaultKey ? 'COMETAPI_KEY=emulator-key' : `one of the ${options.keys?.length ?? 0} key(s) you configured (not shown)`;
+    const timeScale = options.timeScale ?? DEFAULTS.timeScale;
     io.stdout(
       [
         `Emulator of the CometAPI Kling API listening on ${emulator.url}${options.profile === 'live' ? ' (live profile: answers as the live service does)' : ''}`,
         `  key:   ${key}`,
-        `  try:   klingrun run <manifest> --base-url ${emulator.url}`,
+        `  time:  scale ${timeScale}: a 65-second task takes ${+(65 * timeScale).toPrecision(3)} s`,
+        `  try:   ${suggestedRun(emulator.url, timeScale, defaultKey)}`,
         `  stats: ${emulator.url}/__emulator/stats`,
         'Press Ctrl-C to stop.',
         '',

@@ -12,7 +12,7 @@ import { writeReportJson } from '../../report/stream.js';
 import { booleanOption, numberOption, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { type CliIO, type CommandArgs, defineCommand } from '../io.js';
-import { MODELS_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION, UNIT_PRICE_RULE } from '../common-options.js';
+import { MODELS_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { formatReportSummary } from '../report-summary.js';
 
@@ -40,7 +40,7 @@ async function merge(args: CommandArgs<typeof OPTIONS>, io: CliIO): Promise<numb
   const dest = resolve(io.cwd, output);
   const logger = cliLogger(io.stderr, false);
   const sources = await Promise.all(args.positionals.map((folder) => loadOutput(folder, { cwd: io.cwd, logger })));
-  const merged = mergeOutputs(sources, dest, numberOption(args, 'unit-price', UNIT_PRICE_RULE));
+  const merged = mergeOutputs(sources, dest, numberOption(args, 'unit-price'));
   for (const warning of merged.warnings) logger.warn(warning);
   writeMerged(merged, sources, dest);
   writeGallery(dest, merged.report);
@@ -63,7 +63,7 @@ export const reportCommand = defineCommand({
       outputDir: flag,
       logger: cliLogger(io.stderr, false),
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
-      unitPrice: numberOption(args, 'unit-price', UNIT_PRICE_RULE),
+      unitPrice: numberOption(args, 'unit-price'),
     });
     const files: string[] = [];
     if (loaded.rebuilt) {

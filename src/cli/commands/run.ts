@@ -18,7 +18,7 @@ import { booleanOption, numberOption, positionals, stringOption } from '../args.
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
 import { type CliIO, commandLine, defineCommand } from '../io.js';
-import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION, UNIT_PRICE_RULE } from '../common-options.js';
+import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION } from '../common-options.js';
 import { egressNotes } from '../egress.js';
 import { tightenHeapForRun } from '../heap.js';
 import { cliLogger } from '../logger.js';
@@ -35,10 +35,13 @@ const USAGE = 'klingrun run <manifest> [options]';
 /** Above this estimate (or with unknown prices), a run without a terminal needs --yes. */
 export const CONFIRM_THRESHOLD_USD = 1;
 
-/** With --emulator the provider is fast; these defaults (under manifest and flags) keep the demo quick. */
-// The built-in emulator lives in this process: no gateway can hold a create on its way to it.
-const EMULATOR_DEFAULTS = { rpm: 6000, poll_interval_s: 0.25, absence_window_s: 1, transit_window_s: 1 } as const;
+/** The built-in emulator's clock: a hundred times real time (`--time-scale` changes it). */
 const EMULATOR_TIME_SCALE = 0.01;
+/**
+ * The built-in emulator lives in this process: no gateway can hold a create on its way to it, so
+ * its transit window is one real second (under manifest and flags).
+ */
+const emulatorDefaults = (timeScale: number) => ({ transit_window_s: 1 / timeScale });
 const EMULATOR_KEY = 'emulator-key';
 
 /** Where `--emulator` keeps the built-in emulator's tasks: beside the journal. */
@@ -50,19 +53,33 @@ function emulatorTasksFile(outputDir: string): string {
 export const runCommand = defineCommand({
   usage: USAGE,
   options: {
-    concurrency: { type: 'string', value: 'N', description: 'tasks in flight at the provider', defaultText: String(DEFAULT_RUN_OPTIONS.concurrency) },
-    rpm: { type: 'string', value: 'N', description: 'requests per minute, all calls together', defaultText: String(DEFAULT_RUN_OPTIONS.rpm) },
+    concurrency: { type: 'string', value: 'N', description: 'tasks in flight at the provider', defaultText: String(DEFAULT_RUN_OPTIONS.concurrency), rule: { kind: 'number', integer: true, min: 1 } },
+    rpm: { type: 'string', value: 'N', description: 'requests per minute, all calls together', defaultText: String(DEFAULT_RUN_OPTIONS.rpm), rule: { kind: 'number', integer: true, min: 1 } },
     budget: {
       type: 'string',
       value: 'USD',
       description: 'hard cap on what the folder may cost (succeeded tasks, and every task that may be billed): a submit that would go over it is not sent',
       defaultText: 'no cap',
+      rule: { kind: 'number', min: 0 },
     },
-    'base-url': { type: 'string', value: 'URL', description: "the API's base URL", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL' },
+    'base-url': { type: 'string', value: 'URL', description: "the API's base URL", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL', rule: { kind: 'url' } },
+    'time-scale': {
+      type: 'string',
+      value: 'F',
+      description: "for test doubles and emulators: real time per unit of the provider's time (0.01: its tasks finish 100 times faster); polling, windows and the task timeout scale with it",
+      defaultText: '1; 0.01 with --emulator',
+      rule: { kind: 'number', above: 0, hint: 'e.g. 0.01 for a provider 100 times faster than real time' },
+    },
     emulator: { type: 'boolean', description: 'run against the built-in offline emulator (no key, no network, a fast clock; its tasks are kept in the output folder)' },
     output: { type: 'string', value: 'DIR', description: 'where the videos, state.jsonl, report.json and gallery.html go', defaultText: "output/<name>/ of the manifest's project" },
-    'poll-interval': { type: 'string', value: 'S', description: 'poll every S seconds (± jitter) instead of adaptively', defaultText: 'adaptive' },
-    'task-timeout': { type: 'string', value: 'MIN', description: 'a task unfinished MIN minutes after the provider accepted it becomes timed_out', defaultText: String(DEFAULT_RUN_OPTIONS.task_timeout_min) },
+    'poll-interval': { type: 'string', value: 'S', description: 'poll every S seconds (± jitter) instead of adaptively', defaultText: 'adaptive', rule: { kind: 'number', min: 0.01 } },
+    'task-timeout': {
+      type: 'string',
+      value: 'MIN',
+      description: 'a task unfinished MIN minutes after the provider accepted it becomes timed_out',
+      defaultText: String(DEFAULT_RUN_OPTIONS.task_timeout_min),
+      rule: { kind: 'number', min: 0.001 },
+    },
     'retry-failed': { type: 'boolean', description: 'resubmit failed and lost jobs as a new attempt with a new external_task_id' },
     'resubmit-unconfirmed': { type: 'boolean', description: 'send again jobs whose earlier submit may have created a task that could not be found (this may pay twice)' },
     'absence-window': {
@@ -70,12 +87,14 @@ export const runCommand = defineCommand({
       value: 'S',
       description: 'how long a task must stay unfound after its submit before it counts as absent and is sent again',
       defaultText: String(DEFAULT_RUN_OPTIONS.absence_window_s),
+      rule: { kind: 'number', min: 0 },
     },
     'transit-window': {
       type: 'string',
       value: 'S',
       description: 'how long a create that got no answer may still reach the provider and make its task; until then such a job is not sent again',
       defaultText: String(DEFAULT_RUN_OPTIONS.transit_window_s),
+      rule: { kind: 'number', min: 0 },
     },
     only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
     shard: {
@@ -83,14 +102,15 @@ export const runCommand = defineCommand({
       value: 'i/n',
       description: 'run slice i of n (by job id): n machines split one batch with no overlap; `auto` takes it from a Kubernetes Indexed Job or a GitHub Actions matrix (see README)',
     },
-    'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000) },
+    'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000), rule: { kind: 'number', min: 0.1 } },
     'download-timeout': {
       type: 'string',
       value: 'S',
       description: 'cut a video download that receives nothing for S seconds (it resumes where it stopped; a slow but steady one is never cut)',
       defaultText: String(DEFAULT_RUN_OPTIONS.download_timeout_s),
+      rule: { kind: 'number', min: 0.001 },
     },
-    'max-video-mb': { type: 'string', value: 'MB', description: 'refuse a video larger than MB megabytes', defaultText: String(DEFAULT_RUN_OPTIONS.max_video_mb) },
+    'max-video-mb': { type: 'string', value: 'MB', description: 'refuse a video larger than MB megabytes', defaultText: String(DEFAULT_RUN_OPTIONS.max_video_mb), rule: { kind: 'number', min: 0.001 } },
     'break-lock': { type: 'boolean', description: "take the output folder over although its lock says another runner holds it (that runner stops before its next paid step)" },
     yes: { type: 'boolean', short: 'y', description: "do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown, or whatever the cost when the jobs send data besides the API calls: callback hosts, files outside the manifest's folder)" },
     prices: PRICES_OPTION,
@@ -113,18 +133,20 @@ export const runCommand = defineCommand({
       throw new UsageError('No API key: set COMETAPI_KEY (e.g. `export COMETAPI_KEY=sk-...`), or add --emulator to run against the built-in offline emulator.');
     }
     const limits = {
-      concurrency: numberOption(args, 'concurrency', { integer: true, min: 1 }),
-      rpm: numberOption(args, 'rpm', { integer: true, min: 1 }),
-      budget_usd: numberOption(args, 'budget', { min: 0 }),
-      poll_interval_s: numberOption(args, 'poll-interval', { min: 0.01 }),
-      task_timeout_min: numberOption(args, 'task-timeout', { min: 0.001 }),
-      absence_window_s: numberOption(args, 'absence-window', { min: 0 }),
-      transit_window_s: numberOption(args, 'transit-window', { min: 0 }),
-      request_timeout_s: numberOption(args, 'request-timeout', { min: 0.1 }),
-      download_timeout_s: numberOption(args, 'download-timeout', { min: 0.001 }),
-      max_video_mb: numberOption(args, 'max-video-mb', { min: 0.001 }),
+      concurrency: numberOption(args, 'concurrency'),
+      rpm: numberOption(args, 'rpm'),
+      budget_usd: numberOption(args, 'budget'),
+      poll_interval_s: numberOption(args, 'poll-interval'),
+      task_timeout_min: numberOption(args, 'task-timeout'),
+      absence_window_s: numberOption(args, 'absence-window'),
+      transit_window_s: numberOption(args, 'transit-window'),
+      request_timeout_s: numberOption(args, 'request-timeout'),
+      download_timeout_s: numberOption(args, 'download-timeout'),
+      max_video_mb: numberOption(args, 'max-video-mb'),
     };
-    const unitPrice = numberOption(args, 'unit-price', UNIT_PRICE_RULE);
+    const unitPrice = numberOption(args, 'unit-price');
+    // The provider's clock against real time: a test double's, or the built-in emulator's.
+    const timeScale = numberOption(args, 'time-scale') ?? (useEmulator ? EMULATOR_TIME_SCALE : 1);
     const shardText = stringOption(args, 'shard');
     const resolved = shardText === undefined ? undefined : resolveShard(shardText, io.env);
     const shard = resolved?.shard;
@@ -140,7 +162,7 @@ export const runCommand = defineCommand({
     const emulator = useEmulator
       ? await (await import('../../emulator/index.js')).startEmulator({
           keys: [apiKey],
-          timeScale: EMULATOR_TIME_SCALE,
+          timeScale,
           models: loaded.models,
           prices: loaded.prices,
           tasksFile: emulatorTasksFile(outputDir),
@@ -160,8 +182,9 @@ export const runCommand = defineCommand({
         apiKey,
         baseUrl,
         ...(facts ? { provider: { lookup: facts.lookup_by_external_id === 'not_available' ? 'unavailable' : 'untested', list: facts.list === 'not_available' ? 'unavailable' : 'untested' } } : {}),
-        defaults: useEmulator ? EMULATOR_DEFAULTS : undefined,
+        defaults: useEmulator ? emulatorDefaults(timeScale) : undefined,
         limits,
+        timeScale,
         retryFailed: booleanOption(args, 'retry-failed'),
         resubmitUnconfirmed,
         breakLock: booleanOption(args, 'break-lock'),
@@ -181,8 +204,8 @@ export const runCommand = defineCommand({
           const committed = committedUsdOf(work);
           const submits = fittingSubmits(work, committed);
           const budget = { fitting: submits.length, committedUsd: committed };
-          // The built-in emulator's clock runs fast: so do its tasks.
-          const task = taskDuration(work.states, useEmulator ? { lowS: TYPICAL_TASK_S.lowS * EMULATOR_TIME_SCALE, highS: TYPICAL_TASK_S.highS * EMULATOR_TIME_SCALE } : TYPICAL_TASK_S);
+          // A provider whose clock runs fast (--time-scale) finishes its tasks as much sooner.
+          const task = taskDuration(work.states, { lowS: TYPICAL_TASK_S.lowS * timeScale, highS: TYPICAL_TASK_S.highS * timeScale });
           const duration = { total: durationRange(submits.length, work.options, task), task };
           io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns, budget, duration }) + '\n');
           for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);

@@ -6,7 +6,7 @@ import { type LockStatus, lockHolder } from '../../state/lock.js';
 import { numberOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { defineCommand } from '../io.js';
-import { MODELS_OPTION, OUTPUT_FOLDER_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION, UNIT_PRICE_RULE } from '../common-options.js';
+import { MODELS_OPTION, OUTPUT_FOLDER_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { formatReportSummary } from '../report-summary.js';
 
@@ -27,7 +27,7 @@ export const statusCommand = defineCommand({
       outputDir: stringOption(args, 'output'),
       logger: cliLogger(io.stderr, false),
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
-      unitPrice: numberOption(args, 'unit-price', UNIT_PRICE_RULE),
+      unitPrice: numberOption(args, 'unit-price'),
       notRunYet: 'report',
       keepReproduce: false,
     });
