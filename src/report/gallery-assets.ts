@@ -49,6 +49,84 @@ video, .placeholder { display: block; width: 100%; aspect-ratio: 16 / 9; border-
 .s-timed_out, .s-skipped_budget, .s-not_downloaded, .s-unconfirmed { background: var(--warn); } .s-in_flight { background: var(--run); }
 .empty { color: var(--muted); font-size: 12px; }
 footer { margin-top: 18px; font-size: 12px; color: var(--muted); }
+.tools { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: end; margin: 0 0 10px; }
+.tools label { display: flex; flex-direction: column; gap: 2px; font-size: 12px; color: var(--muted); }
+.tools select, .tools input, .ratebar button { font: inherit; color: var(--fg); background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 4px 8px; }
+.tools input { width: 220px; }
+.ratebar { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center; margin: 0 0 10px; font-size: 13px; }
+.ratebar button { cursor: pointer; font-weight: 600; }
+.unsaved { color: var(--warn); }
+.alert { padding: 8px 12px; border: 1px solid var(--bad); border-radius: 8px; color: var(--bad); background: var(--card); }
+.clip:focus, .clip:focus-within { outline: 2px solid var(--run); outline-offset: 3px; border-radius: 6px; }
+.clip.r-keep video, .clip.r-keep .placeholder { box-shadow: 0 0 0 3px var(--ok); }
+.clip.r-reject video, .clip.r-reject .placeholder { box-shadow: 0 0 0 3px var(--bad); opacity: .55; }
+.rate { display: flex; gap: 6px; margin-top: 6px; }
+.rate button { flex: 1; font: inherit; font-size: 12px; padding: 2px 0; cursor: pointer; color: var(--fg); background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+.rate [data-rating=keep][aria-pressed=true] { background: var(--ok); border-color: var(--ok); color: #fff; }
+.rate [data-rating=reject][aria-pressed=true] { background: var(--bad); border-color: var(--bad); color: #fff; }
+.jid { font-family: ui-monospace, monospace; }
+.list { display: flex; flex-wrap: wrap; gap: 14px; }
+.list .clip { width: 280px; margin: 0; padding: 10px; border: 1px solid var(--line); border-radius: 8px; background: var(--card); }
+.list .clip + .clip { margin-top: 0; padding-top: 10px; border-top: 1px solid var(--line); }
+.ctx { font-size: 12px; margin-bottom: 6px; overflow-wrap: anywhere; }
+.ctx span { display: block; color: var(--muted); }
+.grid .ctx { display: none; }
+[hidden] { display: none !important; }
+`;
+
+/**
+ * The page's model of ratings, sorting and filtering: plain functions of plain data, kept apart
+ * from the DOM so test/gallery-curation.test.ts runs them as they are. Ratings are the file's
+ * (ratings.json, embedded when the page was made) with the page's unsaved edits on top; an edit
+ * remembers what the file said when it was made, so when the file has changed that clip since
+ * (`klingrun rate`, or the saved file put in the folder) the file's later word wins.
+ */
+export const GALLERY_MODEL = `
+const galleryModel = {
+  apply(file, edits) {
+    const ratings = { ...file };
+    const pending = {};
+    for (const [id, edit] of Object.entries(edits)) {
+      if (!Array.isArray(edit)) continue;
+      const [rating, base] = edit;
+      const now = file[id] ?? null;
+      if (now !== base || now === rating) continue;
+      pending[id] = [rating, base];
+      if (rating === null) delete ratings[id];
+      else ratings[id] = rating;
+    }
+    return { ratings, edits: pending };
+  },
+  edit(file, edits, id, rating) {
+    const base = file[id] ?? null;
+    const next = { ...edits };
+    if (rating === base) delete next[id];
+    else next[id] = [rating, base];
+    return next;
+  },
+  fileText(ratings) {
+    const sorted = Object.entries(ratings).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return JSON.stringify({ version: 1, ratings: Object.fromEntries(sorted) }, null, 2) + '\\n';
+  },
+  shows(clip, filter, ratings) {
+    if (filter.status && clip.status !== filter.status) return false;
+    if (filter.variant && clip.variant !== filter.variant) return false;
+    if (filter.rating && (ratings[clip.id] ?? 'unrated') !== filter.rating) return false;
+    return filter.words.every((word) => clip.text.includes(word));
+  },
+  words: (query) => query.toLowerCase().split(' ').filter(Boolean),
+  sorted(clips, by, ratings, statuses) {
+    const last = (x) => (x === null ? -Infinity : x);
+    const RATING = { keep: 0, reject: 2 };
+    const key = {
+      status: (c) => statuses.indexOf(c.status),
+      latency: (c) => -last(c.latency),
+      cost: (c) => -last(c.cost),
+      rating: (c) => RATING[ratings[c.id]] ?? 1,
+    }[by];
+    return key ? [...clips].sort((a, b) => key(a) - key(b) || a.n - b.n) : [...clips].sort((a, b) => a.n - b.n);
+  },
+};
 `;
 
 /**
@@ -58,7 +136,7 @@ footer { margin-top: 18px; font-size: 12px; color: var(--muted); }
  * only, so the grid stays clean. Without IntersectionObserver, or when the reader asks for reduced
  * motion, nothing plays by itself and the controls stay.
  */
-export const GALLERY_SCRIPT = `
+const PLAYBACK = `
 (() => {
   const videos = document.querySelectorAll('video');
   if (!('IntersectionObserver' in window) || matchMedia('(prefers-reduced-motion: reduce)').matches) {
@@ -79,3 +157,135 @@ export const GALLERY_SCRIPT = `
   videos.forEach((v) => observer.observe(v));
 })();
 `;
+
+/**
+ * Curation: filters, search and sort over the clips already on the page (none is created; sorting
+ * moves them into a flat list, each with a caption of its row and column), and keep / reject per
+ * clip (buttons, or k / r / u on the focused clip), kept in localStorage under the batch until
+ * "Save ratings" downloads ratings.json for the output folder.
+ */
+const CURATION = `
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const data = JSON.parse($('klingrun-data').textContent);
+  const grid = document.querySelector('.grid');
+  const scroll = document.querySelector('.scroll');
+  const list = $('list');
+  const columns = [...grid.querySelectorAll('thead th')].slice(1);
+  const number = (text) => (text === undefined || text === '' ? null : Number(text));
+  const clips = [...grid.querySelectorAll('.clip')].map((el, n) => ({
+    el, n, cell: el.parentNode, row: el.closest('tr'), id: el.dataset.id, status: el.dataset.status, variant: el.dataset.variant,
+    latency: number(el.dataset.latency), cost: number(el.dataset.cost), text: null,
+  }));
+  const labelsOf = (el) => [...el.querySelectorAll('.label')].map((l) => l.textContent).join(' · ');
+  const variantOf = (c) => columns[c.cell.cellIndex - 1];
+  const searchText = (c) => [c.row.querySelector('.source').textContent, labelsOf(variantOf(c)), c.el.querySelector('.details')?.textContent ?? ''].join(' ').toLowerCase();
+
+  const storeKey = 'klingrun-ratings:' + data.batch;
+  const load = () => { try { return JSON.parse(localStorage.getItem(storeKey) ?? '{}').edits ?? {}; } catch { return {}; } };
+  const file = data.ratings ?? {};
+  let { ratings, edits } = galleryModel.apply(file, load());
+  const store = () => { try { localStorage.setItem(storeKey, JSON.stringify({ version: 1, edits })); } catch { $('saved').textContent = 'This browser keeps no ratings for the page: save them before closing it.'; } };
+
+  const paint = (c) => {
+    const rating = ratings[c.id];
+    c.el.classList.toggle('r-keep', rating === 'keep');
+    c.el.classList.toggle('r-reject', rating === 'reject');
+    c.el.querySelectorAll('.rate button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.rating === rating)));
+  };
+  const tally = () => {
+    const all = Object.values(ratings);
+    const kept = all.filter((r) => r === 'keep').length;
+    const unsaved = Object.keys(edits).length;
+    $('rated').textContent = kept + ' kept, ' + (all.length - kept) + ' rejected';
+    $('unsaved').textContent = unsaved ? unsaved + ' change(s) not in ratings.json yet: save them' : '';
+  };
+  const byId = new Map(clips.map((c) => [c.id, c]));
+  const rate = (c, rating) => {
+    edits = galleryModel.edit(file, edits, c.id, rating);
+    ({ ratings, edits } = galleryModel.apply(file, edits));
+    store();
+    paint(c);
+    tally();
+    // A filter by rating applies at once (rated clips leave "unrated"); a sort waits for the next change.
+    if ($('f-rating').value) update();
+  };
+
+  const filter = () => ({ status: $('f-status').value, variant: $('f-variant').value, rating: $('f-rating').value, words: galleryModel.words($('f-search').value) });
+  const update = () => {
+    const f = filter();
+    if (f.words.length) for (const c of clips) c.text ??= searchText(c);
+    let shown = 0;
+    for (const c of clips) {
+      const show = galleryModel.shows(c, f, ratings);
+      c.el.hidden = !show;
+      if (show) shown += 1;
+    }
+    const by = $('f-sort').value;
+    scroll.hidden = by !== '';
+    list.hidden = by === '';
+    if (by) {
+      for (const c of galleryModel.sorted(clips, by, ratings, data.statuses)) list.append(caption(c));
+    } else {
+      for (const c of clips) if (c.el.parentNode !== c.cell) c.cell.append(c.el);
+      columns.forEach((th, i) => {
+        const off = f.variant !== '' && f.variant !== String(i);
+        th.hidden = off;
+        for (const row of grid.tBodies[0].rows) if (row.cells[i + 1]) row.cells[i + 1].hidden = off;
+      });
+      for (const row of grid.tBodies[0].rows) row.hidden = ![...row.querySelectorAll('.clip')].some((el) => !el.hidden);
+    }
+    $('shown').textContent = 'Showing ' + shown + ' of ' + clips.length + ' clips';
+  };
+  const caption = (c) => {
+    if (!c.el.querySelector('.ctx')) {
+      const ctx = document.createElement('div');
+      ctx.className = 'ctx';
+      const source = c.row.querySelector('.source');
+      const lines = [source.querySelector('.file').textContent, labelsOf(variantOf(c)), source.querySelector('.prompt').textContent, labelsOf(source)];
+      for (const line of lines.filter(Boolean)) ctx.append(Object.assign(document.createElement(ctx.childNodes.length ? 'span' : 'b'), { textContent: line }));
+      c.el.prepend(ctx);
+    }
+    return c.el;
+  };
+
+  $('tools').hidden = false;
+  $('tools').addEventListener('submit', (e) => e.preventDefault());
+  for (const id of ['f-status', 'f-variant', 'f-rating', 'f-sort']) $(id).addEventListener('change', update);
+  let typing;
+  $('f-search').addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(update, 150); });
+  update();
+  if (!data.ratings) return;
+  clips.forEach(paint);
+  tally();
+  document.addEventListener('click', (e) => {
+    const button = e.target.closest('.rate button');
+    if (!button) return;
+    const c = byId.get(button.closest('.clip').dataset.id);
+    rate(c, button.getAttribute('aria-pressed') === 'true' ? null : button.dataset.rating);
+  });
+  document.addEventListener('keydown', (e) => {
+    const key = { k: 'keep', r: 'reject', u: null }[e.key];
+    const el = document.activeElement?.closest('.clip');
+    if (key === undefined || !el?.querySelector('.rate') || e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, select, textarea')) return;
+    e.preventDefault();
+    rate(byId.get(el.dataset.id), key);
+  });
+  document.addEventListener('click', (e) => {
+    const el = e.target.closest('.clip');
+    if (el && !e.target.closest('button, a, video')) el.focus();
+  });
+  $('save').addEventListener('click', () => {
+    const url = URL.createObjectURL(new Blob([galleryModel.fileText(ratings)], { type: 'application/json' }));
+    const a = Object.assign(document.createElement('a'), { href: url, download: 'ratings.json' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    $('saved').textContent = 'Downloaded ratings.json: put it in the output folder, or run klingrun rate <output folder> --import ratings.json.';
+  });
+})();
+`;
+
+/** The page's one inline script: the model, playback, then curation. */
+export const GALLERY_SCRIPT = GALLERY_MODEL + PLAYBACK + CURATION;

@@ -5,7 +5,7 @@
 // row (jobs of hand-written entries side by side), each clip.
 import { API_DEFAULTS } from '../api/schemas.js';
 import { frameOf, isEndFrameOnly, type ImageRef } from '../plan/schema.js';
-import { type Variant, type VariantSource, variantKey, variantOf } from '../plan/variants.js';
+import { type Variant, type VariantSource, differingFields, variantKey, variantOf } from '../plan/variants.js';
 import { FIELDS, MANIFEST_FIELDS, fieldText as requestFieldText, type ManifestFieldName } from '../request/fields.js';
 import { FAILED, SUCCEEDED, percentile } from './outcomes.js';
 import type { ReportJob, ReportStatus } from './schema.js';
@@ -54,6 +54,10 @@ export interface GalleryRow {
   readonly details: Labels;
   /** Fields that differ between the clips of this row beyond their columns: each clip shows its value. */
   readonly clipFields: readonly string[];
+  /** The table's own columns (a CSV row's `category`, say) the row's jobs share, with their values. */
+  readonly extra: Labels;
+  /** The table's columns whose value differs between the row's jobs: each clip shows its own. */
+  readonly clipExtra: readonly string[];
   /** Jobs by column key; usually one, more when jobs differ only outside their variant (names, extras, entries). */
   readonly cells: ReadonlyMap<string, readonly GridJob[]>;
 }
@@ -160,10 +164,37 @@ class ColumnTotals {
   }
 }
 
+/**
+ * The extra columns a set of jobs carries (a table row's own), followed as jobs are added: a column
+ * is shared when every job has it with one value.
+ */
+class CommonExtra {
+  #jobs = 0;
+  readonly #values = new Map<string, { value: string | null; jobs: number }>(); // value null: they differ
+
+  add(extra: Readonly<Record<string, string>> | undefined): void {
+    this.#jobs += 1;
+    for (const [name, value] of Object.entries(extra ?? {})) {
+      const seen = this.#values.get(name);
+      if (!seen) this.#values.set(name, { value, jobs: 1 });
+      else this.#values.set(name, { value: seen.value === value ? value : null, jobs: seen.jobs + 1 });
+    }
+  }
+
+  get shared(): Labels {
+    return [...this.#values].flatMap(([name, { value, jobs }]) => (value !== null && jobs === this.#jobs ? [[name, value] as const] : []));
+  }
+
+  get differing(): readonly string[] {
+    return [...this.#values].flatMap(([name, { value, jobs }]) => (value === null || jobs < this.#jobs ? [name] : []));
+  }
+}
+
 /** A row as it fills: its first job, and, when it is shown, its clips and their common values. */
 interface RowDraft {
   readonly first: GridJob;
   readonly common: Common;
+  readonly extra: CommonExtra;
   readonly cells: Map<string, GridJob[]>;
 }
 
@@ -200,17 +231,18 @@ export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POS
     column.totals.add(gridJob);
     const key = rowKey(gridJob);
     let row = rows.get(key);
-    if (!rows.has(key)) rows.set(key, (row = rows.size === 0 || keptClips < maxClips ? { first: gridJob, common: new Common(), cells: new Map() } : undefined));
+    if (!rows.has(key)) rows.set(key, (row = rows.size === 0 || keptClips < maxClips ? { first: gridJob, common: new Common(), extra: new CommonExtra(), cells: new Map() } : undefined));
     if (!row) continue;
     keptClips += 1;
     row.common.add(texts);
+    row.extra.add(job.extra);
     row.cells.set(columnKey, [...(row.cells.get(columnKey) ?? []), gridJob]);
   }
 
   // A column's value of a field: its jobs' common value ('–' when unset), or "mixed" when they differ.
   const groups = [...columns.values()];
   const columnText = (common: Common, field: ShownField): string => common.of(field) ?? 'mixed';
-  const labelled = SHOWN_FIELDS.filter((field) => field !== 'prompt' || anyPromptVaries).filter((field) => new Set(groups.map(({ common }) => columnText(common, field))).size > 1);
+  const labelled = differingFields(SHOWN_FIELDS.filter((field) => field !== 'prompt' || anyPromptVaries), groups, ({ common }, field) => columnText(common, field));
   // The prompt is always shown with its row (or in the column labels when the matrix sweeps it).
   const constants = SHOWN_FIELDS.filter((field) => field !== 'prompt' && !labelled.includes(field) && all.of(field) !== undefined);
   const others = SHOWN_FIELDS.filter((field) => !labelled.includes(field) && !constants.includes(field) && field !== 'prompt');
@@ -221,7 +253,7 @@ export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POS
   return {
     // '–' is kept in labels: "no sound field" is a value when other columns have one.
     columns: groups.map(({ variant, common, totals }) => ({ key: variant.key, label: labelled.map((field) => [field, columnText(common, field)] as const), stats: totals.stats() })),
-    rows: drafts.map(([key, { first, common, cells }]) => ({
+    rows: drafts.map(([key, { first, common, extra, cells }]) => ({
       key,
       image: frameOf(first.params),
       prompt: promptVaries(first) ? null : (first.params.prompt ?? null),
@@ -229,6 +261,8 @@ export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POS
       repeat: anyRepeat ? first.repeat : null,
       details: [...(isEndFrameOnly(first.params) ? [END_FRAME_LABEL] : []), ...shown(others.map((field) => [field, common.of(field)] as const))],
       clipFields: others.filter((field) => common.of(field) === undefined),
+      extra: extra.shared,
+      clipExtra: extra.differing,
       cells,
     })),
     rowCount: rows.size,
@@ -237,9 +271,11 @@ export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POS
   };
 }
 
-/** What a clip shows of the fields that differ within its row. */
-export const clipLabels = (job: GridJob, fields: readonly string[]): Labels =>
-  fields.map((field) => [field, fieldText(job.params, field as ShownField)] as const).filter(([, value]) => value !== '–');
+/** What a clip shows of the fields, and of the table's columns, that differ within its row. */
+export const clipLabels = (job: GridJob, fields: readonly string[], extra: readonly string[] = []): Labels => [
+  ...fields.map((field) => [field, fieldText(job.params, field as ShownField)] as const).filter(([, value]) => value !== '–'),
+  ...extra.flatMap((name) => (job.extra?.[name] === undefined ? [] : [[name, job.extra[name]] as const])),
+];
 
 const secondsOf = (job: GridJob): number => job.video?.duration_s ?? Number(job.params.duration ?? API_DEFAULTS.duration);
 

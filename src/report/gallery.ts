@@ -8,6 +8,7 @@ import { type ReportSummary, type StreamedReport, asStream } from './build.js';
 import { buildGrid, clipLabels, type ColumnStats, type GalleryColumn, type GalleryGrid, type GalleryRow, type GridJob, type Labels } from './gallery-grid.js';
 import { type SafeHtml, hrefOf, html, trusted } from './html.js';
 import { REPORT_STATUSES, type Report, type ReportStatus } from './schema.js';
+import { type Rating, RATINGS_FILE, readRatings } from './ratings.js';
 import { imageFromOutput } from './source-paths.js';
 import { unitPriceText } from './unit-price.js';
 import { writeFileAtomic } from './write.js';
@@ -50,7 +51,31 @@ function placeholder(job: GridJob): SafeHtml {
   return html`<div class="placeholder ${job.status}"><strong>${statusText(job.status)}</strong>${error ?? WAITING[job.status]}</div>`;
 }
 
-function clip(job: GridJob, fields: readonly string[]): SafeHtml {
+/**
+ * The folder's ratings as the page starts from them, or why ratings.json could not be read (the
+ * page then says so and offers no rating, so it never saves over the file).
+ */
+export type PageRatings = ReadonlyMap<string, Rating> | { readonly error: string };
+
+/**
+ * Keep / reject toggles, pressed as the folder's ratings say; the page's script keeps them current.
+ * Short markup: a page holds thousands (the keys are told once, above the grid).
+ */
+function rateButtons(job: GridJob, rating: Rating | undefined): SafeHtml {
+  const button = (value: Rating, text: string) => html`<button type="button" data-rating="${value}" aria-pressed="${String(rating === value)}">${text}</button>`;
+  return html`<div class="rate" role="group" aria-label="rating of clip ${job.id.slice(0, 8)}">${button('keep', 'Keep')}${button('reject', 'Reject')}</div>`;
+}
+
+/** What a clip says of itself to the page's filters and sorts. */
+interface ClipPlace {
+  readonly column: number;
+  readonly fields: readonly string[];
+  readonly extra: readonly string[];
+  /** Undefined when the page offers no rating (ratings.json could not be read). */
+  readonly ratings: ReadonlyMap<string, Rating> | undefined;
+}
+
+function clip(job: GridJob, place: ClipPlace): SafeHtml {
   const src = job.status === 'succeeded' && job.video?.path ? hrefOf(job.video.path) : null;
   // The clip's own size when probed, else the source image's (Kling keeps its aspect ratio).
   const image = frameOf(job.params);
@@ -65,8 +90,17 @@ function clip(job: GridJob, fields: readonly string[]): SafeHtml {
   const open = src ? html`<a href="${src}" target="_blank" rel="noopener">open</a>` : null;
   const name = job.name ? html`<span>${job.name}</span>` : null;
   const warning = src && job.warnings.length ? html`<span class="warning" title="${job.warnings.join('\n')}">⚠ ${job.warnings.length} warning(s)</span>` : null;
-  const details = fields.length ? html`<div class="details">${labels(clipLabels(job, fields), false)}</div>` : null;
-  return html`<div class="clip">${media}<div class="meta"><span class="badge s-${job.status}">${statusText(job.status)}</span>${latency}${cost}${charged}${name}${warning}${open}</div>${details}</div>`;
+  const own = clipLabels(job, place.fields, place.extra);
+  const details = own.length ? html`<div class="details">${labels(own, false)}</div>` : null;
+  const rating = place.ratings?.get(job.id);
+  const rated = rating ? ` r-${rating}` : '';
+  const id = html`<span class="jid">${job.id.slice(0, 8)}</span>`;
+  const data = html`data-id="${job.id}" data-status="${job.status}" data-variant="${place.column}" data-latency="${job.latency_s ?? ''}" data-cost="${job.measured_usd ?? job.cost_usd ?? ''}"`;
+  // A clip is rated once there is one to watch; a rating given before (klingrun rate) can be cleared.
+  const rateable = place.ratings && (src !== null || rating !== undefined);
+  return html`<div class="clip${rated}" tabindex="-1" ${data}>${media}<div class="meta"><span class="badge s-${job.status}">${statusText(job.status)}</span>${latency}${cost}${charged}${name}${warning}${id}${open}</div>${details}${
+    rateable ? rateButtons(job, rating) : null
+  }</div>`;
 }
 
 /** What the provider said the task cost, as a clip's tooltip. */
@@ -76,13 +110,14 @@ function chargedTitle(job: GridJob): string {
   return `what the provider says it charged: ${units}${list}`;
 }
 
-function row(report: ReportSummary, columns: readonly GalleryColumn[], r: GalleryRow): SafeHtml {
+function row(report: ReportSummary, columns: readonly GalleryColumn[], r: GalleryRow, ratings: ClipPlace['ratings']): SafeHtml {
   const file = r.image.kind === 'file' ? r.image.path : r.image.url;
   // The page sits in the output folder, like every path of the report.
   const src = hrefOf(imageFromOutput(report.manifest.path, r.image));
-  const cells = columns.map((c) => {
+  const cells = columns.map((c, column) => {
     const jobs = r.cells.get(c.key);
-    return html`<td class="cell">${jobs ? jobs.map((job) => clip(job, r.clipFields)) : html`<span class="empty">not in this variant</span>`}</td>`;
+    const place: ClipPlace = { column, fields: r.clipFields, extra: r.clipExtra, ratings };
+    return html`<td class="cell">${jobs ? jobs.map((job) => clip(job, place)) : html`<span class="empty">not in this variant</span>`}</td>`;
   });
   const prompt = r.promptVaries
     ? html`<p class="prompt muted">prompt: see each column</p>`
@@ -91,7 +126,7 @@ function row(report: ReportSummary, columns: readonly GalleryColumn[], r: Galler
       : html`<p class="prompt muted">no prompt</p>`;
   return html`<tr><th class="source" scope="row">${src ? html`<img src="${src}" alt="" loading="lazy">` : null}<div class="file">${file}</div>${
     r.repeat !== null ? html`<span class="label"><span>repeat</span> <b>${r.repeat}</b></span>` : null
-  }${labels(r.details, false)}${prompt}</th>${cells}</tr>`;
+  }${labels(r.details, false)}${labels(r.extra, false)}${prompt}</th>${cells}</tr>`;
 }
 
 function statsRow(column: GalleryColumn, s: ColumnStats): SafeHtml {
@@ -130,13 +165,58 @@ function capNote(grid: GalleryGrid): SafeHtml | null {
   return html`<p class="muted">Showing the first ${grid.rows.length} of ${grid.rowCount} rows (${clips} of ${grid.clipCount} clips): a page of every clip would be too big for a browser. The variants table counts every job, and report.json lists them all.</p>`;
 }
 
+/** A select of the curation tools: its options are [value, text]; the first shows every clip. */
+function select(id: string, label: string, options: readonly (readonly [string, string])[]): SafeHtml {
+  return html`<label>${label} <select id="${id}">${options.map(([value, text]) => html`<option value="${value}">${text}</option>`)}</select></label>`;
+}
+
+/**
+ * Filters, search and sort over the clips, and the ratings' save button. Hidden until the script
+ * runs: without it they would do nothing.
+ */
+function tools(grid: GalleryGrid, ratings: PageRatings): SafeHtml {
+  const counts = new Map<ReportStatus, number>();
+  for (const r of grid.rows) for (const jobs of r.cells.values()) for (const job of jobs) counts.set(job.status, (counts.get(job.status) ?? 0) + 1);
+  const statuses = REPORT_STATUSES.filter((s) => counts.has(s)).map((s) => [s, `${statusText(s)} (${counts.get(s) ?? 0})`] as const);
+  const variants = grid.columns.map((c, i) => [String(i), c.label.length ? c.label.map(([field, value]) => `${field} ${value}`).join(' · ') : 'all jobs'] as const);
+  const rated = 'error' in ratings
+    ? html`<p class="alert" role="alert">Rating is off: ${RATINGS_FILE} could not be read (${ratings.error}). Fix or remove it, then run klingrun report on this folder with --html.</p>`
+    : html`<div class="ratebar"><span id="rated"></span><button type="button" id="save" title="download ratings.json for the output folder">Save ratings</button><span id="unsaved" class="unsaved"></span><span id="saved" role="status"></span></div>
+<p class="muted">Keep or reject a clip with its buttons, or with the keys k, r (and u to clear) on the clip last clicked. The 8 hex digits under a clip start its job id, as <code>klingrun rate</code> takes it.</p>`;
+  return html`<form class="tools" id="tools" hidden role="search" aria-label="filter and sort the clips">
+${select('f-status', 'Status', [['', 'all statuses'], ...statuses])}
+${select('f-variant', 'Variant', [['', 'all variants'], ...variants])}
+${select('f-rating', 'Rating', [['', 'all'], ['keep', 'kept'], ['reject', 'rejected'], ['unrated', 'unrated']])}
+<label>Search prompts <input type="search" id="f-search" placeholder="words of a prompt"></label>
+${select('f-sort', 'Sort', [['', 'manifest order (grid)'], ['status', 'status'], ['latency', 'latency, slowest first'], ['cost', 'cost, highest first'], ['rating', 'rating: kept, unrated, rejected']])}
+<span id="shown" aria-live="polite"></span>
+</form>
+${rated}`;
+}
+
+/**
+ * What the script reads: the batch (the key of the page's unsaved ratings in localStorage), the
+ * folder's ratings (null: rating is off) and the status order. JSON in a script element, with `<`
+ * escaped so no text can close it.
+ */
+function pageData(report: ReportSummary, ratings: PageRatings): SafeHtml {
+  const data = {
+    batch: `${report.manifest.name}:${report.manifest.sha256}`,
+    ratings: 'error' in ratings ? null : Object.fromEntries(ratings),
+    statuses: REPORT_STATUSES,
+  };
+  return trusted(`<script type="application/json" id="klingrun-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>`);
+}
+
 /**
  * The whole page. Every text from the report is escaped (see html.ts). A streamed report's jobs
- * are read once, and only those of the rows shown are kept.
+ * are read once, and only those of the rows shown are kept. `ratings` are the folder's
+ * ratings.json, every one of them (those of clips past the cap too), so a saved file keeps them.
  */
-export function renderGallery(full: Report | StreamedReport, maxClips = GALLERY_MAX_CLIPS): string {
+export function renderGallery(full: Report | StreamedReport, maxClips = GALLERY_MAX_CLIPS, ratings: PageRatings = new Map()): string {
   const { summary: report, jobs } = asStream(full);
   const grid = buildGrid(jobs(), maxClips);
+  const rowRatings = 'error' in ratings ? undefined : ratings;
   const constants = labels(grid.constants, true);
   const page = html`<!doctype html>
 <html lang="en">
@@ -156,11 +236,14 @@ ${constants.length ? html`<p class="muted constants">Same for every job: ${const
 </table>
 <h2>Clips</h2>
 ${capNote(grid)}
+${tools(grid, ratings)}
 <div class="scroll"><table class="grid">
 <thead><tr><th class="source">source image · prompt</th>${grid.columns.map((c) => html`<th>${labelOf(c)}</th>`)}</tr></thead>
-<tbody>${grid.rows.map((r) => row(report, grid.columns, r))}</tbody>
+<tbody>${grid.rows.map((r) => row(report, grid.columns, r, rowRatings))}</tbody>
 </table></div>
+<div class="list" id="list" hidden></div>
 <footer>Latency: submit to finish. Estimated costs come from the price table. Generated from report.json by klingrun ${report.tool.version}.</footer>
+${pageData(report, ratings)}
 <script>${trusted(GALLERY_SCRIPT)}</script>
 </body>
 </html>
@@ -168,9 +251,18 @@ ${capNote(grid)}
   return page.text;
 }
 
-/** Writes gallery.html into the output folder (atomically); returns its path. */
+/** The folder's ratings for its page; a file that cannot be read turns rating off rather than failing a run. */
+function folderRatings(outputDir: string): PageRatings {
+  try {
+    return readRatings(outputDir);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/** Writes gallery.html into the output folder (atomically), with the folder's ratings; returns its path. */
 export function writeGallery(outputDir: string, report: Report | StreamedReport): string {
   const file = join(outputDir, GALLERY_FILE);
-  writeFileAtomic(file, renderGallery(report));
+  writeFileAtomic(file, renderGallery(report, GALLERY_MAX_CLIPS, folderRatings(outputDir)));
   return file;
 }

@@ -15,6 +15,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'status', summary: 'Summarize a batch from its journal and the clips on disk, without any network call.', load: async () => (await import('./status.js')).statusCommand },
   { name: 'report', summary: 'Rebuild report.json from the journal; --html adds the comparison gallery; --merge joins shards.', load: async () => (await import('./report.js')).reportCommand },
   { name: 'export', summary: 'Write one row per clip (JSONL or CSV) with its metadata; --copy-to makes a dataset folder.', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'rate', summary: 'Keep or reject clips in ratings.json (or import the file the gallery saved); updates the gallery.', load: async () => (await import('./rate.js')).rateCommand },
   { name: 'doctor', summary: 'Check the key, the base URL and what the provider offers, with free requests only.', load: async () => (await import('./doctor.js')).doctorCommand },
   { name: 'emulate', summary: 'Run the offline emulator of the CometAPI Kling API until Ctrl-C.', load: async () => (await import('./emulate.js')).emulateCommand },
 ];
