@@ -2,7 +2,7 @@
 // entries sharing a key (the job id): `<key>.mp4`, its source image and `<key>.json`. The shards
 // are read back with a ustar parser written here, and with the system's `tar` when there is one.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tarHeader } from '../src/report/tar.js';
@@ -93,9 +93,13 @@ describe('export --format webdataset', () => {
     expect(() => tarHeader('x'.repeat(101), 0, 0)).toThrow(RangeError);
   });
 
-  it('refuses --license, which only a Hugging Face card has', async () => {
+  it('refuses --license, which only a Hugging Face card has, and a shard of no samples, writing nothing', async () => {
     const { dir } = folderWithImages(await examplePlan(), ALL_OK);
-    const result = await runInProcess(['export', dir, '--format', 'webdataset', '--license', 'mit', '--copy-to', join(tempTree(), 'x')], ROOT);
+    const dest = join(tempTree(), 'x');
+    const result = await runInProcess(['export', dir, '--format', 'webdataset', '--license', 'mit', '--copy-to', dest], ROOT);
     expect(result).toMatchObject({ code: 2, stderr: 'error: `--license` applies to `--format hf`. Drop it, or change `--format`.\n' });
+    const empty = await runInProcess(['export', dir, '--format', 'webdataset', '--shard-size', '0', '--copy-to', dest], ROOT);
+    expect(empty).toMatchObject({ code: 2, stderr: 'error: Expected `--shard-size` to be an integer >= 1, got `0`.\n' });
+    expect(existsSync(dest)).toBe(false);
   });
 });
