@@ -1,8 +1,10 @@
-// `npm run build`, also run by `prepare` (so `npm install` in a clone and `npm pack` build it):
+// `npm run build`, also run by `prepack` (so `npm pack` ships it built; not `prepare`, which npm
+// lists as an install script on every install of the tarball):
 //   dist/cli.js, dist/index.js  the CLI and the library, bundled by esbuild into ES modules that
 //                               share chunks (dist/chunk-*.js); each command is its own chunk,
 //                               loaded only when it runs, so `klingrun --version` loads almost nothing
-//   dist/data/*.yaml, dist/emulator/assets/*.mp4  the data the code reads at run time
+//   dist/data/*.yaml, dist/data/starter/, dist/emulator/assets/*.mp4  the data the code reads at
+//                               run time (data/starter: what `klingrun init` writes)
 //   dist/**/*.d.ts               the library's types (tsc), laid out like src/
 // `--js` builds the JavaScript and the data only (about a second): the test suite does that first,
 // so tests that start the CLI as a user would always run the current sources.
@@ -17,7 +19,7 @@ const SRC = join(ROOT, 'src');
 export const DIST = join(ROOT, 'dist');
 
 /** Files read at run time next to the module that reads them (see sourceRelativeUrls). */
-const ASSETS = ['data/models.yaml', 'data/prices.yaml', 'emulator/assets'];
+const ASSETS = ['data/models.yaml', 'data/prices.yaml', 'data/starter', 'emulator/assets'];
 
 /**
  * Bundled code runs from dist/, not from its source file's folder, so `new URL('./models.yaml',

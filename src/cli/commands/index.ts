@@ -9,6 +9,7 @@ export interface CommandEntry extends CommandSummary {
 }
 
 export const commands: readonly CommandEntry[] = [
+  { name: 'init', summary: 'Write a starter project (a manifest with comments, a CSV, two images, .gitignore) to run as is.', load: async () => (await import('./init.js')).initCommand },
   { name: 'validate', summary: 'Check manifests (fields, matrix, images, model rules) without calling the API.', load: async () => (await import('./validate.js')).validateCommand },
   { name: 'plan', summary: 'Show the jobs a manifest would run and their estimated cost (--json: the whole plan).', load: async () => (await import('./plan.js')).planCommand },
   { name: 'run', summary: 'Run a manifest: submit, poll, download, report. Rerun the same command to resume.', load: async () => (await import('./run.js')).runCommand },
