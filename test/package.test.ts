@@ -1,12 +1,14 @@
-// The package as a user gets it: `npm pack` in a copy of the sources (its `prepare` builds dist/),
-// the tarball installed offline into an empty project, then the CLI and the README's library
-// example run there with plain `node`: no tsx, no TypeScript, no repository around them.
+// The package as a user gets it: `npm pack` in a copy of the sources (its `prepack` builds dist/),
+// the tarball installed offline into an empty project (and globally with --prefix), then the CLI
+// and the README's library example run there with plain `node`: no tsx, no TypeScript, no
+// repository around them.
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from '../src/cli/commands/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };
@@ -72,6 +74,27 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const bin = () => join(consumer, 'node_modules/.bin/klingrun');
 
+/** Illustrations, not files: names the docs use in sample output. */
+const NOT_FILES = new Set(['jobs/portraits.yaml']);
+
+/** Every `jobs/…`, `docs/…` and `examples/…` path a text names (globs and folders too), not as part of a longer path. */
+const pathsIn = (text: string): string[] => [...text.matchAll(/(?<![\w./-])(?:jobs|docs|examples)\/[\w./*{}-]*[\w/*}]/g)].map((m) => m[0]);
+
+/** Whether the packed files hold `named`: the file, a file in the folder, or a file the glob matches. */
+function shipped(files: readonly string[], named: string): boolean {
+  if (named.endsWith('/')) return files.some((file) => file.startsWith(named));
+  if (!/[*{]/.test(named)) return files.includes(named);
+  const pattern = new RegExp(`^${named.replace(/[.]/g, '\\.').replace(/\{([^}]*)\}/g, (_, alts: string) => `(${alts.split(',').join('|')})`).replace(/\*/g, '[^/]*')}$`);
+  return files.some((file) => pattern.test(file));
+}
+
+/** Runs the starter project `klingrun init` wrote in `project` against the emulator, from `cwd`; its videos. */
+function runStarter(klingrun: string, project: string, cwd: string): string[] {
+  sh(klingrun, ['run', relative(cwd, join(project, 'klingrun.yaml')) || 'klingrun.yaml', '--emulator', '--yes'], cwd);
+  const videos = join(project, 'output/starter/videos');
+  return readdirSync(videos, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.mp4'));
+}
+
 describe('the packed tarball', () => {
   it('holds the built code, its types, data and docs, and no tests, fixtures, benchmarks or sources', () => {
     const files = packed.files.map((f) => f.path);
@@ -79,6 +102,25 @@ describe('the packed tarball', () => {
       expect(files, needed).toContain(needed);
     }
     expect(files.filter((f) => /^(test|bench|scripts|output)\//.test(f) || /^src\/.*\.ts$/.test(f) || f.includes('fixtures'))).toEqual([]);
+  });
+
+  it('ships every jobs/, docs/ and examples/ path that the README, the docs and every command\'s --help name', () => {
+    const files = packed.files.map((f) => f.path);
+    const texts = [
+      ...['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)].map((file) => ({ where: file, text: readFileSync(join(ROOT, file), 'utf8') })),
+      ...commands.map((command) => ({ where: `klingrun help ${command.name}`, text: sh(bin(), ['help', command.name], consumer).stdout })),
+    ];
+    const named = texts.flatMap(({ where, text }) => pathsIn(text).map((path) => ({ where, path })));
+    expect(named.map((n) => n.path)).toEqual(expect.arrayContaining(['jobs/sweep.yaml', 'jobs/dataset.yaml', 'jobs/data/clips.csv', 'docs/gallery.png', 'examples/library.mjs']));
+    const missing = named.filter(({ path }) => !NOT_FILES.has(path) && !shipped(files, path)).map(({ where, path }) => `${path} (named in ${where})`);
+    expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it('declares no install script, so installing it runs nothing', () => {
+    // npm lists preinstall, install, postinstall and prepare as install scripts (prepare too, on a
+    // tarball) and warns about each one on every install; the tarball is built already.
+    const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/klingrun/package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    expect(Object.keys(installed.scripts ?? {}).filter((name) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(name))).toEqual([]);
   });
 
   it('installs without tsx or TypeScript, and prints its version and help', () => {
@@ -137,5 +179,34 @@ describe('the packed tarball', () => {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     const args = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--typeRoots', join(ROOT, 'node_modules/@types'), '--types', 'node', 'check.ts'];
     sh(process.execPath, [tsc, ...args], consumer);
+  });
+});
+
+describe('klingrun init, from the installed tarball', () => {
+  it('writes a starter project that runs as is against the emulator, into the project\'s output/ from any folder', () => {
+    const project = mkdtempSync(join(work, 'starter-'));
+    const { stdout } = sh(bin(), ['init'], project);
+    expect(stdout).toContain('klingrun run klingrun.yaml --emulator --yes');
+    // Edit nothing; run it from a folder inside the project: the output is the project's all the same.
+    expect(runStarter(bin(), project, join(project, 'images'))).toHaveLength(4);
+    expect(existsSync(join(project, 'images/output'))).toBe(false);
+    const again = spawnSync(bin(), ['init'], { cwd: project, env: env(), encoding: 'utf8' });
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('klingrun.yaml, data/clips.csv, .gitignore, images/harbor.png, images/meadow.jpg');
+  });
+});
+
+describe('a global install with --prefix, as the README says', () => {
+  it('installs the command in <prefix>/bin with no warning about scripts, and it runs from there', () => {
+    const prefix = join(work, 'prefix');
+    // --prefer-offline: the dependencies come from npm's cache when it holds them.
+    const install = sh('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(work, packed.filename)], work);
+    const output = `${install.stdout}${install.stderr}`;
+    expect(output).not.toMatch(/install-scripts|prepare|allowScripts/);
+    const klingrun = join(prefix, 'bin/klingrun');
+    expect(sh(klingrun, ['--version'], work).stdout).toBe(`${PKG.version}\n`);
+    const project = mkdtempSync(join(work, 'global-'));
+    sh(klingrun, ['init'], project);
+    expect(runStarter(klingrun, project, project)).toHaveLength(4);
   });
 });
