@@ -14,6 +14,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'plan', summary: 'Show the jobs a manifest would run and their estimated cost (--json: the whole plan).', load: async () => (await import('./plan.js')).planCommand },
   { name: 'run', summary: 'Run a manifest: submit, poll, download, report. Rerun the same command to resume.', load: async () => (await import('./run.js')).runCommand },
   { name: 'status', summary: 'Summarize a batch from its journal and the clips on disk, without any network call.', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'runs', summary: 'List the runs under an output root: state, jobs done, cost, last activity (no network call).', load: async () => (await import('./runs.js')).runsCommand },
   { name: 'report', summary: 'Rebuild report.json from the journal; --html adds the comparison gallery; --merge joins shards.', load: async () => (await import('./report.js')).reportCommand },
   { name: 'export', summary: 'Write one row per clip (JSONL or CSV), --where to choose; --format hf or webdataset: a dataset.', load: async () => (await import('./export.js')).exportCommand },
   { name: 'rate', summary: 'Keep or reject clips in ratings.json (or import the file the gallery saved); updates the gallery.', load: async () => (await import('./rate.js')).rateCommand },

@@ -1,14 +1,18 @@
 // `klingrun status <manifest|output-folder>`: where a batch stands, from its journal and the clips
-// on disk alone (no network call), from any folder.
-import { relative } from 'node:path';
+// on disk alone (no network call), from any folder. Given a folder of run folders (an output root),
+// the list `klingrun runs` prints.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { loadOutput } from '../../report/load-output.js';
 import { type LockStatus, lockHolder } from '../../state/lock.js';
+import { JOURNAL_FILE, REPORT_FILE } from '../../state/output-folder.js';
 import { numberOption, positionals, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { defineCommand } from '../io.js';
 import { MODELS_OPTION, OUTPUT_FOLDER_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION } from '../common-options.js';
 import { cliLogger } from '../logger.js';
 import { formatReportSummary } from '../report-summary.js';
+import { printRuns } from './runs.js';
 
 const USAGE = 'klingrun status <manifest|output-folder> [options]';
 
@@ -18,10 +22,12 @@ export const statusCommand = defineCommand({
   examples: [
     { command: 'klingrun status jobs/example.yaml', description: "where the example batch stands, from its journal (from any folder)" },
     { command: 'klingrun status output/example', description: 'the same, given the output folder' },
-    { command: 'klingrun status jobs/dataset.yaml --output out/shard-2', description: 'a batch run with --output' },
+    { command: 'klingrun status output', description: 'every run in output/, as `klingrun runs output` lists them' },
   ],
   async run(args, io) {
     const [target] = positionals(args, ['manifest|output-folder'], USAGE) as [string];
+    const root = resolve(io.cwd, target);
+    if (stringOption(args, 'output') === undefined && holdsRuns(root)) return printRuns(root, io);
     const loaded = await loadOutput(target, {
       cwd: io.cwd,
       outputDir: stringOption(args, 'output'),
@@ -42,6 +48,12 @@ export const statusCommand = defineCommand({
     return EXIT.ok;
   },
 });
+
+/** A folder that is not a run itself but holds run folders (`status output/`): a list of them. */
+function holdsRuns(dir: string): boolean {
+  if (!existsSync(dir) || !statSync(dir).isDirectory() || existsSync(join(dir, JOURNAL_FILE)) || existsSync(join(dir, REPORT_FILE))) return false;
+  return readdirSync(dir, { withFileTypes: true }).some((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, JOURNAL_FILE)));
+}
 
 /** Whether a runner holds the folder now, so a summary that is still moving is not read as final. */
 function lockLine(dir: string): string | undefined {
