@@ -1,7 +1,7 @@
 // Every option is checked against its rule in the command's option table before the command
 // starts (src/cli/options.ts): a usage error is one line naming the option (or its environment
 // variable), the bad value and the fix, exits 2, and leaves no folder or file behind.
-import { cpSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit-codes.js';
@@ -11,11 +11,12 @@ import { runInProcess } from './helpers/bad-input.js';
 import { tempTree } from './helpers/manifest.js';
 import { ROOT } from './helpers/reports.js';
 
-/** A project folder with the example manifest, its images and an empty output/, as a user has one. */
+/** A project folder with the example manifest, its images, an emulator config and an empty output/, as a user has one. */
 function project(): string {
   const dir = tempTree();
   cpSync(join(ROOT, 'jobs'), join(dir, 'jobs'), { recursive: true });
   mkdirSync(join(dir, 'output'));
+  writeFileSync(join(dir, 'faults.yaml'), 'rpm: 60\n');
   return dir;
 }
 
@@ -66,9 +67,14 @@ const CASES: Record<string, readonly BadCase[]> = {
     { argv: ['emulate', '--port', '70000'], error: 'Expected `--port` to be an integer >= 0 and <= 65535, got `70000`.' },
     { argv: ['emulate', '--duplicate-external-id', 'rejects'], error: 'Expected `--duplicate-external-id` to be one of reject, return-existing, accept, got `rejects`. Did you mean `reject`?' },
     { argv: ['emulate', '--time-scale', '0'], error: 'Expected `--time-scale` to be a number > 0 (e.g. 0.001: a 3-minute task takes 180 ms), got `0`.' },
+    { argv: ['emulate', '--config', 'fault.yaml'], error: 'Expected `--config` to be a path that exists, got `fault.yaml`. Did you mean `faults.yaml`?' },
+    { argv: ['emulate', '--tasks-file', 'nowhere/tasks.jsonl'], error: /^Expected `--tasks-file` to be a file in a folder that exists, got `nowhere\/tasks\.jsonl`\. Create \/.*\/nowhere first, or choose another place\.$/ },
   ],
   // The formats grow; the message lists them all.
-  export: [{ argv: ['export', 'jobs/example.yaml', '--format', 'xml', '--copy-to', '{out}'], error: /^Expected `--format` to be one of jsonl, csv(, [\w-]+)*, got `xml`\.$/ }],
+  export: [
+    { argv: ['export', 'jobs/example.yaml', '--format', 'xml', '--copy-to', '{out}'], error: /^Expected `--format` to be one of jsonl, csv(, [\w-]+)*, got `xml`\.$/ },
+    { argv: ['export', 'jobs/example.yaml', '--copy-to', '{out}', '--out', 'rows/all.jsonl'], error: /^Expected `--out` to be a file in a folder that exists, got `rows\/all\.jsonl`\. Create \/.*\/rows first, or choose another place\.$/ },
+  ],
   plan: [{ argv: ['plan', 'jobs/example.yaml', '--concurrency', '5'], error: 'Unknown option `--concurrency` for `klingrun plan`. Usage: klingrun plan <manifest> [options] | klingrun plan [<manifest>] --check <report.json>. Run `klingrun plan --help` for every option.' }],
 };
 

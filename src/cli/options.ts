@@ -4,9 +4,11 @@
 // line that reads it); test/help.test.ts then requires it in the help and in the README. An
 // option's `rule` is checked as the line is parsed, before the command starts: a usage error
 // never leaves a folder or a file behind.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { didYouMean } from '../manifest/suggest.js';
+import { didYouMean, suggest } from '../manifest/suggest.js';
 
 interface OptionBase {
   /** One line for `--help`: lower case, no final period. */
@@ -50,7 +52,13 @@ export interface UrlRule {
   readonly kind: 'url';
 }
 
-export type OptionRule = NumberRule | ChoiceRule | UrlRule;
+/** A path, from the current folder: one that must exist, or a file to write whose folder must exist. */
+export interface PathRule {
+  readonly kind: 'path';
+  readonly must: 'exist' | 'have-folder';
+}
+
+export type OptionRule = NumberRule | ChoiceRule | UrlRule | PathRule;
 
 export interface BooleanOptionSpec extends OptionBase {
   readonly type: 'boolean';
@@ -92,8 +100,9 @@ export interface ParsedArgs<O extends OptionTable> {
  * Parses a command's arguments strictly (util.parseArgs' own errors propagate), then fills options
  * left off the command line from their environment variable, when it is set and not empty, and
  * checks every value against its option's rule (a UsageError naming the option or the variable).
+ * Paths are checked from `cwd`, when given (the CLI gives it; a parse of an example does not).
  */
-export function parseOptions<O extends OptionTable>(table: O, args: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs<O> {
+export function parseOptions<O extends OptionTable>(table: O, args: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd?: string): ParsedArgs<O> {
   const parsed = parseArgs({ args: [...args], options: parseArgsOptions(table), allowPositionals: true, strict: true });
   const values: Record<string, unknown> = { ...parsed.values };
   const fromEnv = new Set<string>();
@@ -107,7 +116,7 @@ export function parseOptions<O extends OptionTable>(table: O, args: readonly str
     if (spec.type !== 'string' || spec.rule === undefined) continue;
     const given: unknown = values[name];
     for (const raw of Array.isArray(given) ? given : given === undefined ? [] : [given]) {
-      const problem = ruleProblem(spec.rule, String(raw));
+      const problem = ruleProblem(spec.rule, String(raw), cwd);
       if (problem === undefined) continue;
       const where = fromEnv.has(name) && spec.env ? `\`${spec.env}\` (the value of \`--${name}\` when the option is not given)` : `\`--${name}\``;
       throw new UsageError(`Expected ${where} to be ${problem.expected}, got \`${String(raw)}\`.${problem.fix ? ` ${problem.fix}` : ''}`);
@@ -117,7 +126,7 @@ export function parseOptions<O extends OptionTable>(table: O, args: readonly str
 }
 
 /** What is wrong with `raw` under `rule`: what was expected, and a way to fix it when one is known. */
-export function ruleProblem(rule: OptionRule, raw: string): { expected: string; fix?: string } | undefined {
+export function ruleProblem(rule: OptionRule, raw: string, cwd?: string): { expected: string; fix?: string } | undefined {
   switch (rule.kind) {
     case 'number':
       return numberProblem(rule, raw);
@@ -125,7 +134,25 @@ export function ruleProblem(rule: OptionRule, raw: string): { expected: string; 
       return rule.values.includes(raw) ? undefined : { expected: `one of ${rule.values.join(', ')}`, fix: didYouMean(raw, rule.values) };
     case 'url':
       return urlProblem(raw);
+    case 'path':
+      return cwd === undefined ? undefined : pathProblem(rule, raw, cwd);
   }
+}
+
+function pathProblem(rule: PathRule, raw: string, cwd: string): { expected: string; fix: string } | undefined {
+  const path = resolve(cwd, raw);
+  const folder = dirname(path);
+  if (rule.must === 'have-folder') {
+    return isFolder(folder) ? undefined : { expected: 'a file in a folder that exists', fix: `Create ${folder} first, or choose another place.` };
+  }
+  if (existsSync(path)) return undefined;
+  // `fault.yaml` for `faults.yaml`, `Faults.yaml` on a case-sensitive disk: a near name beside it.
+  const near = isFolder(folder) ? suggest(basename(path), readdirSync(folder)) : undefined;
+  return { expected: 'a path that exists', fix: near === undefined ? `Nothing is at ${path}.` : `Did you mean \`${join(dirname(raw), near)}\`?` };
+}
+
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 function numberProblem(rule: NumberRule, raw: string): { expected: string } | undefined {

@@ -82,7 +82,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     }
     let parsed;
     try {
-      parsed = parseOptions(command.options, withNegativeValues(command.options, rest), io.env);
+      parsed = parseOptions(command.options, withNegativeValues(command.options, rest), io.env, io.cwd);
     } catch (error) {
       // A value its option's rule refuses: the message already names the option and the fix.
       if (error instanceof UsageError) throw error;

@@ -14,7 +14,7 @@ const DEFAULTS = resolveOptions({});
 
 const OPTIONS = {
   port: { type: 'string', value: 'N', description: 'the port to listen on, on 127.0.0.1', defaultText: `${DEFAULTS.port}, any free port`, rule: { kind: 'number', integer: true, min: 0, max: 65535 } },
-  config: { type: 'string', value: 'FILE', description: 'a YAML file of emulator options, faults included; flags override it' },
+  config: { type: 'string', value: 'FILE', description: 'a YAML file of emulator options, faults included; flags override it', rule: { kind: 'path', must: 'exist' } },
   profile: {
     type: 'string',
     value: PROFILES.join('|'),
@@ -22,7 +22,13 @@ const OPTIONS = {
     defaultText: DEFAULTS.profile,
     rule: { kind: 'choice', values: PROFILES },
   },
-  'tasks-file': { type: 'string', value: 'FILE', description: 'keep the tasks in FILE, so a restarted emulator knows them', defaultText: 'none: tasks live as long as the emulator' },
+  'tasks-file': {
+    type: 'string',
+    value: 'FILE',
+    description: 'keep the tasks in FILE, so a restarted emulator knows them',
+    defaultText: 'none: tasks live as long as the emulator',
+    rule: { kind: 'path', must: 'have-folder' },
+  },
   'time-scale': {
     type: 'string',
     value: 'X',

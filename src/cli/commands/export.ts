@@ -57,7 +57,7 @@ const OPTIONS = {
   format: { type: 'string', value: FORMATS.join('|'), description: 'JSON Lines or CSV (RFC 4180) rows; hf or webdataset: a dataset folder (with --copy-to, see docs/datasets.md)', defaultText: 'jsonl' },
   status: { type: 'string', value: 'STATUS[,…]', description: 'only jobs in these states, e.g. succeeded or failed,timed_out', defaultText: 'every job' },
   where: { type: 'string', value: 'FIELD=VALUE', multiple: true, description: 'only rows whose column FIELD is VALUE (FIELD!=VALUE: is not), e.g. rating=keep or category=harbor; all must hold' },
-  out: { type: 'string', value: 'FILE', description: 'write the rows to FILE instead of stdout' },
+  out: { type: 'string', value: 'FILE', description: 'write the rows to FILE instead of stdout', rule: { kind: 'path', must: 'have-folder' } },
   'copy-to': { type: 'string', value: 'DIR', description: 'copy the clips flat into DIR, their source images into DIR/images/, and metadata.jsonl beside them (a Hugging Face videofolder); with --format hf or webdataset, that dataset' },
   'split-by': { type: 'string', value: 'COLUMN', description: 'hf, webdataset: one split per value of COLUMN, e.g. category' },
   split: { type: 'string', value: 'NAME=FRACTION,…', description: 'hf, webdataset: splits drawn from each job id at these ratios, e.g. train=0.9,test=0.1', defaultText: 'one split, train' },
