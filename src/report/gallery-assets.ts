@@ -35,6 +35,8 @@ table { border-collapse: separate; border-spacing: 0; }
 .source .file { font-weight: 600; word-break: break-all; }
 .prompt { margin: 4px 0 0; font-size: 13px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .cell { width: 280px; min-width: 280px; }
+/* Clips out of view are neither laid out nor painted (a page holds thousands); each keeps its last size. */
+.clip { content-visibility: auto; contain-intrinsic-size: auto 260px auto 250px; }
 .clip + .clip { margin-top: 10px; padding-top: 10px; border-top: 1px dashed var(--line); }
 video, .placeholder { display: block; width: 100%; aspect-ratio: 16 / 9; border-radius: 6px; background: #000; object-fit: contain; }
 .placeholder { display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 6px; padding: 12px;
@@ -235,8 +237,9 @@ const CURATION = `
       });
       for (const row of grid.tBodies[0].rows) row.hidden = ![...row.querySelectorAll('.clip')].some((el) => !el.hidden);
     }
-    $('shown').textContent = 'Showing ' + shown + ' of ' + clips.length + ' clips';
+    count(shown);
   };
+  const count = (shown) => { $('shown').textContent = 'Showing ' + shown + ' of ' + clips.length + ' clips'; };
   const caption = (c) => {
     if (!c.el.querySelector('.ctx')) {
       const ctx = document.createElement('div');
@@ -254,9 +257,10 @@ const CURATION = `
   for (const id of ['f-status', 'f-variant', 'f-rating', 'f-sort']) $(id).addEventListener('change', update);
   let typing;
   $('f-search').addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(update, 150); });
-  update();
+  // The markup shows every clip and the file's ratings: at load, only the page's own edits are painted.
+  count(clips.length);
   if (!data.ratings) return;
-  clips.forEach(paint);
+  for (const id of Object.keys(edits)) if (byId.has(id)) paint(byId.get(id));
   tally();
   document.addEventListener('click', (e) => {
     const button = e.target.closest('.rate button');
