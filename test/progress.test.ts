@@ -179,9 +179,11 @@ describe('at 80 columns', () => {
     progress.stop();
     const lines = visible(screen);
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
-    const [all, first, second, status] = lines;
+    const [same, all, first, second, status] = lines;
+    // What the variants share is said once; each label is what tells it apart, cut at a word.
+    expect(same).toBe('same for every job: kling-v2-5-turbo pro 5s');
     expect(all).toMatch(/^all +\[[█░]{10,}\] 1\/4 ok 1 failed 0 ~\$0\.33 ETA …$/);
-    expect(first).toMatch(/^kling-v2-5-turbo pro 5s prompt="th…\s+\[[█░]{10,}\] 1\/2 ok 1 failed 0$/);
+    expect(first).toMatch(/^prompt="the harbor at dawn, a slow…\s+\[[█░]{10,}\] 1\/2 ok 1 failed 0$/);
     expect(second).toMatch(/ 0\/2 ok 0 failed 0$/);
     // What the bars leave out on a narrow terminal is on the status line.
     expect(status).toBe('queued 3 · in flight 0');
@@ -192,10 +194,10 @@ describe('at 80 columns', () => {
     const progress = new Progress({ plan: sweepPlan(prompts), states: new Map(), isTTY: true, write: (text) => void (screen += text), columns: 160 });
     progress.start();
     progress.stop();
-    const [all, first] = visible(screen);
+    const [, all, first] = visible(screen);
     expect(all).toMatch(/\] 0\/4 \| queued 4 \| in flight 0 \| ok 0 \| failed 0 \| spent ~\$0\.00 \| ETA …$/);
-    // Labels longer than 40 characters are cut even when there is room.
-    expect(first).toMatch(/^kling-v2-5-turbo pro 5s prompt="the har… \[░{24}\] 0\/2 \| queued 2 \| in flight 0 \| ok 0 \| failed 0$/);
+    // Labels longer than 40 characters are cut even when there is room, at a word boundary.
+    expect(first).toMatch(/^prompt="the harbor at dawn, a slow… +\[░{24}\] 0\/2 \| queued 2 \| in flight 0 \| ok 0 \| failed 0$/);
   });
 });
 

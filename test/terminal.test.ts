@@ -282,31 +282,33 @@ describe('tables at 80 columns', () => {
 
   const sweep = 'version: 1\nname: wide\ndefaults: { model_name: kling-v2-6, mode: pro }\nmatrix:\n  sound: ["on", "off"]\n  negative_prompt: ["blurry, low quality, distorted, oversaturated", "watermark"]\njobs:\n  - image: "*.png"\n';
 
-  it('never wrap: long text cells are cut (…), the numbers are whole', async () => {
+  it('never wrap: the columns every row shares are said once, what tells the rows apart is kept, the numbers are whole', async () => {
     const { plan } = await planIn(sweep);
     const wide = formatCostTable(summarizePlan(plan, tables));
     const narrow = formatCostTable(summarizePlan(plan, tables), 80);
     expect(Math.max(...wide.split('\n').map((line) => line.length))).toBeGreaterThan(80);
     expect(narrow.split('\n')).toEqual([
-      'model       mode  duration  negative_prompt           sound  jobs  USD/job  USD',
-      'kling-v2-6  pro   5 s       "blurry, low quality, d…  off       2     0.35  0.70',
-      'kling-v2-6  pro   5 s       "blurry, low quality, d…  on        2     0.70  1.40',
-      'kling-v2-6  pro   5 s       watermark                 off       2     0.35  0.70',
-      'kling-v2-6  pro   5 s       watermark                 on        2     0.70  1.40',
-      'total                                                           8           4.20',
+      'same for every job: model kling-v2-6, mode pro, duration 5 s',
+      'negative_prompt                   sound  jobs  USD/job  USD',
+      '"blurry, low quality, distorted…  off       2     0.35  0.70',
+      '"blurry, low quality, distorted…  on        2     0.70  1.40',
+      'watermark                         off       2     0.35  0.70',
+      'watermark                         on        2     0.70  1.40',
+      'total                                       8           4.20',
     ]);
   });
 
-  it('fall back to one text column of cut cells when cutting columns is not enough (the summary of run and status)', async () => {
+  it('fall back to one text column when cutting columns is not enough (the summary of run and status): every column keeps a part', async () => {
     const { plan } = await planIn(sweep);
     const summary = formatVariantTable(reportFor(plan, ['succeeded', 'failed', 'succeeded', 'succeeded'], '../m.yaml'), 80).split('\n');
     for (const line of summary) expect(line.length, line).toBeLessThanOrEqual(80);
-    expect(summary[0]).toBe('model mode durat… negat… sound  jobs  ok  failed    success    p50    p95   USD');
-    expect(summary.slice(1).map((line) => line.slice(0, 30).trimEnd())).toEqual([
-      'kling-v2-6 pro 5 s "blur… on',
-      'kling-v2-6 pro 5 s water… on',
-      'kling-v2-6 pro 5 s "blur… off',
-      'kling-v2-6 pro 5 s water… off',
+    expect(summary[0]).toBe('same for every job: model kling-v2-6, mode pro, duration 5 s');
+    expect(summary[1]).toBe('negative_prompt sound      jobs  ok  failed    success    p50    p95   USD');
+    expect(summary.slice(2).map((line) => line.slice(0, 26).trimEnd())).toEqual([
+      '"blurry, low quality… on',
+      'watermark on',
+      '"blurry, low quality… off',
+      'watermark off',
     ]);
   });
 });

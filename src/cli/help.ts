@@ -1,6 +1,8 @@
 // `klingrun --help` and `klingrun <command> --help`, rendered from the command list and each
-// command's option table (pure: text in, text out).
+// command's option table (pure: text in, text out). Given a terminal's width, descriptions wrap at
+// word boundaries under their own column; without one (a pipe, the README) each is one line.
 import { CACHE_ENV, DEBUG_ENV, KEY_ENV } from './common-options.js';
+import { wrapLine } from './fit.js';
 import type { Command, Example } from './io.js';
 import { HELP_OPTION, type OptionSpec, type OptionTable } from './options.js';
 
@@ -24,11 +26,25 @@ const TOP_EXAMPLES: readonly Example[] = [
   { command: 'klingrun help run', description: 'every option of one command, with examples' },
 ];
 
-/** Two columns, the first padded to its widest cell. */
-function columns(rows: readonly (readonly [string, string])[]): string[] {
-  const width = Math.max(...rows.map(([left]) => left.length));
-  return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`.trimEnd());
+/** The right column is no narrower than this: below it, a description starts on its own line. */
+const MIN_DESCRIPTION = 24;
+
+/** Two columns, the first padded to its widest cell; within `width`, the second wraps under itself. */
+function columns(rows: readonly (readonly [string, string])[], width?: number): string[] {
+  const left = Math.max(...rows.map(([cell]) => cell.length));
+  const indent = ' '.repeat(left + 4);
+  return rows.flatMap(([cell, right]) => {
+    const line = `  ${cell.padEnd(left)}  ${right}`.trimEnd();
+    if (width === undefined || line.length <= width) return [line];
+    // Too narrow beside the names: the description goes under its name, indented.
+    if (width - indent.length < MIN_DESCRIPTION) return [`  ${cell}`, ...wrapLine(`        ${right}`, width)];
+    const [first = '', ...more] = wrapLine(right, width - indent.length);
+    return [`  ${cell.padEnd(left)}  ${first}`, ...more.map((l) => `${indent}${l.trimStart()}`)];
+  });
 }
+
+/** A line of prose within `width`, continuation lines indented. */
+const prose = (text: string, width?: number): string[] => (width === undefined ? [text] : wrapLine(text, width));
 
 function optionLeft(name: string, spec: OptionSpec): string {
   const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}`;
@@ -41,53 +57,57 @@ function optionRight(spec: OptionSpec): string {
   return shown.length ? `${spec.description} (${shown.join('; ')})` : spec.description;
 }
 
-function exampleLines(examples: readonly Example[]): string[] {
-  return examples.flatMap((example) => [`  # ${example.description}`, `  $ ${example.command}`]);
+function exampleLines(examples: readonly Example[], width?: number): string[] {
+  return examples.flatMap((example) => [...prose(`  # ${example.description}`, width).map((l, i) => (i ? l.replace(/^ {4}/, '  # ') : l)), ...prose(`  $ ${example.command}`, width)]);
 }
 
 /** The option lines of a table, `--help` last. */
-export function optionLines(options: OptionTable): string[] {
+export function optionLines(options: OptionTable, width?: number): string[] {
   const rows = [...Object.entries(options), ['help', HELP_OPTION] as const].map(([name, spec]) => [optionLeft(name, spec), optionRight(spec)] as const);
-  return columns(rows);
+  return columns(rows, width);
 }
 
-export function commandHelp(summary: CommandSummary, command: Command): string {
+/** A command's help; `width` (a terminal's) is what its lines fit. */
+export function commandHelp(summary: CommandSummary, command: Command, width?: number): string {
   const environment = command.environment ?? [];
   return [
-    `Usage: ${command.usage}`,
+    ...prose(`Usage: ${command.usage}`, width),
     '',
-    summary.summary,
+    ...prose(summary.summary, width),
     '',
     'Options:',
-    ...optionLines(command.options),
-    ...(environment.length ? ['', 'Environment:', ...columns(environment.map((e) => [e.name, e.description] as const))] : []),
+    ...optionLines(command.options, width),
+    ...(environment.length ? ['', 'Environment:', ...columns(environment.map((e) => [e.name, e.description] as const), width)] : []),
     '',
     'Examples:',
-    ...exampleLines(command.examples),
+    ...exampleLines(command.examples, width),
   ].join('\n');
 }
 
-export function topHelp(commands: readonly CommandSummary[], version: string): string {
+export function topHelp(commands: readonly CommandSummary[], version: string, width?: number): string {
   return [
-    `klingrun ${version}: Kling image-to-video batches on CometAPI, resumable, with an offline emulator.`,
+    ...prose(`klingrun ${version}: Kling image-to-video batches on CometAPI, resumable, with an offline emulator.`, width),
     '',
     'Usage: klingrun <command> [options]',
     '',
     'Commands:',
-    ...columns(commands.map((c) => [c.name, c.summary] as const)),
+    ...columns(commands.map((c) => [c.name, c.summary] as const), width),
     '',
     'Options:',
-    ...columns([
-      ['-h, --help', 'show this help; `klingrun help <command>` shows one command'],
-      ['-v, --version', 'print the version'],
-    ]),
+    ...columns(
+      [
+        ['-h, --help', 'show this help; `klingrun help <command>` shows one command'],
+        ['-v, --version', 'print the version'],
+      ],
+      width,
+    ),
     '',
     'Environment:',
-    ...columns(ENVIRONMENT.map((e) => [e.name, e.description] as const)),
+    ...columns(ENVIRONMENT.map((e) => [e.name, e.description] as const), width),
     '',
     'Examples:',
-    ...exampleLines(TOP_EXAMPLES),
+    ...exampleLines(TOP_EXAMPLES, width),
     '',
-    'Run `klingrun <command> --help` for its options and examples.',
+    ...prose('Run `klingrun <command> --help` for its options and examples.', width),
   ].join('\n');
 }

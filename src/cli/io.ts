@@ -8,8 +8,11 @@ export interface CliIO {
   readonly cwd: string;
   /** Whether stdout is an interactive terminal (progress bars, confirmation prompts). */
   readonly isTTY: boolean;
-  /** The terminal's width when stdout is one: tables and bars fit it. Absent for pipes and files. */
-  readonly columns?: number;
+  /**
+   * The terminal's width when stdout is one: tables and bars fit it. Absent for pipes and files.
+   * Main's is read when asked (a window may be resized): copy an io with ioWith, not a spread.
+   */
+  readonly columns?: number | undefined;
   /**
    * Asks a yes/no question on the terminal; only called when isTTY. No answer (Ctrl-D) is no;
    * Ctrl-C or a signal rejects with a KlingrunError of code `interrupted`.
@@ -22,6 +25,12 @@ export interface CliIO {
    * in its own time); a second Ctrl-C or SIGTERM exits at once, as does the first when nothing listens (main.ts).
    */
   readonly signal: AbortSignal;
+}
+
+/** The io with some of its fields replaced; its accessors (a live `columns`) stay live, as a spread would not keep them. */
+export function ioWith(io: CliIO, changes: Partial<CliIO>): CliIO {
+  const replaced = Object.fromEntries(Object.entries(changes).map(([key, value]) => [key, { value, enumerable: true }]));
+  return Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(io), ...replaced }) as CliIO;
 }
 
 /** An argument as a POSIX shell reads it back. */

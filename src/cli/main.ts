@@ -3,6 +3,7 @@
 import { getEventListeners } from 'node:events';
 import { KlingrunError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
+import { fitText } from './fit.js';
 import { type CliIO, commandLine } from './io.js';
 import { redactor } from './redact.js';
 import { main } from './run-cli.js';
@@ -16,7 +17,8 @@ const GONE = new Set(['EPIPE', 'EIO', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
 /**
  * Standard output or error, which may go away under a running batch. Once a write has failed,
  * nothing more is written there and the command goes on: the journal, report.json and the lock
- * do not depend on anyone reading.
+ * do not depend on anyone reading. On a terminal, no line is longer than it is wide at the moment
+ * of writing (fit.ts): prose is wrapped at word boundaries; to a pipe or a file, lines go whole.
  */
 class Output {
   #open = true;
@@ -35,7 +37,7 @@ class Output {
   readonly write = (text: string): void => {
     if (!this.#open) return;
     try {
-      this.stream.write(redact(text));
+      this.stream.write(redact(this.stream.isTTY ? fitText(text, this.stream.columns) : text));
     } catch (error) {
       this.close(error as Error);
     }
@@ -63,7 +65,8 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
   rl.on('SIGINT', interrupt);
   controller.signal.addEventListener('abort', interrupt, { once: true });
   try {
-    const answer = await rl.question(`${question} [y/N] `, { signal: stop.signal });
+    // readline writes the question itself, past Output: it is fitted here (one column spare for the answer).
+    const answer = await rl.question(`${process.stderr.isTTY ? fitText(`${question} [y/N]`, process.stderr.columns - 1) : `${question} [y/N]`} `, { signal: stop.signal });
     return /^y(es)?$/i.test(answer.trim());
   } catch (error) {
     // readline ends the line of a question it cancels; after Ctrl-D the message must start one.
@@ -122,7 +125,10 @@ const io: CliIO = {
   env: process.env,
   cwd: process.cwd(),
   isTTY: !!process.stdout.isTTY && !!process.stdin.isTTY,
-  ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
+  // Read when asked: a resized window (SIGWINCH, which Node follows) changes it under a run.
+  get columns() {
+    return process.stdout.isTTY ? process.stdout.columns : undefined;
+  },
   confirm: confirmOnTerminal,
   signal: controller.signal,
   argv: [],

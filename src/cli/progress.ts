@@ -1,15 +1,18 @@
 // Showing a run as it goes. On a terminal: a cli-progress multibar (overall + one line per
-// variant + a status line), fitted to the terminal's width. Elsewhere (CI, pipes): one log line
-// per state change and a periodic heartbeat. Both say what the run is waiting for when nothing
-// has finished for a while.
+// variant + a status line), fitted to the terminal's width as it is now (a resized window re-lays
+// it). Elsewhere (CI, pipes): one log line per state change and a periodic heartbeat, or the same as
+// JSON lines (`--log-format json`, log-format.ts), or nothing (`--quiet`). Each says what the run is
+// waiting for when nothing has finished for a while. Variants are labelled by what tells them
+// apart; what they all share is said once, first.
 import cliProgress from 'cli-progress';
 import type { Plan, PlannedJob } from '../plan/schema.js';
-import { groupByVariant } from '../plan/variants.js';
+import { groupByVariant, variantLabels } from '../plan/variants.js';
 import type { JobState } from '../runner/job-state.js';
 import { adoptedFromElsewhere } from '../runner/spend.js';
 import type { WaitSnapshot } from '../runner/run.js';
 import type { JournalEvent } from '../state/events.js';
-import { cutText } from './variant-table.js';
+import { cutText } from './fit.js';
+import { type LogFormat, eventRecord, progressRecord, startRecord } from './log-format.js';
 
 /**
  * Where each job stands, counted so that "in flight" is the truth: tasks holding an account slot
@@ -148,17 +151,28 @@ export interface ProgressOptions {
   readonly isTTY: boolean;
   /** Where the log lines, or on a terminal the bars, are written. */
   readonly write: (text: string) => void;
-  /** Terminal width for the bars. @default process.stderr.columns, else 100 */
-  readonly columns?: number;
+  /** Terminal width for the bars, or how to read it as it is now (the window may be resized). @default process.stderr.columns, else 100 */
+  readonly columns?: number | (() => number | undefined);
+  /** What is printed as the run goes (log-format.ts). @default 'text' */
+  readonly format?: LogFormat;
+  /** Where the JSON lines go. @default write */
+  readonly writeJson?: (text: string) => void;
   readonly now?: () => number;
   readonly heartbeatMs?: number;
+}
+
+/** A variant's line: its label in the terminal (what tells it apart), its whole label, its counts. */
+interface Group {
+  readonly label: string;
+  readonly full: string;
+  readonly counts: Counts;
 }
 
 export class Progress {
   readonly #overall: Counts = emptyCounts(0);
   /** Bar label and counts by variant key, the same in order, and each job's variant and bucket as one number (see PLACES). */
-  readonly #groups = new Map<string, { readonly label: string; readonly counts: Counts }>();
-  readonly #groupList: { readonly label: string; readonly counts: Counts }[] = [];
+  readonly #groups = new Map<string, Group>();
+  readonly #groupList: Group[] = [];
   readonly #place = new Map<string, number>();
   readonly #options: ProgressOptions;
   readonly #now: () => number;
@@ -175,14 +189,19 @@ export class Progress {
   readonly #barOf = new Map<string, cliProgress.SingleBar>();
   #heartbeat: NodeJS.Timeout | undefined;
   #layoutCache: Layout | undefined;
+  /** The fields every variant shares (said once), '' when there is one variant. */
+  readonly #common: string;
 
   constructor(options: ProgressOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#startedAt = this.#now();
     this.#lastFinishAt = this.#startedAt;
-    for (const { variant, items } of groupByVariant(options.plan.jobs, (job) => job)) {
-      const group = { label: cutText(variant.label, MAX_LABEL), counts: emptyCounts(items.length) };
+    const groups = groupByVariant(options.plan.jobs, (job) => job);
+    const labels = variantLabels(groups.map(({ variant }) => variant));
+    this.#common = labels.common;
+    for (const { variant, items } of groups) {
+      const group = { label: cutText(labels.label(variant), MAX_LABEL), full: variant.label, counts: emptyCounts(items.length) };
       for (const job of items) this.#place.set(job.id, this.#groupList.length * PLACES + BUCKETS.length);
       this.#groups.set(variant.key, group);
       this.#groupList.push(group);
@@ -202,17 +221,44 @@ export class Progress {
     this.#snapshot = snapshot;
   }
 
+  get #format(): LogFormat {
+    return this.#options.format ?? 'text';
+  }
+
+  /** The terminal's width now. */
+  #columns(): number {
+    const { columns } = this.#options;
+    return (typeof columns === 'function' ? columns() : columns) ?? process.stderr.columns ?? 100;
+  }
+
   start(): void {
+    const format = this.#format;
+    if (format === 'quiet') return;
+    if (format === 'json') {
+      const variants = [...this.#groups.values()].map(({ full, counts }) => ({ variant: full, jobs: counts.total }));
+      this.#json(startRecord(this.#now(), this.#overall.total, variants, this.#common));
+      this.#heartbeat = setInterval(() => this.#json(this.#progressRecord()), this.#options.heartbeatMs ?? 30_000);
+      this.#heartbeat.unref();
+      return;
+    }
+    if (this.#common) this.#options.write(`${cutText(`same for every job: ${this.#common}`, this.#options.isTTY ? this.#columns() - 1 : Infinity)}\n`);
     if (this.#options.isTTY) {
-      const columns = this.#options.columns ?? process.stderr.columns ?? 100;
+      const columns = (): number => this.#columns();
       this.#bars = new cliProgress.MultiBar(
         {
-          // Each line is laid out here, to the width: cli-progress only draws it.
-          format: (_options, params, payload: { key: string }) => this.#lineOf(payload.key, params.progress, columns),
+          // Each line is laid out here, to the width of the moment: cli-progress only draws it, and
+          // redraws it when it changes (a resized window).
+          format: (_options, params, payload: { key: string }) => this.#lineOf(payload.key, params.progress, this.#columns()),
           hideCursor: true,
           clearOnComplete: false,
           // Through `write` like every other line (and its redaction); cli-progress needs only these.
-          stream: { isTTY: true, columns, write: (text: string) => (this.#options.write(text), true) } as unknown as NodeJS.WritableStream,
+          stream: {
+            isTTY: true,
+            get columns() {
+              return columns();
+            },
+            write: (text: string) => (this.#options.write(text), true),
+          } as unknown as NodeJS.WritableStream,
         },
         cliProgress.Presets.shades_classic,
       );
@@ -224,6 +270,15 @@ export class Progress {
       this.#heartbeat = setInterval(() => this.#options.write(`${this.heartbeatLine()}\n`), this.#options.heartbeatMs ?? 30_000);
       this.#heartbeat.unref();
     }
+  }
+
+  #json(text: string): void {
+    (this.#options.writeJson ?? this.#options.write)(text);
+  }
+
+  #progressRecord(): string {
+    const left = this.#left();
+    return progressRecord(this.#now(), this.#overall, { spentUsd: this.#spentUsd, adoptedUsd: this.#adoptedUsd }, this.#etaS(left), this.#waitingParts());
   }
 
   onEvent(event: JournalEvent, state: JobState, job: ShownJob | undefined): void {
@@ -248,6 +303,8 @@ export class Progress {
       if (before !== after) this.#render();
       return;
     }
+    if (this.#format === 'json') return this.#json(eventRecord(event, job, this.#groupOf(job.id)?.full ?? '', state.phase));
+    if (this.#format === 'quiet') return;
     const line = describe(event, state);
     if (line) this.#options.write(`${job.external_task_id} ${this.#groupOf(job.id)?.label ?? ''}: ${line}\n`);
   }
@@ -268,6 +325,9 @@ export class Progress {
 
   stop(): void {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    // The last counts, once: a program reading the lines sees where the run ended.
+    if (this.#heartbeat && this.#format === 'json') this.#json(this.#progressRecord());
+    this.#heartbeat = undefined;
     // cli-progress writes logged lines on its next redraw, and stop() does not redraw: one now, or the last warnings are lost.
     if (this.#bars?.isActive) this.#bars.update();
     this.#bars?.stop();
@@ -280,16 +340,20 @@ export class Progress {
   }
 
   #waiting(): string {
-    if (this.#now() - this.#lastFinishAt < QUIET_MS) return '';
-    const parts = waitingFor(this.#overall, this.#snapshot?.(), this.#refusals);
+    const parts = this.#waitingParts();
     return parts.length ? `waiting for ${parts.join('; ')}` : '';
   }
 
-  #groupAt(place: number): { readonly label: string; readonly counts: Counts } | undefined {
+  #waitingParts(): string[] {
+    if (this.#now() - this.#lastFinishAt < QUIET_MS) return [];
+    return waitingFor(this.#overall, this.#snapshot?.(), this.#refusals);
+  }
+
+  #groupAt(place: number): Group | undefined {
     return this.#groupList[Math.floor(place / PLACES)];
   }
 
-  #groupOf(id: string): { readonly label: string; readonly counts: Counts } | undefined {
+  #groupOf(id: string): Group | undefined {
     const place = this.#place.get(id);
     return place === undefined ? undefined : this.#groupAt(place);
   }
@@ -372,11 +436,21 @@ export class Progress {
     return `${cutText(this.#lineParts(key).label, labelRoom).padEnd(labelRoom)} [${'█'.repeat(filled)}${'░'.repeat(bar - filled)}] ${stats}`;
   }
 
+  #left(): number {
+    return this.#overall.total - this.#overall.succeeded - this.#overall.failed - this.#overall.skipped;
+  }
+
+  /** Seconds left at this run's pace; 0 when done, null before anything finished. */
+  #etaS(left: number): number | null {
+    if (left <= 0) return 0;
+    if (this.#finishedThisRun === 0) return null;
+    return Math.round((((this.#now() - this.#startedAt) / this.#finishedThisRun) * left) / 1000);
+  }
+
   #eta(): string {
-    const elapsed = this.#now() - this.#startedAt;
-    const left = this.#overall.total - this.#overall.succeeded - this.#overall.failed - this.#overall.skipped;
-    if (this.#finishedThisRun === 0 || left <= 0) return left <= 0 ? 'done' : '…';
-    const seconds = Math.round(((elapsed / this.#finishedThisRun) * left) / 1000);
+    const left = this.#left();
+    const seconds = this.#etaS(left);
+    if (seconds === null || left <= 0) return left <= 0 ? 'done' : '…';
     return seconds >= 90 ? `${Math.round(seconds / 60)} min` : `${seconds} s`;
   }
 }

@@ -6,7 +6,7 @@ import { didYouMean } from '../manifest/suggest.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { formatError } from './format-error.js';
 import { commandHelp, topHelp } from './help.js';
-import type { CliIO, Command } from './io.js';
+import { type CliIO, type Command, ioWith } from './io.js';
 import { type CommandEntry, commands } from './commands/index.js';
 import { type OptionTable, parseOptions } from './options.js';
 
@@ -67,17 +67,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     // `klingrun help <command>` is `klingrun <command> --help`.
     if (name === 'help' && rest[0] !== undefined) {
       const entry = findCommand(rest[0]);
-      io.stdout(commandHelp(entry, await entry.load()) + '\n');
+      io.stdout(commandHelp(entry, await entry.load(), io.columns) + '\n');
       return EXIT.ok;
     }
     if (!name || name === 'help' || HELP_FLAGS.includes(name)) {
-      io.stdout(topHelp(commands, await version()) + '\n');
+      io.stdout(topHelp(commands, await version(), io.columns) + '\n');
       return name ? EXIT.ok : EXIT.badInput;
     }
     const entry = findCommand(name);
     const command = await entry.load();
     if (rest.some((arg) => HELP_FLAGS.includes(arg))) {
-      io.stdout(commandHelp(entry, command) + '\n');
+      io.stdout(commandHelp(entry, command, io.columns) + '\n');
       return EXIT.ok;
     }
     let parsed;
@@ -88,7 +88,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       if (error instanceof UsageError) throw error;
       throw new UsageError(`${argsProblem(error as Error & { code?: string }, entry, command)} Usage: ${command.usage}. Run \`klingrun ${entry.name} --help\` for every option.`);
     }
-    return await command.run(parsed, { ...io, argv: rest });
+    return await command.run(parsed, ioWith(io, { argv: rest }));
   } catch (error) {
     io.stderr(formatError(error) + '\n');
     return exitCodeFor(error);

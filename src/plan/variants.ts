@@ -150,5 +150,45 @@ export function extraFieldsOf(variants: readonly Variant[]): VariantField[] {
   return VARIANT_FIELDS.filter((field) => !BASE_FIELDS.includes(field) && present.has(field));
 }
 
+/**
+ * The fields, of `fields`, whose text differs between `items` (a field some have and others lack
+ * differs): what tells them apart. The gallery labels its columns by them; the terminal's labels
+ * and tables put them first and say the others once.
+ */
+export function differingFields<F, T>(fields: readonly F[], items: readonly T[], textOf: (item: T, field: F) => string): F[] {
+  return fields.filter((field) => new Set(items.map((item) => textOf(item, field))).size > 1);
+}
+
+/** Labels of a set of variants: what tells each apart, and once what they all share. */
+export interface VariantLabels {
+  /** The differing fields of this variant as a label (`prompt="slow pan"`); its whole label when it is the only one. */
+  label(variant: Variant): string;
+  /** The fields every variant has with one value, as a label (`kling-v2-5-turbo std 5s`); '' when there are none, or one variant. */
+  readonly common: string;
+}
+
+/** A variant's text of a field, with `-` for a field it lacks (which then differs from a value). */
+const fieldValueText = (variant: Variant, field: VariantField): string => {
+  const value = valueOf(variant, field);
+  return value === undefined ? '-' : String(value);
+};
+
+/**
+ * Labels that tell variants apart first: each variant's label holds only the fields that differ
+ * between them (VARIANT_FIELDS order), and the fields they share are said once (`common`), so a
+ * label cut to a narrow terminal keeps what tells it from the next.
+ */
+export function variantLabels(variants: readonly Variant[]): VariantLabels {
+  const distinct = new Map(variants.map((v) => [v.key, v]));
+  if (distinct.size < 2) return { label: (variant) => variant.label, common: '' };
+  const differing = new Set<VariantField>(differingFields(VARIANT_FIELDS, [...distinct.values()], fieldValueText));
+  const first = [...distinct.values()][0] as Variant;
+  return {
+    // A variant that lacks every differing field (no `sound` where the others set it) says so.
+    label: (variant) => labelOf(variant.fields.filter(([field]) => differing.has(field))) || [...differing].map((field) => `${field} unset`).join(' '),
+    common: labelOf(first.fields.filter(([field]) => !differing.has(field))),
+  };
+}
+
 /** A variant's value of a field, or undefined when it has none. */
 export const valueOf = (variant: Variant, field: VariantField): VariantValue | undefined => variant.fields.find(([f]) => f === field)?.[1];

@@ -29,6 +29,7 @@ def pump(wait):
         else:
             open_ = False
 failed = None
+marks = []
 for step in config['steps']:
     deadline = time.time() + config['step_timeout_s']
     if 'expect' in step or 'file' in step:
@@ -53,6 +54,15 @@ for step in config['steps']:
     elif 'hangup' in step:
         os.close(fd)
         open_ = False
+    elif 'resize' in step:
+        # As a window resized: the terminal's size changes and its program gets SIGWINCH.
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', config['rows'], step['resize'], 0, 0))
+    elif 'wait' in step:
+        deadline = time.time() + step['wait']
+        while time.time() < deadline:
+            pump(0.05)
+    elif 'mark' in step:
+        marks.append(len(out.decode('utf-8', 'replace')))
 deadline = time.time() + config['exit_timeout_s']
 status = None
 while time.time() < deadline:
@@ -66,7 +76,7 @@ if status is None:
     _, status = os.waitpid(pid, 0)
 while open_:
     pump(0.05)
-print(json.dumps({'output': out.decode('utf-8', 'replace'), 'code': os.waitstatus_to_exitcode(status), 'failed_step': failed}))
+print(json.dumps({'output': out.decode('utf-8', 'replace'), 'code': os.waitstatus_to_exitcode(status), 'failed_step': failed, 'marks': marks}))
 `;
 
 export type PtyStep =
@@ -78,7 +88,13 @@ export type PtyStep =
   | { readonly send: string }
   | { readonly signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP' }
   /** Closes the terminal, as closing its window does: the command gets SIGHUP, its writes fail. */
-  | { readonly hangup: true };
+  | { readonly hangup: true }
+  /** Resizes the terminal to this many columns, as dragging its window does (the command gets SIGWINCH). */
+  | { readonly resize: number }
+  /** Goes on reading the screen for this many seconds. */
+  | { readonly wait: number }
+  /** Notes how much the screen has shown so far (PtyResult.marks). */
+  | { readonly mark: true };
 
 export interface PtyOptions {
   readonly cwd: string;
@@ -98,6 +114,8 @@ export interface PtyResult {
   readonly code: number;
   /** The waiting step that never saw its text, if one did not. */
   readonly failedStep: PtyStep | null;
+  /** At each `mark` step, the length of `output` then. */
+  readonly marks: readonly number[];
 }
 
 /** Runs `argv` in a terminal of `columns` × 24 through the steps, then until it exits. */
@@ -121,8 +139,8 @@ export function runInPty(argv: readonly string[], options: PtyOptions): Promise<
     driver.once('error', reject);
     driver.once('close', (code) => {
       if (code !== 0) return reject(new Error(`the pty driver failed (exit ${code}): ${stderr}`));
-      const parsed = JSON.parse(stdout) as { output: string; code: number; failed_step: PtyStep | null };
-      resolve({ output: parsed.output, code: parsed.code, failedStep: parsed.failed_step });
+      const parsed = JSON.parse(stdout) as { output: string; code: number; failed_step: PtyStep | null; marks: number[] };
+      resolve({ output: parsed.output, code: parsed.code, failedStep: parsed.failed_step, marks: parsed.marks });
     });
   });
 }
@@ -133,4 +151,43 @@ export function screenLines(output: string): string[] {
     .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '')
     .split('\n')
     .map((line) => line.replace(/\r/g, '').trimEnd());
+}
+
+/**
+ * The lines a terminal `columns` wide would have had to wrap: text written past its last column,
+ * following the cursor through carriage returns, line feeds and the cursor moves progress bars and
+ * readline use (a redrawn line is measured as drawn, not as the bytes that drew it).
+ */
+export function overlongLines(output: string, columns: number): string[] {
+  const overlong: string[] = [];
+  let column = 0;
+  let saved = 0;
+  let line = '';
+  let over = false;
+  const endLine = (): void => {
+    if (over) overlong.push(line);
+    line = '';
+    over = false;
+  };
+  for (const token of output.match(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]|[\s\S]/gu) ?? []) {
+    const csi = /^\x1b\[([0-9;?]*)([A-Za-z])$/.exec(token);
+    const n = Number(csi?.[1] || 1);
+    if (csi?.[2] === 'G') column = n - 1;
+    else if (csi?.[2] === 'C') column += n;
+    else if (csi?.[2] === 'D') column = Math.max(0, column - n);
+    else if (csi) continue;
+    else if (token === '\x1b7') saved = column;
+    else if (token === '\x1b8') column = saved;
+    else if (token === '\r') column = 0;
+    else if (token === '\n') {
+      column = 0;
+      endLine();
+    } else {
+      column += 1;
+      line += token;
+      if (column > columns) over = true;
+    }
+  }
+  endLine();
+  return overlong;
 }
