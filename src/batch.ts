@@ -20,7 +20,8 @@ import { type JobState, JournalState } from './runner/job-state.js';
 import { ConcurrencyGate, RequestLimiter } from './runner/limits.js';
 import { type RunOptionsInput, resolveRunOptions } from './runner/options.js';
 import { type RunInput, type RunResult, runJobs } from './runner/run.js';
-import { type Shard, selectOnly, shardJobs } from './runner/select.js';
+import { type Selection, type Shard, selectJobs, shardJobs } from './runner/select.js';
+import type { SampleSpec } from './plan/sample.js';
 import { openJournal } from './state/journal.js';
 import { acquireLock } from './state/lock.js';
 import { JOURNAL_FILE, createOutputFolder, defaultOutputDir } from './state/output-folder.js';
@@ -49,6 +50,8 @@ export interface BatchOptions {
   /** `failed`, `timed_out`, or the start of a job id or external_task_id. */
   readonly only?: string;
   readonly shard?: Shard;
+  /** `--sample N`: a pilot of N jobs spread over every variant, after the shard and `only`, with the full run's ids. */
+  readonly sample?: SampleSpec;
   /** Take the folder even from a runner that seems alive (`--break-lock`). */
   readonly breakLock?: boolean;
   /**
@@ -99,7 +102,10 @@ export interface WorkLeft {
   readonly unconfirmed: number;
   /** The folder has no record of any earlier submit (a new folder, or a deleted one). */
   readonly freshFolder: boolean;
+  /** The jobs `only` and `sample` let this run submit; undefined: every job of the plan. */
   readonly selected: ReadonlySet<string> | undefined;
+  /** With `sample`: the jobs it picked from (after the shard and `only`), and those it picked, in plan order. */
+  readonly sample?: Selection<PlannedJob>['sample'];
 }
 
 export interface BatchResult extends WorkLeft {
@@ -113,8 +119,15 @@ export interface BatchResult extends WorkLeft {
 /** Phases that are still under way at the provider, and are finished whatever the manifest now says. */
 const UNDER_WAY: ReadonlySet<string> = new Set(['submitting', 'submitted', 'timed_out', 'succeeded', 'orphaned']);
 
-function workLeft(loaded: LoadedPlan, plan: Plan, options: ResolvedRunOptions, outputDir: string, states: ReadonlyMap<string, JobState>, only: string | undefined): WorkLeft {
-  const selected = only === undefined ? undefined : selectOnly(only, plan.jobs, states);
+function workLeft(
+  loaded: LoadedPlan,
+  plan: Plan,
+  options: ResolvedRunOptions,
+  outputDir: string,
+  states: ReadonlyMap<string, JobState>,
+  { only, sample }: Pick<BatchOptions, 'only' | 'sample'>,
+): WorkLeft {
+  const { selected, sample: picked } = selectJobs(plan.jobs, states, { only, sample });
   const todo: PlannedJob[] = [];
   const toSubmit: PlannedJob[] = [];
   for (const job of plan.jobs) {
@@ -134,7 +147,7 @@ function workLeft(loaded: LoadedPlan, plan: Plan, options: ResolvedRunOptions, o
     if (state.phase === 'submitting' && state.unconfirmed) unconfirmed += 1;
   }
   const freshFolder = ![...states.values()].some((state) => state.attempt > 0);
-  return { loaded, plan, options, outputDir, states, todo, toSubmit, earlier, unconfirmed, freshFolder, selected };
+  return { loaded, plan, options, outputDir, states, todo, toSubmit, earlier, unconfirmed, freshFolder, selected, ...(picked ? { sample: picked } : {}) };
 }
 
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
@@ -182,7 +195,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     let keepAlive: ReturnType<typeof setInterval> | undefined;
     const startedAt = clock.now();
     try {
-      work = workLeft(loaded, plan, runOptions, outputDir, folded.states, options.only);
+      work = workLeft(loaded, plan, runOptions, outputDir, folded.states, options);
       await options.beforeRun?.(work);
       const command = [...(options.command ?? [])];
       journal.append({ ev: 'run', pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: command });

@@ -8,7 +8,7 @@ import PQueue from 'p-queue';
 import type { InputIssue } from '../errors.js';
 import type { ImageRef } from '../plan/schema.js';
 import { eachOtherImage } from '../request/fields.js';
-import type { ManifestFs } from './fs.js';
+import { caseOnlyMatch, type ManifestFs } from './fs.js';
 import { inspectImage, sizeProblem } from './image-file.js';
 import { isEndFrameOnlyEntry, type Manifest } from './schema.js';
 import type { FieldPath, Source } from './source.js';
@@ -88,6 +88,20 @@ export async function resolveImages(
   const fileCache = new Map<string, Promise<FileResult>>();
   const rel = (abs: string) => toPosix(relative(dir, abs));
 
+  const cached = <T>(cache: Map<string, Promise<T>>, key: string, make: (key: string) => Promise<T>): Promise<T> => {
+    let hit = cache.get(key);
+    if (!hit) cache.set(key, (hit = make(key)));
+    return hit;
+  };
+
+  // Folder listings for case-only did-you-means, read once per folder however many paths miss.
+  const listings = new Map<string, Promise<readonly string[] | undefined>>();
+  const list = (path: string) => cached(listings, path, (p) => fs.readdir?.(p) ?? Promise.resolve(undefined));
+  const caseHint = async (spec: string): Promise<string> => {
+    const match = fs.readdir ? await caseOnlyMatch(spec, dir, list) : undefined;
+    return match === undefined ? '' : ` Did you mean \`${match}\`? Only the case differs, and file names here are case-sensitive.`;
+  };
+
   const resolveSpec = async (spec: string): Promise<Resolution> => {
     const url = urlResolution(spec);
     if (url) return url;
@@ -95,7 +109,7 @@ export async function resolveImages(
     const found = await fs.stat(abs);
     if (found?.isFile) return { kind: 'files', glob: false, files: [abs] };
     if (found) return { kind: 'problem', message: `\`${spec}\` is a folder; name its images with a glob such as \`${spec.replace(/\/?$/, '/*.jpg')}\`.` };
-    if (!fg.isDynamicPattern(spec)) return { kind: 'problem', message: `\`${spec}\` does not exist (paths are relative to the manifest's folder).` };
+    if (!fg.isDynamicPattern(spec)) return { kind: 'problem', message: `\`${spec}\` does not exist (paths are relative to the manifest's folder).${await caseHint(spec)}` };
     const matches = (await fs.glob(spec, dir)).map((m) => resolve(dir, m)).sort((a, b) => (rel(a) < rel(b) ? -1 : 1));
     if (matches.length === 0) return { kind: 'problem', message: `the glob \`${spec}\` matches no files (globs are relative to the manifest's folder).` };
     return { kind: 'files', glob: true, files: matches };
@@ -117,12 +131,6 @@ export async function resolveImages(
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       return { kind: 'file', path: rel(abs), sha256, bytes: bytes.length, width: facts.width, height: facts.height } as const;
     });
-
-  const cached = <T>(cache: Map<string, Promise<T>>, key: string, make: (key: string) => Promise<T>): Promise<T> => {
-    let hit = cache.get(key);
-    if (!hit) cache.set(key, (hit = make(key)));
-    return hit;
-  };
 
   /** What a spec resolves to: its references when all are fine, and sentences (completing "at <field>: …") for what is not. */
   const outcomeOf = async (spec: string): Promise<{ refs?: ImageRef[]; problems: string[]; glob: boolean }> => {

@@ -92,6 +92,14 @@ function sizeMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, v
   return `must be ${relation} ${limit}, got ${describeValue(value)}.`;
 }
 
+/** `unknown key` at `path` (its last part the key), with the fix when we can tell; `otherwise` when no key is close. */
+export function unknownKeyIssue(source: IssueMaker, path: FieldPath, known: readonly string[], otherwise?: string): InputIssue {
+  const key = String(path[path.length - 1]);
+  const valid = validKeys(known);
+  const fallback = otherwise && valid ? `${valid} ${otherwise}` : (otherwise ?? valid);
+  return source.issue(path, `unknown key \`${key}\`.`, MISPLACED_KEYS[key] ?? didYouMean(key, known) ?? fallback, 'key');
+}
+
 /** One zod issue as located input issues (an unknown-keys issue becomes one per key). */
 export function toInputIssues(issue: z.core.$ZodIssue, source: IssueMaker, data: unknown, schema: z.ZodType): InputIssue[] {
   const path = issue.path as (string | number)[];
@@ -102,9 +110,7 @@ export function toInputIssues(issue: z.core.$ZodIssue, source: IssueMaker, data:
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = knownKeys(schema, path);
-      return issue.keys.map((key) =>
-        source.issue([...path, key], `unknown key \`${key}\`.`, MISPLACED_KEYS[key] ?? didYouMean(key, known) ?? validKeys(known), 'key'),
-      );
+      return issue.keys.map((key) => unknownKeyIssue(source, [...path, key], known));
     }
     case 'invalid_type':
       return [source.issue(path, `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(value)}.`)];

@@ -2,9 +2,13 @@
 // Every problem found is reported at once, each at its file, line and column.
 import type { z } from 'zod';
 import { ManifestError, type InputIssue } from '../errors.js';
-import { toInputIssues } from './issues.js';
-import { manifestSchema, type Manifest, type Matrix } from './schema.js';
-import { Source } from './source.js';
+import { AXIS_FIELDS } from '../request/fields.js';
+import { knownKeys, toInputIssues, unknownKeyIssue } from './issues.js';
+import { matrixKeys } from './matrix.js';
+import { manifestSchema, type JobEntry, type Manifest, type Matrix } from './schema.js';
+import { Source, type FieldPath } from './source.js';
+import { suggest } from './suggest.js';
+import { TEMPLATE_FIELDS, variablesOf } from './template.js';
 import { yamlIssues } from './yaml-errors.js';
 
 /** Most issues collected for one manifest; past this, later problems are likely echoes of earlier ones. */
@@ -52,6 +56,42 @@ export function manifestError(issues: readonly InputIssue[]): ManifestError {
   const rank = (issue: InputIssue) => fileRank.get(issue.file) ?? 0;
   const sorted = [...issues].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   return new ManifestError(sorted.slice(0, MAX_ISSUES));
+}
+
+/** The variables the templates a matrix applies to use: those of the defaults, of its entries and of its own values. */
+function variablesInScope(matrix: Matrix, defaults: Manifest['defaults'], entries: readonly JobEntry[]): Set<string> {
+  const used = variablesOf(defaults, new Set());
+  for (const entry of entries) variablesOf(entry, used);
+  const rows = [...(matrix.include ?? []), ...(matrix.exclude ?? [])];
+  for (const field of TEMPLATE_FIELDS) {
+    const values = [matrix[field], matrix.zip?.[field]].flatMap((list): unknown[] => (Array.isArray(list) ? list : []));
+    for (const value of [...values, ...rows.map((row) => row[field])]) variablesOf({ [field]: value }, used);
+  }
+  return used;
+}
+
+const AXES: ReadonlySet<string> = new Set(AXIS_FIELDS);
+
+/**
+ * A matrix key that is no field the matrix varies must be a template variable that a prompt in
+ * its scope uses: otherwise it is a typo (`mdoe`) or a misplaced key, reported as unknown.
+ */
+function matrixKeyIssues(manifest: Manifest, source: Source): InputIssue[] {
+  const check = (matrix: Matrix | undefined, at: FieldPath, entries: readonly JobEntry[]): InputIssue[] => {
+    if (!matrix) return [];
+    const used = variablesInScope(matrix, manifest.defaults, entries);
+    return [...matrixKeys(matrix, at)].flatMap(([key, path]) => {
+      if (AXES.has(key) || (used.has(key) && !['image', 'external_task_id'].includes(key))) return [];
+      // A prompt's misspelt `{moton}` is reported where it is written, with this key as the fix.
+      if ([...used].some((name) => suggest(name, [key]) === key)) return [];
+      const template = `A key that is not a field is a template variable: use it in a prompt as \`{${key}}\`.`;
+      return [unknownKeyIssue(source, path, knownKeys(manifestSchema, path.slice(0, -1)), template)];
+    });
+  };
+  return [
+    ...check(manifest.matrix, ['matrix'], manifest.jobs.filter((entry) => !entry.matrix)),
+    ...manifest.jobs.flatMap((entry, i) => check(entry.matrix, ['jobs', i, 'matrix'], [entry])),
+  ];
 }
 
 /** What the schema check leaves for the later checks (tables, images, model rules). */
@@ -131,10 +171,12 @@ export function checkManifest(text: string, file: string): CheckedManifest {
   const result = manifestSchema.safeParse(raw);
   if (result.success) {
     const manifest = withWrittenOrder(result.data as Manifest, raw as Parameters<typeof withWrittenOrder>[1]);
-    return { source, issues: [], manifest, badEntries: new Set(), rulesCheckable: true };
+    return { source, issues: matrixKeyIssues(manifest, source), manifest, badEntries: new Set(), rulesCheckable: true };
   }
   const issues = result.error.issues.flatMap((issue) => toInputIssues(issue, source, raw, manifestSchema));
-  return { source, issues, ...(salvage(raw as Record<string, unknown>, result.error.issues) ?? { badEntries: new Set(), rulesCheckable: false }) };
+  const salvaged = salvage(raw as Record<string, unknown>, result.error.issues);
+  if (salvaged?.manifest) issues.push(...matrixKeyIssues(salvaged.manifest, source));
+  return { source, issues, ...(salvaged ?? { badEntries: new Set(), rulesCheckable: false }) };
 }
 
 /**

@@ -164,11 +164,25 @@ export function expandMatrix(spec: MatrixSpec, max: number): MatrixResult {
 export function matrixSpecOf(matrix: Matrix | undefined): MatrixSpec {
   if (!matrix) return { dimensions: [] };
   const { include, exclude, ...lists } = matrix;
+  // The schema checked every value: lists of values, and the zip a map of lists (template variables included).
   const dimensions = Object.entries(lists).flatMap(([key, values]): Dimension[] => {
     if (values === undefined) return [];
-    if (Array.isArray(values)) return [[key, values]];
-    const zip = Object.entries(values).flatMap(([k, v]): ListDimension[] => (v ? [[k, v]] : []));
+    if (Array.isArray(values)) return [[key, values as MatrixValue[]]];
+    const zip = Object.entries(values as Record<string, MatrixValue[] | undefined>).flatMap(([k, v]): ListDimension[] => (v ? [[k, v]] : []));
     return zip.length ? [{ zip }] : [];
   });
-  return { dimensions, ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) };
+  const rows = (entries: readonly Record<string, unknown>[]) => entries as readonly MatrixRow[];
+  return { dimensions, ...(include ? { include: rows(include) } : {}), ...(exclude ? { exclude: rows(exclude) } : {}) };
+}
+
+/** Keys the matrix mentions anywhere: list keys, zip lists, include and exclude entries, with where (`at`: the matrix's path). */
+export function matrixKeys(matrix: Matrix, at: FieldPath): Map<string, FieldPath> {
+  const keys = new Map<string, FieldPath>();
+  const { include, exclude, zip, ...lists } = matrix;
+  for (const key of Object.keys(lists)) keys.set(key, [...at, key]);
+  for (const key of Object.keys(zip ?? {})) keys.has(key) || keys.set(key, [...at, 'zip', key]);
+  for (const [name, rows] of [['include', include], ['exclude', exclude]] as const) {
+    rows?.forEach((row, j) => Object.keys(row).forEach((key) => keys.has(key) || keys.set(key, [...at, name, j, key])));
+  }
+  return keys;
 }

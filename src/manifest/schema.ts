@@ -36,13 +36,20 @@ function nullableListsOf<T extends Record<string, z.ZodType>>(shape: T) {
   return lists as { [K in keyof T]: z.ZodOptional<z.ZodArray<z.ZodNullable<T[K]>>> };
 }
 
-const partialScalars = z.strictObject(scalarFields).partial();
+/** A value of a template variable: a matrix key that is not a field, e.g. `motion: [slow pan left, dolly in]`. */
+// Typed as unknown: an index signature of its real type would clash with the fields' types.
+const variableValue: z.ZodType<unknown> = z.union([z.string(), z.number(), z.boolean()], { error: 'must be text, a number or true/false (a template variable)' });
+const variableList: z.ZodType<unknown> = z.array(variableValue).min(1);
+
+// A key that is not a field is a template variable; one that no prompt uses is reported as an unknown key (load.ts).
+const partialScalars = z.strictObject(scalarFields).partial().catchall(variableValue);
 
 export const matrixSchema = z
   .strictObject({
     ...listsOf(scalarFields),
     zip: z
       .strictObject(nullableListsOf(scalarFields))
+      .catchall(variableList)
       .optional()
       .meta({
         description:
@@ -51,7 +58,8 @@ export const matrixSchema = z
     include: partialScalars.array().optional().meta({ description: 'Combinations to extend or add (GitHub Actions rules).' }),
     exclude: partialScalars.array().optional().meta({ description: 'Combinations to remove; partial matches count.' }),
   })
-  .meta({ description: 'GitHub Actions matrix over API fields: lists are crossed (zip lists paired), then exclude, then include.' });
+  .catchall(variableList.meta({ description: 'A template variable: a key that is not a field, whose values fill `{key}` in the prompts, e.g. motion: [slow pan left, dolly in] for prompt: "{caption}; {motion}".' }))
+  .meta({ description: 'GitHub Actions matrix over API fields and template variables: lists are crossed (zip lists paired), then exclude, then include.' });
 export type Matrix = z.infer<typeof matrixSchema>;
 
 /** Where a table entry's `from` may point: the formats table.ts reads. */

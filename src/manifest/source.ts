@@ -85,6 +85,18 @@ export class Source implements IssueMaker {
     };
   }
 
+  /**
+   * An issue at `token` inside the value at `path` (a `{variable}` in a prompt), found in the text
+   * as written; at the value's start when the text spells it otherwise (escapes, folding).
+   */
+  issueAtToken(path: FieldPath, token: string, message: string, hint?: string): InputIssue {
+    const node = this.doc.getIn(path, true);
+    const range = isNode(node) ? node.range : undefined;
+    const found = range ? this.text.slice(range[0], range[1]).indexOf(token) : -1;
+    const issue = this.issue(path, message, hint);
+    return range && found >= 0 ? { ...issue, ...this.positionOf(range[0] + found) } : issue;
+  }
+
   /** Line number of the value at `path`, for messages that mention a second place. */
   lineOf(path: FieldPath): number | undefined {
     return this.locate(path)?.line;

@@ -5,7 +5,7 @@
 import { isAbsolute, posix, resolve } from 'node:path';
 import type { InputIssue } from '../errors.js';
 import { cellValue } from '../request/fields.js';
-import type { ManifestFs } from './fs.js';
+import { caseOnlyMatch, type ManifestFs } from './fs.js';
 import type { ImageSpec } from './images.js';
 import { toInputIssues } from './issues.js';
 import {
@@ -231,7 +231,11 @@ export async function loadTables(
   const read = async (from: string, at: FieldPath) => {
     const abs = resolve(options.dir, from);
     const found = await options.fs.stat(abs);
-    if (!found) return { issues: [source.issue(at, `\`${from}\` does not exist (paths are relative to the manifest's folder).`)] };
+    if (!found) {
+      const match = await caseOnlyMatch(from, options.dir, async (path) => options.fs.readdir?.(path));
+      const hint = match === undefined ? undefined : `Did you mean \`${match}\`? Only the case differs, and file names here are case-sensitive.`;
+      return { issues: [source.issue(at, `\`${from}\` does not exist (paths are relative to the manifest's folder).`, hint)] };
+    }
     if (!found.isFile) return { issues: [source.issue(at, `\`${from}\` is a folder, not a table file.`)] };
     let bytes: Uint8Array;
     try {

@@ -7,12 +7,13 @@ import { effectiveMode, endFrameOnlyModels, takesEndFrameOnly } from '../data/ca
 import type { ModelTable, PriceTable } from '../data/tables.js';
 import type { InputIssue } from '../errors.js';
 import type { ResolvedImages } from '../manifest/images.js';
-import { expandMatrix, matrixSpecOf, type Combination, type MatrixResult } from '../manifest/matrix.js';
+import { expandMatrix, matrixKeys, matrixSpecOf, type Combination, type MatrixResult } from '../manifest/matrix.js';
 import { checkRequest, type MergedFields } from '../manifest/rules.js';
 import { MAX_COMBINATIONS, REQUEST_FIELDS, isEndFrameOnlyEntry, type JobEntry, type Manifest, type Matrix } from '../manifest/schema.js';
 import { formatPath, type FieldPath, type Source } from '../manifest/source.js';
 import { rowIssues, type TableEntry } from '../manifest/table-rows.js';
 import type { TableRow } from '../manifest/table.js';
+import { TemplateFiller, emptyPromptCell, knownVariables } from '../manifest/template-fill.js';
 import { FIELD_NAMES, FIELDS, IMAGE_FIELDS, fieldText, type FieldName } from '../request/fields.js';
 import { priceJob } from './cost.js';
 import { externalTaskId, identityAround, jobId } from './ids.js';
@@ -28,18 +29,6 @@ export interface ExpandContext {
   readonly manifestName: string;
   /** The read rows of each `from:` entry by entry index; an entry missing here had problems, reported already. */
   readonly tables?: ReadonlyMap<number, TableEntry> | undefined;
-}
-
-/** Keys the matrix mentions anywhere: list keys, zip lists, include and exclude entries, with where. */
-function matrixKeys(matrix: Matrix, at: FieldPath): Map<string, FieldPath> {
-  const keys = new Map<string, FieldPath>();
-  const { include, exclude, zip, ...lists } = matrix;
-  for (const key of Object.keys(lists)) keys.set(key, [...at, key]);
-  for (const key of Object.keys(zip ?? {})) keys.has(key) || keys.set(key, [...at, 'zip', key]);
-  for (const [name, rows] of [['include', include], ['exclude', exclude]] as const) {
-    rows?.forEach((row, j) => Object.keys(row).forEach((key) => keys.has(key) || keys.set(key, [...at, name, j, key])));
-  }
-  return keys;
 }
 
 /**
@@ -70,7 +59,16 @@ function conflicts(entry: JobEntry, entryPath: FieldPath, table: TableEntry | un
       'Remove the column or the matrix key.',
     );
   });
-  return [...fromEntry, ...fromTable];
+  // A template variable both a column and a matrix key: `{motion}` could mean either.
+  const columns = new Set(table?.table.columns ?? []);
+  const fromVariables = [...keys.keys()].filter((key) => !(key in FIELDS) && columns.has(key)).map((key) =>
+    source.issue(
+      [...entryPath, 'from'],
+      `\`${key}\` is both a column of ${table?.table.file} and a template variable of the matrix that applies to this entry (${where(key)}); \`{${key}}\` in a prompt could mean either.`,
+      'Rename the matrix key or the column.',
+    ),
+  );
+  return [...fromEntry, ...fromTable, ...fromVariables];
 }
 
 function variantText(values: Combination['values']): string {
@@ -195,7 +193,8 @@ function merge(...layers: readonly (Readonly<Record<string, unknown>> | undefine
   const out: Record<string, unknown> = {};
   for (const layer of layers) {
     for (const key in layer) {
-      if (key === 'image') continue;
+      // A matrix key that is no field is a template variable: it fills prompts, it is not sent.
+      if (key === 'image' || !(key in FIELDS)) continue;
       const value = layer[key];
       if (value === null) delete out[key];
       else if (value !== undefined) out[key] = value;
@@ -252,6 +251,7 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
   const collapser = new Collapser();
   const expansions = new Map<Matrix | undefined, MatrixResult>();
   const warnings: string[] = [];
+  const filler = new TemplateFiller(source, issues);
 
   manifest.jobs.forEach((entry, i) => {
     const entryPath = ['jobs', i];
@@ -267,6 +267,7 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
       return issues.add(...expansion.problems.map((p) => source.issue([...matrixPath, ...p.path], p.message, p.hint)));
     }
     const { combinations } = expansion;
+    const known = knownVariables(matrix ? matrixKeys(matrix, matrixPath).keys() : [], table);
 
     const { image: _image, from: _from, columns: _columns, where: _where, repeat = 1, matrix: _ownMatrix, ...entryFields } = entry;
     const originOf = (field: keyof MergedFields, combination: Combination): FieldPath => {
@@ -279,7 +280,15 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
     for (const unit of unitsOf(entry, table, images)) {
       // Each combination's request (all but the image) is merged, checked and priced once per unit.
       const variants = combinations.flatMap((combination) => {
-        const fields = merge(manifest.defaults, entryFields, unit.fields, combination.values);
+        const context = () => `${unit.origin ? `jobs[${i}] ${rowLabel(unit.origin)}` : `jobs[${i}]`}${variantText(combination.values)}`;
+        const job = { values: combination.values, origin: unit.origin, rowFields: unit.fields, originOf: (field: keyof MergedFields) => originOf(field, combination), context, entry: `jobs[${i}]` };
+        const fields = filler.fill(merge(manifest.defaults, entryFields, unit.fields, combination.values), job, known);
+        if (!fields) return [];
+        const empty = emptyPromptCell(fields, unit.origin);
+        if (empty) {
+          issues.add(empty);
+          return [];
+        }
         const problems = checkRequest(fields, models);
         const endFrame = unit.slot === 'image_tail' && problems.length === 0 ? endFrameProblem(fields, models) : undefined;
         if (endFrame) issues.addRule([...entryPath, 'image_tail'], endFrame.message, endFrame.hint, `jobs[${i}]${variantText(combination.values)}`);
@@ -290,8 +299,7 @@ export function expandManifest(manifest: Manifest, ctx: ExpandContext): { plan: 
             const message = variant ? `${p.message.replace(/\.$/, '')} (${variant.trim()}).` : p.message;
             issues.add(rowIssues(unit.origin.table, unit.origin.row).issue([p.field], message, p.hint));
           } else {
-            const context = unit.origin ? `jobs[${i}] ${rowLabel(unit.origin)}` : `jobs[${i}]`;
-            issues.addRule(originOf(p.field, combination), p.message, p.hint, `${context}${variant}`);
+            issues.addRule(originOf(p.field, combination), p.message, p.hint, context());
           }
         }
         if (problems.length || endFrame) return [];

@@ -11,12 +11,13 @@
 // folder when the manifest gains jobs or matrix values, in every shard of a split batch, and in a
 // merged report.
 import { createHash } from 'node:crypto';
-import { AXIS_FIELDS, fieldText, type AxisField } from '../request/fields.js';
+import { AXIS_FIELDS, FIELDS, fieldText, type AxisField } from '../request/fields.js';
 import { type JobRequest, effectiveParams } from './schema.js';
 
 /** The fields a variant can be made of (the matrix axes of the registry), in the order labels and folder names list them. */
 export const VARIANT_FIELDS: readonly AxisField[] = AXIS_FIELDS;
-export type VariantField = AxisField;
+/** A field of the registry, or a template variable of the matrix (`motion`): not sent, but it tells variants apart. */
+export type VariantField = AxisField | (string & {});
 /** A structured field (camera_control, multi_prompt…) is its one-line text, e.g. `simple zoom 5`. */
 export type VariantValue = string | number;
 
@@ -55,7 +56,11 @@ function eachField(job: VariantSource, visit: (field: VariantField, value: Varia
     // A null in a zip leaves the field out: the request has no value, so the variant has none.
     if (value !== undefined && field in job.variant) visit(field, typeof value === 'string' || typeof value === 'number' ? value : fieldText(field, value));
   }
+  for (const [name, value] of Object.entries(job.variant)) if (isVariable(name, value)) visit(name, typeof value === 'boolean' ? String(value) : value);
 }
+
+/** A matrix key that is no field, with its value: a template variable (manifest/template.ts), after the fields. */
+const isVariable = (name: string, value: unknown): value is string | number | boolean => !(name in FIELDS) && ['string', 'number', 'boolean'].includes(typeof value);
 
 function fieldsOf(job: VariantSource): Variant['fields'] {
   const fields: [VariantField, VariantValue][] = [];
@@ -120,10 +125,11 @@ export const variantOf = (job: VariantSource): Variant => variantWith(fieldsOf(j
 
 /** The variant with these fields (a `by_variant` row of report.json); unknown names and nulls are ignored. */
 export function variantOfFields(values: Readonly<Record<string, VariantValue | null | undefined>>): Variant {
-  return variantWith(VARIANT_FIELDS.flatMap((field) => {
+  const fields = VARIANT_FIELDS.flatMap((field) => {
     const value = values[field];
     return value === null || value === undefined ? [] : [[field, value] as const];
-  }));
+  });
+  return variantWith([...fields, ...Object.entries(values).flatMap(([name, value]) => (isVariable(name, value) ? [[name, value] as const] : []))]);
 }
 
 export interface VariantGroup<T> {
@@ -147,7 +153,7 @@ export function groupByVariant<T>(items: readonly T[], sourceOf: (item: T) => Va
 /** The non-base fields any of the variants has, in VARIANT_FIELDS order: the extra columns of a table. */
 export function extraFieldsOf(variants: readonly Variant[]): VariantField[] {
   const present = new Set(variants.flatMap((v) => v.fields.map(([field]) => field)));
-  return VARIANT_FIELDS.filter((field) => !BASE_FIELDS.includes(field) && present.has(field));
+  return [...VARIANT_FIELDS.filter((field) => !BASE_FIELDS.includes(field) && present.has(field)), ...[...present].filter((field) => !(field in FIELDS))];
 }
 
 /**

@@ -1,5 +1,6 @@
 // Choosing which jobs a run may submit: `--shard i/n` (a deterministic slice, so n machines split
-// one batch with no overlap and no coordination) and `--only failed|timed_out|<id prefix>`.
+// one batch with no overlap and no coordination), `--only failed|timed_out|<id prefix>` and
+// `--sample N` (a pilot spread over every variant, plan/sample.ts), applied in that order.
 //
 // Shards are contiguous ranges of the jobs in job-id order (ids are sha256: a random-looking but
 // fixed order), cut at i·N/n: sizes differ by at most one, whatever N. When the manifest gains
@@ -7,6 +8,7 @@
 // change shard (at most n-1 per added job); a job that moves was already run, or not, by its old
 // shard: see README, "Sharding a batch across machines".
 import { UsageError } from '../errors.js';
+import { DEFAULT_SAMPLE_SEED, type SampleSpec, sampleJobs } from '../plan/sample.js';
 import type { PlannedJob } from '../plan/schema.js';
 import type { JobState } from './job-state.js';
 
@@ -25,6 +27,20 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
+/** `--sample N [--sample-seed S]`; undefined without `--sample`. */
+export function parseSample(count: string | undefined, seed: string | undefined): SampleSpec | undefined {
+  const whole = (text: string, min: number) => (/^\s*\d+\s*$/.test(text) && Number(text) >= min && Number.isSafeInteger(Number(text)) ? Number(text) : undefined);
+  if (count === undefined) {
+    if (seed !== undefined) throw new UsageError('`--sample-seed` picks which jobs `--sample N` runs: add `--sample N` (e.g. --sample 8), or drop --sample-seed.');
+    return undefined;
+  }
+  const n = whole(count, 1);
+  if (n === undefined) throw new UsageError(`Expected \`--sample\` to be a whole number of jobs >= 1 (e.g. --sample 8), got \`${count}\`.`);
+  const s = seed === undefined ? DEFAULT_SAMPLE_SEED : whole(seed, 0);
+  if (s === undefined) throw new UsageError(`Expected \`--sample-seed\` to be a whole number >= 0 (e.g. --sample-seed 2), got \`${seed}\`.`);
+  return { count: n, seed: s };
+}
+
 /** The jobs of one shard of the whole plan, in plan order. */
 export function shardJobs<T extends Pick<PlannedJob, 'id'>>(jobs: readonly T[], shard: Shard): T[] {
   const ranked = jobs.map((job) => job.id).sort();
@@ -34,6 +50,25 @@ export function shardJobs<T extends Pick<PlannedJob, 'id'>>(jobs: readonly T[], 
   return jobs.filter((job) => members.has(job.id));
 }
 
+export interface Selection<T> {
+  /** The jobs the run may submit; undefined: every job. */
+  readonly selected: Set<string> | undefined;
+  /** With a sample: the jobs it picked from (the `only` selection, else all) and those it picked, in plan order. */
+  readonly sample?: { readonly spec: SampleSpec; readonly pool: readonly T[]; readonly picked: readonly T[] };
+}
+
+/** The jobs a run may submit among a shard's (or the whole plan's) `jobs`: those `only` selects, then of them the `sample`. */
+export function selectJobs<T extends PlannedJob>(
+  jobs: readonly T[],
+  states: ReadonlyMap<string, JobState>,
+  { only, sample }: { only?: string | undefined; sample?: SampleSpec | undefined },
+): Selection<T> {
+  const selected = only === undefined ? undefined : selectOnly(only, jobs, states);
+  if (!sample) return { selected };
+  const pool = selected ? jobs.filter((job) => selected.has(job.id)) : [...jobs];
+  const picked = sampleJobs(pool, sample);
+  return { selected: new Set(picked.map((job) => job.id)), sample: { spec: sample, pool, picked } };
+}
 
 /**
  * The jobs `--only` selects: `failed` and `timed_out` by their journal state, anything else as a

@@ -15,6 +15,8 @@ import { JOURNAL_FILE, outputDirFor } from '../output-folder.js';
 import { type CliIO, defineCommand } from '../io.js';
 import { MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 import { egressNotes } from '../egress.js';
+import { type SampleSpec, formatSample, sampleJobs } from '../../plan/sample.js';
+import { parseSample } from '../../runner/select.js';
 
 const USAGE = 'klingrun plan <manifest> [options] | klingrun plan [<manifest>] --check <report.json>';
 
@@ -68,6 +70,13 @@ export function planCostTable(plan: Plan, tables: Tables, width?: number): strin
   return formatCostTable({ ...summary, rows: [...summary.rows].sort((a, b) => rank(a.variant.key) - rank(b.variant.key)) }, width);
 }
 
+/** The pilot `--sample` picks, and what it costs beside the whole batch. */
+function sampleText(plan: Plan, spec: SampleSpec): string {
+  const picked = sampleJobs(plan.jobs, spec);
+  const usdOf = (jobs: readonly { cost_usd: number | null }[]) => (jobs.some((job) => job.cost_usd === null) ? 'an unknown amount' : `about $${usd(jobs.reduce((sum, job) => sum + (job.cost_usd ?? 0), 0))}`);
+  return `${formatSample(plan.jobs, picked, spec)}\nThe pilot costs ${usdOf(picked)} (the whole batch ${usdOf(plan.jobs)}).`;
+}
+
 /** Warnings of a plan, one line each: its own, then what it sends besides the API calls (cli/egress.ts). */
 export function reportWarnings(plan: Plan, file: string, io: CliIO, sends: readonly string[] = []): void {
   for (const warning of [...plan.warnings, ...sends]) io.stderr(`warning: ${file}: ${warning}\n`);
@@ -78,6 +87,8 @@ export const planCommand = defineCommand({
   options: {
     json: { type: 'boolean', description: 'print the whole plan as JSON (ids, requests, image references), the same bytes on any machine' },
     check: { type: 'string', value: 'REPORT', description: "tell whether the manifest and today's images still make the plan of a run's report.json (exit 1: changed)" },
+    sample: { type: 'string', value: 'N', description: 'show the pilot `run --sample N` would run: N jobs spread over every variant (with --json, its jobs only)' },
+    'sample-seed': { type: 'string', value: 'S', description: 'which jobs --sample picks: the same seed picks the same jobs', defaultText: '1' },
     prices: PRICES_OPTION,
     models: MODELS_OPTION,
   },
@@ -90,6 +101,7 @@ export const planCommand = defineCommand({
     const check = stringOption(args, 'check');
     if (check !== undefined) return checkAgainstReport(check, args.positionals[0], io, { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
+    const sample = parseSample(stringOption(args, 'sample'), stringOption(args, 'sample-seed'));
     const loaded = await loadPlan(manifestPath, {
       cwd: io.cwd,
       modelsFile: stringOption(args, 'models'),
@@ -102,10 +114,11 @@ export const planCommand = defineCommand({
     reportWarnings(plan, manifestPath, io, sentences);
     if (booleanOption(args, 'json')) {
       // A piece at a time: a 100,000-job plan is ~100 MB of text.
-      for (const chunk of planJsonChunks(plan)) io.stdout(chunk);
+      for (const chunk of planJsonChunks(sample ? { ...plan, jobs: sampleJobs(plan.jobs, sample) } : plan)) io.stdout(chunk);
       return EXIT.ok;
     }
     io.stdout(`${plan.name} (${manifestPath}): ${plan.jobs.length} job(s)\n\n${planCostTable(plan, loaded, io.columns)}\n`);
+    if (sample) io.stdout(`\n${sampleText(plan, sample)}\n`);
     const outputDir = outputDirFor(io, manifestPath, plan.name, undefined);
     if (!existsSync(join(outputDir, JOURNAL_FILE))) {
       io.stderr(

@@ -12,6 +12,8 @@ import { nextAction } from '../../runner/actions.js';
 import type { JobState } from '../../runner/job-state.js';
 import { resolveShard } from '../shard-auto.js';
 import { committedUsd, withinBudget } from '../../runner/spend.js';
+import { parseSample } from '../../runner/select.js';
+import { formatBudgetFit, formatSample } from '../../plan/sample.js';
 import type { PlannedJob } from '../../plan/schema.js';
 import { createOutputFolder } from '../../state/output-folder.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
@@ -102,6 +104,12 @@ export const runCommand = defineCommand({
       value: 'i/n',
       description: 'run slice i of n (by job id): n machines split one batch with no overlap; `auto` takes it from a Kubernetes Indexed Job or a GitHub Actions matrix (see README)',
     },
+    sample: {
+      type: 'string',
+      value: 'N',
+      description: "a pilot: run N jobs spread over every variant (after --shard and --only), with the full run's ids, so a run without --sample then submits only the rest",
+    },
+    'sample-seed': { type: 'string', value: 'S', description: 'which jobs --sample picks: the same seed picks the same jobs', defaultText: '1' },
     'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000), rule: { kind: 'number', min: 0.1 } },
     'download-timeout': {
       type: 'string',
@@ -152,6 +160,7 @@ export const runCommand = defineCommand({
     const shard = resolved?.shard;
     if (resolved?.source) io.stderr(`Shard ${resolved.shard.index}/${resolved.shard.count}, from ${resolved.source}.\n`);
     const resubmitUnconfirmed = booleanOption(args, 'resubmit-unconfirmed');
+    const sample = parseSample(stringOption(args, 'sample'), stringOption(args, 'sample-seed'));
     // The path as typed (with cwd), so errors read `jobs/x.yaml:5:11`, not an absolute path.
     const loaded = await loadPlan(manifestPath, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const outputDir = outputDirFor(io, manifestPath, loaded.plan.name, stringOption(args, 'output'));
@@ -196,6 +205,7 @@ export const runCommand = defineCommand({
         unitPrice,
         only: stringOption(args, 'only'),
         shard,
+        sample,
         signal: io.signal,
         logger,
         command: ['run', ...(io.argv ?? [])],
@@ -208,9 +218,12 @@ export const runCommand = defineCommand({
           const task = taskDuration(work.states, { lowS: TYPICAL_TASK_S.lowS * timeScale, highS: TYPICAL_TASK_S.highS * timeScale });
           const duration = { total: durationRange(submits.length, work.options, task), task };
           io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns, budget, duration }) + '\n');
+          if (work.sample) io.stdout(`${formatSample(work.sample.pool, work.sample.picked, work.sample.spec)}\n`);
+          const fit = formatBudgetFit(work.toSubmit, submits, work.sample !== undefined);
+          if (fit) io.stdout(`${fit}\n`);
           for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
           const { sentences: sends } = await egressNotes(work.toSubmit, loaded.manifestDir, io.cwd);
-          await confirm(io, submits, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends, of: work.toSubmit.length, duration: duration.total });
+          await confirm(io, submits, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends, of: work.toSubmit.length, duration: duration.total, sampled: work.sample !== undefined });
           progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, ...(io.columns ? { columns: io.columns } : {}) });
           progress.start();
           io.signal.addEventListener('abort', onInterrupt, { once: true });
@@ -233,6 +246,7 @@ export const runCommand = defineCommand({
       io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
       const statuses = statusesOf(report, result.wanted);
       if (run.interrupted) io.stdout(interruptedNote(statuses, commandLine(['run', ...(io.argv ?? [])], io.env)));
+      else if (sample) io.stdout(pilotNote(statuses, statusesOf(report, result.plan.jobs), commandLine(['run', ...withoutSample(io.argv ?? [])], io.env)));
       const succeeded = statuses.get('succeeded') ?? 0;
       for (const [model, refusal] of run.blockedModels) io.stderr(`${blockedModelNote(model, refusal)}\n`);
       return runExitCode(io, run.stopReason, run.interrupted, succeeded === result.wanted.length);
@@ -307,6 +321,25 @@ function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFa
   return lines;
 }
 
+/** After a pilot: the batch's other jobs are work left, not failures, and the command that runs them. */
+function pilotNote(pilot: ReadonlyMap<ReportStatus, number>, batch: ReadonlyMap<ReportStatus, number>, rest: string): string {
+  const left = (statuses: ReadonlyMap<ReportStatus, number>) => [...statuses].reduce((sum, [status, n]) => sum + (UNFINISHED_STATUSES.has(status) ? n : 0), 0);
+  const others = left(batch) - left(pilot);
+  if (others === 0) return 'The pilot (--sample) was the last of the batch: nothing else is left to run.\n';
+  return `This was a pilot (--sample): ${others} other job(s) of the batch are not run yet (work left, not failures). To run them, run the command without --sample; the pilot's jobs are not submitted again: ${rest}\n`;
+}
+
+/** The command line without `--sample N` and `--sample-seed S` (either as one argument with `=`). */
+function withoutSample(argv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--sample' || arg === '--sample-seed') i += 1;
+    else if (!arg.startsWith('--sample=') && !arg.startsWith('--sample-seed=')) kept.push(arg);
+  }
+  return kept;
+}
+
 /** A model the provider refused (1103): what became of its jobs, and what to do. */
 export function blockedModelNote(model: string, refusal: ProviderError): string {
   const fix = refusal.fix ? `To fix it, ${refusal.fix}; a rerun` : 'A rerun';
@@ -341,7 +374,7 @@ class Declined extends Error {}
 async function confirm(
   io: CliIO,
   todo: readonly { cost_usd: number | null }[],
-  { yes, freshFolder, sends, of, duration }: { yes: boolean; freshFolder: boolean; sends: readonly string[]; of: number; duration: DurationRange },
+  { yes, freshFolder, sends, of, duration, sampled }: { yes: boolean; freshFolder: boolean; sends: readonly string[]; of: number; duration: DurationRange; sampled: boolean },
 ): Promise<void> {
   if (todo.length === 0) return;
   const besides = sends.length ? `Besides its API calls, this run sends data elsewhere. ${sends.join(' ')}` : '';
@@ -353,7 +386,7 @@ async function confirm(
   const cost = todo.reduce((sum, job) => sum + (job.cost_usd ?? 0), 0);
   // Under --budget, what it lets through is what is paid for: the question says so.
   const price = unknown ? 'cost unknown' : `about $${cost.toFixed(2)}`;
-  const jobs = `${todo.length < of ? `${todo.length} of ${of} job(s) (as many as --budget lets through, in plan order; ${price}` : `${todo.length} job(s) (${price}`}, ${rangeText(duration)})`;
+  const jobs = `${todo.length < of ? `${todo.length} of ${of} job(s) (as many as --budget lets through, ${sampled ? 'from the --sample selection' : 'in plan order'}; ${price}` : `${todo.length} job(s) (${price}`}, ${rangeText(duration)})`;
   if (io.isTTY) {
     const fresh = freshFolder ? ' (this folder has no record of earlier runs; see the note above)' : '';
     if (!(await io.confirm(`${besides ? `${besides}\n` : ''}Submit ${jobs}${fresh}?`))) throw new Declined();

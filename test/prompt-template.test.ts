@@ -1,0 +1,121 @@
+// Prompt templates: `{caption}` fills from the row's columns and `{motion}` from a matrix key that
+// is no field, so a table's captions cross a camera-motion sweep. What is sent, what the id is
+// made of and what the plan shows is the filled prompt; every template problem is located.
+import { describe, expect, it } from 'vitest';
+import { formatError } from '../src/cli/format-error.js';
+import { ManifestError } from '../src/errors.js';
+import { parseTemplate } from '../src/manifest/template.js';
+import { loadPlan } from '../src/plan/index.js';
+import { variantOf, variantOfFields } from '../src/plan/variants.js';
+import { png, tempTree } from './helpers/manifest.js';
+
+const HEAD = 'version: 1\nname: test\ndefaults: { model_name: kling-v2-6, mode: std }\n';
+const IMAGES = { 'images/a.png': png(1), 'images/b.png': png(2) };
+const CSV = 'image,caption,category\nimages/a.png,a harbor at dawn,sea\nimages/b.png,"a meadow, windy",land\n';
+
+async function plan(manifest: string, files: Record<string, string | Uint8Array> = { 'data/t.csv': CSV }) {
+  const dir = tempTree({ 'm.yaml': manifest, ...IMAGES, ...files });
+  return loadPlan('m.yaml', { cwd: dir });
+}
+
+async function planErrors(manifest: string, files?: Record<string, string | Uint8Array>): Promise<string> {
+  try {
+    await plan(manifest, files);
+    return '';
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    return formatError(error);
+  }
+}
+
+const SWEEP = `${HEAD}matrix:\n  motion: [slow pan left, dolly in]\njobs:\n  - from: data/t.csv\n    prompt: "{caption}; {motion}"\n    negative_prompt: "no {category} blur"\n`;
+
+describe('filling', () => {
+  it('crosses a table column with a matrix key that is only a template variable', async () => {
+    const { plan: p } = await plan(SWEEP);
+    expect(p.jobs.map((j) => [j.request.prompt, j.request.negative_prompt, j.variant])).toEqual([
+      ['a harbor at dawn; slow pan left', 'no sea blur', { motion: 'slow pan left' }],
+      ['a harbor at dawn; dolly in', 'no sea blur', { motion: 'dolly in' }],
+      ['a meadow, windy; slow pan left', 'no land blur', { motion: 'slow pan left' }],
+      ['a meadow, windy; dolly in', 'no land blur', { motion: 'dolly in' }],
+    ]);
+    // The variable is not a request field: it is never sent.
+    expect(p.jobs.every((j) => !('motion' in j.request))).toBe(true);
+  });
+
+  it('makes the ids of the filled prompts: the same manifest gives the same ids, equal to the prompts written out', async () => {
+    const first = await plan(SWEEP);
+    const again = await plan(SWEEP);
+    expect(again.plan.jobs.map((j) => j.id)).toEqual(first.plan.jobs.map((j) => j.id));
+    const written = await plan(
+      `${HEAD}jobs:\n  - image: images/a.png\n    prompt: "a harbor at dawn; dolly in"\n    negative_prompt: "no sea blur"\n`,
+      {},
+    );
+    expect(first.plan.jobs[1]?.id).toBe(written.plan.jobs[0]?.id);
+  });
+
+  it('puts a variable axis in the variant: its label, its folder, and a report row', async () => {
+    const { plan: p } = await plan(SWEEP);
+    const [slow, dolly] = p.jobs.slice(0, 2).map((job) => variantOf(job));
+    expect(slow?.label).toBe('kling-v2-6 std 5s motion="slow pan left"');
+    expect(dolly?.label).toBe('kling-v2-6 std 5s motion="dolly in"');
+    expect(slow?.key).not.toBe(dolly?.key);
+    expect(slow?.folder).not.toBe(dolly?.folder);
+    // report.json's by_variant holds the fields; reading them back gives the same variant.
+    expect(variantOfFields(Object.fromEntries(slow?.fields ?? [])).key).toBe(slow?.key);
+  });
+
+  it('reads `{{` and `}}` as braces, fills matrix values and multi_prompt shots, and never reads a cell as a template', async () => {
+    const { plan: p } = await plan(
+      `version: 1\nname: test\ndefaults: { model_name: kling-v3, mode: std, duration: 10, multi_shot: true, shot_type: customize }\nmatrix:\n  prompt: ["{caption} {{literal}}"]\njobs:\n  - from: data/t.csv\n    multi_prompt:\n      - { prompt: "{caption}, wide", duration: 5 }\n      - { prompt: "close on {category}", duration: 5 }\n`,
+      { 'data/t.csv': 'image,caption,category\nimages/a.png,{not a variable},sea\n' },
+    );
+    expect(p.jobs[0]?.request.prompt).toBe('{not a variable} {literal}');
+    expect(p.jobs[0]?.request.multi_prompt?.map((shot) => shot.prompt)).toEqual(['{not a variable}, wide', 'close on sea']);
+  });
+});
+
+describe('problems', () => {
+  it('names an unknown variable at its line and column, with a did-you-mean and the known variables', async () => {
+    const out = await planErrors(`${HEAD}matrix:\n  motion: [dolly in]\njobs:\n  - from: data/t.csv\n    prompt: "{caption}; {moton}"\n`);
+    expect(out).toContain('m.yaml:8:25 at `jobs[0].prompt`: unknown variable `moton` in this template of jobs[0].');
+    // The key the typo meant is not called unknown as well.
+    expect(out).not.toContain('unknown key');
+    expect(out).toContain('Did you mean `motion`? The variables of jobs[0]: motion, image, caption, category.');
+  });
+
+  it('says an entry without a table or matrix has no variables, and points at a malformed template', async () => {
+    const out = await planErrors(`${HEAD}jobs:\n  - image: images/a.png\n    prompt: "a {cat"\n  - image: images/b.png\n    prompt: "{caption}"\n`, {});
+    expect(out).toContain('m.yaml:6:16 at `jobs[0].prompt`: this prompt has a `{` that is never closed. Close the variable with `}`, or write `{{` for a literal brace.');
+    expect(out).toContain('m.yaml:8:14 at `jobs[1].prompt`: unknown variable `caption` in this template of jobs[1]. jobs[1] has no variables.');
+  });
+
+  it('still calls a matrix key that no prompt uses an unknown key, saying how variables work', async () => {
+    const out = await planErrors(`${HEAD}matrix:\n  motion: [dolly in]\njobs:\n  - image: images/a.png\n    prompt: plain\n`, {});
+    expect(out).toContain('m.yaml:5:3 at `matrix.motion`: unknown key `motion`.');
+    expect(out).toContain('A key that is not a field is a template variable: use it in a prompt as `{motion}`.');
+  });
+
+  it('refuses an empty cell a prompt needs, at its row and column, and a template that fills to nothing', async () => {
+    const out = await planErrors(`${HEAD}jobs:\n  - from: data/t.csv\n    prompt: "{caption}"\n    negative_prompt: "{note}"\n`, {
+      'data/t.csv': 'image,caption,note\nimages/a.png,,x\nimages/b.png,fine,\n',
+    });
+    expect(out).toContain('data/t.csv:2:14 at `row 1, column caption`: `caption` is empty, and the prompt `{caption}` (`jobs[0].prompt`, line 6 of m.yaml) needs it');
+    expect(out).toContain('Fill the cell, or leave the row out (delete it, or filter the table with `where`).');
+    expect(out).toContain('data/t.csv:3:1 at `row 2`: the template `{note}` (`jobs[0].negative_prompt`, line 7 of m.yaml) fills to empty text; the job would be paid for without a negative prompt (jobs[0] data/t.csv row 2).');
+  });
+
+  it('refuses a variable that is both a column and a matrix key', async () => {
+    const out = await planErrors(`${HEAD}matrix:\n  category: [sea]\njobs:\n  - from: data/t.csv\n    prompt: "{caption} {category}"\n`);
+    expect(out).toContain('`category` is both a column of data/t.csv and a template variable of the matrix that applies to this entry');
+  });
+});
+
+describe('parseTemplate', () => {
+  it('splits literals and variables, and names each malformed shape', () => {
+    expect(parseTemplate('{a} and { b }}}')).toMatchObject({ ok: true, parts: [{ name: 'a' }, ' and ', { name: 'b', token: '{ b }' }, '}'] });
+    expect(parseTemplate('x } y')).toMatchObject({ ok: false, message: 'this prompt has a `}` that closes no `{`.' });
+    expect(parseTemplate('{}')).toMatchObject({ ok: false, token: '{}' });
+    expect(parseTemplate('plain text')).toEqual({ ok: true, parts: ['plain text'], variables: [] });
+  });
+});
