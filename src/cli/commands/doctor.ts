@@ -9,6 +9,7 @@ import { ProviderError } from '../../api/errors.js';
 import type { ProviderClient } from '../../api/provider.js';
 import type { Task } from '../../api/schemas.js';
 import { UsageError } from '../../errors.js';
+import { DEFAULT_RUN_OPTIONS } from '../../runner/options.js';
 import { booleanOption, stringOption } from '../args.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { CACHE_ENV, KEY_ENV } from '../common-options.js';
@@ -26,7 +27,7 @@ const PAGE_SIZE = 500;
 /** Unfinished tasks are the newest: a few pages show them all on any account that is not flooded. */
 const MAX_PAGES = 4;
 /** `run`'s default, the number a user compares the account's free slots with. */
-const DEFAULT_CONCURRENCY = 5;
+const DEFAULT_CONCURRENCY = DEFAULT_RUN_OPTIONS.concurrency;
 const REQUEST_TIMEOUT_MS = 15_000;
 
 interface Line {
