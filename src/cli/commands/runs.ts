@@ -10,7 +10,7 @@ import { readReport } from '../../report/load-output.js';
 import { JournalState } from '../../runner/job-state.js';
 import { tasksOf } from '../../runner/spend.js';
 import { replayJournal } from '../../state/journal.js';
-import { type LockStatus, lockHolder } from '../../state/lock.js';
+import { lockHolder } from '../../state/lock.js';
 import { JOURNAL_FILE, defaultOutputRoot } from '../../state/output-folder.js';
 import { booleanOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
@@ -60,16 +60,20 @@ function reportFacts(dir: string): { total: number; price: (id: string) => numbe
   return { total: 0, price: () => undefined };
 }
 
+/** Whether a runner holds the folder now: yes, no, or the host of one that may be alive elsewhere. */
+function holderOf(dir: string): boolean | string {
+  try {
+    const lock = lockHolder(dir);
+    return lock.state === 'held' && lock.running !== false ? (lock.running ?? lock.holder.host) : false;
+  } catch {
+    return false; // a lock folder that cannot be read: the next run says why
+  }
+}
+
 /** Running, stopped with work left, failed jobs, or done. */
 function stateOf(dir: string, left: number, failed: number): string {
-  let lock: LockStatus;
-  try {
-    lock = lockHolder(dir);
-  } catch {
-    lock = { state: 'unreadable', file: dir, reason: 'unreadable' };
-  }
-  if (lock.state === 'unreadable') return 'lock unreadable';
-  if (lock.state === 'held' && lock.running !== false) return lock.running ? 'running' : `running? (lock held on ${lock.holder.host})`;
+  const holder = holderOf(dir);
+  if (holder !== false) return holder === true ? 'running' : `running? (lock held on ${holder})`;
   if (left > 0) return `stopped, ${left} left${failed ? `, ${failed} failed` : ''}`;
   return failed ? `${failed} failed` : 'done';
 }
