@@ -20,6 +20,7 @@ import { type JobState, JournalState } from './runner/job-state.js';
 import { ConcurrencyGate, RequestLimiter } from './runner/limits.js';
 import { type RunOptionsInput, resolveRunOptions } from './runner/options.js';
 import { type RunInput, type RunResult, runJobs } from './runner/run.js';
+import { type HeldCheck, checkHeld } from './runner/provider-holds.js';
 import { type Selection, type Shard, selectJobs, shardJobs } from './runner/select.js';
 import type { SampleSpec } from './plan/sample.js';
 import { openJournal } from './state/journal.js';
@@ -52,6 +53,12 @@ export interface BatchOptions {
   readonly shard?: Shard;
   /** `--sample N`: a pilot of N jobs spread over every variant, after the shard and `only`, with the full run's ids. */
   readonly sample?: SampleSpec;
+  /**
+   * Before `beforeRun`, look up at most this many jobs to submit that the journal does not know
+   * (free lookups by external_task_id), so the caller can say the provider already holds their
+   * tasks (`WorkLeft.held`). @default 0
+   */
+  readonly checkHeld?: number;
   /** Take the folder even from a runner that seems alive (`--break-lock`). */
   readonly breakLock?: boolean;
   /**
@@ -106,6 +113,8 @@ export interface WorkLeft {
   readonly selected: ReadonlySet<string> | undefined;
   /** With `sample`: the jobs it picked from (after the shard and `only`), and those it picked, in plan order. */
   readonly sample?: Selection<PlannedJob>['sample'];
+  /** With `checkHeld`: of the jobs looked up, how many the provider already holds tasks for. */
+  readonly held?: HeldCheck;
 }
 
 export interface BatchResult extends WorkLeft {
@@ -149,6 +158,18 @@ function workLeft(
   const freshFolder = ![...states.values()].some((state) => state.attempt > 0);
   return { loaded, plan, options, outputDir, states, todo, toSubmit, earlier, unconfirmed, freshFolder, selected, ...(picked ? { sample: picked } : {}) };
 }
+
+/** Free lookups of a few jobs the journal does not know; skipped where doctor found lookups unavailable. */
+async function heldAtProvider(options: BatchOptions, work: WorkLeft, timeoutMs: number): Promise<HeldCheck | undefined> {
+  if (!options.checkHeld || options.provider?.lookup === 'unavailable') return undefined;
+  // Short: this only shapes a note, and a provider that hangs is the run's to explain.
+  const timeout = Math.min(timeoutMs, HELD_TIMEOUT_MS);
+  const client = createClient({ baseUrl: options.baseUrl, apiKey: options.apiKey, timeoutMs: timeout });
+  return checkHeld(client, work.toSubmit, work.states, { max: options.checkHeld, timeoutMs: timeout });
+}
+
+/** How long a lookup for the plan's note may take. */
+const HELD_TIMEOUT_MS = 5_000;
 
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const cwd = options.cwd ?? process.cwd();
@@ -196,6 +217,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     const startedAt = clock.now();
     try {
       work = workLeft(loaded, plan, runOptions, outputDir, folded.states, options);
+      const held = await heldAtProvider(options, work, runOptions.requestTimeoutMs);
+      if (held) work = { ...work, held };
       await options.beforeRun?.(work);
       const command = [...(options.command ?? [])];
       journal.append({ ev: 'run', pid: process.pid, manifest_sha256: loaded.manifestSha256, argv: command });

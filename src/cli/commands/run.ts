@@ -12,6 +12,7 @@ import { nextAction } from '../../runner/actions.js';
 import type { JobState } from '../../runner/job-state.js';
 import { resolveShard } from '../shard-auto.js';
 import { committedUsd, withinBudget } from '../../runner/spend.js';
+import { HELD_CHECKS, heldNote } from '../../runner/provider-holds.js';
 import { parseSample } from '../../runner/select.js';
 import { formatBudgetFit, formatSample } from '../../plan/sample.js';
 import type { PlannedJob } from '../../plan/schema.js';
@@ -206,6 +207,8 @@ export const runCommand = defineCommand({
         only: stringOption(args, 'only'),
         shard,
         sample,
+        // A copy of the manifest run elsewhere (or a deleted folder): the plan says the provider holds its tasks.
+        checkHeld: HELD_CHECKS,
         signal: io.signal,
         logger,
         command: ['run', ...(io.argv ?? [])],
@@ -318,6 +321,8 @@ function notices(work: WorkLeft, resubmitUnconfirmed: boolean, facts: ProviderFa
   if (work.freshFolder && work.toSubmit.length > 0) {
     lines.push(`note: ${folder} has no record of earlier runs. Before its first submit, each job is looked up at the provider by its external_task_id, so a task made by a run from another folder or machine is adopted, not paid again (where the provider offers such lookups); it is counted as adopted, not as spent. For new generations instead, give the manifest a new \`id_salt\` (new ids, new tasks).`);
   }
+  const held = heldNote(work.held);
+  if (held) lines.push(held);
   return lines;
 }
 
