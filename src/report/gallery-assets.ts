@@ -200,7 +200,7 @@ const CURATION = `
     const kept = all.filter((r) => r === 'keep').length;
     const unsaved = Object.keys(edits).length;
     $('rated').textContent = kept + ' kept, ' + (all.length - kept) + ' rejected';
-    $('unsaved').textContent = unsaved ? unsaved + ' change(s) not in ratings.json yet: save them' : '';
+    $('unsaved').textContent = unsaved ? unsaved + " change(s) not in the folder's ratings.json yet" : '';
   };
   const byId = new Map(clips.map((c) => [c.id, c]));
   const rate = (c, rating) => {
