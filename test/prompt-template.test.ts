@@ -1,6 +1,7 @@
 // Prompt templates: `{caption}` fills from the row's columns and `{motion}` from a matrix key that
 // is no field, so a table's captions cross a camera-motion sweep. What is sent, what the id is
 // made of and what the plan shows is the filled prompt; every template problem is located.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatError } from '../src/cli/format-error.js';
 import { ManifestError } from '../src/errors.js';
@@ -72,6 +73,16 @@ describe('filling', () => {
     );
     expect(p.jobs[0]?.request.prompt).toBe('{not a variable} {literal}');
     expect(p.jobs[0]?.request.multi_prompt?.map((shot) => shot.prompt)).toEqual(['{not a variable}, wide', 'close on sea']);
+  });
+});
+
+describe('the example', () => {
+  it('jobs/captions.yaml crosses each caption of its CSV with three camera moves', async () => {
+    const { plan: p } = await loadPlan(fileURLToPath(new URL('../jobs/captions.yaml', import.meta.url)));
+    expect(p.jobs).toHaveLength(9);
+    expect(new Set(p.jobs.map((job) => variantOf(job).label)).size).toBe(3);
+    expect(p.jobs[1]?.request.prompt).toBe('fishing boats at the harbor at dawn, the water shimmering; dolly in');
+    expect(p.jobs[1]?.extra).toEqual({ caption: 'fishing boats at the harbor at dawn, the water shimmering', category: 'coast' });
   });
 });
 
