@@ -135,6 +135,7 @@ describe('what the plan says', () => {
       '  model-0 pro 5s  3 of 3',
       '  model-1 pro 5s  1 of 3',
     ]);
+    expect(formatBudgetFit(jobs, [jobs[0]!, jobs[3]!], false)?.split('\n')[0]).toBe('budget: the 2 of 6 job(s) to submit that fit are taken from plan order:');
     expect(formatBudgetFit(jobs, fitting, true)?.split('\n')[0]).toBe('budget: the 4 of 6 job(s) to submit that fit are taken from the --sample selection, in plan order:');
     expect(formatBudgetFit(jobs, jobs, false)).toBeUndefined();
     expect(formatBudgetFit(jobs, [], false)).toBeUndefined();
@@ -166,6 +167,21 @@ describe('klingrun plan --sample', () => {
     const bad = await runInProcess(['plan', 'jobs/pilot.yaml', '--sample-seed', '7'], dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('add `--sample N`');
+  });
+});
+
+describe('run --budget says which jobs fit', () => {
+  it('per variant: in plan order, or from the --sample selection', async () => {
+    const dir = tempTree({ 'jobs/pilot.yaml': PILOT_MANIFEST });
+    // Over $1 without a terminal and without --yes: the run stops at the question, nothing sent.
+    const plain = await runInProcess(['run', 'jobs/pilot.yaml', '--emulator', '--budget', '3'], dir);
+    expect(plain.code).toBe(2);
+    // A matrix over each entry: plan order spreads them already.
+    expect(plain.stdout).toMatch(/\nbudget: the 10 of 24 job\(s\) to submit that fit are taken from plan order:\n {2}kling-v2-6 std 5s +3 of 6\n {2}kling-v2-6 pro 5s +3 of 6\n/);
+    const sampled = await runInProcess(['run', 'jobs/pilot.yaml', '--emulator', '--budget', '1.5', '--sample', '8'], dir);
+    expect(sampled.code).toBe(2);
+    expect(sampled.stdout).toMatch(/\nbudget: the \d+ of 8 job\(s\) to submit that fit are taken from the --sample selection, in plan order:\n/);
+    expect(sampled.stderr).toMatch(/This run would submit \d+ of 8 job\(s\)/);
   });
 });
 

@@ -106,6 +106,9 @@ export function formatSample(pool: readonly Listed[], picked: readonly Listed[],
  */
 export function formatBudgetFit(toSubmit: readonly Listed[], fitting: readonly Listed[], sampled: boolean): string | undefined {
   if (fitting.length === 0 || fitting.length >= toSubmit.length) return undefined;
-  const order = sampled ? 'the --sample selection, in plan order' : `plan order (\`--sample ${fitting.length}\` would spread as many over every variant)`;
+  const counts = spreadOf(toSubmit, fitting).map((row) => row.picked.length);
+  // Plan order may already spread them (a matrix over each entry): the hint only when it does not.
+  const uneven = Math.max(...counts) - Math.min(...counts) > 1;
+  const order = sampled ? 'the --sample selection, in plan order' : `plan order${uneven ? ` (\`--sample ${fitting.length}\` would spread as many over every variant)` : ''}`;
   return [`budget: the ${fitting.length} of ${toSubmit.length} job(s) to submit that fit are taken from ${order}:`, ...spreadLines(toSubmit, fitting, { ids: false })].join('\n');
 }
