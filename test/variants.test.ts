@@ -86,21 +86,21 @@ describe('a sweep over a field other than model, mode and duration', () => {
     expect(plan.jobs.map(folderOf)).toEqual(['kling-v2-6_pro_5s_sound-on', 'kling-v2-6_pro_5s_sound-off', 'kling-v2-6_pro_5s_sound-on', 'kling-v2-6_pro_5s_sound-off']);
   });
 
-  it('shows one progress bar per variant on a terminal, and the variant in each plain log line', async () => {
+  it('shows one progress bar per variant on a terminal, labelled by what differs, and the variant in each plain log line', async () => {
     const plan = await sweep(...SWEEPS.cfg_scale);
     let bars = '';
     const tty = new Progress({ plan, states: new Map(), isTTY: true, write: (text) => void (bars += text), columns: 200 });
     tty.start();
     tty.stop();
     const lines = bars.split('\n').map((line) => line.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '').trim()).filter(Boolean);
-    expect(lines.map((line) => line.split(' [')[0]?.trim())).toEqual(['all', 'kling-v1-6 std 5s cfg_scale=0.3', 'kling-v1-6 std 5s cfg_scale=0.7']);
-    expect(lines[1]).toMatch(/ 0\/2 \| queued 2 \|/);
+    expect(lines.map((line) => line.split(' [')[0]?.trim())).toEqual(['same for every job: kling-v1-6 std 5s', 'all', 'cfg_scale=0.3', 'cfg_scale=0.7']);
+    expect(lines[2]).toMatch(/ 0\/2 \| queued 2 \|/);
 
     let log = '';
     const plain = new Progress({ plan, states: new Map(), isTTY: false, write: (text) => void (log += text) });
     const job = plan.jobs[1] as PlannedJob;
     plain.onEvent({ ev: 'submitted', t: 1, job: job.id, attempt: 1, task_id: 'T1' }, { job: job.id, phase: 'submitted', attempt: 1, earlierTasks: 0 }, job);
-    expect(log).toBe(`${job.external_task_id} kling-v1-6 std 5s cfg_scale=0.7: submitted, task T1\n`);
+    expect(log).toBe(`${job.external_task_id} cfg_scale=0.7: submitted, task T1\n`);
   });
 
   it('downloads each variant into its own folder in a real run', async () => {

@@ -27,6 +27,7 @@ import { tightenHeapForRun } from '../heap.js';
 import { cliLogger } from '../logger.js';
 import { outputDirFor } from '../output-folder.js';
 import { Progress } from '../progress.js';
+import { LOG_FORMAT_OPTION, QUIET_OPTION, logFormatOf, runOutputs } from '../log-format.js';
 import { formatReportSummary } from '../report-summary.js';
 import { type ProviderFacts, readProviderFacts } from '../provider-facts.js';
 import { type DurationRange, TYPICAL_TASK_S, durationRange, formatSummary, rangeText, taskDuration } from '../summary.js';
@@ -125,6 +126,8 @@ export const runCommand = defineCommand({
     prices: PRICES_OPTION,
     'unit-price': UNIT_PRICE_OPTION,
     models: MODELS_OPTION,
+    'log-format': LOG_FORMAT_OPTION,
+    quiet: QUIET_OPTION,
   },
   environment: [KEY_ENV, DEBUG_ENV, CACHE_ENV],
   examples: [
@@ -135,6 +138,9 @@ export const runCommand = defineCommand({
   async run(args, io) {
     tightenHeapForRun();
     const [manifestPath] = positionals(args, ['manifest'], USAGE) as [string];
+    // JSON lines alone on stdout (text for people goes to stderr), or quiet until the final summary.
+    const outputs = runOutputs(io, logFormatOf(stringOption(args, 'log-format'), booleanOption(args, 'quiet')));
+    io = outputs.io;
     const useEmulator = booleanOption(args, 'emulator');
     // The emulator's public fixture key: its tasks, kept in the output folder, belong to it across runs.
     const apiKey = useEmulator ? EMULATOR_KEY : io.env.COMETAPI_KEY;
@@ -224,10 +230,10 @@ export const runCommand = defineCommand({
           if (work.sample) io.stdout(`${formatSample(work.sample.pool, work.sample.picked, work.sample.spec)}\n`);
           const fit = formatBudgetFit(work.toSubmit, submits, work.sample !== undefined);
           if (fit) io.stdout(`${fit}\n`);
-          for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) io.stderr(`${line}\n`);
+          for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) if (outputs.format !== 'quiet' || line.startsWith('warning')) io.stderr(`${line}\n`);
           const { sentences: sends } = await egressNotes(work.toSubmit, loaded.manifestDir, io.cwd);
           await confirm(io, submits, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends, of: work.toSubmit.length, duration: duration.total, sampled: work.sample !== undefined });
-          progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, ...(io.columns ? { columns: io.columns } : {}) });
+          progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, columns: () => io.columns, format: outputs.format, writeJson: outputs.json });
           progress.start();
           io.signal.addEventListener('abort', onInterrupt, { once: true });
         },
@@ -245,6 +251,7 @@ export const runCommand = defineCommand({
       progress?.stop();
       logger.flush();
       const { report, run } = result;
+      outputs.end(report.summary, run.interrupted);
       const earlier = run.fromJournal.length ? `${run.fromJournal.length} job(s) came from an earlier version of the manifest (in report.json with in_manifest: false).\n` : '';
       io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
       const statuses = statusesOf(report, result.wanted);
