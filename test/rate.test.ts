@@ -80,6 +80,8 @@ describe('klingrun rate', () => {
     expect(refused.stderr).toContain(`: ${stranger}. Was it saved from the gallery of another folder? Nothing was changed.`);
     expect(readRatings(dir).get(b)).toBeUndefined();
 
+    writeFileSync(saved, '{"version": 1, "ratings": {}}');
+    expect((await rate([], { import: saved })).stdout).toBe('Nothing changed: the file rates no clip.\n');
     writeFileSync(saved, '{"version": 2}');
     expect((await rate([], { import: saved })).stderr).toMatch(/ratings\.json: `version`: .*save it again from the gallery/);
   });

@@ -112,7 +112,8 @@ export const rateCommand = defineCommand({
       else ratings.delete(job.id);
     }
     if (changed.length === 0) {
-      io.stdout(`Nothing changed: ${wanted.length === 1 ? 'the clip is' : `the ${wanted.length} clips are`} already rated so in ${where}${RATINGS_FILE}.\n`);
+      const why = wanted.length === 0 ? 'the file rates no clip' : `${wanted.length === 1 ? 'the clip is' : `the ${wanted.length} clips are`} already rated so in ${where}${RATINGS_FILE}`;
+      io.stdout(`Nothing changed: ${why}.\n`);
       return EXIT.ok;
     }
     writeRatings(loaded.dir, ratings);
