@@ -11,7 +11,7 @@ import { png, tempTree } from './helpers/manifest.js';
 import { ROOT } from './helpers/reports.js';
 
 const KEY = 'sk-log-format-secret-0123456789';
-const EVENT_NAMES = new Set(journalEventSchema.options.map((option) => option.shape.ev.value));
+const EVENT_NAMES: ReadonlySet<string> = new Set(journalEventSchema.options.map((option) => option.shape.ev.value));
 
 let emu: EmulatorHandle;
 beforeAll(async () => {
