@@ -30,7 +30,7 @@ const OPTIONS = {
 function done(io: CliIO, report: Report | StreamedReport, dir: string, files: readonly string[]): number {
   const where = `${relative(io.cwd, dir) || '.'}/`;
   const what = files.length ? `Wrote ${files.join(', ')} in ${where}` : `Nothing written in ${where}: add --html to write the gallery.`;
-  io.stdout(`${formatReportSummary(report)}\n${what}\n`);
+  io.stdout(`${formatReportSummary(report, io.columns)}\n${what}\n`);
   return EXIT.ok;
 }
 
