@@ -277,7 +277,7 @@ const CURATION = `
   });
   document.addEventListener('click', (e) => {
     const el = e.target.closest('.clip');
-    if (el && !e.target.closest('button, a, video')) el.focus();
+    if (el && !e.target.closest('button, a')) el.focus({ preventScroll: true });
   });
   $('save').addEventListener('click', () => {
     const url = URL.createObjectURL(new Blob([galleryModel.fileText(ratings)], { type: 'application/json' }));

@@ -165,9 +165,9 @@ describe('curating in the gallery, in Chromium', () => {
     await page.select('#f-sort', '');
     expect(await shownIds(page)).toEqual(all);
 
-    // Keep by its button, reject by the key r on the focused clip.
+    // Keep by its button; reject by the key r on the clip last clicked (its video).
     await page.click(`.clip[data-id="${fox1}"] button[data-rating="keep"]`);
-    await page.focus(`.clip[data-id="${city1}"]`);
+    await page.click(`.clip[data-id="${city1}"] video`);
     await page.keyboard.press('r');
     const pressed = () => page.$$eval('.clip', (clips) => clips.map((c) => [...c.querySelectorAll('[aria-pressed="true"]')].map((b) => b.textContent).join()));
     expect(await pressed()).toEqual(['Keep', '', 'Reject', '']);
