@@ -8,7 +8,9 @@ import { ManifestError } from '../src/errors.js';
 import { parseTemplate } from '../src/manifest/template.js';
 import { loadPlan } from '../src/plan/index.js';
 import { variantOf, variantOfFields } from '../src/plan/variants.js';
+import { buildGrid } from '../src/report/gallery-grid.js';
 import { png, tempTree } from './helpers/manifest.js';
+import { reportFor } from './helpers/reports.js';
 
 const HEAD = 'version: 1\nname: test\ndefaults: { model_name: kling-v2-6, mode: std }\n';
 const IMAGES = { 'images/a.png': png(1), 'images/b.png': png(2) };
@@ -55,7 +57,7 @@ describe('filling', () => {
     expect(first.plan.jobs[1]?.id).toBe(written.plan.jobs[0]?.id);
   });
 
-  it('puts a variable axis in the variant: its label, its folder, and a report row', async () => {
+  it('puts a variable axis in the variant: its label, its folder, a report row and a gallery column', async () => {
     const { plan: p } = await plan(SWEEP);
     const [slow, dolly] = p.jobs.slice(0, 2).map((job) => variantOf(job));
     expect(slow?.label).toBe('kling-v2-6 std 5s motion="slow pan left"');
@@ -64,6 +66,9 @@ describe('filling', () => {
     expect(slow?.folder).not.toBe(dolly?.folder);
     // report.json's by_variant holds the fields; reading them back gives the same variant.
     expect(variantOfFields(Object.fromEntries(slow?.fields ?? [])).key).toBe(slow?.key);
+    // The gallery has one column per motion, labelled by it.
+    const grid = buildGrid(reportFor(p, []).jobs);
+    expect(grid.columns.map((column) => column.label)).toEqual([[['motion', 'slow pan left']], [['motion', 'dolly in']]]);
   });
 
   it('reads `{{` and `}}` as braces, fills matrix values and multi_prompt shots, and never reads a cell as a template', async () => {

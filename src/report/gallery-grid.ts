@@ -252,7 +252,8 @@ export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POS
   const drafts = [...rows].flatMap(([key, row]) => (row ? [[key, row] as const] : []));
   return {
     // '–' is kept in labels: "no sound field" is a value when other columns have one.
-    columns: groups.map(({ variant, common, totals }) => ({ key: variant.key, label: labelled.map((field) => [field, columnText(common, field)] as const), stats: totals.stats() })),
+    // A template variable of the matrix (`motion`) is no request field: its column says it from the variant.
+    columns: groups.map(({ variant, common, totals }) => ({ key: variant.key, label: [...labelled.map((field) => [field, columnText(common, field)] as const), ...variant.fields.filter(([field]) => !(field in FIELDS)).map(([field, value]) => [field, String(value)] as const)], stats: totals.stats() })),
     rows: drafts.map(([key, { first, common, extra, cells }]) => ({
       key,
       image: frameOf(first.params),
