@@ -161,7 +161,8 @@ describe('signals during a run', () => {
       steps: [{ file: join(out, 'state.jsonl'), match: '"ev":"submitted"' }, { send: '\x03' }, { expect: 'exit code: \\d+' }],
     });
     expect(result.failedStep).toBeNull();
-    const screen = screenLines(result.output).join('\n');
+    // Lines longer than the terminal are wrapped, their continuations indented: read them whole.
+    const screen = screenLines(result.output).join('\n').replace(/\n {2,}/g, ' ');
     expect(screen).toMatch(/The run was interrupted: 2 not submitted yet\. To resume, run the same command again: npx klingrun run /);
     expect(screen).toContain('exit code: 130');
     expect(submits(out)).toHaveLength(1);
