@@ -7,7 +7,7 @@ import { formatError } from '../src/cli/format-error.js';
 import { ManifestError } from '../src/errors.js';
 import { parseTemplate } from '../src/manifest/template.js';
 import { loadPlan } from '../src/plan/index.js';
-import { variantOf, variantOfFields } from '../src/plan/variants.js';
+import { variantLabels, variantOf, variantOfFields } from '../src/plan/variants.js';
 import { buildGrid } from '../src/report/gallery-grid.js';
 import { png, tempTree } from './helpers/manifest.js';
 import { reportFor } from './helpers/reports.js';
@@ -66,6 +66,10 @@ describe('filling', () => {
     expect(slow?.folder).not.toBe(dolly?.folder);
     // report.json's by_variant holds the fields; reading them back gives the same variant.
     expect(variantOfFields(Object.fromEntries(slow?.fields ?? [])).key).toBe(slow?.key);
+    // The terminal's labels say what differs first, and the rest once.
+    const labels = variantLabels([slow, dolly].flatMap((v) => (v ? [v] : [])));
+    expect([slow, dolly].map((v) => v && labels.label(v))).toEqual(['motion="slow pan left"', 'motion="dolly in"']);
+    expect(labels.common).toBe('kling-v2-6 std 5s');
     // The gallery has one column per motion, labelled by it.
     const grid = buildGrid(reportFor(p, []).jobs);
     expect(grid.columns.map((column) => column.label)).toEqual([[['motion', 'slow pan left']], [['motion', 'dolly in']]]);

@@ -187,7 +187,7 @@ const fieldValueText = (variant: Variant, field: VariantField): string => {
 export function variantLabels(variants: readonly Variant[]): VariantLabels {
   const distinct = new Map(variants.map((v) => [v.key, v]));
   if (distinct.size < 2) return { label: (variant) => variant.label, common: '' };
-  const differing = new Set<VariantField>(differingFields(VARIANT_FIELDS, [...distinct.values()], fieldValueText));
+  const differing = new Set<VariantField>(differingFields<VariantField, Variant>([...BASE_FIELDS, ...extraFieldsOf([...distinct.values()])], [...distinct.values()], fieldValueText));
   const first = [...distinct.values()][0] as Variant;
   return {
     // A variant that lacks every differing field (no `sound` where the others set it) says so.
