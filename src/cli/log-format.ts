@@ -19,12 +19,14 @@ export const LOG_FORMAT_OPTION: StringOptionSpec = {
   value: 'FORMAT',
   description: 'what a run prints as it goes: text (a line per job event, or progress bars on a terminal) or json (JSON lines on stdout, one per event and progress summary; see docs/log-format.md)',
   defaultText: 'text',
+  rule: { kind: 'choice', values: LOG_FORMATS },
 };
 
 export const QUIET_OPTION: BooleanOptionSpec = { type: 'boolean', short: 'q', description: 'print only errors, warnings and the final summary' };
 
 /** The format asked for: `--quiet` wins over a text format, and is refused beside json (which is quiet on its own terms). */
 export function logFormatOf(format: string | undefined, quiet: boolean): LogFormat {
+  // The option's rule refuses other words as the line is parsed; a command run without parsing (a test) still gets one.
   if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`Expected \`--log-format\` to be one of ${LOG_FORMATS.join(', ')}, got \`${format}\`.`);
   }
