@@ -1,8 +1,11 @@
 // Prompt templates: `{caption}` fills from the row's columns and `{motion}` from a matrix key that
 // is no field, so a table's captions cross a camera-motion sweep. What is sent, what the id is
 // made of and what the plan shows is the filled prompt; every template problem is located.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { formatError } from '../src/cli/format-error.js';
 import { ManifestError } from '../src/errors.js';
 import { parseTemplate } from '../src/manifest/template.js';
@@ -92,6 +95,13 @@ describe('the example', () => {
     expect(new Set(p.jobs.map((job) => variantOf(job).label)).size).toBe(3);
     expect(p.jobs[1]?.request.prompt).toBe('fishing boats at the harbor at dawn, the water shimmering; dolly in');
     expect(p.jobs[1]?.extra).toEqual({ caption: 'fishing boats at the harbor at dawn, the water shimmering', category: 'coast' });
+  });
+
+  it('is accepted by the JSON Schema editors use, matrix variable and all', () => {
+    const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(read('schemas/manifest.schema.json')));
+    expect(validate(parse(read('jobs/captions.yaml'))), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate(parse('version: 1\nname: x\nmatrix: { motion: [[nested]] }\njobs: [{ image: a.png }]\n'))).toBe(false);
   });
 });
 
