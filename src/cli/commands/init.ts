@@ -60,16 +60,18 @@ function writeStarter(dir: string): void {
   }
 }
 
-/** What to type next, each command beside what it does. */
+/** What to type next, each command beside what it does (80 columns for the default folder). */
 function nextSteps(manifest: string, env: CliIO['env']): string {
   const steps = [
-    [commandLine(['plan', manifest], env), 'the jobs and their cost; no API call'],
-    [commandLine(['run', manifest, '--emulator', '--yes'], env), 'a run against the built-in emulator: offline, free'],
-    [commandLine(['run', manifest], env), 'the real run, with COMETAPI_KEY set; asks before paying'],
+    [commandLine(['plan', manifest], env), 'jobs and cost; no API call'],
+    [commandLine(['run', manifest, '--emulator', '--yes'], env), 'offline, against the emulator'],
+    [commandLine(['run', manifest], env), 'for real, with COMETAPI_KEY set'],
   ] as const;
   const width = Math.max(...steps.map(([command]) => command.length));
+  const [first, ...rest] = STARTER.map((file) => file.to);
   return [
-    `Wrote a starter project: ${STARTER.map((file) => file.to).join(', ')} (2 images × 2 modes = 4 jobs).`,
+    `Wrote a starter project: ${first} (4 jobs: 2 images × 2 modes),`,
+    `${rest.slice(0, -1).join(', ')} and ${rest.at(-1)}.`,
     'Next:',
     ...steps.map(([command, what]) => `  ${command.padEnd(width)}  ${what}`),
     '',
