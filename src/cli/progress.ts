@@ -233,43 +233,44 @@ export class Progress {
 
   start(): void {
     const format = this.#format;
+    const every = this.#options.heartbeatMs ?? 30_000;
     if (format === 'quiet') return;
     if (format === 'json') {
       const variants = [...this.#groups.values()].map(({ full, counts }) => ({ variant: full, jobs: counts.total }));
       this.#json(startRecord(this.#now(), this.#overall.total, variants, this.#common));
-      this.#heartbeat = setInterval(() => this.#json(this.#progressRecord()), this.#options.heartbeatMs ?? 30_000);
-      this.#heartbeat.unref();
-      return;
-    }
-    if (this.#common) this.#options.write(`${cutText(`same for every job: ${this.#common}`, this.#options.isTTY ? this.#columns() - 1 : Infinity)}\n`);
-    if (this.#options.isTTY) {
-      const columns = (): number => this.#columns();
-      this.#bars = new cliProgress.MultiBar(
-        {
-          // Each line is laid out here, to the width of the moment: cli-progress only draws it, and
-          // redraws it when it changes (a resized window).
-          format: (_options, params, payload: { key: string }) => this.#lineOf(payload.key, params.progress, this.#columns()),
-          hideCursor: true,
-          clearOnComplete: false,
-          // Through `write` like every other line (and its redaction); cli-progress needs only these.
-          stream: {
-            isTTY: true,
-            get columns() {
-              return columns();
-            },
-            write: (text: string) => (this.#options.write(text), true),
-          } as unknown as NodeJS.WritableStream,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      this.#barOf.set('', this.#bars.create(this.#overall.total, 0, { key: '' }));
-      for (const [key, { counts }] of this.#groups) this.#barOf.set(key, this.#bars.create(counts.total, 0, { key }));
-      this.#bars.create(1, 0, { key: STATUS });
-      this.#render();
+      this.#heartbeat = setInterval(() => this.#json(this.#progressRecord()), every);
     } else {
-      this.#heartbeat = setInterval(() => this.#options.write(`${this.heartbeatLine()}\n`), this.#options.heartbeatMs ?? 30_000);
-      this.#heartbeat.unref();
+      if (this.#common) this.#options.write(`${cutText(`same for every job: ${this.#common}`, this.#options.isTTY ? this.#columns() - 1 : Infinity)}\n`);
+      if (this.#options.isTTY) return this.#startBars();
+      this.#heartbeat = setInterval(() => this.#options.write(`${this.heartbeatLine()}\n`), every);
     }
+    this.#heartbeat.unref();
+  }
+
+  #startBars(): void {
+    const columns = (): number => this.#columns();
+    this.#bars = new cliProgress.MultiBar(
+      {
+        // Each line is laid out here, to the width of the moment: cli-progress only draws it, and
+        // redraws it when it changes (a resized window).
+        format: (_options, params, payload: { key: string }) => this.#lineOf(payload.key, params.progress, columns()),
+        hideCursor: true,
+        clearOnComplete: false,
+        // Through `write` like every other line (and its redaction); cli-progress needs only these.
+        stream: {
+          isTTY: true,
+          get columns() {
+            return columns();
+          },
+          write: (text: string) => (this.#options.write(text), true),
+        } as unknown as NodeJS.WritableStream,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.#barOf.set('', this.#bars.create(this.#overall.total, 0, { key: '' }));
+    for (const [key, { counts }] of this.#groups) this.#barOf.set(key, this.#bars.create(counts.total, 0, { key }));
+    this.#bars.create(1, 0, { key: STATUS });
+    this.#render();
   }
 
   #json(text: string): void {
