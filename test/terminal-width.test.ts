@@ -53,6 +53,7 @@ describe('fit: wrap and cut', () => {
     expect(fitText('one two three\n', 7)).toBe('one two\n  three\n');
     expect(fitText('\x1b[1Gone two three', 7)).toBe('\x1b[1Gone two three');
     expect(fitText('{"v":1,"type":"event","ev":"submitted"}\n', 7)).toBe('{"v":1,"type":"event","ev":"submitted"}\n');
+    expect(fitText('  "prompt": "a slow push-in",\n', 7)).toBe('  "prompt": "a slow push-in",\n');
     expect(fitText('one two three\n', undefined)).toBe('one two three\n');
   });
 });

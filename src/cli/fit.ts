@@ -57,8 +57,8 @@ export function wrapLine(line: string, width: number): string[] {
 
 /** Terminal control sequences (cursor moves, colours): such text is drawn, not printed as lines. */
 const CONTROL = /\x1b/;
-/** A line of JSON (plan --json, JSON logs) is data: breaking it would break it. */
-const DATA = /^[{[]/;
+/** A line of JSON, compact or indented (plan --json, JSON logs), is data: breaking it would break it. */
+const DATA = /^\s*[{}[\]"]/;
 
 /** Every line of `text` wrapped to `width` (see wrapLine), except drawn lines and lines of data. */
 export function fitText(text: string, width: number | undefined): string {
