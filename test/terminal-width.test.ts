@@ -138,6 +138,18 @@ describe('in a terminal', () => {
     // Each prompt's bar shows its own words, not ten times `kling-v2-5-turbo std 5s`.
     for (const prompt of ['slow push-in', 'slow pan across', 'a hawk circles']) expect(screen.some((line) => line.startsWith(`prompt="${prompt}`)), prompt).toBe(true);
     expect(screen.some((line) => /^kling-v2-5-turbo std 5s prompt=/.test(line))).toBe(false);
+
+    // `status` of that run at 80 columns: the shared fields once, each row's prompt told apart.
+    const status = await runInPty([process.execPath, BIN, 'status', 'sweep.yaml'], { cwd: dir, env: {}, columns: 80, steps: [] });
+    expect(status.code).toBe(0);
+    expect(overlongLines(status.output, 80)).toEqual([]);
+    const table = screenLines(status.output);
+    const head = table.indexOf('same for every job: model kling-v2-5-turbo, mode std, duration 5 s');
+    expect(head).toBeGreaterThan(-1);
+    const rows = table.slice(head + 2, head + 2 + PROMPTS.length).map((line) => line.slice(0, line.search(/ {2,}\d/)));
+    expect(new Set(rows).size).toBe(PROMPTS.length);
+    // Cut at a word, with an ellipsis, long after the words they share.
+    expect(rows.filter((row) => row.startsWith('"slow'))).toEqual(['"slow push-in over the harbor at…', '"slow pan across a meadow in the…']);
   }, 60_000);
 
   it('at 200 columns: the `all …` line and every other fits', async () => {
