@@ -47,13 +47,14 @@ describe('an empty prompt cell', () => {
 });
 
 describe('a path that differs only in case', () => {
-  it('gets the real path as a did-you-mean, in the manifest, in a table cell and for the table itself', async () => {
+  it('gets the real path as a did-you-mean, in the manifest, in a table cell, for the table itself and the folders of a glob', async () => {
     const out = await planErrors({
-      'm.yaml': `${HEAD}jobs:\n  - image: Images/Cat.PNG\n    prompt: a cat\n  - from: data/t.csv\n  - from: Data/T.csv\n`,
+      'm.yaml': `${HEAD}jobs:\n  - image: Images/Cat.PNG\n    prompt: a cat\n  - from: data/t.csv\n  - from: Data/T.csv\n  - image: "IMAGES/*.png"\n    prompt: all\n`,
       'data/t.csv': 'image,prompt\nimages/DOG.png,a dog\n',
     });
     expect(out).toContain('m.yaml:5:12 at `jobs[0].image`: `Images/Cat.PNG` does not exist (paths are relative to the manifest\'s folder). Did you mean `images/cat.png`? Only the case differs, and file names here are case-sensitive.');
     expect(out).toContain('data/t.csv:2:1 at `row 1, column image`: `images/DOG.png` does not exist (paths are relative to the manifest\'s folder). Did you mean `images/dog.png`?');
+    expect(out).toContain('m.yaml:9:12 at `jobs[3].image`: the glob `IMAGES/*.png` matches no files (globs are relative to the manifest\'s folder). Did you mean `images/*.png`?');
     expect(out).toContain('m.yaml:8:11 at `jobs[2].from`: `Data/T.csv` does not exist (paths are relative to the manifest\'s folder). Did you mean `data/t.csv`?');
   });
 

@@ -101,6 +101,14 @@ export async function resolveImages(
     const match = fs.readdir ? await caseOnlyMatch(spec, dir, list) : undefined;
     return match === undefined ? '' : ` Did you mean \`${match}\`? Only the case differs, and file names here are case-sensitive.`;
   };
+  // A glob's folders (`Images/*.png`), up to its first wildcard, may differ only in case as well.
+  const globCaseHint = async (spec: string): Promise<string> => {
+    const parts = spec.split('/');
+    const wild = parts.findIndex((part) => fg.isDynamicPattern(part));
+    const folder = wild > 0 && fs.readdir ? await caseOnlyMatch(parts.slice(0, wild).join('/'), dir, list) : undefined;
+    const fixed = folder === undefined ? undefined : [folder, ...parts.slice(wild)].join('/');
+    return fixed !== undefined && (await fs.glob(fixed, dir)).length ? ` Did you mean \`${fixed}\`? Only the case differs, and file names here are case-sensitive.` : '';
+  };
 
   const resolveSpec = async (spec: string): Promise<Resolution> => {
     const url = urlResolution(spec);
@@ -111,7 +119,7 @@ export async function resolveImages(
     if (found) return { kind: 'problem', message: `\`${spec}\` is a folder; name its images with a glob such as \`${spec.replace(/\/?$/, '/*.jpg')}\`.` };
     if (!fg.isDynamicPattern(spec)) return { kind: 'problem', message: `\`${spec}\` does not exist (paths are relative to the manifest's folder).${await caseHint(spec)}` };
     const matches = (await fs.glob(spec, dir)).map((m) => resolve(dir, m)).sort((a, b) => (rel(a) < rel(b) ? -1 : 1));
-    if (matches.length === 0) return { kind: 'problem', message: `the glob \`${spec}\` matches no files (globs are relative to the manifest's folder).` };
+    if (matches.length === 0) return { kind: 'problem', message: `the glob \`${spec}\` matches no files (globs are relative to the manifest's folder).${await globCaseHint(spec)}` };
     return { kind: 'files', glob: true, files: matches };
   };
 
