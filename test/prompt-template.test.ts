@@ -124,6 +124,9 @@ describe('problems', () => {
     const out = await planErrors(`${HEAD}matrix:\n  motion: [dolly in]\njobs:\n  - image: images/a.png\n    prompt: plain\n`, {});
     expect(out).toContain('m.yaml:5:3 at `matrix.motion`: unknown key `motion`.');
     expect(out).toContain('A key that is not a field is a template variable: use it in a prompt as `{motion}`.');
+    // A request field the matrix cannot vary is never a variable, even where a prompt names it.
+    const image = await planErrors(`${HEAD}matrix:\n  image_tail: [images/b.png]\njobs:\n  - image: images/a.png\n    prompt: "{image_tail}"\n`, {});
+    expect(image).toContain('m.yaml:5:3 at `matrix.image_tail`: unknown key `image_tail`.');
   });
 
   it('refuses an empty cell a prompt needs, at its row and column, and a template that fills to nothing', async () => {

@@ -2,7 +2,7 @@
 // Every problem found is reported at once, each at its file, line and column.
 import type { z } from 'zod';
 import { ManifestError, type InputIssue } from '../errors.js';
-import { AXIS_FIELDS } from '../request/fields.js';
+import { AXIS_FIELDS, FIELD_NAMES } from '../request/fields.js';
 import { knownKeys, toInputIssues, unknownKeyIssue } from './issues.js';
 import { matrixKeys } from './matrix.js';
 import { manifestSchema, type JobEntry, type Manifest, type Matrix } from './schema.js';
@@ -71,6 +71,8 @@ function variablesInScope(matrix: Matrix, defaults: Manifest['defaults'], entrie
 }
 
 const AXES: ReadonlySet<string> = new Set(AXIS_FIELDS);
+/** Names that are never template variables: the request's other fields (`image`, …) and the one klingrun sets. */
+const RESERVED: ReadonlySet<string> = new Set([...FIELD_NAMES, 'external_task_id']);
 
 /**
  * A matrix key that is no field the matrix varies must be a template variable that a prompt in
@@ -81,9 +83,9 @@ function matrixKeyIssues(manifest: Manifest, source: Source): InputIssue[] {
     if (!matrix) return [];
     const used = variablesInScope(matrix, manifest.defaults, entries);
     return [...matrixKeys(matrix, at)].flatMap(([key, path]) => {
-      if (AXES.has(key) || (used.has(key) && !['image', 'external_task_id'].includes(key))) return [];
+      if (AXES.has(key) || (used.has(key) && !RESERVED.has(key))) return [];
       // A prompt's misspelt `{moton}` is reported where it is written, with this key as the fix.
-      if ([...used].some((name) => suggest(name, [key]) === key)) return [];
+      if ([...used].some((name) => name !== key && suggest(name, [key]) === key)) return [];
       const template = `A key that is not a field is a template variable: use it in a prompt as \`{${key}}\`.`;
       return [unknownKeyIssue(source, path, knownKeys(manifestSchema, path.slice(0, -1)), template)];
     });
