@@ -96,6 +96,34 @@ function matrixKeyIssues(manifest: Manifest, source: Source): InputIssue[] {
   ];
 }
 
+const isMap = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A matrix as written, reduced to what the key check reads (its keys, and the lists and rows it can
+ * read them from), when the schema refused part of it: a misspelt key (`modle_name`) is still
+ * reported in the same round as the bad value beside it.
+ */
+function looseMatrix(value: unknown): Matrix | undefined {
+  if (!isMap(value)) return undefined;
+  const rows = (list: unknown) => (Array.isArray(list) ? list.filter(isMap) : undefined);
+  const lists = (map: Record<string, unknown>) => Object.fromEntries(Object.entries(map).map(([key, list]) => [key, Array.isArray(list) ? list : []]));
+  const { include, exclude, zip, ...axes } = value;
+  const loose = { ...lists(axes), ...(isMap(zip) ? { zip: lists(zip) } : {}), include: rows(include), exclude: rows(exclude) };
+  // Only read by matrixKeyIssues, which reads keys, lists and rows as they are here.
+  return loose as Matrix;
+}
+
+/**
+ * The salvaged manifest with its top-level matrix as written, for the key check. Entries that
+ * failed the schema are empty in the salvage and keep no matrix; without the written defaults
+ * (they failed too) the prompts that use a matrix's variables are unknown, so the check waits.
+ */
+function withWrittenMatrix(manifest: Manifest, raw: Record<string, unknown>): Manifest {
+  const matrix = looseMatrix(raw.matrix);
+  const defaultsKnown = raw.defaults === undefined || manifest.defaults !== undefined;
+  return matrix && defaultsKnown ? { ...manifest, matrix } : manifest;
+}
+
 /** What the schema check leaves for the later checks (tables, images, model rules). */
 export interface CheckedManifest {
   readonly source: Source;
@@ -177,7 +205,7 @@ export function checkManifest(text: string, file: string): CheckedManifest {
   }
   const issues = result.error.issues.flatMap((issue) => toInputIssues(issue, source, raw, manifestSchema));
   const salvaged = salvage(raw as Record<string, unknown>, result.error.issues);
-  if (salvaged?.manifest) issues.push(...matrixKeyIssues(salvaged.manifest, source));
+  if (salvaged?.manifest) issues.push(...matrixKeyIssues(withWrittenMatrix(salvaged.manifest, raw as Record<string, unknown>), source));
   return { source, issues, ...(salvaged ?? { badEntries: new Set(), rulesCheckable: false }) };
 }
 
