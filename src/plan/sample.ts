@@ -6,6 +6,7 @@
 // follow a rank made from the seed and the variant key or job id alone. So the same command picks
 // the same jobs; a larger N keeps every job a smaller one picked (a pilot can grow); and jobs
 // added to the manifest do not reshuffle the others.
+import { UsageError } from '../errors.js';
 import { sha256Hex } from './ids.js';
 import { type VariantSource, groupByVariant } from './variants.js';
 
@@ -18,6 +19,20 @@ export interface SampleSpec {
 }
 
 type Sampleable = VariantSource & { readonly id: string };
+
+/** `--sample N [--sample-seed S]`; undefined without `--sample`. */
+export function parseSample(count: string | undefined, seed: string | undefined): SampleSpec | undefined {
+  const whole = (text: string, min: number) => (/^\s*\d+\s*$/.test(text) && Number(text) >= min && Number.isSafeInteger(Number(text)) ? Number(text) : undefined);
+  if (count === undefined) {
+    if (seed !== undefined) throw new UsageError('`--sample-seed` picks which jobs `--sample N` runs: add `--sample N` (e.g. --sample 8), or drop --sample-seed.');
+    return undefined;
+  }
+  const n = whole(count, 1);
+  if (n === undefined) throw new UsageError(`Expected \`--sample\` to be a whole number of jobs >= 1 (e.g. --sample 8), got \`${count}\`.`);
+  const s = seed === undefined ? DEFAULT_SAMPLE_SEED : whole(seed, 0);
+  if (s === undefined) throw new UsageError(`Expected \`--sample-seed\` to be a whole number >= 0 (e.g. --sample-seed 2), got \`${seed}\`.`);
+  return { count: n, seed: s };
+}
 
 /** The seeded shuffle's order: by a hash of the seed and the key, not by position. */
 const rankOf = (seed: number, key: string): string => sha256Hex(`sample:${seed}:${key}`);

@@ -8,7 +8,7 @@
 // change shard (at most n-1 per added job); a job that moves was already run, or not, by its old
 // shard: see README, "Sharding a batch across machines".
 import { UsageError } from '../errors.js';
-import { DEFAULT_SAMPLE_SEED, type SampleSpec, sampleJobs } from '../plan/sample.js';
+import { type SampleSpec, sampleJobs } from '../plan/sample.js';
 import type { PlannedJob } from '../plan/schema.js';
 import type { JobState } from './job-state.js';
 
@@ -25,20 +25,6 @@ export function parseShard(text: string): Shard {
     throw new UsageError(`Expected \`--shard\` as i/n with 1 <= i <= n (e.g. 2/4), got \`${text}\`.`);
   }
   return { index, count };
-}
-
-/** `--sample N [--sample-seed S]`; undefined without `--sample`. */
-export function parseSample(count: string | undefined, seed: string | undefined): SampleSpec | undefined {
-  const whole = (text: string, min: number) => (/^\s*\d+\s*$/.test(text) && Number(text) >= min && Number.isSafeInteger(Number(text)) ? Number(text) : undefined);
-  if (count === undefined) {
-    if (seed !== undefined) throw new UsageError('`--sample-seed` picks which jobs `--sample N` runs: add `--sample N` (e.g. --sample 8), or drop --sample-seed.');
-    return undefined;
-  }
-  const n = whole(count, 1);
-  if (n === undefined) throw new UsageError(`Expected \`--sample\` to be a whole number of jobs >= 1 (e.g. --sample 8), got \`${count}\`.`);
-  const s = seed === undefined ? DEFAULT_SAMPLE_SEED : whole(seed, 0);
-  if (s === undefined) throw new UsageError(`Expected \`--sample-seed\` to be a whole number >= 0 (e.g. --sample-seed 2), got \`${seed}\`.`);
-  return { count: n, seed: s };
 }
 
 /** The jobs of one shard of the whole plan, in plan order. */

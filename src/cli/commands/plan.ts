@@ -15,8 +15,7 @@ import { JOURNAL_FILE, outputDirFor } from '../output-folder.js';
 import { type CliIO, defineCommand } from '../io.js';
 import { MODELS_OPTION, PRICES_OPTION } from '../common-options.js';
 import { egressNotes } from '../egress.js';
-import { type SampleSpec, formatSample, sampleJobs } from '../../plan/sample.js';
-import { parseSample } from '../../runner/select.js';
+import { type SampleSpec, formatSample, parseSample, sampleJobs } from '../../plan/sample.js';
 
 const USAGE = 'klingrun plan <manifest> [options] | klingrun plan [<manifest>] --check <report.json>';
 
