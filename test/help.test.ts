@@ -32,7 +32,7 @@ describe('klingrun <command> --help', () => {
     for (const [option, config] of Object.entries(accepted)) {
       const spec = command.options[option];
       if (!spec) throw new Error(`--${option} has no table entry`);
-      const line = stdout.split('\n').find((l) => new RegExp(`^\\s+(-\\w, )?--${option}\\b`).test(l));
+      const line = stdout.split('\n').find((l) => new RegExp(`^\\s+(-\\w, )?--${option}(?![\\w-])`).test(l));
       expect(line, `--${option} in \`klingrun ${name} --help\``).toBeDefined();
       expect(line).toContain(spec.description);
       if (config.short) expect(line).toContain(`-${config.short}, --${option}`);
