@@ -212,8 +212,9 @@ export const runCommand = defineCommand({
         only: stringOption(args, 'only'),
         shard,
         sample,
-        // A copy of the manifest run elsewhere (or a deleted folder): the plan says the provider holds its tasks.
-        checkHeld: HELD_CHECKS,
+        // A copy of the manifest run elsewhere (or a deleted folder): the plan says the provider holds its
+        // tasks. Not where the run can only refuse (no terminal, no --yes): that refusal sends nothing.
+        checkHeld: io.isTTY || booleanOption(args, 'yes') ? HELD_CHECKS : 0,
         signal: io.signal,
         logger,
         command: ['run', ...(io.argv ?? [])],
