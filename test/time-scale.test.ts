@@ -70,8 +70,8 @@ describe("the command `klingrun emulate`'s banner suggests", () => {
     const report = JSON.parse(readFileSync(join(dir, 'output', 'example', 'report.json'), 'utf8')) as { jobs: { status: string }[] };
     expect(report.jobs.map((job) => job.status)).toEqual(Array(8).fill('succeeded'));
     // The schedule and the estimate it printed are the provider's seconds times 0.01: the
-    // example's `poll_interval_s: 1` is 10 ms, the 60-minute task timeout 36 s, a 1–5 minute task 1–3 s.
-    expect(result.stdout).toMatch(/limits: concurrency 5, 6000 requests\/min, no budget cap, task timeout 0\.6 min, poll every 0\.01 s\n/);
+    // 60-minute task timeout 36 s, a 1–5 minute task 1–3 s (and the adaptive polls as much sooner).
+    expect(result.stdout).toMatch(/limits: concurrency 5, 6000 requests\/min, no budget cap, task timeout 0\.6 min, adaptive polling\n/);
     expect(result.stdout).toMatch(/\ntime: .* \(a task takes 1–3 s\)\n/);
   });
 });
