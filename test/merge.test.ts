@@ -12,6 +12,7 @@ import { buildReport } from '../src/report/build.js';
 import { loadOutput } from '../src/report/load-output.js';
 import { type MergeSource, mergeOutputs, writeMerged } from '../src/report/merge.js';
 import { reportSchema } from '../src/report/schema.js';
+import { readRatings, writeRatings } from '../src/report/ratings.js';
 import { shardJobs } from '../src/runner/select.js';
 import { runCommand, tempTree } from './helpers/manifest.js';
 import { ROOT, examplePlan } from './helpers/reports.js';
@@ -75,8 +76,13 @@ describe('merging shards', () => {
     // With the manifest there, a folder's report is rebuilt from its journal, still covering its slice only.
     const rebuilt = await loadOutput(a!.dir, { cwd: ROOT });
     expect(rebuilt).toMatchObject({ rebuilt: true, report: { totals: { jobs: a!.report.jobs.length, succeeded: a!.report.jobs.length } } });
+    // Curated in each shard: the merged folder keeps every rating, the first folder's where both rate a job.
+    const [ja, jb] = [a!.report.jobs[0]!.id, b!.report.jobs[0]!.id];
+    writeRatings(a!.dir, new Map([[ja, 'keep'], [jb, 'keep']]));
+    writeRatings(b!.dir, new Map([[jb, 'reject']]));
     const dest = join(tempTree(), 'merged');
     const result = await runCommand(reportCommand, { positionals: [a!.dir, b!.dir], values: { merge: true, output: dest } }, ROOT);
+    expect(readRatings(dest)).toEqual(new Map([[ja, 'keep'], [jb, 'keep']]));
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/8 job\(s\): 8 succeeded\. .*\nWrote report\.json, gallery\.html, 8 video\(s\) in .*merged\/\n$/);
     const gallery = readFileSync(join(dest, 'gallery.html'), 'utf8');

@@ -14,6 +14,7 @@ import { buildReport, statusOf } from './build.js';
 import { placeFile } from './copy-file.js';
 import { RERUN_HINT } from './dataset-folder.js';
 import { JOURNAL_FILE } from '../state/output-folder.js';
+import { type Rating, readRatings, writeRatings } from './ratings.js';
 import type { Report, ReportStatus } from './schema.js';
 import { writeReportJson } from './stream.js';
 
@@ -162,4 +163,15 @@ export function writeMerged(merged: MergedOutput, sources: readonly MergeSource[
   mkdirSync(destDir, { recursive: true });
   for (const video of merged.videos) placeFile(video.from, join(destDir, video.path), { what: 'video', sha256: video.sha256, hint: RERUN_HINT });
   writeReportJson(destDir, merged.report);
+  const ratings = mergedRatings(sources);
+  if (ratings.size > 0) writeRatings(destDir, ratings);
+}
+
+/** The shards' ratings of the merged jobs; where two folders rate one job, the one named first wins, as for states. */
+function mergedRatings(sources: readonly MergeSource[]): Map<string, Rating> {
+  const ratings = new Map<string, Rating>();
+  for (const source of sources) {
+    for (const [job, rating] of readRatings(source.dir)) if (!ratings.has(job)) ratings.set(job, rating);
+  }
+  return ratings;
 }
