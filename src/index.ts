@@ -35,6 +35,8 @@ export { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from './state/output-fold
 export { REPORT_STATUSES, reportSchema, type Report, type ReportJob, type ReportStatus, type VariantSummary } from './report/schema.js';
 export { GALLERY_FILE, renderGallery, writeGallery } from './report/gallery.js';
 export { EXPORT_FORMATS, exportRows, formatRows, type ExportFormat, type ExportRow } from './report/export.js';
+export { parseWhere, type WhereCondition } from './report/where.js';
+export { RATINGS_FILE, readRatings, writeRatings, type Rating } from './report/ratings.js';
 
 // Errors and effects.
 export { InputError, KlingrunError, ManifestError, StateError, UsageError, type InputIssue, type KlingrunErrorCode } from './errors.js';
