@@ -6,33 +6,20 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { formatError } from '../src/cli/format-error.js';
-import { ManifestError } from '../src/errors.js';
 import { parseTemplate } from '../src/manifest/template.js';
 import { loadPlan } from '../src/plan/index.js';
 import { variantLabels, variantOf, variantOfFields } from '../src/plan/variants.js';
 import { buildGrid } from '../src/report/gallery-grid.js';
-import { png, tempTree } from './helpers/manifest.js';
+import { planErrorsIn, planIn, png } from './helpers/manifest.js';
 import { reportFor } from './helpers/reports.js';
 
 const HEAD = 'version: 1\nname: test\ndefaults: { model_name: kling-v2-6, mode: std }\n';
 const IMAGES = { 'images/a.png': png(1), 'images/b.png': png(2) };
 const CSV = 'image,caption,category\nimages/a.png,a harbor at dawn,sea\nimages/b.png,"a meadow, windy",land\n';
 
-async function plan(manifest: string, files: Record<string, string | Uint8Array> = { 'data/t.csv': CSV }) {
-  const dir = tempTree({ 'm.yaml': manifest, ...IMAGES, ...files });
-  return loadPlan('m.yaml', { cwd: dir });
-}
-
-async function planErrors(manifest: string, files?: Record<string, string | Uint8Array>): Promise<string> {
-  try {
-    await plan(manifest, files);
-    return '';
-  } catch (error) {
-    if (!(error instanceof ManifestError)) throw error;
-    return formatError(error);
-  }
-}
+/** The plan of `manifest` beside the two images and (by default) the caption table. */
+const plan = (manifest: string, files: Record<string, string | Uint8Array> = { 'data/t.csv': CSV }) => planIn(manifest, { ...IMAGES, ...files });
+const planErrors = (manifest: string, files: Record<string, string | Uint8Array> = { 'data/t.csv': CSV }) => planErrorsIn(manifest, { ...IMAGES, ...files });
 
 const SWEEP = `${HEAD}matrix:\n  motion: [slow pan left, dolly in]\njobs:\n  - from: data/t.csv\n    prompt: "{caption}; {motion}"\n    negative_prompt: "no {category} blur"\n`;
 
