@@ -73,6 +73,12 @@ footer { margin-top: 18px; font-size: 12px; color: var(--muted); }
 .ctx { font-size: 12px; margin-bottom: 6px; overflow-wrap: anywhere; }
 .ctx span { display: block; color: var(--muted); }
 .grid .ctx { display: none; }
+/* A big batch's clips: fixed-size cards placed by the script, only those near the viewport in the DOM. */
+.vlist { position: relative; }
+.vlist .clip { position: absolute; top: 0; left: 0; width: 280px; height: 380px; overflow: hidden; margin: 0; padding: 10px;
+  border: 1px solid var(--line); border-radius: 8px; background: var(--card); content-visibility: visible; }
+.vlist .clip + .clip { margin-top: 0; padding-top: 10px; border-top: 1px solid var(--line); }
+.vlist .ctx { white-space: nowrap; } .vlist .ctx > * { overflow: hidden; text-overflow: ellipsis; }
 [hidden] { display: none !important; }
 `;
 
@@ -293,3 +299,176 @@ const CURATION = `
 
 /** The page's one inline script: the model, playback, then curation. */
 export const GALLERY_SCRIPT = GALLERY_MODEL + PLAYBACK + CURATION;
+
+/**
+ * The page of a big batch (see gallery-rows.ts): loads the data files one after another with
+ * script tags, keeps the clips as plain records, filters and sorts them with the same model, and
+ * builds cards only for the clips near the viewport (a fixed-size grid of absolutely placed
+ * cards), so the DOM and the videos in it stay a few dozen whatever the batch. Ratings are by job
+ * id, kept and saved as on a small page. Cards are built with textContent: no report text is markup.
+ */
+const PAGED = `
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const data = JSON.parse($('klingrun-data').textContent);
+  const W = 294, H = 394; // a card and its gap (CSS: 280 × 380 + 14)
+  const clips = [];
+  const byId = new Map();
+  window[data.rows.callback] = (_n, rows) => {
+    for (const [id, status, variant, latency, cost, video, image, file, prompt, name, problem, labels, aspect] of rows) {
+      const c = { n: clips.length, id, status, variant: String(variant), latency, cost, video, image, file, prompt, name, problem, labels, aspect, text: null };
+      clips.push(c);
+      byId.set(id, c);
+    }
+  };
+  const storeKey = 'klingrun-ratings:' + data.batch;
+  const load = () => { try { return JSON.parse(localStorage.getItem(storeKey) ?? '{}').edits ?? {}; } catch { return {}; } };
+  const file = data.ratings ?? {};
+  let { ratings, edits } = galleryModel.apply(file, load());
+  const store = () => { try { localStorage.setItem(storeKey, JSON.stringify({ version: 1, edits })); } catch { $('saved').textContent = 'This browser keeps no ratings for the page: save them before closing it.'; } };
+  const list = $('vlist');
+  let shown = [];
+  let cards = new Map();
+
+  const make = (tag, className, text) => Object.assign(document.createElement(tag), className ? { className } : {}, text ? { textContent: text } : {});
+  const statusText = (s) => s.replace(/_/g, ' ');
+  const seconds = (s) => (s < 10 ? s.toFixed(1) + ' s' : Math.round(s) + ' s');
+  const paint = (el) => {
+    const rating = ratings[el.dataset.id];
+    el.classList.toggle('r-keep', rating === 'keep');
+    el.classList.toggle('r-reject', rating === 'reject');
+    el.querySelectorAll('.rate button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.rating === rating)));
+  };
+  const card = (c) => {
+    const el = make('div', 'clip');
+    el.tabIndex = -1;
+    Object.assign(el.dataset, { id: c.id, status: c.status, variant: c.variant });
+    if (c.video) {
+      const v = Object.assign(make('video'), { src: c.video, muted: true, loop: true, playsInline: true, controls: true, preload: 'metadata', title: c.id });
+      if (c.aspect) v.style.aspectRatio = c.aspect;
+      el.append(v);
+    } else {
+      const p = make('div', 'placeholder ' + c.status);
+      p.append(make('strong', '', statusText(c.status)), make('p', 'error', c.problem));
+      el.append(p);
+    }
+    const ctx = make('div', 'ctx');
+    ctx.append(make('b', '', c.file), make('span', '', data.columns[c.variant]), make('span', '', c.prompt || 'no prompt'), make('span', '', c.labels));
+    const meta = make('div', 'meta');
+    meta.append(make('span', 'badge s-' + c.status, statusText(c.status)));
+    if (c.latency !== null) meta.append(make('span', '', seconds(c.latency)));
+    if (c.cost !== null) meta.append(make('span', '', '$' + c.cost.toFixed(2)));
+    if (c.name) meta.append(make('span', '', c.name));
+    meta.append(make('span', 'jid', c.id.slice(0, 8)));
+    if (c.video) meta.append(Object.assign(make('a', '', 'open'), { href: c.video, target: '_blank', rel: 'noopener' }));
+    el.append(ctx, meta);
+    if (data.ratings && (c.video || ratings[c.id])) {
+      const rate = make('div', 'rate');
+      for (const [value, text] of [['keep', 'Keep'], ['reject', 'Reject']]) {
+        const button = Object.assign(make('button', '', text), { type: 'button' });
+        button.dataset.rating = value;
+        rate.append(button);
+      }
+      el.append(rate);
+    }
+    paint(el);
+    return el;
+  };
+  const render = () => {
+    const perRow = Math.max(1, Math.floor((list.clientWidth + 14) / W));
+    list.style.height = Math.ceil(shown.length / perRow) * H + 'px';
+    const top = -list.getBoundingClientRect().top;
+    const first = Math.max(0, Math.floor(top / H) - 1) * perRow;
+    const last = Math.min(shown.length, (Math.ceil((top + innerHeight) / H) + 1) * perRow);
+    const next = new Map();
+    for (let i = first; i < last; i++) {
+      const c = shown[i];
+      const el = cards.get(c.id) ?? card(c);
+      el.style.transform = 'translate(' + (i % perRow) * W + 'px, ' + Math.floor(i / perRow) * H + 'px)';
+      if (!el.isConnected) list.append(el);
+      next.set(c.id, el);
+    }
+    for (const [id, el] of cards) if (!next.has(id)) el.remove();
+    cards = next;
+  };
+  let frame = 0;
+  const later = () => { frame ||= requestAnimationFrame(() => { frame = 0; render(); }); };
+
+  const filter = () => ({ status: $('f-status').value, variant: $('f-variant').value, rating: $('f-rating').value, words: galleryModel.words($('f-search').value) });
+  const update = () => {
+    const f = filter();
+    if (f.words.length) for (const c of clips) c.text ??= [c.file, c.prompt, data.columns[c.variant], c.labels, c.name].join(' ').toLowerCase();
+    const kept = clips.filter((c) => galleryModel.shows(c, f, ratings));
+    const by = $('f-sort').value;
+    shown = by ? galleryModel.sorted(kept, by, ratings, data.statuses) : kept;
+    const loading = clips.length < data.rows.clips ? ' (' + clips.length + ' of ' + data.rows.clips + ' loaded)' : '';
+    $('shown').textContent = 'Showing ' + shown.length + ' of ' + clips.length + ' clips' + loading;
+    render();
+  };
+  const tally = () => {
+    const all = Object.values(ratings);
+    const kept = all.filter((r) => r === 'keep').length;
+    const unsaved = Object.keys(edits).length;
+    $('rated').textContent = kept + ' kept, ' + (all.length - kept) + ' rejected';
+    $('unsaved').textContent = unsaved ? unsaved + " change(s) not in the folder's ratings.json yet" : '';
+  };
+  const rate = (id, rating) => {
+    edits = galleryModel.edit(file, edits, id, rating);
+    ({ ratings, edits } = galleryModel.apply(file, edits));
+    store();
+    const el = cards.get(id);
+    if (el) paint(el);
+    tally();
+    if ($('f-rating').value) update();
+  };
+
+  // One data file after another; the first clips paint as soon as their file is read.
+  const next = (n) => {
+    if (n >= data.rows.files.length) { $('loading').hidden = true; performance.mark('klingrun-all-clips'); return; }
+    const script = Object.assign(document.createElement('script'), { src: data.rows.files[n] });
+    script.onload = () => {
+      script.remove();
+      update();
+      if (n === 0) performance.mark('klingrun-first-clips');
+      next(n + 1);
+    };
+    script.onerror = () => { $('loading').textContent = 'Could not load ' + data.rows.files[n] + ': is the gallery folder beside gallery.html?'; };
+    document.head.append(script);
+  };
+  $('tools').hidden = false;
+  $('tools').addEventListener('submit', (e) => e.preventDefault());
+  for (const id of ['f-status', 'f-variant', 'f-rating', 'f-sort']) $(id).addEventListener('change', update);
+  let typing;
+  $('f-search').addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(update, 150); });
+  addEventListener('scroll', later, { passive: true });
+  addEventListener('resize', later);
+  next(0);
+  if (!data.ratings) return;
+  tally();
+  list.addEventListener('click', (e) => {
+    const el = e.target.closest('.clip');
+    const button = e.target.closest('.rate button');
+    if (button) rate(el.dataset.id, button.getAttribute('aria-pressed') === 'true' ? null : button.dataset.rating);
+    else if (el && !e.target.closest('a')) el.focus({ preventScroll: true });
+  });
+  document.addEventListener('keydown', (e) => {
+    const key = { k: 'keep', r: 'reject', u: null }[e.key];
+    const el = document.activeElement?.closest('.clip');
+    if (key === undefined || !el?.querySelector('.rate') || e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, select, textarea')) return;
+    e.preventDefault();
+    rate(el.dataset.id, key);
+  });
+  $('save').addEventListener('click', () => {
+    const url = URL.createObjectURL(new Blob([galleryModel.fileText(ratings)], { type: 'application/json' }));
+    const a = Object.assign(document.createElement('a'), { href: url, download: 'ratings.json' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    $('saved').textContent = 'Downloaded ratings.json: put it in the output folder, or run klingrun rate <output folder> --import ratings.json.';
+  });
+})();
+`;
+
+/** The script of a page whose clips are in data files: the model, then the paged list. */
+export const GALLERY_PAGED_SCRIPT = GALLERY_MODEL + PAGED;

@@ -198,14 +198,17 @@ interface RowDraft {
   readonly cells: Map<string, GridJob[]>;
 }
 
+/** Told of every clip of the grid as it is read, with its column's index (columns in the order they first appear). */
+export type ClipSink = (job: GridJob, column: number) => void;
+
 /**
  * The grid, from the report's jobs read once. A row is kept, with all its clips, when fewer than
  * `maxClips` clips are kept as it first appears (the first row always); later rows are counted,
  * not kept. Plans list each image's jobs together, so a page holds about `maxClips` clips, in
  * whole rows: a 100,000-job report is never held, and the columns still count every job.
  */
-export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POSITIVE_INFINITY): GalleryGrid {
-  const columns = new Map<string, { variant: Variant; common: Common; totals: ColumnTotals }>();
+export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POSITIVE_INFINITY, onClip?: ClipSink): GalleryGrid {
+  const columns = new Map<string, { index: number; variant: Variant; common: Common; totals: ColumnTotals }>();
   const all = new Common();
   // A row's key holds its repeat whether or not the batch has repeats: without them, every
   // repeat is 1 and the rows are the same.
@@ -226,9 +229,10 @@ export function buildGrid(reportJobs: Iterable<ReportJob>, maxClips = Number.POS
     const source = sourceOf(gridJob);
     const columnKey = variantKey(source);
     let column = columns.get(columnKey);
-    if (!column) columns.set(columnKey, (column = { variant: variantOf(source), common: new Common(), totals: new ColumnTotals() }));
+    if (!column) columns.set(columnKey, (column = { index: columns.size, variant: variantOf(source), common: new Common(), totals: new ColumnTotals() }));
     column.common.add(texts);
     column.totals.add(gridJob);
+    onClip?.(gridJob, column.index);
     const key = rowKey(gridJob);
     let row = rows.get(key);
     if (!rows.has(key)) rows.set(key, (row = rows.size === 0 || keptClips < maxClips ? { first: gridJob, common: new Common(), extra: new CommonExtra(), cells: new Map() } : undefined));

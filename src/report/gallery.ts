@@ -2,10 +2,11 @@
 // A pure function of the report (itself a function of plan + journal), so it works for partial
 // runs too: pending and in-flight cells say so, and a rerun of `report --html` fills them in.
 import { join } from 'node:path';
-import { GALLERY_CSS, GALLERY_SCRIPT } from './gallery-assets.js';
+import { GALLERY_CSS, GALLERY_PAGED_SCRIPT, GALLERY_SCRIPT } from './gallery-assets.js';
 import { frameOf } from '../plan/schema.js';
 import { type ReportSummary, type StreamedReport, asStream } from './build.js';
 import { buildGrid, clipLabels, type ColumnStats, type GalleryColumn, type GalleryGrid, type GalleryRow, type GridJob, type Labels } from './gallery-grid.js';
+import { RowFiles, type RowFilesInfo, ROWS_CALLBACK, ROWS_PER_FILE, rowsFileName } from './gallery-rows.js';
 import { type SafeHtml, hrefOf, html, trusted } from './html.js';
 import { REPORT_STATUSES, type Report, type ReportStatus } from './schema.js';
 import { type Rating, RATINGS_FILE, readRatings } from './ratings.js';
@@ -174,9 +175,9 @@ function select(id: string, label: string, options: readonly (readonly [string, 
  * Filters, search and sort over the clips, and the ratings' save button. Hidden until the script
  * runs: without it they would do nothing.
  */
-function tools(grid: GalleryGrid, ratings: PageRatings): SafeHtml {
-  const counts = new Map<ReportStatus, number>();
-  for (const r of grid.rows) for (const jobs of r.cells.values()) for (const job of jobs) counts.set(job.status, (counts.get(job.status) ?? 0) + 1);
+function tools(grid: GalleryGrid, ratings: PageRatings, rows: RowFilesInfo | null): SafeHtml {
+  const counts = new Map<ReportStatus, number>(rows ? (Object.entries(rows.statuses) as [ReportStatus, number][]) : []);
+  if (!rows) for (const r of grid.rows) for (const jobs of r.cells.values()) for (const job of jobs) counts.set(job.status, (counts.get(job.status) ?? 0) + 1);
   const statuses = REPORT_STATUSES.filter((s) => counts.has(s)).map((s) => [s, `${statusText(s)} (${counts.get(s) ?? 0})`] as const);
   const variants = grid.columns.map((c, i) => [String(i), c.label.length ? c.label.map(([field, value]) => `${field} ${value}`).join(' · ') : 'all jobs'] as const);
   const rated = 'error' in ratings
@@ -199,11 +200,15 @@ ${rated}`;
  * folder's ratings (null: rating is off) and the status order. JSON in a script element, with `<`
  * escaped so no text can close it.
  */
-function pageData(report: ReportSummary, ratings: PageRatings): SafeHtml {
+function pageData(report: ReportSummary, ratings: PageRatings, paged: Paged | null): SafeHtml {
   const data = {
     batch: `${report.manifest.name}:${report.manifest.sha256}`,
     ratings: 'error' in ratings ? null : Object.fromEntries(ratings),
     statuses: REPORT_STATUSES,
+    ...(paged && {
+      rows: { files: Array.from({ length: paged.rows.files }, (_, n) => `${paged.rows.dir}/${rowsFileName(n)}`), clips: paged.rows.clips, callback: ROWS_CALLBACK },
+      columns: paged.grid.columns.map((c) => (c.label.length ? c.label.map(([field, value]) => `${field} ${value}`).join(' · ') : 'all jobs')),
+    }),
   };
   return trusted(`<script type="application/json" id="klingrun-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>`);
 }
@@ -215,8 +220,29 @@ function pageData(report: ReportSummary, ratings: PageRatings): SafeHtml {
  */
 export function renderGallery(full: Report | StreamedReport, maxClips = GALLERY_MAX_CLIPS, ratings: PageRatings = new Map()): string {
   const { summary: report, jobs } = asStream(full);
-  const grid = buildGrid(jobs(), maxClips);
+  return page(report, buildGrid(jobs(), maxClips), ratings, null);
+}
+
+/** A page whose clips are in data files (see gallery-rows.ts), with the grid they were read with. */
+interface Paged {
+  readonly grid: GalleryGrid;
+  readonly rows: RowFilesInfo;
+}
+
+/** The grid of the rows kept, or, paged, an empty list the script fills from the data files. */
+function clipsSection(report: ReportSummary, grid: GalleryGrid, ratings: PageRatings, paged: boolean): SafeHtml {
+  if (paged) return html`<p class="muted" id="loading">Loading the clips… (this page needs JavaScript; report.json lists them all)</p><div class="vlist" id="vlist"></div>`;
   const rowRatings = 'error' in ratings ? undefined : ratings;
+  return html`${capNote(grid)}
+<div class="scroll"><table class="grid">
+<thead><tr><th class="source">source image · prompt</th>${grid.columns.map((c) => html`<th>${labelOf(c)}</th>`)}</tr></thead>
+<tbody>${grid.rows.map((r) => row(report, grid.columns, r, rowRatings))}</tbody>
+</table></div>
+<div class="list" id="list" hidden></div>`;
+}
+
+function page(report: ReportSummary, grid: GalleryGrid, ratings: PageRatings, rows: RowFilesInfo | null): string {
+  const paged = rows && { grid, rows };
   const constants = labels(grid.constants, true);
   const page = html`<!doctype html>
 <html lang="en">
@@ -235,16 +261,11 @@ ${constants.length ? html`<p class="muted constants">Same for every job: ${const
 <tbody>${grid.columns.map((c) => statsRow(c, c.stats))}</tbody>
 </table>
 <h2>Clips</h2>
-${capNote(grid)}
-${tools(grid, ratings)}
-<div class="scroll"><table class="grid">
-<thead><tr><th class="source">source image · prompt</th>${grid.columns.map((c) => html`<th>${labelOf(c)}</th>`)}</tr></thead>
-<tbody>${grid.rows.map((r) => row(report, grid.columns, r, rowRatings))}</tbody>
-</table></div>
-<div class="list" id="list" hidden></div>
+${tools(grid, ratings, rows)}
+${clipsSection(report, grid, ratings, paged !== null)}
 <footer>Latency: submit to finish. Estimated costs come from the price table. Generated from report.json by klingrun ${report.tool.version}.</footer>
-${pageData(report, ratings)}
-<script>${trusted(GALLERY_SCRIPT)}</script>
+${pageData(report, ratings, paged)}
+<script>${trusted(paged ? GALLERY_PAGED_SCRIPT : GALLERY_SCRIPT)}</script>
 </body>
 </html>
 `;
@@ -260,9 +281,22 @@ function folderRatings(outputDir: string): PageRatings {
   }
 }
 
-/** Writes gallery.html into the output folder (atomically), with the folder's ratings; returns its path. */
-export function writeGallery(outputDir: string, report: Report | StreamedReport): string {
+/**
+ * Writes gallery.html into the output folder (atomically), with the folder's ratings; returns its
+ * path. The report's jobs are read once: as the grid counts them, each is written to the data
+ * files; when there are more than `maxClips`, the page loads its clips from those files.
+ */
+export function writeGallery(outputDir: string, report: Report | StreamedReport, { maxClips = GALLERY_MAX_CLIPS, rowsPerFile = ROWS_PER_FILE } = {}): string {
   const file = join(outputDir, GALLERY_FILE);
-  writeFileAtomic(file, renderGallery(report, GALLERY_MAX_CLIPS, folderRatings(outputDir)));
+  const { summary, jobs } = asStream(report);
+  const rows = new RowFiles(outputDir, summary.manifest.path, rowsPerFile);
+  const grid = buildGrid(jobs(), maxClips, rows.add);
+  const ratings = folderRatings(outputDir);
+  if (grid.clipCount <= maxClips) {
+    rows.discard();
+    writeFileAtomic(file, page(summary, grid, ratings, null));
+  } else {
+    writeFileAtomic(file, page(summary, grid, ratings, rows.commit()));
+  }
   return file;
 }

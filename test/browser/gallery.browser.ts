@@ -12,9 +12,10 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rateCommand } from '../../src/cli/commands/rate.js';
 import { reportCommand } from '../../src/cli/commands/report.js';
+import { writeGallery } from '../../src/report/gallery.js';
 import { parseRatings } from '../../src/report/ratings.js';
 import { planIn, runCommand } from '../helpers/manifest.js';
-import { writeRun } from '../helpers/reports.js';
+import { type Outcome, reportFor, writeRun } from '../helpers/reports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -197,6 +198,92 @@ describe('curating in the gallery, in Chromium', () => {
     expect(await pressed()).toEqual(['Keep', '', 'Reject', '']);
     expect(await page.$eval('#unsaved', (el) => el.textContent)).toBe('');
     expect(await page.$eval('#rated', (el) => el.textContent)).toBe('1 kept, 1 rejected');
+    expect(problems).toEqual([]);
+  });
+});
+
+/** Waits for the file a click on "Save ratings" downloads: it lands shortly after, so look every 50 ms, for up to 5 s. */
+async function downloaded(file: string): Promise<void> {
+  for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+describe('the gallery of 20,000 clips, in Chromium', () => {
+  const CLIPS = 20_000;
+  let temp: string;
+  let browser: Browser;
+  let out: string;
+  let ids: string[];
+
+  beforeAll(async () => {
+    temp = mkdtempSync(join(tmpdir(), 'klingrun-browser-big-'));
+    // 10,000 table rows × two models; the last row alone says "zebra". A few clips succeeded, the
+    // last one too; the one before it failed; the rest are pending.
+    const csv = ['image,prompt', ...Array.from({ length: CLIPS / 2 }, (_, i) => `a.png,clip number ${i} ${i === CLIPS / 2 - 1 ? 'zebra' : 'walks'}`)].join('\n');
+    const { dir, plan } = await planIn('version: 1\nname: big\ndefaults: { mode: std }\nmatrix: { model_name: [kling-v2-6, kling-v2-5-turbo] }\njobs:\n  - from: clips.csv\n', {
+      'clips.csv': csv,
+      'a.png': readFileSync(join(ROOT, 'jobs/images/harbor.png')),
+    });
+    const outcomes: Outcome[] = plan.jobs.map((_, i) => (i < 10 || i === CLIPS - 1 ? 'succeeded' : i === CLIPS - 2 ? 'failed' : 'pending'));
+    out = join(dir, 'out');
+    writeRun(out, plan, outcomes);
+    writeGallery(out, reportFor(plan, outcomes, '../m.yaml'));
+    ids = plan.jobs.map((job) => job.id);
+    browser = await launch(temp);
+    mkdirSync(join(temp, 'downloads'));
+    const cdp = await browser.target().createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: join(temp, 'downloads') });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  it('paints its first clips at once, reaches the last clip by scrolling and by search, filters and rates it, with a bounded DOM', async () => {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 900 });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${String(error)}`));
+    await page.goto(pathToFileURL(join(out, 'gallery.html')).href, { waitUntil: 'load' });
+    await page.waitForFunction(`performance.getEntriesByName('klingrun-all-clips').length > 0`, { timeout: 60_000 });
+    const firstClips = (await page.evaluate(`performance.getEntriesByName('klingrun-first-clips')[0].startTime`)) as number;
+    console.log(`20,000 clips: first clips painted at ${Math.round(firstClips)} ms`);
+    expect(firstClips).toBeGreaterThan(0);
+    const shown = () => page.$eval('#shown', (el) => el.textContent);
+    // The cards in the DOM, in reading order (the script places them; the DOM order is not theirs).
+    const cards = () => shownIds(page);
+    expect(await shown()).toBe(`Showing ${CLIPS} of ${CLIPS} clips`);
+    expect((await cards()).slice(0, 3)).toEqual(ids.slice(0, 3));
+    expect((await cards()).length).toBeLessThan(60);
+
+    const last = ids.at(-1) as string;
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+    await page.waitForSelector(`.clip[data-id="${last}"]`, { timeout: 5_000 });
+    expect((await cards()).length).toBeLessThan(60);
+    await page.evaluate('window.scrollTo(0, 0)');
+
+    await page.type('#f-search', 'zebra');
+    await page.waitForFunction(`document.getElementById('shown').textContent === 'Showing 2 of ${CLIPS} clips'`);
+    expect(await cards()).toEqual(ids.slice(-2));
+    await page.click(`.clip[data-id="${last}"] button[data-rating="keep"]`);
+    await page.$eval('#f-search', (el) => ((el as unknown as { value: string }).value = ''));
+    await page.type('#f-search', ' ');
+    await page.waitForFunction(`document.getElementById('shown').textContent === 'Showing ${CLIPS} of ${CLIPS} clips'`);
+    await page.select('#f-rating', 'keep');
+    expect(await cards()).toEqual([last]);
+    await page.select('#f-rating', '');
+    await page.select('#f-status', 'failed');
+    expect(await cards()).toEqual([ids.at(-2)]);
+    await page.select('#f-status', '');
+    await page.select('#f-sort', 'rating');
+    expect((await cards())[0]).toBe(last);
+
+    await page.click('#save');
+    const saved = join(temp, 'downloads', 'ratings.json');
+    await downloaded(saved);
+    expect(parseRatings(readFileSync(saved, 'utf8'), saved)).toEqual(new Map([[last, 'keep']]));
+    const heap = (await page.metrics()).JSHeapUsedSize ?? 0;
+    console.log(`20,000 clips: JS heap ${Math.round(heap / 1e6)} MB after scrolling, searching and rating`);
     expect(problems).toEqual([]);
   });
 });
