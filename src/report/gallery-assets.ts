@@ -138,6 +138,53 @@ const galleryModel = {
 `;
 
 /**
+ * Ratings as both pages keep them: the file's with the page's edits on top (in localStorage under
+ * the batch), the tally, the keys k / r / u on the clip last clicked, and "Save ratings", which
+ * downloads every rating (those of clips out of view or filtered out too). onRate(id) repaints.
+ */
+const RATINGS = `
+const galleryRatings = ($, data, onRate) => {
+  const storeKey = 'klingrun-ratings:' + data.batch;
+  const load = () => { try { return JSON.parse(localStorage.getItem(storeKey) ?? '{}').edits ?? {}; } catch { return {}; } };
+  const file = data.ratings ?? {};
+  const state = galleryModel.apply(file, load());
+  const store = () => { try { localStorage.setItem(storeKey, JSON.stringify({ version: 1, edits: state.edits })); } catch { $('saved').textContent = 'This browser keeps no ratings for the page: save them before closing it.'; } };
+  const tally = () => {
+    const all = Object.values(state.ratings);
+    const kept = all.filter((r) => r === 'keep').length;
+    const unsaved = Object.keys(state.edits).length;
+    $('rated').textContent = kept + ' kept, ' + (all.length - kept) + ' rejected';
+    $('unsaved').textContent = unsaved ? unsaved + " change(s) not in the folder's ratings.json yet" : '';
+  };
+  const rate = (id, rating) => {
+    Object.assign(state, galleryModel.apply(file, galleryModel.edit(file, state.edits, id, rating)));
+    store();
+    tally();
+    onRate(id);
+  };
+  if (!data.ratings) return { state, rate };
+  tally();
+  document.addEventListener('keydown', (e) => {
+    const key = { k: 'keep', r: 'reject', u: null }[e.key];
+    const el = document.activeElement?.closest('.clip');
+    if (key === undefined || !el?.querySelector('.rate') || e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, select, textarea')) return;
+    e.preventDefault();
+    rate(el.dataset.id, key);
+  });
+  $('save').addEventListener('click', () => {
+    const url = URL.createObjectURL(new Blob([galleryModel.fileText(state.ratings)], { type: 'application/json' }));
+    const a = Object.assign(document.createElement('a'), { href: url, download: 'ratings.json' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    $('saved').textContent = 'Downloaded ratings.json: put it in the output folder, or run klingrun rate <output folder> --import ratings.json.';
+  });
+  return { state, rate };
+};
+`;
+
+/**
  * Lazy playback: every video starts with preload="none" (a batch of hundreds of clips must not load
  * at once); a video plays (and so loads) when it scrolls near the viewport and pauses when it
  * leaves. The markup has controls (for pages opened without scripts); here they show on hover
@@ -185,38 +232,22 @@ const CURATION = `
     el, n, cell: el.parentNode, row: el.closest('tr'), id: el.dataset.id, status: el.dataset.status, variant: el.dataset.variant,
     latency: number(el.dataset.latency), cost: number(el.dataset.cost), text: null,
   }));
+  const byId = new Map(clips.map((c) => [c.id, c]));
   const labelsOf = (el) => [...el.querySelectorAll('.label')].map((l) => l.textContent).join(' · ');
   const variantOf = (c) => columns[c.cell.cellIndex - 1];
   const searchText = (c) => [c.row.querySelector('.source').textContent, labelsOf(variantOf(c)), c.el.querySelector('.details')?.textContent ?? ''].join(' ').toLowerCase();
 
-  const storeKey = 'klingrun-ratings:' + data.batch;
-  const load = () => { try { return JSON.parse(localStorage.getItem(storeKey) ?? '{}').edits ?? {}; } catch { return {}; } };
-  const file = data.ratings ?? {};
-  let { ratings, edits } = galleryModel.apply(file, load());
-  const store = () => { try { localStorage.setItem(storeKey, JSON.stringify({ version: 1, edits })); } catch { $('saved').textContent = 'This browser keeps no ratings for the page: save them before closing it.'; } };
+  const { state, rate } = galleryRatings($, data, (id) => {
+    if (byId.has(id)) paint(byId.get(id));
+    // A filter by rating applies at once (rated clips leave "unrated"); a sort waits for the next change.
+    if ($('f-rating').value) update();
+  });
 
   const paint = (c) => {
-    const rating = ratings[c.id];
+    const rating = state.ratings[c.id];
     c.el.classList.toggle('r-keep', rating === 'keep');
     c.el.classList.toggle('r-reject', rating === 'reject');
     c.el.querySelectorAll('.rate button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.rating === rating)));
-  };
-  const tally = () => {
-    const all = Object.values(ratings);
-    const kept = all.filter((r) => r === 'keep').length;
-    const unsaved = Object.keys(edits).length;
-    $('rated').textContent = kept + ' kept, ' + (all.length - kept) + ' rejected';
-    $('unsaved').textContent = unsaved ? unsaved + " change(s) not in the folder's ratings.json yet" : '';
-  };
-  const byId = new Map(clips.map((c) => [c.id, c]));
-  const rate = (c, rating) => {
-    edits = galleryModel.edit(file, edits, c.id, rating);
-    ({ ratings, edits } = galleryModel.apply(file, edits));
-    store();
-    paint(c);
-    tally();
-    // A filter by rating applies at once (rated clips leave "unrated"); a sort waits for the next change.
-    if ($('f-rating').value) update();
   };
 
   const filter = () => ({ status: $('f-status').value, variant: $('f-variant').value, rating: $('f-rating').value, words: galleryModel.words($('f-search').value) });
@@ -225,7 +256,7 @@ const CURATION = `
     if (f.words.length) for (const c of clips) c.text ??= searchText(c);
     let shown = 0;
     for (const c of clips) {
-      const show = galleryModel.shows(c, f, ratings);
+      const show = galleryModel.shows(c, f, state.ratings);
       c.el.hidden = !show;
       if (show) shown += 1;
     }
@@ -233,7 +264,7 @@ const CURATION = `
     scroll.hidden = by !== '';
     list.hidden = by === '';
     if (by) {
-      for (const c of galleryModel.sorted(clips, by, ratings, data.statuses)) list.append(caption(c));
+      for (const c of galleryModel.sorted(clips, by, state.ratings, data.statuses)) list.append(caption(c));
     } else {
       for (const c of clips) if (c.el.parentNode !== c.cell) c.cell.append(c.el);
       columns.forEach((th, i) => {
@@ -266,39 +297,20 @@ const CURATION = `
   // The markup shows every clip and the file's ratings: at load, only the page's own edits are painted.
   count(clips.length);
   if (!data.ratings) return;
-  for (const id of Object.keys(edits)) if (byId.has(id)) paint(byId.get(id));
-  tally();
+  for (const id of Object.keys(state.edits)) if (byId.has(id)) paint(byId.get(id));
   document.addEventListener('click', (e) => {
     const button = e.target.closest('.rate button');
-    if (!button) return;
-    const c = byId.get(button.closest('.clip').dataset.id);
-    rate(c, button.getAttribute('aria-pressed') === 'true' ? null : button.dataset.rating);
-  });
-  document.addEventListener('keydown', (e) => {
-    const key = { k: 'keep', r: 'reject', u: null }[e.key];
-    const el = document.activeElement?.closest('.clip');
-    if (key === undefined || !el?.querySelector('.rate') || e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, select, textarea')) return;
-    e.preventDefault();
-    rate(byId.get(el.dataset.id), key);
+    if (button) rate(button.closest('.clip').dataset.id, button.getAttribute('aria-pressed') === 'true' ? null : button.dataset.rating);
   });
   document.addEventListener('click', (e) => {
     const el = e.target.closest('.clip');
     if (el && !e.target.closest('button, a')) el.focus({ preventScroll: true });
   });
-  $('save').addEventListener('click', () => {
-    const url = URL.createObjectURL(new Blob([galleryModel.fileText(ratings)], { type: 'application/json' }));
-    const a = Object.assign(document.createElement('a'), { href: url, download: 'ratings.json' });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-    $('saved').textContent = 'Downloaded ratings.json: put it in the output folder, or run klingrun rate <output folder> --import ratings.json.';
-  });
 })();
 `;
 
 /** The page's one inline script: the model, playback, then curation. */
-export const GALLERY_SCRIPT = GALLERY_MODEL + PLAYBACK + CURATION;
+export const GALLERY_SCRIPT = GALLERY_MODEL + RATINGS + PLAYBACK + CURATION;
 
 /**
  * The page of a big batch (see gallery-rows.ts): loads the data files one after another with
@@ -321,20 +333,19 @@ const PAGED = `
       byId.set(id, c);
     }
   };
-  const storeKey = 'klingrun-ratings:' + data.batch;
-  const load = () => { try { return JSON.parse(localStorage.getItem(storeKey) ?? '{}').edits ?? {}; } catch { return {}; } };
-  const file = data.ratings ?? {};
-  let { ratings, edits } = galleryModel.apply(file, load());
-  const store = () => { try { localStorage.setItem(storeKey, JSON.stringify({ version: 1, edits })); } catch { $('saved').textContent = 'This browser keeps no ratings for the page: save them before closing it.'; } };
   const list = $('vlist');
   let shown = [];
   let cards = new Map();
+  const { state, rate } = galleryRatings($, data, (id) => {
+    if (cards.has(id)) paint(cards.get(id));
+    if ($('f-rating').value) update();
+  });
 
   const make = (tag, className, text) => Object.assign(document.createElement(tag), className ? { className } : {}, text ? { textContent: text } : {});
   const statusText = (s) => s.replace(/_/g, ' ');
   const seconds = (s) => (s < 10 ? s.toFixed(1) + ' s' : Math.round(s) + ' s');
   const paint = (el) => {
-    const rating = ratings[el.dataset.id];
+    const rating = state.ratings[el.dataset.id];
     el.classList.toggle('r-keep', rating === 'keep');
     el.classList.toggle('r-reject', rating === 'reject');
     el.querySelectorAll('.rate button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.rating === rating)));
@@ -362,7 +373,7 @@ const PAGED = `
     meta.append(make('span', 'jid', c.id.slice(0, 8)));
     if (c.video) meta.append(Object.assign(make('a', '', 'open'), { href: c.video, target: '_blank', rel: 'noopener' }));
     el.append(ctx, meta);
-    if (data.ratings && (c.video || ratings[c.id])) {
+    if (data.ratings && (c.video || state.ratings[c.id])) {
       const rate = make('div', 'rate');
       for (const [value, text] of [['keep', 'Keep'], ['reject', 'Reject']]) {
         const button = Object.assign(make('button', '', text), { type: 'button' });
@@ -398,28 +409,12 @@ const PAGED = `
   const update = () => {
     const f = filter();
     if (f.words.length) for (const c of clips) c.text ??= [c.file, c.prompt, data.columns[c.variant], c.labels, c.name].join(' ').toLowerCase();
-    const kept = clips.filter((c) => galleryModel.shows(c, f, ratings));
+    const kept = clips.filter((c) => galleryModel.shows(c, f, state.ratings));
     const by = $('f-sort').value;
-    shown = by ? galleryModel.sorted(kept, by, ratings, data.statuses) : kept;
+    shown = by ? galleryModel.sorted(kept, by, state.ratings, data.statuses) : kept;
     const loading = clips.length < data.rows.clips ? ' (' + clips.length + ' of ' + data.rows.clips + ' loaded)' : '';
     $('shown').textContent = 'Showing ' + shown.length + ' of ' + clips.length + ' clips' + loading;
     render();
-  };
-  const tally = () => {
-    const all = Object.values(ratings);
-    const kept = all.filter((r) => r === 'keep').length;
-    const unsaved = Object.keys(edits).length;
-    $('rated').textContent = kept + ' kept, ' + (all.length - kept) + ' rejected';
-    $('unsaved').textContent = unsaved ? unsaved + " change(s) not in the folder's ratings.json yet" : '';
-  };
-  const rate = (id, rating) => {
-    edits = galleryModel.edit(file, edits, id, rating);
-    ({ ratings, edits } = galleryModel.apply(file, edits));
-    store();
-    const el = cards.get(id);
-    if (el) paint(el);
-    tally();
-    if ($('f-rating').value) update();
   };
 
   // One data file after another; the first clips paint as soon as their file is read.
@@ -444,31 +439,14 @@ const PAGED = `
   addEventListener('resize', later);
   next(0);
   if (!data.ratings) return;
-  tally();
   list.addEventListener('click', (e) => {
     const el = e.target.closest('.clip');
     const button = e.target.closest('.rate button');
     if (button) rate(el.dataset.id, button.getAttribute('aria-pressed') === 'true' ? null : button.dataset.rating);
     else if (el && !e.target.closest('a')) el.focus({ preventScroll: true });
   });
-  document.addEventListener('keydown', (e) => {
-    const key = { k: 'keep', r: 'reject', u: null }[e.key];
-    const el = document.activeElement?.closest('.clip');
-    if (key === undefined || !el?.querySelector('.rate') || e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, select, textarea')) return;
-    e.preventDefault();
-    rate(el.dataset.id, key);
-  });
-  $('save').addEventListener('click', () => {
-    const url = URL.createObjectURL(new Blob([galleryModel.fileText(ratings)], { type: 'application/json' }));
-    const a = Object.assign(document.createElement('a'), { href: url, download: 'ratings.json' });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-    $('saved').textContent = 'Downloaded ratings.json: put it in the output folder, or run klingrun rate <output folder> --import ratings.json.';
-  });
 })();
 `;
 
 /** The script of a page whose clips are in data files: the model, then the paged list. */
-export const GALLERY_PAGED_SCRIPT = GALLERY_MODEL + PAGED;
+export const GALLERY_PAGED_SCRIPT = GALLERY_MODEL + RATINGS + PAGED;
