@@ -115,11 +115,35 @@ describe('idleness, not length, ends a try', () => {
   });
 });
 
-/** Part of the video, then (once the client had time to take it) the connection drops. */
-function dropAfter(req: IncomingMessage, res: ServerResponse, video: Buffer, bytes: number): void {
+/** The downloader's file system, counting what it wrote: a test can wait until bytes reached the disk. */
+function watchedDisk(): { fs: DownloadFs; written(bytes: number): Promise<void> } {
+  let total = 0;
+  const waiting: { bytes: number; done: () => void }[] = [];
+  const fs: DownloadFs = {
+    ...nodeDownloadFs,
+    async open(path, flags) {
+      const handle = await nodeDownloadFs.open(path, flags);
+      const write = async (data: Uint8Array) => {
+        const result = await handle.write(data);
+        total += data.length;
+        for (const waiter of waiting.filter((w) => total >= w.bytes)) waiter.done();
+        return result;
+      };
+      return { write, sync: () => handle.sync(), close: () => handle.close() };
+    },
+  };
+  const written = (bytes: number) => (total >= bytes ? Promise.resolve() : new Promise<void>((done) => void waiting.push({ bytes, done })));
+  return { fs, written };
+}
+
+/**
+ * Part of the video, then the connection drops: only once the client has written that part to
+ * disk, so what it resumes from never depends on how fast a busy machine read the socket.
+ */
+function dropAfter(req: IncomingMessage, res: ServerResponse, video: Buffer, bytes: number, written: (bytes: number) => Promise<void>): void {
   res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': video.length, 'Accept-Ranges': 'bytes' });
-  // Not at once: a stream that errors discards what its reader has not taken yet.
-  res.write(video.subarray(0, bytes), () => setTimeout(() => req.socket.destroy(), 50));
+  res.write(video.subarray(0, bytes));
+  void written(bytes).then(() => req.socket.destroy());
 }
 
 /** The byte a `Range: bytes=N-` header asks to start from. */
@@ -131,34 +155,37 @@ const rangeStart = (req: IncomingMessage): number | undefined => {
 describe('a cut download', () => {
   it('resumes with Range after a dropped connection; the sha256 is the whole file', async () => {
     const video = videoOf(96 * KB);
+    const disk = watchedDisk();
     const host = await videoHost((req, res, index) => {
-      if (index === 0) return dropAfter(req, res, video, 40 * KB);
+      if (index === 0) return dropAfter(req, res, video, 40 * KB, disk.written);
       const from = rangeStart(req) ?? 0;
       res.writeHead(206, rangeHeaders(video, from));
       res.end(video.subarray(from));
     });
     harness = createHarness(makePlan(1));
-    expectOnDisk(onlyState(await harness.run({ overrides: { fetch: host.fetch } })), video);
+    expectOnDisk(onlyState(await harness.run({ overrides: { fetch: host.fetch, fs: disk.fs } })), video);
     expect(host.requests.map((h) => h.range)).toEqual([undefined, `bytes=${40 * KB}-`]);
   });
 
   it('starts over from zero when the host answers the Range with the whole file', async () => {
     const video = videoOf(96 * KB);
+    const disk = watchedDisk();
     const host = await videoHost((req, res, index) => {
-      if (index === 0) return dropAfter(req, res, video, 40 * KB);
+      if (index === 0) return dropAfter(req, res, video, 40 * KB, disk.written);
       res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': video.length });
       res.end(video);
     });
     harness = createHarness(makePlan(1));
-    expectOnDisk(onlyState(await harness.run({ overrides: { fetch: host.fetch } })), video);
+    expectOnDisk(onlyState(await harness.run({ overrides: { fetch: host.fetch, fs: disk.fs } })), video);
     // It asked for the rest, got all of it, and kept only that.
     expect(host.requests.map((h) => h.range)).toEqual([undefined, `bytes=${40 * KB}-`]);
   });
 
   it('starts over when the host answers a range other than the one asked for', async () => {
     const video = videoOf(96 * KB);
+    const disk = watchedDisk();
     const host = await videoHost((req, res, index) => {
-      if (index === 0) return dropAfter(req, res, video, 40 * KB);
+      if (index === 0) return dropAfter(req, res, video, 40 * KB, disk.written);
       if (index === 1) {
         res.writeHead(206, rangeHeaders(video, 10 * KB));
         return void res.end(video.subarray(10 * KB));
@@ -167,7 +194,7 @@ describe('a cut download', () => {
       res.end(video);
     });
     harness = createHarness(makePlan(1));
-    expectOnDisk(onlyState(await harness.run({ overrides: { fetch: host.fetch } })), video);
+    expectOnDisk(onlyState(await harness.run({ overrides: { fetch: host.fetch, fs: disk.fs } })), video);
     expect(host.requests.map((h) => h.range)).toEqual([undefined, `bytes=${40 * KB}-`, undefined]);
   });
 });
