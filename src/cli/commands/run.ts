@@ -4,12 +4,13 @@
 import { join, relative } from 'node:path';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from '../../api/client.js';
 import { ProviderError } from '../../api/errors.js';
-import { type WorkLeft, runBatch } from '../../batch.js';
+import { type BatchResult, type WorkLeft, runBatch } from '../../batch.js';
 import { InputError, UsageError } from '../../errors.js';
 import { loadPlan } from '../../plan/index.js';
 import { DEFAULT_RUN_OPTIONS } from '../../runner/options.js';
 import { nextAction } from '../../runner/actions.js';
 import type { JobState } from '../../runner/job-state.js';
+import type { Shard } from '../../runner/select.js';
 import { resolveShard } from '../shard-auto.js';
 import { committedUsd, withinBudget } from '../../runner/spend.js';
 import { HELD_CHECKS, heldNote } from '../../runner/provider-holds.js';
@@ -19,14 +20,14 @@ import { createOutputFolder } from '../../state/output-folder.js';
 import { booleanOption, numberOption, positionals, stringOption } from '../args.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatError } from '../format-error.js';
-import { type CliIO, commandLine, defineCommand } from '../io.js';
+import { type CliIO, type CommandArgs, commandLine, defineCommand } from '../io.js';
 import { CACHE_ENV, DEBUG_ENV, KEY_ENV, MODELS_OPTION, PRICES_OPTION, UNIT_PRICE_OPTION } from '../common-options.js';
 import { egressNotes } from '../egress.js';
 import { tightenHeapForRun } from '../heap.js';
 import { cliLogger } from '../logger.js';
 import { outputDirFor } from '../output-folder.js';
 import { Progress } from '../progress.js';
-import { LOG_FORMAT_OPTION, QUIET_OPTION, logFormatOf, runOutputs } from '../log-format.js';
+import { LOG_FORMAT_OPTION, QUIET_OPTION, type RunOutputs, logFormatOf, runOutputs } from '../log-format.js';
 import { formatReportSummary } from '../report-summary.js';
 import { type ProviderFacts, readProviderFacts } from '../provider-facts.js';
 import { type DurationRange, TYPICAL_TASK_S, durationRange, formatSummary, rangeText, taskDuration } from '../summary.js';
@@ -53,81 +54,86 @@ function emulatorTasksFile(outputDir: string): string {
   return join(outputDir, 'emulator-tasks.jsonl');
 }
 
+const OPTIONS = {
+  concurrency: { type: 'string', value: 'N', description: 'tasks in flight at the provider', defaultText: String(DEFAULT_RUN_OPTIONS.concurrency), rule: { kind: 'number', integer: true, min: 1 } },
+  rpm: { type: 'string', value: 'N', description: 'requests per minute, all calls together', defaultText: String(DEFAULT_RUN_OPTIONS.rpm), rule: { kind: 'number', integer: true, min: 1 } },
+  budget: {
+    type: 'string',
+    value: 'USD',
+    description: 'hard cap on what the folder may cost (succeeded tasks, and every task that may be billed): a submit that would go over it is not sent',
+    defaultText: 'no cap',
+    rule: { kind: 'number', min: 0 },
+  },
+  'base-url': { type: 'string', value: 'URL', description: "the API's base URL", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL', rule: { kind: 'url' } },
+  'time-scale': {
+    type: 'string',
+    value: 'F',
+    description: "for test doubles and emulators: real time per unit of the provider's time (0.01: its tasks finish 100 times faster); polling, windows and the task timeout scale with it",
+    defaultText: '1; 0.01 with --emulator',
+    rule: { kind: 'number', above: 0, hint: 'e.g. 0.01 for a provider 100 times faster than real time' },
+  },
+  emulator: { type: 'boolean', description: 'run against the built-in offline emulator (no key, no network, a fast clock; its tasks are kept in the output folder)' },
+  output: { type: 'string', value: 'DIR', description: 'where the videos, state.jsonl, report.json and gallery.html go', defaultText: "output/<name>/ of the manifest's project" },
+  'poll-interval': { type: 'string', value: 'S', description: 'poll every S seconds (± jitter) instead of adaptively', defaultText: 'adaptive', rule: { kind: 'number', min: 0.01 } },
+  'task-timeout': {
+    type: 'string',
+    value: 'MIN',
+    description: 'a task unfinished MIN minutes after the provider accepted it becomes timed_out',
+    defaultText: String(DEFAULT_RUN_OPTIONS.task_timeout_min),
+    rule: { kind: 'number', min: 0.001 },
+  },
+  'retry-failed': { type: 'boolean', description: 'resubmit failed and lost jobs as a new attempt with a new external_task_id' },
+  'resubmit-unconfirmed': { type: 'boolean', description: 'send again jobs whose earlier submit may have created a task that could not be found (this may pay twice)' },
+  'absence-window': {
+    type: 'string',
+    value: 'S',
+    description: 'how long a task must stay unfound after its submit before it counts as absent and is sent again',
+    defaultText: String(DEFAULT_RUN_OPTIONS.absence_window_s),
+    rule: { kind: 'number', min: 0 },
+  },
+  'transit-window': {
+    type: 'string',
+    value: 'S',
+    description: 'how long a create that got no answer may still reach the provider and make its task; until then such a job is not sent again',
+    defaultText: String(DEFAULT_RUN_OPTIONS.transit_window_s),
+    rule: { kind: 'number', min: 0 },
+  },
+  only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
+  shard: {
+    type: 'string',
+    value: 'i/n',
+    description: 'run slice i of n (by job id): n machines split one batch with no overlap; `auto` takes it from a Kubernetes Indexed Job or a GitHub Actions matrix (see README)',
+  },
+  sample: {
+    type: 'string',
+    value: 'N',
+    description: "a pilot: run N jobs spread over every variant (after --shard and --only), with the full run's ids, so a run without --sample then submits only the rest",
+  },
+  'sample-seed': { type: 'string', value: 'S', description: 'which jobs --sample picks: the same seed picks the same jobs', defaultText: '1' },
+  'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000), rule: { kind: 'number', min: 0.1 } },
+  'download-timeout': {
+    type: 'string',
+    value: 'S',
+    description: 'cut a video download that receives nothing for S seconds (it resumes where it stopped; a slow but steady one is never cut)',
+    defaultText: String(DEFAULT_RUN_OPTIONS.download_timeout_s),
+    rule: { kind: 'number', min: 0.001 },
+  },
+  'max-video-mb': { type: 'string', value: 'MB', description: 'refuse a video larger than MB megabytes', defaultText: String(DEFAULT_RUN_OPTIONS.max_video_mb), rule: { kind: 'number', min: 0.001 } },
+  'break-lock': { type: 'boolean', description: "take the output folder over although its lock says another runner holds it (that runner stops before its next paid step)" },
+  yes: { type: 'boolean', short: 'y', description: "do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown, or whatever the cost when the jobs send data besides the API calls: callback hosts, files outside the manifest's folder)" },
+  prices: PRICES_OPTION,
+  'unit-price': UNIT_PRICE_OPTION,
+  models: MODELS_OPTION,
+  'log-format': LOG_FORMAT_OPTION,
+  quiet: QUIET_OPTION,
+} as const;
+
+type RunArgs = CommandArgs<typeof OPTIONS>;
+type LoadedPlan = Awaited<ReturnType<typeof loadPlan>>;
+
 export const runCommand = defineCommand({
   usage: USAGE,
-  options: {
-    concurrency: { type: 'string', value: 'N', description: 'tasks in flight at the provider', defaultText: String(DEFAULT_RUN_OPTIONS.concurrency), rule: { kind: 'number', integer: true, min: 1 } },
-    rpm: { type: 'string', value: 'N', description: 'requests per minute, all calls together', defaultText: String(DEFAULT_RUN_OPTIONS.rpm), rule: { kind: 'number', integer: true, min: 1 } },
-    budget: {
-      type: 'string',
-      value: 'USD',
-      description: 'hard cap on what the folder may cost (succeeded tasks, and every task that may be billed): a submit that would go over it is not sent',
-      defaultText: 'no cap',
-      rule: { kind: 'number', min: 0 },
-    },
-    'base-url': { type: 'string', value: 'URL', description: "the API's base URL", defaultText: DEFAULT_BASE_URL, env: 'COMETAPI_BASE_URL', rule: { kind: 'url' } },
-    'time-scale': {
-      type: 'string',
-      value: 'F',
-      description: "for test doubles and emulators: real time per unit of the provider's time (0.01: its tasks finish 100 times faster); polling, windows and the task timeout scale with it",
-      defaultText: '1; 0.01 with --emulator',
-      rule: { kind: 'number', above: 0, hint: 'e.g. 0.01 for a provider 100 times faster than real time' },
-    },
-    emulator: { type: 'boolean', description: 'run against the built-in offline emulator (no key, no network, a fast clock; its tasks are kept in the output folder)' },
-    output: { type: 'string', value: 'DIR', description: 'where the videos, state.jsonl, report.json and gallery.html go', defaultText: "output/<name>/ of the manifest's project" },
-    'poll-interval': { type: 'string', value: 'S', description: 'poll every S seconds (± jitter) instead of adaptively', defaultText: 'adaptive', rule: { kind: 'number', min: 0.01 } },
-    'task-timeout': {
-      type: 'string',
-      value: 'MIN',
-      description: 'a task unfinished MIN minutes after the provider accepted it becomes timed_out',
-      defaultText: String(DEFAULT_RUN_OPTIONS.task_timeout_min),
-      rule: { kind: 'number', min: 0.001 },
-    },
-    'retry-failed': { type: 'boolean', description: 'resubmit failed and lost jobs as a new attempt with a new external_task_id' },
-    'resubmit-unconfirmed': { type: 'boolean', description: 'send again jobs whose earlier submit may have created a task that could not be found (this may pay twice)' },
-    'absence-window': {
-      type: 'string',
-      value: 'S',
-      description: 'how long a task must stay unfound after its submit before it counts as absent and is sent again',
-      defaultText: String(DEFAULT_RUN_OPTIONS.absence_window_s),
-      rule: { kind: 'number', min: 0 },
-    },
-    'transit-window': {
-      type: 'string',
-      value: 'S',
-      description: 'how long a create that got no answer may still reach the provider and make its task; until then such a job is not sent again',
-      defaultText: String(DEFAULT_RUN_OPTIONS.transit_window_s),
-      rule: { kind: 'number', min: 0 },
-    },
-    only: { type: 'string', value: 'WHICH', description: 'rerun a subset: failed, timed_out, or jobs whose id or external id starts with a prefix' },
-    shard: {
-      type: 'string',
-      value: 'i/n',
-      description: 'run slice i of n (by job id): n machines split one batch with no overlap; `auto` takes it from a Kubernetes Indexed Job or a GitHub Actions matrix (see README)',
-    },
-    sample: {
-      type: 'string',
-      value: 'N',
-      description: "a pilot: run N jobs spread over every variant (after --shard and --only), with the full run's ids, so a run without --sample then submits only the rest",
-    },
-    'sample-seed': { type: 'string', value: 'S', description: 'which jobs --sample picks: the same seed picks the same jobs', defaultText: '1' },
-    'request-timeout': { type: 'string', value: 'S', description: 'give up on one HTTP request after S seconds', defaultText: String(DEFAULT_TIMEOUT_MS / 1000), rule: { kind: 'number', min: 0.1 } },
-    'download-timeout': {
-      type: 'string',
-      value: 'S',
-      description: 'cut a video download that receives nothing for S seconds (it resumes where it stopped; a slow but steady one is never cut)',
-      defaultText: String(DEFAULT_RUN_OPTIONS.download_timeout_s),
-      rule: { kind: 'number', min: 0.001 },
-    },
-    'max-video-mb': { type: 'string', value: 'MB', description: 'refuse a video larger than MB megabytes', defaultText: String(DEFAULT_RUN_OPTIONS.max_video_mb), rule: { kind: 'number', min: 0.001 } },
-    'break-lock': { type: 'boolean', description: "take the output folder over although its lock says another runner holds it (that runner stops before its next paid step)" },
-    yes: { type: 'boolean', short: 'y', description: "do not ask for confirmation (needed without a terminal when the estimate is over $1 or unknown, or whatever the cost when the jobs send data besides the API calls: callback hosts, files outside the manifest's folder)" },
-    prices: PRICES_OPTION,
-    'unit-price': UNIT_PRICE_OPTION,
-    models: MODELS_OPTION,
-    'log-format': LOG_FORMAT_OPTION,
-    quiet: QUIET_OPTION,
-  },
+  options: OPTIONS,
   environment: [KEY_ENV, DEBUG_ENV, CACHE_ENV],
   examples: [
     { command: 'klingrun run jobs/example.yaml --emulator --yes', description: 'the demo: 8 jobs against the built-in emulator, offline' },
@@ -146,46 +152,14 @@ export const runCommand = defineCommand({
     if (!apiKey) {
       throw new UsageError('No API key: set COMETAPI_KEY (e.g. `export COMETAPI_KEY=sk-...`), or add --emulator to run against the built-in offline emulator.');
     }
-    const limits = {
-      concurrency: numberOption(args, 'concurrency'),
-      rpm: numberOption(args, 'rpm'),
-      budget_usd: numberOption(args, 'budget'),
-      poll_interval_s: numberOption(args, 'poll-interval'),
-      task_timeout_min: numberOption(args, 'task-timeout'),
-      absence_window_s: numberOption(args, 'absence-window'),
-      transit_window_s: numberOption(args, 'transit-window'),
-      request_timeout_s: numberOption(args, 'request-timeout'),
-      download_timeout_s: numberOption(args, 'download-timeout'),
-      max_video_mb: numberOption(args, 'max-video-mb'),
-    };
-    const unitPrice = numberOption(args, 'unit-price');
-    // The provider's clock against real time: a test double's, or the built-in emulator's.
-    const timeScale = numberOption(args, 'time-scale') ?? (useEmulator ? EMULATOR_TIME_SCALE : 1);
-    const shardText = stringOption(args, 'shard');
-    const resolved = shardText === undefined ? undefined : resolveShard(shardText, io.env);
-    const shard = resolved?.shard;
-    if (resolved?.source) io.stderr(`Shard ${resolved.shard.index}/${resolved.shard.count}, from ${resolved.source}.\n`);
-    const resubmitUnconfirmed = booleanOption(args, 'resubmit-unconfirmed');
-    const sample = parseSample(stringOption(args, 'sample'), stringOption(args, 'sample-seed'));
+    const { limits, unitPrice, timeScale, shard, sample, resubmitUnconfirmed } = batchFlags(args, io, useEmulator);
     // The path as typed (with cwd), so errors read `jobs/x.yaml:5:11`, not an absolute path.
     const loaded = await loadPlan(manifestPath, { cwd: io.cwd, modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') });
     const outputDir = outputDirFor(io, manifestPath, loaded.plan.name, stringOption(args, 'output'));
     let progress: Progress | undefined;
     // Warnings go above the progress bars while they are drawn; recurring ones are counted (logger.ts).
     const logger = cliLogger((text) => (progress ? progress.log(text) : io.stderr(text)), io.env.KLINGRUN_DEBUG === '1', { countRepeats: true });
-    // The built-in emulator keeps its tasks beside the journal, so a rerun meets the tasks it left.
-    const emulator = useEmulator
-      ? await (await import('../../emulator/index.js')).startEmulator({
-          keys: [apiKey],
-          timeScale,
-          models: loaded.models,
-          prices: loaded.prices,
-          tasksFile: emulatorTasksFile(outputDir),
-        })
-      : undefined;
-    const baseUrl = emulator?.url ?? stringOption(args, 'base-url');
-    // What `klingrun doctor` found: a way of finding tasks known to be missing is not tried.
-    const facts = emulator ? null : readProviderFacts(baseUrl, io.env);
+    const { emulator, baseUrl, facts } = await providerOf(args, io, { useEmulator, apiKey, timeScale, loaded, outputDir });
     // Said once the run follows the signal (main.ts); before that, a Ctrl-C stops at once.
     const onInterrupt = (): void =>
       progress?.note('Interrupted: no new submits; the tasks in flight are followed to their end and downloaded. Press Ctrl-C again to stop at once (nothing is lost).');
@@ -219,22 +193,7 @@ export const runCommand = defineCommand({
         logger,
         command: ['run', ...(io.argv ?? [])],
         beforeRun: async (work) => {
-          const slice = shard ? { ...shard, batchJobs: loaded.plan.jobs.length } : undefined;
-          const committed = committedUsdOf(work);
-          const submits = fittingSubmits(work, committed);
-          const budget = { fitting: submits.length, committedUsd: committed };
-          // A provider whose clock runs fast (--time-scale) finishes its tasks as much sooner.
-          const task = taskDuration(work.states, { lowS: TYPICAL_TASK_S.lowS * timeScale, highS: TYPICAL_TASK_S.highS * timeScale });
-          const duration = { total: durationRange(submits.length, work.options, task), task };
-          io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns, budget, duration }) + '\n');
-          if (work.sample) io.stdout(`${formatSample(work.sample.pool, work.sample.picked, work.sample.spec)}\n`);
-          const fit = formatBudgetFit(work.toSubmit, submits, work.sample !== undefined);
-          if (fit) io.stdout(`${fit}\n`);
-          for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) if (outputs.format !== 'quiet' || line.startsWith('warning')) io.stderr(`${line}\n`);
-          const { sentences: sends } = await egressNotes(work.toSubmit, loaded.manifestDir, io.cwd);
-          await confirm(io, submits, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends, of: work.toSubmit.length, duration: duration.total, sampled: work.sample !== undefined });
-          progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, columns: () => io.columns, format: outputs.format, writeJson: outputs.json });
-          progress.start();
+          progress = await summarizeAndConfirm(work, { io, args, loaded, outputs, facts, shard, timeScale, resubmitUnconfirmed });
           io.signal.addEventListener('abort', onInterrupt, { once: true });
         },
         onEvent: (event, state, job) => progress?.onEvent(event, state, job),
@@ -250,16 +209,7 @@ export const runCommand = defineCommand({
       }
       progress?.stop();
       logger.flush();
-      const { report, run } = result;
-      outputs.end(report.summary, run.interrupted);
-      const earlier = run.fromJournal.length ? `${run.fromJournal.length} job(s) came from an earlier version of the manifest (in report.json with in_manifest: false).\n` : '';
-      io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
-      const statuses = statusesOf(report, result.wanted);
-      if (run.interrupted) io.stdout(interruptedNote(statuses, commandLine(['run', ...(io.argv ?? [])], io.env)));
-      else if (sample) io.stdout(pilotNote(statuses, statusesOf(report, result.plan.jobs), commandLine(['run', ...withoutSample(io.argv ?? [])], io.env)));
-      const succeeded = statuses.get('succeeded') ?? 0;
-      for (const [model, refusal] of run.blockedModels) io.stderr(`${blockedModelNote(model, refusal)}\n`);
-      return runExitCode(io, run.stopReason, run.interrupted, succeeded === result.wanted.length);
+      return finalSummary(result, { io, outputs, outputDir, sampled: sample !== undefined });
     } finally {
       progress?.stop();
       // Held-back warnings are counted however the run ends (a second call says nothing).
@@ -269,6 +219,105 @@ export const runCommand = defineCommand({
     }
   },
 });
+
+/**
+ * Where the requests go: the built-in emulator, started here with its tasks kept beside the
+ * journal (a rerun meets the tasks it left), or `--base-url`; and what `klingrun doctor` found of it.
+ */
+async function providerOf(
+  args: RunArgs,
+  io: CliIO,
+  { useEmulator, apiKey, timeScale, loaded, outputDir }: { useEmulator: boolean; apiKey: string; timeScale: number; loaded: LoadedPlan; outputDir: string },
+) {
+  const emulator = useEmulator
+    ? await (await import('../../emulator/index.js')).startEmulator({
+        keys: [apiKey],
+        timeScale,
+        models: loaded.models,
+        prices: loaded.prices,
+        tasksFile: emulatorTasksFile(outputDir),
+      })
+    : undefined;
+  const baseUrl = emulator?.url ?? stringOption(args, 'base-url');
+  // What `klingrun doctor` found: a way of finding tasks known to be missing is not tried.
+  const facts = emulator ? null : readProviderFacts(baseUrl, io.env);
+  return { emulator, baseUrl, facts };
+}
+
+/** The flags that shape the batch, read before any work (their rules were checked as they were parsed). */
+function batchFlags(args: RunArgs, io: CliIO, useEmulator: boolean) {
+  const limits = {
+    concurrency: numberOption(args, 'concurrency'),
+    rpm: numberOption(args, 'rpm'),
+    budget_usd: numberOption(args, 'budget'),
+    poll_interval_s: numberOption(args, 'poll-interval'),
+    task_timeout_min: numberOption(args, 'task-timeout'),
+    absence_window_s: numberOption(args, 'absence-window'),
+    transit_window_s: numberOption(args, 'transit-window'),
+    request_timeout_s: numberOption(args, 'request-timeout'),
+    download_timeout_s: numberOption(args, 'download-timeout'),
+    max_video_mb: numberOption(args, 'max-video-mb'),
+  };
+  const unitPrice = numberOption(args, 'unit-price');
+  // The provider's clock against real time: a test double's, or the built-in emulator's.
+  const timeScale = numberOption(args, 'time-scale') ?? (useEmulator ? EMULATOR_TIME_SCALE : 1);
+  const shardText = stringOption(args, 'shard');
+  const resolved = shardText === undefined ? undefined : resolveShard(shardText, io.env);
+  const shard = resolved?.shard;
+  if (resolved?.source) io.stderr(`Shard ${resolved.shard.index}/${resolved.shard.count}, from ${resolved.source}.\n`);
+  const resubmitUnconfirmed = booleanOption(args, 'resubmit-unconfirmed');
+  const sample = parseSample(stringOption(args, 'sample'), stringOption(args, 'sample-seed'));
+  return { limits, unitPrice, timeScale, shard, sample, resubmitUnconfirmed };
+}
+
+interface ConfirmContext {
+  readonly io: CliIO;
+  readonly args: RunArgs;
+  readonly loaded: LoadedPlan;
+  readonly outputs: RunOutputs;
+  readonly facts: ProviderFacts | null;
+  readonly shard: Shard | undefined;
+  readonly timeScale: number;
+  readonly resubmitUnconfirmed: boolean;
+}
+
+/**
+ * Before anything is paid: the plan's summary, the pilot and budget lines, the notes, and the
+ * question (or the refusal without a terminal); then the progress display, started.
+ */
+async function summarizeAndConfirm(work: WorkLeft, { io, args, loaded, outputs, facts, shard, timeScale, resubmitUnconfirmed }: ConfirmContext): Promise<Progress> {
+  const slice = shard ? { ...shard, batchJobs: loaded.plan.jobs.length } : undefined;
+  const committed = committedUsdOf(work);
+  const submits = fittingSubmits(work, committed);
+  const budget = { fitting: submits.length, committedUsd: committed };
+  // A provider whose clock runs fast (--time-scale) finishes its tasks as much sooner.
+  const task = taskDuration(work.states, { lowS: TYPICAL_TASK_S.lowS * timeScale, highS: TYPICAL_TASK_S.highS * timeScale });
+  const duration = { total: durationRange(submits.length, work.options, task), task };
+  io.stdout(formatSummary({ plan: work.plan, toSubmit: work.toSubmit, todo: work.todo.length, finished: finishedOf(work), options: work.options, tables: loaded, shard: slice, columns: io.columns, budget, duration }) + '\n');
+  if (work.sample) io.stdout(`${formatSample(work.sample.pool, work.sample.picked, work.sample.spec)}\n`);
+  const fit = formatBudgetFit(work.toSubmit, submits, work.sample !== undefined);
+  if (fit) io.stdout(`${fit}\n`);
+  for (const line of notices(work, resubmitUnconfirmed, facts, io.cwd)) if (outputs.format !== 'quiet' || line.startsWith('warning')) io.stderr(`${line}\n`);
+  const { sentences: sends } = await egressNotes(work.toSubmit, loaded.manifestDir, io.cwd);
+  await confirm(io, submits, { yes: booleanOption(args, 'yes'), freshFolder: work.freshFolder, sends, of: work.toSubmit.length, duration: duration.total, sampled: work.sample !== undefined });
+  const progress = new Progress({ plan: work.plan, states: work.states, isTTY: io.isTTY, write: io.stderr, columns: () => io.columns, format: outputs.format, writeJson: outputs.json });
+  progress.start();
+  return progress;
+}
+
+/** After the run: the results table, what is left (after an interruption or a pilot) and the exit code. */
+function finalSummary(result: BatchResult, { io, outputs, outputDir, sampled }: { io: CliIO; outputs: RunOutputs; outputDir: string; sampled: boolean }): number {
+  const { report, run } = result;
+  outputs.end(report.summary, run.interrupted);
+  const earlier = run.fromJournal.length ? `${run.fromJournal.length} job(s) came from an earlier version of the manifest (in report.json with in_manifest: false).\n` : '';
+  io.stdout(`\n${formatReportSummary(report, io.columns)}\n${earlier}Videos, report.json and gallery.html in ${relative(io.cwd, outputDir) || '.'}/\n`);
+  const statuses = statusesOf(report, result.wanted);
+  if (run.interrupted) io.stdout(interruptedNote(statuses, commandLine(['run', ...(io.argv ?? [])], io.env)));
+  else if (sampled) io.stdout(pilotNote(statuses, statusesOf(report, result.plan.jobs), commandLine(['run', ...withoutSample(io.argv ?? [])], io.env)));
+  const succeeded = statuses.get('succeeded') ?? 0;
+  for (const [model, refusal] of run.blockedModels) io.stderr(`${blockedModelNote(model, refusal)}\n`);
+  return runExitCode(io, run.stopReason, run.interrupted, succeeded === result.wanted.length);
+}
 
 /** What the output folder's tasks already commit against --budget, at the manifest's prices. */
 function committedUsdOf({ loaded, states }: WorkLeft): number {
