@@ -13,6 +13,7 @@ import { perModelCase } from './per-model.js';
 import { planCase } from './plan.js';
 import { pollCostCase } from './poll-cost.js';
 import { rateLimitCase } from './rate-limit.js';
+import { readSideCases } from './read-side.js';
 import { replayCase, scaleRunCase, statusCase } from './scale.js';
 import { shardsCase } from './shards.js';
 import { startupCase } from './startup.js';
@@ -60,6 +61,7 @@ export const CASES: readonly BenchCase[] = [
   pollCostCase,
   replayCase,
   statusCase,
+  ...readSideCases,
   scaleRunCase,
   startupCase,
   downloadCase,

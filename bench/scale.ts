@@ -5,6 +5,7 @@
 // and gallery against an in-memory provider. Through HTTP to `klingrun emulate` a run costs ~9 ms
 // of CPU a job (400,000 localhost round trips, base64 images, a fsync per file): 10,000 jobs took
 // 3 minutes, 100,000 would take half an hour, measuring Node's HTTP stack rather than the runner.
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -39,6 +40,10 @@ const MB = 1024 * 1024;
 interface ClipRecord {
   readonly bytes: number;
   readonly mtime_ms?: number;
+  readonly sha256?: string;
+  readonly fps?: number;
+  readonly codec?: string;
+  readonly frames?: number;
 }
 
 /** The six events a finished job leaves: submitting, submitted, two status changes, succeeded, downloaded. */
@@ -126,6 +131,7 @@ export const replayCase: BenchCase = {
 /** A stand-in clip, dated as the journal records it: a stat finds it untouched, as after a real run. */
 const CLIP = Buffer.from('clip');
 const CLIP_MTIME_S = 1_735_689_600;
+const CLIP_SHA256 = createHash('sha256').update(CLIP).digest('hex');
 
 /** Untimed: the matrix manifest of `jobs` jobs and, in `dir`/out, its finished run: journal and clips, no report.json. */
 export async function prepareStatus(dir: string, jobs: number): Promise<CliInput> {
@@ -138,7 +144,8 @@ export async function prepareStatus(dir: string, jobs: number): Promise<CliInput
     writeFileSync(file, CLIP);
     utimesSync(file, CLIP_MTIME_S, CLIP_MTIME_S);
   }
-  writeFinishedJournal(join(out, 'state.jsonl'), plan, { bytes: CLIP.length, mtime_ms: CLIP_MTIME_S * 1000 });
+  // As a current run records a clip: its hash (an export copies it by that) and its header's facts.
+  writeFinishedJournal(join(out, 'state.jsonl'), plan, { bytes: CLIP.length, mtime_ms: CLIP_MTIME_S * 1000, sha256: CLIP_SHA256, fps: 24, codec: 'h264', frames: 121 });
   return { dir, args: ['status', manifest, '--output', 'out'], jobs };
 }
 

@@ -214,16 +214,15 @@ export function streamReport(input: ReportInput): StreamedReport {
 
 /**
  * A report as written, priced again at another unit price (`--unit-price` on a report that cannot
- * be rebuilt): each job that states its units, and the total.
+ * be rebuilt): each job that states its units, and the total (one pass over the jobs).
  */
-export function repriced(report: Report, unitPrice: UnitPrice): Report {
+export function repriced({ summary, jobs }: StreamedReport, unitPrice: UnitPrice): StreamedReport {
+  const priced = function* (): Generator<ReportJob> {
+    for (const job of jobs()) yield job.units === null ? job : { ...job, measured_usd: round(job.units * unitPrice.usd_per_unit, 4) };
+  };
   let measured = 0;
-  const jobs = report.jobs.map((job) => {
-    const measured_usd = job.units === null ? job.measured_usd : round(job.units * unitPrice.usd_per_unit, 4);
-    measured += measured_usd ?? 0;
-    return { ...job, measured_usd };
-  });
-  return { ...report, jobs, cost: { ...report.cost, measured_usd: round(measured, 4), unit_price: unitPrice } };
+  for (const job of priced()) measured += job.measured_usd ?? 0;
+  return { summary: { ...summary, cost: { ...summary.cost, measured_usd: round(measured, 4), unit_price: unitPrice } }, jobs: priced };
 }
 
 /** A report held whole, read as a streamed one. */

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { probeMp4 } from '../runner/mp4.js';
 import type { Report, ReportJob } from './schema.js';
 
-function withHeader(job: ReportJob, outputDir: string): ReportJob {
+/** The job with fps, codec and frames read from its clip when the journal had none. */
+export function withHeader(job: ReportJob, outputDir: string): ReportJob {
   const video = job.video;
   if (!video?.path || (video.codec ?? null) !== null || job.status !== 'succeeded') return job;
   let bytes: Buffer;

@@ -34,7 +34,7 @@ export interface RowPaths {
 }
 
 /** Paths relative to the output folder, or absolute when given the folder's absolute path. */
-export function outputPaths(report: Report, absoluteDir?: string): RowPaths {
+export function outputPaths(report: Pick<Report, 'manifest'>, absoluteDir?: string): RowPaths {
   const from = (path: string) => (absoluteDir === undefined ? path : resolve(absoluteDir, path));
   return {
     video: (job) => (job.video?.path ? from(job.video.path) : null),
@@ -129,30 +129,59 @@ function rowOf(job: ReportJob, fileName: string | undefined, paths: RowPaths, ra
   };
 }
 
+/** The rows of `jobs` (in their order), filtered by status, then by `where` (checked first: see checkWhere); made as they are read. */
+export function* jobRows(jobs: Iterable<ReportJob>, options: ExportOptions, paths: RowPaths): Generator<ExportRow> {
+  for (const job of jobs) {
+    if (options.statuses && !options.statuses.has(job.status)) continue;
+    const row = rowOf(job, options.fileNames?.get(job.id), paths, options.ratings?.get(job.id));
+    if (!options.where?.length || whereRows([row], options.where).length) yield row;
+  }
+}
+
+/** Throws a UsageError when a `where` condition names no column: a table's column is known even when the jobs carrying it were filtered out by status. */
+export function checkWhere(jobs: Iterable<ReportJob>, options: ExportOptions, paths: RowPaths): void {
+  if (!options.where?.length) return;
+  const columns = new ColumnSet();
+  for (const job of jobs) {
+    for (const key of Object.keys(job.extra ?? {})) columns.add(extraColumn(key));
+    if (!options.statuses || options.statuses.has(job.status)) columns.addRow(rowOf(job, options.fileNames?.get(job.id), paths, options.ratings?.get(job.id)));
+  }
+  checkColumns(options.where, columns.list());
+}
+
 /** One row per job of the report (in report order), filtered by status, then by `where`. */
 export function exportRows(report: Report, options: ExportOptions = {}): ExportRow[] {
   const paths = options.paths ?? outputPaths(report);
-  const jobs = report.jobs.filter((job) => !options.statuses || options.statuses.has(job.status));
-  const rows = jobs.map((job) => rowOf(job, options.fileNames?.get(job.id), paths, options.ratings?.get(job.id)));
-  if (!options.where?.length) return rows;
-  // A table's column is known even when the jobs carrying it were filtered out by status.
-  const extras = report.jobs.flatMap((job) => Object.keys(job.extra ?? {}).map(extraColumn));
-  checkColumns(options.where, [...new Set([...columnsOf(rows), ...extras])]);
-  return whereRows(rows, options.where);
+  checkWhere(report.jobs, options, paths);
+  return [...jobRows(report.jobs, options, paths)];
+}
+
+/** Columns as columnsOf orders them, gathered a row at a time. */
+class ColumnSet {
+  readonly #seen = new Set<string>();
+  add(column: string): void {
+    this.#seen.add(column);
+  }
+  addRow(row: ExportRow): void {
+    for (const key of Object.keys(row)) this.#seen.add(key);
+  }
+  list(): string[] {
+    return [...new Set([...(this.#seen.has('file_name') ? ['file_name'] : []), ...BASE_COLUMNS, ...this.#seen])];
+  }
 }
 
 /** The columns of a set of rows: file_name when present, the base columns, then extras as first seen. */
-export function columnsOf(rows: readonly ExportRow[]): string[] {
-  const columns = new Set<string>();
-  if (rows.some((row) => 'file_name' in row)) columns.add('file_name');
-  for (const column of BASE_COLUMNS) columns.add(column);
-  for (const row of rows) for (const key of Object.keys(row)) columns.add(key);
-  return [...columns];
+export function columnsOf(rows: Iterable<ExportRow>): string[] {
+  const columns = new ColumnSet();
+  for (const row of rows) columns.addRow(row);
+  return columns.list();
 }
+
+const jsonlLine = (row: ExportRow, columns: readonly string[]): string => `${JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))}\n`;
 
 /** JSON Lines: one object per line with every column (null when a row has no value). */
 export function toJsonl(rows: readonly ExportRow[], columns = columnsOf(rows)): string {
-  return rows.map((row) => JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))) + '\n').join('');
+  return rows.map((row) => jsonlLine(row, columns)).join('');
 }
 
 /**
@@ -177,12 +206,33 @@ export function csvField(value: ExportValue | undefined, options: CsvOptions = {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+const csvLine = (values: readonly (ExportValue | undefined)[], options: CsvOptions): string => `${values.map((value) => csvField(value, options)).join(',')}\r\n`;
+
 /** CSV with a header line and CRLF line ends (RFC 4180); null is an empty field. */
 export function toCsv(rows: readonly ExportRow[], columns = columnsOf(rows), options: CsvOptions = {}): string {
-  return [columns, ...rows.map((row) => columns.map((c) => row[c]))].map((line) => line.map((value) => csvField(value, options)).join(',') + '\r\n').join('');
+  return [csvLine(columns, options), ...rows.map((row) => csvLine(columns.map((c) => row[c]), options))].join('');
 }
 
 /** The rows as `format`; `csv` applies to CSV only (JSON Lines keeps every value exactly). */
 export function formatRows(rows: readonly ExportRow[], format: ExportFormat, csv: CsvOptions = {}): string {
   return format === 'csv' ? toCsv(rows, columnsOf(rows), csv) : toJsonl(rows);
+}
+
+/** Characters of rows per piece of streamed text: few writes, no text of the whole export. */
+const PIECE = 1 << 16;
+
+/**
+ * The rows as `format`, in pieces, never all held: `rows` is read twice, once for the columns
+ * (every row's own, as formatRows writes them) and once for the text.
+ */
+export function* formatRowStream(rows: () => Iterable<ExportRow>, format: ExportFormat, csv: CsvOptions = {}): Generator<string> {
+  const columns = columnsOf(rows());
+  let piece = format === 'csv' ? csvLine(columns, csv) : '';
+  for (const row of rows()) {
+    piece += format === 'csv' ? csvLine(columns.map((c) => row[c]), csv) : jsonlLine(row, columns);
+    if (piece.length < PIECE) continue;
+    yield piece;
+    piece = '';
+  }
+  if (piece) yield piece;
 }

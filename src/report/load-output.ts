@@ -14,8 +14,8 @@ import { type JobState, JournalState } from '../runner/job-state.js';
 import { readJournal } from '../state/journal.js';
 import { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from '../state/output-folder.js';
 import { VERSION } from '../version.js';
-import { type StreamedReport, asStream, repriced, streamReport, wholeReport } from './build.js';
-import { readReportFile } from './read.js';
+import { type ReportSummary, type StreamedReport, asStream, repriced, streamReport, wholeReport } from './build.js';
+import { type ReportFile, readReportFile, streamReportFile, validated } from './read.js';
 import type { Report } from './schema.js';
 
 
@@ -53,11 +53,19 @@ export interface LoadedOutput {
   readonly rebuilt: boolean;
 }
 
+const rebuildIt = (dir: string) => `Rebuild it from the manifest with \`klingrun report <manifest> --output ${dir}\`.`;
+
 /** report.json of a folder, validated; undefined when there is none. */
 export function readReport(dir: string): Report | undefined {
   const file = join(dir, REPORT_FILE);
   if (!existsSync(file)) return undefined;
-  return readReportFile(file, `Rebuild it from the manifest with \`klingrun report <manifest> --output ${dir}\`.`);
+  return readReportFile(file, rebuildIt(dir));
+}
+
+/** report.json of a folder, validated a job at a time and never held whole; undefined when there is none. */
+function reportFileOf(dir: string): ReportFile | undefined {
+  const file = join(dir, REPORT_FILE);
+  return existsSync(file) ? streamReportFile(file, rebuildIt(dir)) : undefined;
 }
 
 /** A folder's journal folded into job states; empty when there is none. */
@@ -91,9 +99,11 @@ function clipsOf(dir: string, states: ReadonlyMap<string, JobState>) {
  * The report from plan + journal. Given the folder's own report (`scope`), only its jobs are
  * reported: a `run --shard` folder stays the report of its slice, not of the whole batch.
  */
-async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?: Report): Promise<LoadedOutput> {
+async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?: ReportFile): Promise<LoadedOutput> {
   const loaded = await loadPlan(manifestPath, { cwd: options.cwd, ...options.plan });
-  const ids = scope && new Set(scope.jobs.filter((job) => job.entry !== null).map((job) => job.id));
+  // A folder's report of every planned job (not a `run --shard` slice) names no fewer: no need to read its ids.
+  const whole = scope && scope.stream.summary.totals.jobs - scope.stream.summary.totals.not_in_manifest === loaded.plan.jobs.length;
+  const ids = scope && !whole ? scope.plannedIds() : undefined;
   const plan = ids ? { ...loaded.plan, jobs: loaded.plan.jobs.filter((job) => ids.has(job.id)) } : loaded.plan;
   const manifestAbsolute = resolve(options.cwd, manifestPath);
   const dirAbs = options.outputDir === undefined ? defaultOutputDir(manifestAbsolute, loaded.plan.name, options.cwd) : resolve(options.cwd, options.outputDir);
@@ -105,9 +115,9 @@ async function rebuild(manifestPath: string, options: LoadOutputOptions, scope?:
       `No run of ${manifestPath} found in ${relative(options.cwd, dirAbs) || '.'}: it has no ${JOURNAL_FILE}. Run the manifest first (\`klingrun run ${manifestPath}\`), or give the folder its run wrote with --output.`,
     );
   }
-  let old = scope;
+  let old: ReportSummary | undefined = scope?.stream.summary;
   try {
-    if (options.keepReproduce !== false) old ??= readReport(dirAbs);
+    if (options.keepReproduce !== false) old ??= reportFileOf(dirAbs)?.stream.summary;
   } catch {
     // A damaged report.json is about to be replaced; only its reproduce block is lost.
   }
@@ -141,8 +151,8 @@ export async function loadOutput(target: string, options: LoadOutputOptions): Pr
   if (!isDir) return rebuild(target, options);
   if (options.outputDir) throw new UsageError(`--output names the folder a manifest's run wrote, and ${target} is already an output folder: drop --output.`);
 
-  const previous = readReport(path);
-  if (!previous) {
+  const file = reportFileOf(path);
+  if (!file) {
     throw new InputError(
       'input_missing',
       existsSync(join(path, JOURNAL_FILE))
@@ -150,11 +160,13 @@ export async function loadOutput(target: string, options: LoadOutputOptions): Pr
         : `${target} is not the output folder of a run: it has neither ${REPORT_FILE} nor ${JOURNAL_FILE}. Give a manifest (e.g. jobs/example.yaml) or the folder a run wrote (e.g. output/example).`,
     );
   }
+  const previous = file.stream.summary;
   const manifest = resolve(path, previous.manifest.path);
   if (existsSync(manifest) && sha256Hex(readFileSync(manifest)) === previous.manifest.sha256 && existsSync(join(path, JOURNAL_FILE))) {
-    return rebuild(manifest, { ...options, outputDir: path }, previous);
+    return rebuild(manifest, { ...options, outputDir: path }, file);
   }
   const journal = foldJournal(path, previous.manifest.name, options.logger);
-  const priced = options.unitPrice === undefined ? previous : repriced(previous, { usd_per_unit: options.unitPrice, from: 'option' });
+  const stream = validated(file.stream);
+  const priced = options.unitPrice === undefined ? stream : repriced(stream, { usd_per_unit: options.unitPrice, from: 'option' });
   return withReport({ dir: path, states: journal.states, hasJournal: journal.exists, rebuilt: false }, priced);
 }

@@ -5,13 +5,14 @@
 // `--where` keeps the rows whose columns match (a rating from the folder's ratings.json included).
 import { relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { withClipHeaders } from '../../report/clip-headers.js';
+import { withClipHeaders, withHeader } from '../../report/clip-headers.js';
+import { type StreamedReport, asStream } from '../../report/build.js';
 import { IMAGES_FOLDER, type RowSelection, writeDatasetFolder } from '../../report/dataset-folder.js';
-import { type CsvOptions, EXPORT_FORMATS, type ExportFormat, exportRows, formatRows, outputPaths } from '../../report/export.js';
+import { type CsvOptions, EXPORT_FORMATS, type ExportFormat, type ExportOptions, checkWhere, formatRowStream, jobRows, outputPaths } from '../../report/export.js';
 import { writeHfFolder } from '../../report/hf.js';
 import { loadOutput } from '../../report/load-output.js';
 import { readRatings } from '../../report/ratings.js';
-import { REPORT_STATUSES, type ReportStatus } from '../../report/schema.js';
+import { REPORT_STATUSES, type ReportJob, type ReportStatus } from '../../report/schema.js';
 import { type SplitRule, parseRatio } from '../../report/splits.js';
 import { DEFAULT_SHARD_SIZE, writeWebDataset } from '../../report/webdataset.js';
 import { parseWhere } from '../../report/where.js';
@@ -153,32 +154,43 @@ export const exportCommand = defineCommand({
       plan: { modelsFile: stringOption(args, 'models'), pricesFile: stringOption(args, 'prices') },
     });
     const { dir } = loaded;
-    const report = withClipHeaders(loaded.report, dir);
     const select: RowSelection = { statuses, where, ratings: readRatings(dir) };
-
+    const copyTo = stringOption(args, 'copy-to');
+    if (dataset === undefined && copyTo === undefined) {
+      writeRows(loaded.stream, dir, { ...select, paths: booleanOption(args, 'absolute-paths') ? outputPaths(loaded.stream.summary, dir) : undefined }, format as ExportFormat, csv, stringOption(args, 'out'), io);
+      return EXIT.ok;
+    }
+    const report = withClipHeaders(loaded.report, dir);
     if (dataset !== undefined) {
       const selection = [...(statuses ? [`--status ${[...statuses].join(',')}`] : []), ...whereTexts.map((text) => `--where ${text}`)];
       writeDataset(dataset, report, dir, select, selection, io);
       return EXIT.ok;
     }
     const rowFormat = format as ExportFormat;
-    const copyTo = stringOption(args, 'copy-to');
-    if (copyTo !== undefined) {
-      const dest = resolve(io.cwd, copyTo);
-      const { metadata, rows, images } = writeDatasetFolder(report, dir, dest, rowFormat, select, csv);
-      const sources = images ? ` (and ${images} source image(s) to ${IMAGES_FOLDER}/)` : '';
-      io.stderr(`Copied ${rows.length} clip(s) to ${relative(io.cwd, dest) || '.'}/${sources} with ${relative(dest, metadata)} beside them.\n`);
-    }
+    const dest = resolve(io.cwd, copyTo as string);
+    const { metadata, rows, images } = writeDatasetFolder(report, dir, dest, rowFormat, select, csv);
+    const sources = images ? ` (and ${images} source image(s) to ${IMAGES_FOLDER}/)` : '';
+    io.stderr(`Copied ${rows.length} clip(s) to ${relative(io.cwd, dest) || '.'}/${sources} with ${relative(dest, metadata)} beside them.\n`);
     const out = stringOption(args, 'out');
-    if (out === undefined && copyTo !== undefined) return EXIT.ok;
-    const paths = booleanOption(args, 'absolute-paths') ? outputPaths(report, dir) : undefined;
-    const text = formatRows(exportRows(report, { ...select, paths }), rowFormat, csv);
-    if (out === undefined) {
-      io.stdout(text);
-    } else {
-      const file = resolve(io.cwd, out);
-      writeFileAtomic(file, text, 'Choose a file you can write to with --out FILE.');
-    }
+    if (out !== undefined) writeRows(asStream(report), dir, { ...select, paths: booleanOption(args, 'absolute-paths') ? outputPaths(report, dir) : undefined }, rowFormat, csv, out, io);
     return EXIT.ok;
   },
 });
+
+/**
+ * The rows to stdout or `out`, made a job at a time from the report (read twice: for the columns,
+ * then the text), so a 100,000-job export never holds its jobs, rows or text whole.
+ */
+function writeRows(report: StreamedReport, dir: string, options: ExportOptions, format: ExportFormat, csv: CsvOptions, out: string | undefined, io: { cwd: string; stdout: (text: string) => void }): void {
+  const paths = options.paths ?? outputPaths(report.summary);
+  const jobs = function* (): Generator<ReportJob> {
+    for (const job of report.jobs()) yield withHeader(job, dir);
+  };
+  checkWhere(options.where?.length ? jobs() : [], options, paths);
+  const text = formatRowStream(() => jobRows(jobs(), options, paths), format, csv);
+  if (out === undefined) {
+    for (const piece of text) io.stdout(piece);
+  } else {
+    writeFileAtomic(resolve(io.cwd, out), text, 'Choose a file you can write to with --out FILE.');
+  }
+}
