@@ -9,6 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { downloadCase } from './download.js';
+import { galleryCase } from './gallery.js';
 import { perModelCase } from './per-model.js';
 import { planCase } from './plan.js';
 import { pollCostCase } from './poll-cost.js';
@@ -63,6 +64,7 @@ export const CASES: readonly BenchCase[] = [
   statusCase,
   ...readSideCases,
   scaleRunCase,
+  galleryCase,
   startupCase,
   downloadCase,
 ];
