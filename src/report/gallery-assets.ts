@@ -355,10 +355,9 @@ const PAGED = `
     el.tabIndex = -1;
     Object.assign(el.dataset, { id: c.id, status: c.status, variant: c.variant });
     if (c.video) {
-      // Nothing loads until the reader plays it (its source image stands in): a scroll through
-      // 100,000 cards must not start a media player apiece.
+      // Nothing loads until the reader plays it, not even a poster: a scroll through 100,000 cards
+      // must start no media player apiece, nor keep every source image it passed decoded.
       const v = Object.assign(make('video'), { src: c.video, muted: true, loop: true, playsInline: true, controls: true, preload: 'none', title: c.id });
-      if (c.image) v.poster = c.image;
       if (c.aspect) v.style.aspectRatio = c.aspect;
       el.append(v);
     } else {
