@@ -10,7 +10,7 @@ import type { CliIO } from '../src/cli/io.js';
 import { asStream, buildReport, repriced, wholeReport } from '../src/report/build.js';
 import { exportRows, formatRows } from '../src/report/export.js';
 import { loadOutput } from '../src/report/load-output.js';
-import { streamReportFile } from '../src/report/read.js';
+import { streamReportFile } from '../src/report/read-stream.js';
 import type { Report } from '../src/report/schema.js';
 import { writeReportJson } from '../src/report/stream.js';
 import { tempTree } from './helpers/manifest.js';

@@ -15,7 +15,8 @@ import { readJournal } from '../state/journal.js';
 import { JOURNAL_FILE, REPORT_FILE, defaultOutputDir } from '../state/output-folder.js';
 import { VERSION } from '../version.js';
 import { type ReportSummary, type StreamedReport, asStream, repriced, streamReport, wholeReport } from './build.js';
-import { type ReportFile, readReportFile, streamReportFile, validated } from './read.js';
+import { readReportFile } from './read.js';
+import { type ReportFile, streamReportFile, validated } from './read-stream.js';
 import type { Report } from './schema.js';
 
 
