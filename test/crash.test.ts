@@ -89,7 +89,9 @@ describe('other ways a run dies', () => {
     truncateSync(file, Buffer.byteLength(text.slice(0, lineStart + Math.floor((lineEnd - lineStart) / 2))));
 
     const rerun = await batch.run();
-    expect(rerun.code, rerun.stderr).toBe(0);
+    // Another job's create may have been on its way at the kill: that job waits out the transit window.
+    const last = rerun.code === 1 ? await batch.runAfterTransit() : rerun;
+    expect(last.code, `${rerun.stdout}\n${last.stdout}\n${last.stderr}`).toBe(0);
     expect(rerun.stderr).toMatch(/state\.jsonl: ignoring the incomplete last line \(line \d+\)/);
     // The line held a task id (its create had been answered): the warning must not claim nothing was sent.
     expect(rerun.stderr).toContain('a task whose id it held is looked up by its external_task_id before anything is sent again');

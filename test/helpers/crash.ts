@@ -468,6 +468,7 @@ export interface CliBatch {
   readonly results: CliResult[];
   /** Runs the CLI to its end (recorded in `results`). */
   run(): Promise<CliResult>;
+  runAfterTransit(): Promise<CliResult>;
   spawn(): CliProcess;
   events(): readonly JournalEvent[];
   /** verifyBatch over everything written and printed so far, task owners included. */
@@ -493,6 +494,11 @@ export async function cliBatch(manifest: string, options: CliBatchOptions): Prom
   const args = runArgs(manifest, emu.url, outputDir, options.flags);
   const env = { COMETAPI_KEY: key };
   const results: CliResult[] = [];
+  const run = async (): Promise<CliResult> => {
+    const result = await spawnCli(args, { env }).done;
+    results.push(result);
+    return result;
+  };
   return {
     emu,
     plan,
@@ -501,10 +507,11 @@ export async function cliBatch(manifest: string, options: CliBatchOptions): Prom
     args,
     env,
     results,
-    async run() {
-      const result = await spawnCli(args, { env }).done;
-      results.push(result);
-      return result;
+    run,
+    /** Runs again once a transit window has passed, as a run that left a create possibly on its way (exit 1) advises. */
+    async runAfterTransit() {
+      await sleep(TRANSIT_WINDOW_MS);
+      return run();
     },
     spawn: () => spawnCli(args, { env }),
     events: () => journalEvents(join(outputDir, 'state.jsonl'), plan.name),
