@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { type ReportSummary, type StreamedReport, asStream } from './build.js';
-import { notAReport, readReportFile, unreadable } from './read.js';
+import { parseReportText, readReportFile, unreadable } from './read.js';
 import { type ReportJob, reportJobSchema, reportSchema } from './schema.js';
 
 const CHUNK = 1 << 20;
@@ -58,17 +58,7 @@ function* reportFileParts(file: string): Generator<string> {
 }
 
 /** One job's text, parsed and validated (`index` names it in the message). */
-function jobOf(text: string, index: number, file: string, fix: string): ReportJob {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw unreadable(file, fix, cause);
-  }
-  const parsed = reportJobSchema.safeParse(value);
-  if (!parsed.success) throw notAReport(file, fix, parsed.error, ['jobs', index]);
-  return parsed.data;
-}
+const jobOf = (text: string, index: number, file: string, fix: string): ReportJob => parseReportText(text, reportJobSchema, file, fix, ['jobs', index]);
 
 export interface ReportFile {
   /** The report; a file read a job at a time is read (and validated) again each time its jobs are. */
@@ -79,15 +69,7 @@ export interface ReportFile {
 
 /** The summary part of a report file's text (its `jobs` empty), validated. */
 function summaryOf(head: string, file: string, fix: string): ReportSummary {
-  let value: unknown;
-  try {
-    value = JSON.parse(head);
-  } catch (cause) {
-    throw unreadable(file, fix, cause);
-  }
-  const parsed = reportSchema.safeParse(value);
-  if (!parsed.success) throw notAReport(file, fix, parsed.error);
-  const { jobs: _empty, ...summary } = parsed.data;
+  const { jobs: _empty, ...summary } = parseReportText(head, reportSchema, file, fix);
   return summary;
 }
 
