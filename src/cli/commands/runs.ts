@@ -6,12 +6,12 @@ import { join, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { ReportStatus } from '../../report/schema.js';
 import { statusOf } from '../../report/build.js';
-import { readReport } from '../../report/load-output.js';
+import { streamReportFile } from '../../report/read-stream.js';
 import { JournalState } from '../../runner/job-state.js';
 import { tasksOf } from '../../runner/spend.js';
 import { replayJournal } from '../../state/journal.js';
 import { lockHolder } from '../../state/lock.js';
-import { JOURNAL_FILE, defaultOutputRoot } from '../../state/output-folder.js';
+import { JOURNAL_FILE, REPORT_FILE, defaultOutputRoot } from '../../state/output-folder.js';
 import { booleanOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { type CliIO, defineCommand } from '../io.js';
@@ -46,13 +46,15 @@ export interface RunList {
 const OK: ReadonlySet<ReportStatus> = new Set(['succeeded']);
 const FAILED: ReadonlySet<ReportStatus> = new Set(['failed', 'timed_out', 'lost_at_provider', 'invalid_output']);
 
-/** What the folder's report.json says of the plan, when it has a readable one. */
+/** What the folder's report.json says of the plan, when it has a readable one (read a job at a time). */
 function reportFacts(dir: string): { total: number; price: (id: string) => number | null | undefined } {
+  const file = join(dir, REPORT_FILE);
   try {
-    const report = readReport(dir);
-    if (report) {
-      const prices = new Map(report.jobs.map((job) => [job.id, job.cost_usd]));
-      return { total: report.totals.jobs, price: (id) => prices.get(id) };
+    if (existsSync(file)) {
+      const { stream } = streamReportFile(file, '');
+      const prices = new Map<string, number | null>();
+      for (const job of stream.jobs()) prices.set(job.id, job.cost_usd);
+      return { total: stream.summary.totals.jobs, price: (id) => prices.get(id) };
     }
   } catch {
     // A damaged report.json: the journal alone still tells most of it.
