@@ -56,6 +56,11 @@ export function selectJobs<T extends PlannedJob>(
   return { selected: new Set(picked.map((job) => job.id)), sample: { spec: sample, pool, picked } };
 }
 
+/** Whether `prefix` starts the job's id or its external_task_id: how `--only` and `klingrun rate` name jobs. */
+export function namedBy(job: { readonly id: string; readonly external_task_id: string | null }, prefix: string): boolean {
+  return job.id.startsWith(prefix) || (job.external_task_id?.startsWith(prefix) ?? false);
+}
+
 /**
  * The jobs `--only` selects: `failed` and `timed_out` by their journal state, anything else as a
  * prefix of the job id or of the external_task_id. Throws when a prefix matches nothing.
@@ -64,7 +69,7 @@ export function selectOnly(only: string, jobs: readonly PlannedJob[], states: Re
   const selected = new Set<string>();
   for (const job of jobs) {
     const phase = states.get(job.id)?.phase;
-    const hit = only === 'failed' || only === 'timed_out' ? phase === only : job.id.startsWith(only) || job.external_task_id.startsWith(only);
+    const hit = only === 'failed' || only === 'timed_out' ? phase === only : namedBy(job, only);
     if (hit) selected.add(job.id);
   }
   if (selected.size === 0 && only !== 'failed' && only !== 'timed_out') {

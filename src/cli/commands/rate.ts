@@ -10,6 +10,7 @@ import { GALLERY_FILE, writeGallery } from '../../report/gallery.js';
 import { loadOutput } from '../../report/load-output.js';
 import { RATINGS_FILE, type Rating, parseRatings, readRatings, writeRatings } from '../../report/ratings.js';
 import type { ReportJob } from '../../report/schema.js';
+import { namedBy } from '../../runner/select.js';
 import { booleanOption, stringOption } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { type CommandArgs, defineCommand } from '../io.js';
@@ -48,7 +49,7 @@ function matchPrefixes(prefixes: readonly string[], jobs: readonly JobLine[], wh
   const problems: string[] = [];
   const found = new Map<string, JobLine>();
   for (const prefix of prefixes.map((p) => p.toLowerCase())) {
-    const hits = prefix === '' ? [] : jobs.filter((job) => job.id.startsWith(prefix) || job.external_task_id?.startsWith(prefix));
+    const hits = prefix === '' ? [] : jobs.filter((job) => namedBy(job, prefix));
     const [hit] = hits;
     if (hits.length === 1 && hit) found.set(hit.id, hit);
     else if (hits.length === 0) problems.push(`\`${prefix}\` is the start of no job id of ${where} (ids are in report.json, and under each clip of gallery.html)`);
