@@ -1,12 +1,12 @@
 // Placing a finished video, or a source image, in another folder (a dataset folder, a merged
 // report): a hard link when the file system allows (instant, no space), else a copy, checked
 // against its recorded sha256 so a damaged or changed file never travels on silently.
-import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError, StateError } from '../errors.js';
+import { sha256Hex } from '../plan/ids.js';
 
-const sha256Of = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+const sha256Of = (file: string): string => sha256Hex(readFileSync(file));
 
 export interface PlacedFile {
   /** What the file is, for messages: `video`, `source image`. */
@@ -21,7 +21,7 @@ export interface PlacedFile {
 export function readChecked(from: string, { what, sha256, hint }: PlacedFile): Buffer {
   if (!existsSync(from)) throw new InputError('input_missing', `The ${what} ${from} is missing. ${hint}`);
   const bytes = readFileSync(from);
-  if (sha256 !== null && createHash('sha256').update(bytes).digest('hex') !== sha256) {
+  if (sha256 !== null && sha256Hex(bytes) !== sha256) {
     throw new InputError('input_invalid', `The ${what} ${from} does not match the sha256 its run recorded (it was changed or damaged). ${hint}`);
   }
   return bytes;

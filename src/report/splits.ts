@@ -2,8 +2,8 @@
 // column's value (`--split-by category`) or by a seeded ratio (`--split train=0.9,test=0.1`). A
 // ratio split draws each clip's split from its job id and the seed alone, so a clip keeps its split
 // when the batch grows or another subset is exported, and the same seed gives the same split.
-import { createHash } from 'node:crypto';
 import { InputError, UsageError } from '../errors.js';
+import { sha256Hex } from '../plan/ids.js';
 import { type ExportRow, columnsOf } from './export.js';
 import { cellText, checkColumn } from './where.js';
 
@@ -40,7 +40,7 @@ export function parseRatio(text: string): readonly (readonly [string, number])[]
 
 /** A uniform draw in [0, 1) from the seed and the job id alone. */
 function draw(seed: number, jobId: string): number {
-  return parseInt(createHash('sha256').update(`${seed}\n${jobId}`).digest('hex').slice(0, 13), 16) / 2 ** 52;
+  return parseInt(sha256Hex(`${seed}\n${jobId}`).slice(0, 13), 16) / 2 ** 52;
 }
 
 /** A column's value as a split name: runs of other characters become `_`. */
