@@ -91,9 +91,8 @@ const shortId = (job: { readonly external_task_id: string }): string => job.exte
 
 type Listed = Sampleable & { readonly external_task_id: string };
 
-/** One line per variant of `pool`: how many of its jobs `picked` holds, of how many, and (with `ids`) the first few. */
-export function spreadLines(pool: readonly Listed[], picked: readonly Listed[], { ids }: { ids: boolean }): string[] {
-  const rows = spreadOf(pool, picked);
+/** One line per variant (spreadOf's rows): how many of its jobs are picked, of how many, and (with `ids`) the first few. */
+function spreadLines(rows: ReturnType<typeof spreadOf<Listed>>, { ids }: { ids: boolean }): string[] {
   const width = Math.max(0, ...rows.map((row) => row.variant.label.length));
   const counts = rows.map((row) => `${row.picked.length} of ${row.of}`);
   const countWidth = Math.max(0, ...counts.map((count) => count.length));
@@ -112,7 +111,7 @@ export function formatSample(pool: readonly Listed[], picked: readonly Listed[],
   const variants = spreadOf(pool, picked);
   const spread = variants.filter((row) => row.picked.length > 0).length;
   const head = `sample: ${picked.length} of ${pool.length} job(s), over ${spread} of ${variants.length} variant(s) (--sample ${spec.count}, seed ${spec.seed}; the same seed picks the same jobs). They keep the full run's ids: a run without --sample then submits only the rest.`;
-  return [head, ...spreadLines(pool, picked, { ids: true })].join('\n');
+  return [head, ...spreadLines(variants, { ids: true })].join('\n');
 }
 
 /**
@@ -121,9 +120,10 @@ export function formatSample(pool: readonly Listed[], picked: readonly Listed[],
  */
 export function formatBudgetFit(toSubmit: readonly Listed[], fitting: readonly Listed[], sampled: boolean): string | undefined {
   if (fitting.length === 0 || fitting.length >= toSubmit.length) return undefined;
-  const counts = spreadOf(toSubmit, fitting).map((row) => row.picked.length);
+  const rows = spreadOf(toSubmit, fitting);
+  const counts = rows.map((row) => row.picked.length);
   // Plan order may already spread them (a matrix over each entry): the hint only when it does not.
   const uneven = Math.max(...counts) - Math.min(...counts) > 1;
   const order = sampled ? 'the --sample selection, in plan order' : `plan order${uneven ? ` (\`--sample ${fitting.length}\` would spread as many over every variant)` : ''}`;
-  return [`budget: the ${fitting.length} of ${toSubmit.length} job(s) to submit that fit are taken from ${order}:`, ...spreadLines(toSubmit, fitting, { ids: false })].join('\n');
+  return [`budget: the ${fitting.length} of ${toSubmit.length} job(s) to submit that fit are taken from ${order}:`, ...spreadLines(rows, { ids: false })].join('\n');
 }
